@@ -1,0 +1,211 @@
+// The ClusterApi: the one surface the UI talks to, whether over Electron IPC or the
+// WebSocket of `ivy-cluster serve`. Commands are zod schemas because they cross a
+// trust boundary (renderer or browser -> main process); snapshots and events go the
+// other way and are plain data.
+import { z } from 'zod';
+import type { OpKind, PageView, RecordView } from '../core/types.js';
+
+// --- configuration ---------------------------------------------------------------
+
+export const ClusterConfigSchema = z.object({
+  clients: z.number().int().min(1).max(128).default(4),
+  backup: z.boolean().default(false),
+  pages: z.number().int().min(1).max(4096).default(64),
+  pageSize: z.number().int().min(64).max(1 << 20).default(4096),
+  heartbeatMs: z.number().int().min(5).max(10_000).default(50),
+  heartbeatTimeoutMs: z.number().int().min(20).max(60_000).default(200),
+  basePort: z.number().int().min(1024).max(65_000).default(7000),
+  host: z.string().default('127.0.0.1'),
+  opTimeoutMs: z.number().int().min(50).max(600_000).default(5000),
+});
+export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+
+export const WorkloadSchema = z.object({
+  readRatio: z.number().min(0).max(1).default(0.6),
+  /** Operations per second per client; 0 = as fast as possible. */
+  rate: z.number().min(0).max(1_000_000).default(0),
+  /** Operations per client; 0 = until stopped. */
+  ops: z.number().int().min(0).default(0),
+  /** Pages the workload touches (0..pages-1); defaults to all. */
+  pages: z.number().int().min(1).optional(),
+  seed: z.number().int().default(1),
+});
+export type Workload = z.infer<typeof WorkloadSchema>;
+export type WorkloadInput = z.input<typeof WorkloadSchema>;
+
+// --- what the UI sees ----------------------------------------------------------------
+
+export type NodeRole = 'primary' | 'backup' | 'client';
+export type NodeState = 'starting' | 'up' | 'down' | 'stopped' | 'rebooting';
+
+export interface NodeInfo {
+  id: string;
+  role: NodeRole;
+  state: NodeState;
+  pid: number | null;
+  endpoint: string;
+  epoch: number;
+  /** Wall-clock ms when the current incarnation became up (null while not up). */
+  upSince: number | null;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null } | null;
+  /** Frames dropped because they were malformed or made no sense here. */
+  dropped: number;
+  rssBytes: number | null;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+export interface ClientStats {
+  id: string;
+  ops: number;
+  hits: number;
+  faults: number;
+  failed: number;
+  read: LatencySummary;
+  write: LatencySummary;
+}
+
+export interface PageRow extends PageView {
+  /** First bytes of the page in hex, for a glance at the contents. */
+  preview: string;
+  /** The workload token stored in the page, if any. */
+  token: string | null;
+}
+
+export interface LatencyPoint {
+  /** Wall-clock ms at the end of the sampling window. */
+  t: number;
+  ops: number;
+  faults: number;
+  readP50Us: number | null;
+  readP99Us: number | null;
+  writeP50Us: number | null;
+  writeP99Us: number | null;
+}
+
+export interface HistogramBucket {
+  /** Upper bound of the bucket in microseconds. */
+  leUs: number;
+  read: number;
+  write: number;
+}
+
+export type MarkKind = 'start' | 'kill' | 'stop' | 'reboot' | 'up' | 'down' | 'failover' | 'handback';
+export interface Mark {
+  t: number;
+  kind: MarkKind;
+  node: string;
+}
+
+export interface ClusterSnapshot {
+  /** Monotonic counter so a view can skip stale snapshots. */
+  seq: number;
+  t: number;
+  running: boolean;
+  config: ClusterConfig | null;
+  workload: Workload | null;
+  nodes: NodeInfo[];
+  clients: ClientStats[];
+  /** Record cache per manager id (primary and backup side by side). */
+  records: Record<string, RecordView[]>;
+  /** Page table per client id. */
+  pageTables: Record<string, PageRow[]>;
+  histogram: HistogramBucket[];
+  series: LatencyPoint[];
+  marks: Mark[];
+}
+
+export interface ClusterEvent {
+  t: number;
+  level: 'info' | 'warn' | 'error';
+  kind: string;
+  node?: string;
+  message: string;
+}
+
+// --- scenarios (plain data, rendered by CLI and UI alike) ---------------------------------
+
+export interface ScenarioProgress {
+  scenario: string;
+  index: number;
+  of: number;
+  trial: number;
+  trials: number;
+  message: string;
+}
+
+export interface TrialRow {
+  trial: number;
+  highestMs: number;
+  highestNode: string;
+  lowestMs: number;
+  lowestNode: string;
+}
+
+export interface ScenarioResult {
+  id: string;
+  name: string;
+  trials: TrialRow[];
+  highAverageMs: number;
+  lowAverageMs: number;
+  averageMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  failoverMs: number[];
+}
+
+export const ScenarioRequestSchema = z.object({
+  scenarios: z.array(z.string().regex(/^(s[1-6]|[a-z-]+|all)$/)).min(1).max(12),
+  clients: z.number().int().min(1).max(128).default(10),
+  trials: z.number().int().min(1).max(1000).optional(),
+  pages: z.number().int().min(1).max(4096).default(3),
+  seed: z.number().int().default(1),
+});
+export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
+
+// --- commands --------------------------------------------------------------------------------
+
+const nodeId = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
+
+export const CommandSchema = z.discriminatedUnion('cmd', [
+  z.object({ cmd: z.literal('startCluster'), config: ClusterConfigSchema.partial().default({}) }),
+  z.object({ cmd: z.literal('stopCluster') }),
+  z.object({ cmd: z.literal('killNode'), id: nodeId }),
+  z.object({ cmd: z.literal('stopNode'), id: nodeId }),
+  z.object({ cmd: z.literal('rebootNode'), id: nodeId }),
+  z.object({ cmd: z.literal('addClient') }),
+  z.object({ cmd: z.literal('setWorkload'), workload: WorkloadSchema.partial().nullable() }),
+  z.object({ cmd: z.literal('runScenario'), request: ScenarioRequestSchema }),
+  z.object({ cmd: z.literal('cancelScenario') }),
+  z.object({ cmd: z.literal('timingCsv') }),
+]);
+export type Command = z.input<typeof CommandSchema>;
+export type ParsedCommand = z.output<typeof CommandSchema>;
+
+/** Every command answers with a result or a clear error, never silence. */
+export type CommandReply = { ok: true; value?: unknown } | { ok: false; error: string };
+
+/** Pushed from the engine to every connected view. */
+export type ServerPush =
+  | { type: 'snapshot'; snapshot: ClusterSnapshot }
+  | { type: 'event'; event: ClusterEvent }
+  | { type: 'scenarioProgress'; progress: ScenarioProgress }
+  | { type: 'scenarioResult'; results: ScenarioResult[]; csv: string; linearizable: boolean | null };
+
+/** What the renderer programs against; implemented over IPC (Electron) and WebSocket (browser). */
+export interface ClusterApi {
+  send(command: Command): Promise<CommandReply>;
+  subscribe(listener: (push: ServerPush) => void): () => void;
+  /** Electron shows a native save dialog; the browser downloads. Returns the path or name saved, or null if cancelled. */
+  saveCsv(csv: string, suggestedName: string): Promise<string | null>;
+}
+
+export type { OpKind };

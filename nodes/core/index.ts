@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './client.js';
+export * from './manager.js';
+export * from './invariants.js';
+export * from './token.js';

@@ -1,0 +1,43 @@
+// Shapes shared by the manager and client state machines. The cores never do
+// I/O: they take inputs (a decoded message, an operation, a clock reading) and
+// return outputs (messages to send, operations completed) for the shell to act on.
+import type { Access, Message, NodeId } from '../protocol/messages.js';
+
+export type Send = { type: 'send'; to: NodeId; msg: Message };
+/** A frame that was well-formed but made no sense here (stale epoch, unknown request, …). */
+export type Ignored = { type: 'ignored'; msg: Message; reason: string };
+
+export type OpKind = 'read' | 'write';
+
+export type OpRequest =
+  | { id: number; kind: 'read'; page: number; offset: number; length: number }
+  | { id: number; kind: 'write'; page: number; offset: number; data: Uint8Array };
+
+export type OpResult =
+  | { id: number; kind: OpKind; page: number; ok: true; fault: boolean; version: number; data?: Uint8Array }
+  | { id: number; kind: OpKind; page: number; ok: false; fault: boolean; error: string };
+
+export type Done = { type: 'done'; result: OpResult };
+
+export type ClientOutput = Send | Done | Ignored;
+export type ManagerOutput = Send | Ignored;
+
+/** One row of a client's page table, as shown to people and used to check invariants. */
+export interface PageView {
+  page: number;
+  access: Access;
+  owner: boolean;
+  version: number;
+  /** Outstanding fault for this page, if any. */
+  pending: OpKind | null;
+}
+
+/** One row of the manager's record cache. */
+export interface RecordView {
+  page: number;
+  owner: NodeId | null;
+  copyset: NodeId[];
+  version: number;
+  active: { requester: NodeId; req: number; kind: OpKind; phase: 'invalidating' | 'transferring' } | null;
+  queue: { requester: NodeId; req: number; kind: OpKind }[];
+}

@@ -1,0 +1,63 @@
+// Every message that crosses a ZeroMQ socket between nodes, as zod schemas.
+// The schemas are the single source of truth: types are inferred from them and
+// every incoming frame is validated against them before the core sees it.
+import { z } from 'zod';
+
+/** Node ids: managers are m0 (primary seat) and m1 (backup seat), clients c0, c1, … */
+export const NodeIdSchema = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
+export type NodeId = z.infer<typeof NodeIdSchema>;
+
+export const AccessSchema = z.enum(['none', 'read', 'write']);
+export type Access = z.infer<typeof AccessSchema>;
+
+/** Hard limits checked on every frame, before page-count checks that need the config. */
+export const LIMITS = {
+  maxPages: 65_536,
+  maxPageSize: 1 << 20,
+  maxFrameBytes: (1 << 20) + 4096,
+  maxMembers: 4096,
+} as const;
+
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+const page = z.number().int().min(0).max(LIMITS.maxPages - 1);
+const endpoint = z.string().max(256).regex(/^(tcp|ipc|inproc):\/\/\S+$/, 'endpoint must be a ZeroMQ address');
+
+/** Fields every message carries: sender and the manager epoch the sender believes in. */
+const head = { from: NodeIdSchema, epoch: u32 };
+/** A fault is named by its requester and the requester's sequence number. */
+const fault = { ...head, page, req: u32 };
+
+export const MessageSchema = z.discriminatedUnion('t', [
+  // client -> manager
+  z.object({ t: z.literal('hello'), ...head, endpoint }),
+  z.object({ t: z.literal('read_req'), ...fault }),
+  z.object({ t: z.literal('write_req'), ...fault }),
+  z.object({ t: z.literal('confirm'), ...fault, access: AccessSchema, version: u32 }),
+  /** A copy holder confirms it dropped its copy for `requester`'s write. */
+  z.object({ t: z.literal('inv_ack'), ...fault, requester: NodeIdSchema }),
+  // manager -> client
+  z.object({
+    t: z.literal('members'),
+    ...head,
+    members: z.array(z.object({ id: NodeIdSchema, endpoint })).max(LIMITS.maxMembers),
+  }),
+  z.object({ t: z.literal('read_fwd'), ...fault, requester: NodeIdSchema }),
+  z.object({ t: z.literal('write_fwd'), ...fault, requester: NodeIdSchema }),
+  z.object({ t: z.literal('invalidate'), ...fault, requester: NodeIdSchema }),
+  /** The manager answers a fault itself: a zero page nobody owned, or an owner's upgrade. */
+  z.object({ t: z.literal('grant'), ...fault, access: AccessSchema, zero: z.boolean() }),
+  z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
+  // client -> client
+  z.object({
+    t: z.literal('page_data'),
+    ...fault,
+    access: AccessSchema,
+    version: u32,
+    data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= LIMITS.maxPageSize, 'page data too large'),
+  }),
+]);
+
+export type Message = z.infer<typeof MessageSchema>;
+export type MessageType = Message['t'];
+export type MessageOf<T extends MessageType> = Extract<Message, { t: T }>;
+export const MESSAGE_TYPES = MessageSchema.options.map((o) => o.shape.t.value) as readonly MessageType[];

@@ -1,0 +1,15 @@
+// Bundles the node process entry and the CLI into out/nodes so that nodes start as
+// plain `node` processes (fast, no TypeScript loader) and `npx ivy-cluster` works.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts' },
+  outdir: 'out/nodes',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  packages: 'external',
+  logLevel: 'warning',
+});
