@@ -15,7 +15,12 @@ export interface ClientConfig {
   pageSize: number;
   /** An operation that waits longer than this for its fault fails (never hangs). */
   opTimeoutMs: number;
+  /** Restart count of this client id; requests of different incarnations never share a number. */
+  incarnation: number;
 }
+
+/** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
+export const REQS_PER_INCARNATION = 1_000_000;
 
 interface Entry {
   access: Access;
@@ -68,12 +73,13 @@ export class ClientCore {
     this.id = cfg.id;
     this.epoch = cfg.epoch;
     this.manager = cfg.manager;
+    this.seq = cfg.incarnation * REQS_PER_INCARNATION;
     this.table = Array.from({ length: cfg.pages }, () => ({ access: 'none', owner: false, version: 0, data: null }));
   }
 
   /** Announce ourselves to the manager so it can list us and tell peers our address. */
   start(): ClientOutput[] {
-    return [this.toManager({ t: 'hello', from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint })];
+    return [this.toManager({ t: 'hello', from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation })];
   }
 
   /** Endpoint of a peer client, learned from the manager's member list. */
@@ -94,7 +100,8 @@ export class ClientCore {
     if (bad) return [this.finish({ id: op.id, kind: op.kind, page: op.page, ok: false, fault: false, error: bad })];
     const queue = this.waiting.get(op.page);
     if (queue) {
-      queue.push({ op, since: now, faulted: false });
+      // Queued behind an open fault (possibly one whose op timed out): it waits for the manager, so it is no cache hit.
+      queue.push({ op, since: now, faulted: true });
       return [];
     }
     const out: ClientOutput[] = [];
@@ -127,6 +134,8 @@ export class ClientCore {
         return this.onPageData(msg, now);
       case 'nack':
         return this.onNack(msg);
+      case 'own':
+        return this.onOwn(msg);
       default:
         return this.ignore(msg, `a client does not handle ${msg.t}`);
     }
@@ -230,10 +239,12 @@ export class ClientCore {
 
   private onForward(msg: MessageOf<'read_fwd'> | MessageOf<'write_fwd'>, kind: OpKind): ClientOutput[] {
     const entry = this.entry(msg.page);
-    if (!entry.owner || entry.data === null) return this.ignore(msg, `asked to forward page ${msg.page} it does not own`);
+    // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
+    if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
     if (kind === 'read') {
       entry.access = 'read';
+      entry.owner = true;
     } else {
       entry.access = 'none';
       entry.owner = false;
@@ -247,6 +258,13 @@ export class ClientCore {
         msg: { t: 'page_data', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data },
       },
     ];
+  }
+
+  private onOwn(msg: MessageOf<'own'>): ClientOutput[] {
+    const entry = this.entry(msg.page);
+    if (entry.access === 'none' || entry.version !== msg.version) return this.ignore(msg, `told to own page ${msg.page} v${msg.version} it does not hold`);
+    entry.owner = true;
+    return [];
   }
 
   private onInvalidate(msg: MessageOf<'invalidate'>): ClientOutput[] {

@@ -26,6 +26,8 @@ interface Active extends Request {
 
 interface PageRecord {
   owner: NodeId | null;
+  /** The only copy died with its client: faults on this page fail instead of returning stale or zero data. */
+  lostWith: NodeId | null;
   copyset: Set<NodeId>;
   version: number;
   active: Active | null;
@@ -48,7 +50,7 @@ export class ManagerCore {
   private readonly epoch: number;
   private readonly records: PageRecord[];
   /** The client list: every client that said hello, with its endpoint. */
-  private readonly clients = new Map<NodeId, string>();
+  private readonly clients = new Map<NodeId, { endpoint: string; incarnation: number }>();
   readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0 };
 
   constructor(cfg: ManagerConfig) {
@@ -57,6 +59,7 @@ export class ManagerCore {
     this.epoch = cfg.epoch;
     this.records = Array.from({ length: cfg.pages }, () => ({
       owner: null,
+      lostWith: null,
       copyset: new Set<NodeId>(),
       version: 0,
       active: null,
@@ -65,11 +68,11 @@ export class ManagerCore {
   }
 
   endpointOf(id: NodeId): string | undefined {
-    return this.clients.get(id);
+    return this.clients.get(id)?.endpoint;
   }
 
   clientList(): { id: NodeId; endpoint: string }[] {
-    return [...this.clients].map(([id, endpoint]) => ({ id, endpoint }));
+    return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint }));
   }
 
   receive(msg: Message): ManagerOutput[] {
@@ -100,6 +103,7 @@ export class ManagerCore {
     return this.records.map((r, page) => ({
       page,
       owner: r.owner,
+      lostWith: r.lostWith,
       copyset: [...r.copyset].sort(),
       version: r.version,
       active: r.active && { requester: r.active.requester, req: r.active.req, kind: r.active.kind, phase: r.active.phase },
@@ -111,11 +115,13 @@ export class ManagerCore {
 
   private onHello(msg: MessageOf<'hello'>): ManagerOutput[] {
     const known = this.clients.get(msg.from);
-    this.clients.set(msg.from, msg.endpoint);
+    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
     const members = this.clientList();
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
     const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members })];
-    if (known !== msg.endpoint) {
+    // A new incarnation restarted with an empty page table: whatever the old one held is gone.
+    if (known && known.incarnation !== msg.incarnation) out.push(...this.forget(msg.from));
+    if (known?.endpoint !== msg.endpoint) {
       const news = [{ id: msg.from, endpoint: msg.endpoint }];
       for (const id of this.clients.keys()) {
         if (id !== msg.from) out.push(this.send(id, { t: 'members', from: this.id, epoch: this.epoch, members: news }));
@@ -126,6 +132,7 @@ export class ManagerCore {
 
   private onRequest(msg: MessageOf<'read_req'> | MessageOf<'write_req'>, kind: OpKind): ManagerOutput[] {
     const rec = this.record(msg.page);
+    if (rec.lostWith !== null) return [this.lostNack(msg.page, rec.lostWith, msg.from, msg.req)];
     const dup = (rec.active && sameRequest(rec.active, msg.from, msg.req)) || rec.queue.some((q) => sameRequest(q, msg.from, msg.req));
     if (dup) {
       this.counters.duplicates++;
@@ -150,6 +157,14 @@ export class ManagerCore {
   private onConfirm(msg: MessageOf<'confirm'>): ManagerOutput[] {
     const rec = this.record(msg.page);
     const a = rec.active;
+    if (rec.lostWith !== null && msg.access !== 'none' && !a) {
+      // The page was declared lost while its data was still on the way to this requester: it survived.
+      rec.lostWith = null;
+      rec.owner = msg.from;
+      rec.copyset.clear();
+      rec.version = msg.version;
+      return [this.send(msg.from, { t: 'own', from: this.id, epoch: this.epoch, page: msg.page, version: msg.version })];
+    }
     if (!a || !sameRequest(a, msg.from, msg.req) || a.phase !== 'transferring') {
       return this.ignore(msg, 'confirmation for no transfer in progress');
     }
@@ -171,6 +186,11 @@ export class ManagerCore {
 
   private startNext(page: number): ManagerOutput[] {
     const rec = this.record(page);
+    if (rec.lostWith !== null) {
+      const lostWith = rec.lostWith;
+      const waiting = rec.queue.splice(0);
+      return waiting.map((q) => this.lostNack(page, lostWith, q.requester, q.req));
+    }
     const next = rec.queue.shift();
     if (!next) return [];
     const a: Active = { ...next, phase: 'transferring', awaiting: new Set() };
@@ -201,6 +221,70 @@ export class ManagerCore {
     if (rec.owner === null) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: true })];
     if (rec.owner === a.requester) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: false })];
     return [this.send(rec.owner, { t: 'write_fwd', ...base, requester: a.requester })];
+  }
+
+  // --- a client that restarted (or died) --------------------------------------------------
+
+  /**
+   * Drops everything `dead` held or asked for. Pages it alone held are lost; pages with a
+   * surviving read copy pass to that copy's holder. A fault stuck on the dead client is
+   * re-driven or failed, so no queue waits forever.
+   */
+  private forget(dead: NodeId): ManagerOutput[] {
+    const out: ManagerOutput[] = [];
+    this.records.forEach((rec, page) => {
+      rec.copyset.delete(dead);
+      rec.queue = rec.queue.filter((q) => q.requester !== dead);
+      const a = rec.active;
+      if (a?.requester === dead) {
+        // A write on its way to the dead requester may already have emptied the old owner.
+        if (a.kind === 'write' && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead);
+        rec.active = null;
+      }
+      if (rec.owner === dead) {
+        const heir = [...rec.copyset].sort()[0];
+        if (heir === undefined) {
+          this.lose(rec, dead);
+        } else {
+          rec.owner = heir;
+          rec.copyset.delete(heir);
+          out.push(this.send(heir, { t: 'own', from: this.id, epoch: this.epoch, page, version: rec.version }));
+        }
+      }
+      const still = rec.active;
+      if (still) {
+        still.awaiting.delete(dead);
+        if (rec.lostWith !== null) {
+          // Data may still be on its way from the dead owner: a late confirm recovers the page (onConfirm).
+          rec.active = null;
+          out.push(this.lostNack(page, rec.lostWith, still.requester, still.req));
+        } else if (still.phase === 'invalidating' && still.awaiting.size === 0) {
+          out.push(...this.transferForWrite(page, rec, still));
+        } else if (still.phase === 'transferring' && rec.owner !== null && rec.owner !== dead) {
+          // Re-drive the transfer from the (possibly new) owner; a duplicate page for the same request is ignored.
+          out.push(...(still.kind === 'read' ? this.transferForRead(page, rec, still) : this.transferForWrite(page, rec, still)));
+        }
+      }
+      if (!rec.active) out.push(...this.startNext(page));
+    });
+    return out;
+  }
+
+  private lose(rec: PageRecord, dead: NodeId): void {
+    rec.owner = null;
+    rec.copyset.clear();
+    rec.lostWith = dead;
+  }
+
+  private lostNack(page: number, lostWith: NodeId, requester: NodeId, req: number): ManagerOutput {
+    return this.send(requester, {
+      t: 'nack',
+      from: this.id,
+      epoch: this.epoch,
+      page,
+      req,
+      reason: `page ${page} was lost: its only copy was held by ${lostWith}, which crashed`,
+    });
   }
 
   // --- helpers ----------------------------------------------------------------------

@@ -36,6 +36,8 @@ export interface PageView {
 export interface RecordView {
   page: number;
   owner: NodeId | null;
+  /** Set when the page's only copy died with this client. */
+  lostWith: NodeId | null;
   copyset: NodeId[];
   version: number;
   active: { requester: NodeId; req: number; kind: OpKind; phase: 'invalidating' | 'transferring' } | null;

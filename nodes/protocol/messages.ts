@@ -29,7 +29,8 @@ const fault = { ...head, page, req: u32 };
 
 export const MessageSchema = z.discriminatedUnion('t', [
   // client -> manager
-  z.object({ t: z.literal('hello'), ...head, endpoint }),
+  /** `incarnation` grows with every restart, so the manager can tell a rebooted client from a repeated hello. */
+  z.object({ t: z.literal('hello'), ...head, endpoint, incarnation: u32 }),
   z.object({ t: z.literal('read_req'), ...fault }),
   z.object({ t: z.literal('write_req'), ...fault }),
   z.object({ t: z.literal('confirm'), ...fault, access: AccessSchema, version: u32 }),
@@ -47,6 +48,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
   /** The manager answers a fault itself: a zero page nobody owned, or an owner's upgrade. */
   z.object({ t: z.literal('grant'), ...fault, access: AccessSchema, zero: z.boolean() }),
   z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
+  /** The old owner died: this read-copy holder now holds the authoritative copy. */
+  z.object({ t: z.literal('own'), ...head, page, version: u32 }),
   // client -> client
   z.object({
     t: z.literal('page_data'),

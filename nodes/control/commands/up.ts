@@ -1,0 +1,115 @@
+// `ivy-cluster up`: a local cluster in the foreground until Ctrl-C, the duration
+// ends, or every client finished its --ops. Prints a summary, writes the history.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterConfigSchema, type ClusterConfig } from '../api.js';
+import { mergeClientLogs, writeHistory } from '../history/merge.js';
+import { LiveStats } from '../stats.js';
+import { writeStatusFile } from '../status-file.js';
+import { Supervisor } from '../supervisor.js';
+import type { WorkloadSpec } from '../../runtime/control.js';
+
+export interface UpOptions {
+  clients: number;
+  backup: boolean;
+  pages: number;
+  pageSize: number;
+  readRatio?: number;
+  ops?: number;
+  rate?: number;
+  duration?: number;
+  history?: string;
+  status?: string;
+  seed: number;
+  basePort: number;
+}
+
+export interface Out {
+  log(s: string): void;
+  error(s: string): void;
+}
+
+const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
+
+export async function runUp(opts: UpOptions, out: Out): Promise<number> {
+  const config: ClusterConfig = ClusterConfigSchema.parse({
+    clients: opts.clients,
+    backup: opts.backup,
+    pages: opts.pages,
+    pageSize: opts.pageSize,
+    basePort: opts.basePort,
+  });
+  const runDir = mkdtempSync(join(tmpdir(), 'ivy-run-'));
+  const sup = new Supervisor({ config, runDir });
+  const stats = new LiveStats();
+  const writeStatus = (): void => {
+    if (opts.status) writeStatusFile(opts.status, sup.nodeInfos());
+  };
+  sup.on('event', (e) => {
+    if (e.level !== 'info') out.error(`${e.level}: ${e.message}`);
+  });
+  sup.on('change', writeStatus);
+  sup.on('telemetry', (t) => stats.onTelemetry(t));
+
+  let stopRequested: (() => void) | null = null;
+  const stopped = new Promise<void>((r) => (stopRequested = r));
+  const onSignal = (): void => {
+    out.log('stopping…');
+    stopRequested?.();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const readyMs = await sup.start();
+    writeStatus();
+    out.log(`cluster ready in ${readyMs.toFixed(0)} ms: ${sup.nodeInfos().map((n) => `${n.id}(${n.role}) pid ${n.pid} ${n.endpoint}`).join(', ')}`);
+    const workload = opts.readRatio !== undefined || opts.ops !== undefined || opts.rate !== undefined;
+    if (workload) {
+      const spec: WorkloadSpec = { readRatio: opts.readRatio ?? 0.5, rate: opts.rate ?? 0, ops: opts.ops ?? 0, pages: opts.pages, seed: opts.seed };
+      let remaining = sup.clientIds().length;
+      sup.on('workloadDone', () => {
+        if (--remaining === 0) stopRequested?.();
+      });
+      sup.setWorkload(spec);
+      out.log(`workload: read ratio ${spec.readRatio}, ${spec.rate ? `${spec.rate} ops/s` : 'back to back'} per client${spec.ops ? `, ${spec.ops} ops each` : ''}, ${opts.pages} pages`);
+    } else {
+      out.log('idle cluster (no workload flags); Ctrl-C to stop');
+    }
+    const statusTimer = opts.status ? setInterval(writeStatus, 500) : null;
+    const durationTimer = opts.duration ? setTimeout(() => stopRequested?.(), opts.duration * 1000) : null;
+    await stopped;
+    if (durationTimer) clearTimeout(durationTimer);
+    if (statusTimer) clearInterval(statusTimer);
+    if (workload) {
+      sup.setWorkload(null);
+      await new Promise((r) => setTimeout(r, 200)); // let operations in flight complete
+    }
+  } catch (err) {
+    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    await sup.shutdown();
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  await sup.shutdown();
+  writeStatus();
+  const history = mergeClientLogs(sup.historyDir());
+  if (opts.history) writeHistory(opts.history, history);
+  const counts = { ok: 0, fail: 0, unknown: 0, faults: 0, hits: 0 };
+  for (const op of history) {
+    counts[op.outcome]++;
+    if (op.outcome === 'ok') counts[op.fault ? 'faults' : 'hits']++;
+  }
+  const { read, write } = stats.totals();
+  const dropped = sup.nodeInfos().reduce((a, n) => a + n.dropped, 0);
+  out.log(`ops: ${history.length} (${counts.ok} ok, ${counts.fail} failed, ${counts.unknown} unknown); faults ${counts.faults}, hits ${counts.hits}`);
+  out.log(`read faults:  ${read.count}  p50 ${fmtUs(read.p50Us)}  p99 ${fmtUs(read.p99Us)}  max ${fmtUs(read.maxUs)}`);
+  out.log(`write faults: ${write.count}  p50 ${fmtUs(write.p50Us)}  p99 ${fmtUs(write.p99Us)}  max ${fmtUs(write.maxUs)}`);
+  out.log(`frames dropped: ${dropped}`);
+  if (opts.history) out.log(`history: ${opts.history} (check it with: ivy-cluster check ${opts.history})`);
+  return 0;
+}

@@ -1,0 +1,61 @@
+// Turns the per-client logs written by the nodes (one file per client incarnation)
+// into the run's history in the format of DESIGN §6. An invoke with no completion
+// means the client died with the operation in flight: outcome "unknown".
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { formatHistoryLine, type HistoryOp } from './schema.js';
+
+const InvokeSchema = z.object({
+  i: z.number().int(),
+  op: z.enum(['read', 'write']),
+  page: z.number().int().min(0),
+  value: z.string().nullable(),
+  start: z.number(),
+});
+const CompleteSchema = z.object({
+  c: z.number().int(),
+  value: z.string().nullable(),
+  end: z.number(),
+  outcome: z.enum(['ok', 'fail']),
+  fault: z.boolean(),
+});
+
+const FILE = /^(c\d+)\.(\d+)\.jsonl$/;
+
+export function mergeClientLogs(dir: string): HistoryOp[] {
+  const ops: HistoryOp[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const m = FILE.exec(name);
+    if (!m) continue;
+    const client = m[1]!;
+    const invokes = new Map<number, z.infer<typeof InvokeSchema>>();
+    const completions = new Map<number, z.infer<typeof CompleteSchema>>();
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (line === '') continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        continue; // a line torn by SIGKILL mid-write: its op is unknown at worst
+      }
+      const inv = InvokeSchema.safeParse(raw);
+      if (inv.success) invokes.set(inv.data.i, inv.data);
+      const done = CompleteSchema.safeParse(raw);
+      if (done.success) completions.set(done.data.c, done.data);
+    }
+    for (const [id, inv] of invokes) {
+      const done = completions.get(id);
+      ops.push(
+        done
+          ? { client, op: inv.op, page: inv.page, value: inv.op === 'write' ? inv.value : done.value, start: inv.start, end: Math.max(done.end, inv.start), outcome: done.outcome, fault: done.fault }
+          : { client, op: inv.op, page: inv.page, value: inv.value, start: inv.start, end: null, outcome: 'unknown', fault: true },
+      );
+    }
+  }
+  return ops.sort((a, b) => a.start - b.start);
+}
+
+export function writeHistory(file: string, ops: readonly HistoryOp[]): void {
+  writeFileSync(file, ops.map((o) => formatHistoryLine(o) + '\n').join(''));
+}

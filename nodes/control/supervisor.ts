@@ -1,0 +1,390 @@
+// The supervisor: spawns every node as a real child process on a fixed endpoint and
+// breaks them for real — Kill is SIGKILL, Stop is SIGTERM (graceful), Reboot starts
+// the same id on the same endpoint. A node killed from outside (kill -9 PID) is
+// noticed through its exit and shown as down. Telemetry and op results come back
+// over the validated control channel.
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NodeConfig } from '../runtime/config.js';
+import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
+import type { ClusterConfig, ClusterEvent, Mark, NodeInfo, NodeRole, NodeState } from './api.js';
+
+/** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
+export interface NodeLauncher {
+  entry: string;
+  execPath?: string;
+  env?: Record<string, string>;
+}
+
+export interface SupervisorOptions {
+  config: ClusterConfig;
+  /** Where per-client history logs go. */
+  runDir: string;
+  launcher?: NodeLauncher;
+  /** How long start() and reboot() wait for nodes to report ready. */
+  readyTimeoutMs?: number;
+}
+
+interface NodeHandle {
+  id: string;
+  role: NodeRole;
+  endpoint: string;
+  proc: ChildProcess | null;
+  state: NodeState;
+  incarnation: number;
+  upSince: number | null;
+  restarts: number;
+  lastExit: NodeInfo['lastExit'];
+  /** Why the current process is going away, so its exit is reported truthfully. */
+  ending: 'kill' | 'stop' | 'reboot' | null;
+  telemetry: Telemetry | null;
+  stderrTail: string[];
+  ready: { resolve: () => void; reject: (e: Error) => void } | null;
+}
+
+export type OpDone = Extract<FromNode, { type: 'opDone' }>;
+
+interface SupervisorEvents {
+  event: [ClusterEvent];
+  mark: [Mark];
+  telemetry: [Telemetry];
+  change: [];
+  workloadDone: [string];
+}
+
+/** Finds out/nodes/node.js from wherever this module was bundled (out/nodes, out/main) or loaded (nodes/control). */
+export function defaultNodeEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'node.js')) && here.endsWith(join('out', 'nodes'))) return join(here, 'node.js');
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'out', 'nodes', 'node.js');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('out/nodes/node.js not found: run `npm run build:nodes` first');
+}
+
+export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly config: ClusterConfig;
+  readonly runDir: string;
+  private readonly launcher: NodeLauncher;
+  private readonly readyTimeoutMs: number;
+  private readonly nodes = new Map<string, NodeHandle>();
+  private readonly opWaiters = new Map<number, (r: OpDone) => void>();
+  private nextOpCmd = 1;
+  private workload: WorkloadSpec | null = null;
+  private closed = false;
+  readonly epoch = 1;
+
+  constructor(opts: SupervisorOptions) {
+    super();
+    this.config = opts.config;
+    this.runDir = resolve(opts.runDir);
+    this.launcher = opts.launcher ?? { entry: defaultNodeEntry() };
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
+    mkdirSync(join(this.runDir, 'history'), { recursive: true });
+  }
+
+  // --- lifecycle of the whole cluster ---------------------------------------------------
+
+  /** Spawns the managers, then the clients, and resolves when every node is ready. */
+  async start(): Promise<number> {
+    const t0 = performance.now();
+    const { basePort, host, backup, clients } = this.config;
+    this.add(MANAGER_IDS.primary, 'primary', `tcp://${host}:${basePort}`);
+    if (backup) this.add(MANAGER_IDS.backup, 'backup', `tcp://${host}:${basePort + 1}`);
+    await Promise.all(this.managers().map((m) => this.spawn(m)));
+    const ids = Array.from({ length: clients }, (_, i) => `c${i}`);
+    await Promise.all(ids.map((id, i) => this.spawn(this.add(id, 'client', `tcp://${host}:${basePort + 10 + i}`))));
+    const ms = performance.now() - t0;
+    this.info('cluster', `cluster of ${this.nodes.size} nodes ready in ${ms.toFixed(0)} ms`);
+    return ms;
+  }
+
+  /** Stops every node gracefully (SIGTERM), SIGKILLing any that does not exit in time. */
+  async shutdown(graceMs = 3000): Promise<void> {
+    this.closed = true;
+    const live = [...this.nodes.values()].filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null);
+    await Promise.all(live.map((n) => this.terminate(n, 'stop', graceMs)));
+  }
+
+  // --- breaking nodes ---------------------------------------------------------------------
+
+  /** SIGKILL: the process gets no chance to flush anything. */
+  async kill(id: string): Promise<void> {
+    const n = this.node(id);
+    if (!this.isLive(n)) throw new Error(`${id} is not running`);
+    this.mark('kill', id);
+    await this.terminate(n, 'kill', 0);
+  }
+
+  /** SIGTERM: a graceful stop. */
+  async stop(id: string): Promise<void> {
+    const n = this.node(id);
+    if (!this.isLive(n)) throw new Error(`${id} is not running`);
+    this.mark('stop', id);
+    await this.terminate(n, 'stop', 3000);
+  }
+
+  /** Same id, same endpoint, new process. A running node is SIGKILLed first. */
+  async reboot(id: string): Promise<void> {
+    const n = this.node(id);
+    if (this.isLive(n)) await this.terminate(n, 'reboot', 0);
+    this.mark('reboot', id);
+    n.restarts++;
+    n.incarnation++;
+    await this.spawn(n, 'rebooting');
+  }
+
+  async addClient(): Promise<string> {
+    const index = this.clients().length;
+    const n = this.add(`c${index}`, 'client', `tcp://${this.config.host}:${this.config.basePort + 10 + index}`);
+    await this.spawn(n);
+    if (this.workload) this.sendTo(n, { type: 'workload', spec: { ...this.workload, seed: this.workload.seed } });
+    return n.id;
+  }
+
+  // --- workloads and single operations ---------------------------------------------------
+
+  setWorkload(spec: WorkloadSpec | null): void {
+    this.workload = spec;
+    for (const n of this.clients()) if (this.isLive(n)) this.sendTo(n, { type: 'workload', spec });
+  }
+
+  /** One operation on one client, resolved with the client's own timing (a round of a scenario). */
+  op(clientId: string, kind: 'read' | 'write' | 'random', page: number | 'missing', seed: number): Promise<OpDone> {
+    const n = this.node(clientId);
+    if (!this.isLive(n) || n.state !== 'up') return Promise.reject(new Error(`${clientId} is not up`));
+    const id = this.nextOpCmd++;
+    return new Promise((resolveOp, rejectOp) => {
+      const onExit = (): void => {
+        this.opWaiters.delete(id);
+        rejectOp(new Error(`${clientId} exited with the operation in flight`));
+      };
+      n.proc?.once('exit', onExit);
+      this.opWaiters.set(id, (r) => {
+        n.proc?.off('exit', onExit);
+        resolveOp(r);
+      });
+      this.sendTo(n, { type: 'op', id, kind, page, seed });
+    });
+  }
+
+  // --- views --------------------------------------------------------------------------------
+
+  nodeInfos(): NodeInfo[] {
+    return [...this.nodes.values()].map((n) => ({
+      id: n.id,
+      role: n.role,
+      state: n.state,
+      pid: this.isLive(n) ? (n.proc?.pid ?? null) : null,
+      endpoint: n.endpoint,
+      epoch: n.telemetry?.epoch ?? this.epoch,
+      upSince: n.upSince,
+      restarts: n.restarts,
+      lastExit: n.lastExit,
+      dropped: n.telemetry ? Object.values(n.telemetry.dropped).reduce((a, b) => a + b, 0) : 0,
+      rssBytes: n.telemetry?.rssBytes ?? null,
+    }));
+  }
+
+  telemetryOf(id: string): Telemetry | null {
+    return this.nodes.get(id)?.telemetry ?? null;
+  }
+
+  clients(): NodeHandle[] {
+    return [...this.nodes.values()].filter((n) => n.role === 'client');
+  }
+
+  clientIds(): string[] {
+    return this.clients().map((n) => n.id);
+  }
+
+  managers(): NodeHandle[] {
+    return [...this.nodes.values()].filter((n) => n.role !== 'client');
+  }
+
+  historyDir(): string {
+    return join(this.runDir, 'history');
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  private add(id: string, role: NodeRole, endpoint: string): NodeHandle {
+    const n: NodeHandle = {
+      id,
+      role,
+      endpoint,
+      proc: null,
+      state: 'down',
+      incarnation: 0,
+      upSince: null,
+      restarts: 0,
+      lastExit: null,
+      ending: null,
+      telemetry: null,
+      stderrTail: [],
+      ready: null,
+    };
+    this.nodes.set(id, n);
+    return n;
+  }
+
+  private nodeConfig(n: NodeHandle): NodeConfig {
+    const { pages, pageSize, opTimeoutMs } = this.config;
+    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, epoch: this.epoch, telemetryMs: 200 };
+    if (n.role !== 'client') return { role: 'manager', ...common };
+    return {
+      role: 'client',
+      ...common,
+      managers: this.managers().map((m) => ({ id: m.id, endpoint: m.endpoint })),
+      opTimeoutMs,
+      historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
+      incarnation: n.incarnation,
+    };
+  }
+
+  private spawn(n: NodeHandle, state: NodeState = 'starting'): Promise<void> {
+    const { entry, execPath, env } = this.launcher;
+    const proc = fork(entry, [JSON.stringify(this.nodeConfig(n))], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+      ...(execPath ? { execPath } : {}),
+      env: { ...process.env, ...env },
+    });
+    n.proc = proc;
+    n.state = state;
+    n.ending = null;
+    n.telemetry = null;
+    n.stderrTail = [];
+    this.emit('change');
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        n.stderrTail.push(line);
+        if (n.stderrTail.length > 20) n.stderrTail.shift();
+        this.event('error', 'stderr', `${line}`, n.id);
+      }
+    });
+    proc.on('message', (raw: unknown) => this.onNodeMessage(n, proc, raw));
+    proc.on('error', (err) => this.event('error', 'spawn', `${n.id}: ${err.message}`, n.id));
+    proc.on('exit', (code, signal) => this.onExit(n, proc, code, signal));
+    return new Promise<void>((resolveReady, rejectReady) => {
+      const timer = setTimeout(() => {
+        n.ready = null;
+        rejectReady(new Error(`${n.id} not ready after ${this.readyTimeoutMs} ms${n.stderrTail.length ? `: ${n.stderrTail.slice(-3).join(' | ')}` : ''}`));
+      }, this.readyTimeoutMs);
+      n.ready = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolveReady();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          rejectReady(e);
+        },
+      };
+    });
+  }
+
+  private onNodeMessage(n: NodeHandle, proc: ChildProcess, raw: unknown): void {
+    if (n.proc !== proc) return; // a message from a previous incarnation
+    const parsed = FromNodeSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.event('warn', 'control', `malformed control message from ${n.id} dropped: ${parsed.error.issues[0]?.message ?? ''}`, n.id);
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'ready':
+        n.state = 'up';
+        n.upSince = Date.now();
+        this.mark('up', n.id);
+        this.info('up', `${n.id} up (pid ${proc.pid}) at ${n.endpoint}`, n.id);
+        n.ready?.resolve();
+        n.ready = null;
+        this.emit('change');
+        if (this.workload && n.role === 'client' && n.incarnation > 0) this.sendTo(n, { type: 'workload', spec: this.workload });
+        break;
+      case 'telemetry':
+        n.telemetry = msg;
+        this.emit('telemetry', msg);
+        break;
+      case 'opDone':
+        this.opWaiters.get(msg.id)?.(msg);
+        this.opWaiters.delete(msg.id);
+        break;
+      case 'workloadDone':
+        this.emit('workloadDone', msg.id);
+        break;
+      case 'log':
+        this.event(msg.level, 'node', msg.message, n.id);
+        break;
+    }
+  }
+
+  private onExit(n: NodeHandle, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (n.proc !== proc) return;
+    n.lastExit = { code, signal };
+    n.upSince = null;
+    const why = n.ending;
+    n.state = why === 'stop' ? 'stopped' : 'down';
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    if (why === null && !this.closed) {
+      // Nobody here asked for this: killed from outside, or crashed.
+      this.mark('down', n.id);
+      this.event('warn', 'down', `${n.id} (pid ${proc.pid}) died unexpectedly: ${how}`, n.id);
+    } else {
+      this.info(why === 'stop' ? 'stopped' : 'down', `${n.id} (pid ${proc.pid}) ${why === 'stop' ? 'stopped' : 'is down'}: ${how}`, n.id);
+    }
+    n.ready?.reject(new Error(`${n.id} exited before it was ready (${how})${n.stderrTail.length ? `: ${n.stderrTail.slice(-3).join(' | ')}` : ''}`));
+    n.ready = null;
+    this.emit('change');
+  }
+
+  private terminate(n: NodeHandle, why: 'kill' | 'stop' | 'reboot', graceMs: number): Promise<void> {
+    const proc = n.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+    n.ending = why;
+    return new Promise((done) => {
+      proc.once('exit', () => done());
+      if (graceMs === 0) {
+        proc.kill('SIGKILL');
+        return;
+      }
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      proc.once('exit', () => clearTimeout(t));
+    });
+  }
+
+  private sendTo(n: NodeHandle, msg: ToNode): void {
+    if (n.proc?.connected) n.proc.send(msg);
+  }
+
+  private isLive(n: NodeHandle): boolean {
+    return !!n.proc && n.proc.exitCode === null && n.proc.signalCode === null;
+  }
+
+  private node(id: string): NodeHandle {
+    const n = this.nodes.get(id);
+    if (!n) throw new Error(`no node ${id} (nodes: ${[...this.nodes.keys()].join(', ')})`);
+    return n;
+  }
+
+  private mark(kind: Mark['kind'], node: string): void {
+    this.emit('mark', { t: Date.now(), kind, node });
+  }
+
+  private info(kind: string, message: string, node?: string): void {
+    this.event('info', kind, message, node);
+  }
+
+  private event(level: ClusterEvent['level'], kind: string, message: string, node?: string): void {
+    this.emit('event', { t: Date.now(), level, kind, message, ...(node ? { node } : {}) });
+  }
+}

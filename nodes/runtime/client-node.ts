@@ -1,0 +1,229 @@
+// The client process: a ClientCore behind ZeroMQ, a workload generator, the history
+// log, and fault-latency telemetry. Every operation is timed here with the monotonic
+// clock shared by all processes on the machine.
+import { ClientCore, type ClientOutput, type OpRequest, type OpResult } from '../core/index.js';
+import { mulberry32, pick, type Rng } from '../core/random.js';
+import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
+import { encode, type Message, type NodeId } from '../protocol/index.js';
+import type { ClientNodeConfig } from './config.js';
+import type { ToNode, WorkloadSpec } from './control.js';
+import { HistoryLog } from './history-log.js';
+import { encodeHistogram, newHistogram } from './latency.js';
+import { NodeShell } from './node-shell.js';
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+const nowMs = (): number => performance.now();
+
+interface InFlight {
+  kind: 'read' | 'write';
+  page: number;
+  token: string | null;
+  /** Monotonic ns after the invoke line was logged: what latency is measured from. */
+  t0: number;
+  /** Command id when the supervisor asked for this op (a round), else null (workload). */
+  cmd: number | null;
+}
+
+interface RunningWorkload {
+  spec: WorkloadSpec;
+  rng: Rng;
+  issued: number;
+  /** Monotonic ms at which the next op is due (rate limiting). */
+  nextAt: number;
+}
+
+export class ClientNode {
+  private readonly core: ClientCore;
+  private readonly shell: NodeShell;
+  private readonly log: HistoryLog | null;
+  private readonly managers: Map<NodeId, string>;
+  private readonly inflight = new Map<number, InFlight>();
+  private nextOpId = 1;
+  private nextToken: number;
+  private workload: RunningWorkload | null = null;
+  private workloadTimer: NodeJS.Timeout | null = null;
+  private readonly windowRead = newHistogram();
+  private readonly windowWrite = newHistogram();
+
+  constructor(private readonly cfg: ClientNodeConfig) {
+    this.managers = new Map(cfg.managers.map((m) => [m.id, m.endpoint]));
+    const first = cfg.managers[0]!;
+    this.core = new ClientCore({
+      id: cfg.id,
+      endpoint: cfg.endpoint,
+      manager: first.id,
+      epoch: cfg.epoch,
+      pages: cfg.pages,
+      pageSize: cfg.pageSize,
+      opTimeoutMs: cfg.opTimeoutMs,
+      incarnation: cfg.incarnation,
+    });
+    this.nextToken = cfg.incarnation * 1_000_000 + 1;
+    this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg));
+  }
+
+  async start(): Promise<void> {
+    this.shell.installSignalHandlers();
+    this.shell.atStop(() => this.log?.close());
+    await this.shell.transport.bind();
+    this.shell.onControl((cmd) => this.onControl(cmd));
+    this.apply(this.core.start());
+    // Op timeouts need a clock tick even when no messages arrive.
+    setInterval(() => this.apply(this.core.tick(nowMs())), Math.max(10, Math.floor(this.cfg.opTimeoutMs / 10))).unref();
+    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry());
+  }
+
+  // --- protocol plumbing --------------------------------------------------------------
+
+  private onMessage(msg: Message): void {
+    const wasKnown = this.core.endpointOf(this.cfg.id) !== undefined;
+    this.apply(this.core.receive(msg, nowMs()));
+    // Ready once the manager has listed us: from then on every peer can reach us.
+    if (!wasKnown && msg.t === 'members' && this.core.endpointOf(this.cfg.id) !== undefined) {
+      this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
+    }
+  }
+
+  private apply(outputs: ClientOutput[]): void {
+    for (const o of outputs) {
+      if (o.type === 'send') {
+        const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
+        if (endpoint === undefined) this.shell.drop('unknown_peer');
+        else this.shell.transport.send(endpoint, encode(o.msg));
+      } else if (o.type === 'ignored') {
+        this.shell.drop(o.reason.split(' ')[0] === 'stale' ? 'stale_epoch' : 'ignored');
+      } else {
+        this.completed(o.result);
+      }
+    }
+  }
+
+  // --- operations -------------------------------------------------------------------
+
+  private issue(kind: 'read' | 'write', page: number, cmd: number | null): void {
+    const id = this.nextOpId++;
+    const token = kind === 'write' ? `${this.cfg.id}:${this.nextToken++}` : null;
+    const start = nowNs();
+    this.log?.invoke({ i: id, op: kind, page, value: token, start });
+    const t0 = nowNs();
+    this.inflight.set(id, { kind, page, token, t0, cmd });
+    const op: OpRequest =
+      kind === 'write'
+        ? { id, kind, page, offset: 0, data: encodeToken(token!) }
+        : { id, kind, page, offset: 0, length: Math.min(TOKEN_SPAN, this.cfg.pageSize) };
+    this.apply(this.core.submit(op, nowMs()));
+  }
+
+  private completed(result: OpResult): void {
+    const end = nowNs();
+    const f = this.inflight.get(result.id);
+    if (!f) return;
+    this.inflight.delete(result.id);
+    const data = result.ok ? result.data : undefined;
+    const value = f.kind === 'write' ? f.token : data ? decodeToken(data) : null;
+    this.log?.complete({ c: result.id, value, end, outcome: result.ok ? 'ok' : 'fail', fault: result.fault });
+    if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).recordValue(Math.max(100, end - f.t0));
+    if (f.cmd !== null) {
+      this.shell.toSupervisor({
+        type: 'opDone',
+        id: f.cmd,
+        client: this.cfg.id,
+        kind: f.kind,
+        page: f.page,
+        ok: result.ok,
+        fault: result.fault,
+        startNs: f.t0,
+        endNs: end,
+        ...(result.ok ? {} : { error: result.error }),
+      });
+    } else if (this.workload) {
+      this.scheduleWorkload();
+    }
+  }
+
+  // --- control ------------------------------------------------------------------------
+
+  private onControl(cmd: ToNode): void {
+    if (cmd.type === 'workload') {
+      this.workload = cmd.spec && {
+        spec: cmd.spec,
+        // Each client draws its own stream from the shared seed.
+        rng: mulberry32(cmd.spec.seed * 1000 + Number(this.cfg.id.slice(1)) + this.cfg.incarnation * 7919),
+        issued: 0,
+        nextAt: nowMs(),
+      };
+      if (this.workload && this.workloadIdle()) this.scheduleWorkload();
+    } else if (cmd.type === 'op') {
+      const rng = mulberry32(cmd.seed);
+      const kind = cmd.kind === 'random' ? (rng() < 0.5 ? 'read' : 'write') : cmd.kind;
+      const page = cmd.page === 'missing' ? this.missingPage(kind, rng) : cmd.page;
+      if (page >= this.cfg.pages) {
+        this.shell.toSupervisor({ type: 'opDone', id: cmd.id, client: this.cfg.id, kind, page, ok: false, fault: false, startNs: nowNs(), endNs: nowNs(), error: `page ${page} out of range` });
+        return;
+      }
+      this.issue(kind, page, cmd.id);
+    }
+  }
+
+  /** A random page whose access would not satisfy `kind`, so the op is a real fault (the seed's rounds). */
+  private missingPage(kind: 'read' | 'write', rng: Rng): number {
+    const table = this.core.pageTable();
+    const candidates = table.filter((p) => (kind === 'read' ? p.access === 'none' : p.access !== 'write')).map((p) => p.page);
+    return candidates.length > 0 ? candidates[pick(rng, candidates.length)]! : pick(rng, this.cfg.pages);
+  }
+
+  private workloadIdle(): boolean {
+    for (const f of this.inflight.values()) if (f.cmd === null) return false;
+    return true;
+  }
+
+  /** Issues the next workload op when it is due; one op outstanding at a time, like a program's thread. */
+  private scheduleWorkload(): void {
+    const w = this.workload;
+    if (!w || this.workloadTimer) return;
+    if (w.spec.ops > 0 && w.issued >= w.spec.ops) {
+      this.workload = null;
+      this.shell.toSupervisor({ type: 'workloadDone', id: this.cfg.id, ops: w.issued });
+      return;
+    }
+    const wait = w.spec.rate > 0 ? Math.max(0, w.nextAt - nowMs()) : 0;
+    const go = (): void => {
+      this.workloadTimer = null;
+      if (this.workload !== w) return;
+      w.issued++;
+      if (w.spec.rate > 0) w.nextAt = Math.max(w.nextAt + 1000 / w.spec.rate, nowMs() - 1000);
+      const kind = w.rng() < w.spec.readRatio ? 'read' : 'write';
+      this.issue(kind, pick(w.rng, Math.min(w.spec.pages, this.cfg.pages)), null);
+    };
+    // setImmediate between back-to-back ops keeps the socket loop and telemetry responsive.
+    this.workloadTimer = wait > 0 ? setTimeout(go, wait) : (setImmediate(go) as unknown as NodeJS.Timeout);
+  }
+
+  // --- telemetry ----------------------------------------------------------------------
+
+  private telemetry() {
+    this.log?.flush();
+    const latency = { read: encodeHistogram(this.windowRead), write: encodeHistogram(this.windowWrite) };
+    this.windowRead.reset();
+    this.windowWrite.reset();
+    const pageTable = this.core.pageTable().map((p) => {
+      const bytes = this.core.pageBytes(p.page);
+      return {
+        ...p,
+        preview: bytes ? Buffer.from(bytes.subarray(0, 16)).toString('hex') : '',
+        token: bytes ? decodeToken(bytes) : null,
+      };
+    });
+    return {
+      type: 'telemetry' as const,
+      id: this.cfg.id,
+      epoch: this.core.currentEpoch,
+      rssBytes: process.memoryUsage.rss(),
+      dropped: { ...this.shell.dropped, send_dropped: this.shell.transport.stats.sendDropped },
+      counters: { ...this.core.counters },
+      pageTable,
+      latency,
+    };
+  }
+}

@@ -1,0 +1,34 @@
+// What the supervisor tells a node process at spawn (one JSON argument). Validated
+// like any other input: a node started by hand with a bad config exits with a
+// clear message instead of misbehaving.
+import { z } from 'zod';
+import { NodeIdSchema } from '../protocol/messages.js';
+
+const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
+
+const common = {
+  id: NodeIdSchema,
+  endpoint,
+  pages: z.number().int().min(1).max(65_536),
+  pageSize: z.number().int().min(64).max(1 << 20),
+  /** Epoch this node starts in (the supervisor's current one). */
+  epoch: z.number().int().min(1).default(1),
+  telemetryMs: z.number().int().min(20).max(10_000).default(200),
+};
+
+export const NodeConfigSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('manager'), ...common }),
+  z.object({
+    role: z.literal('client'),
+    ...common,
+    managers: z.array(z.object({ id: NodeIdSchema, endpoint })).min(1),
+    opTimeoutMs: z.number().int().min(10).default(5000),
+    /** Per-client history log; every op is appended before it starts. */
+    historyFile: z.string().optional(),
+    /** Restarts of this client id so far: write tokens and request numbers of each incarnation never collide. */
+    incarnation: z.number().int().min(0).max(4000).default(0),
+  }),
+]);
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+export type ClientNodeConfig = Extract<NodeConfig, { role: 'client' }>;
+export type ManagerNodeConfig = Extract<NodeConfig, { role: 'manager' }>;

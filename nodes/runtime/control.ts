@@ -1,0 +1,97 @@
+// The control channel between the supervisor and a node process (Node's IPC pipe).
+// It carries commands and telemetry only; the protocol itself runs over ZeroMQ.
+// Both directions are validated: the supervisor trusts no node, and a node trusts
+// no parent.
+import { z } from 'zod';
+import { AccessSchema, NodeIdSchema } from '../protocol/messages.js';
+
+const opKind = z.enum(['read', 'write']);
+
+export const WorkloadSpecSchema = z.object({
+  readRatio: z.number().min(0).max(1),
+  /** Ops per second; 0 = back to back. */
+  rate: z.number().min(0),
+  /** Ops to run; 0 = until stopped. */
+  ops: z.number().int().min(0),
+  /** Pages touched: 0..pages-1. */
+  pages: z.number().int().min(1),
+  seed: z.number().int(),
+});
+export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
+
+export const ToNodeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('workload'), spec: WorkloadSpecSchema.nullable() }),
+  /** One operation now (the rounds of a scenario). `page: 'missing'` = a random page this client does not hold. */
+  z.object({
+    type: z.literal('op'),
+    id: z.number().int(),
+    kind: z.union([opKind, z.literal('random')]),
+    page: z.union([z.number().int().min(0), z.literal('missing')]),
+    seed: z.number().int(),
+  }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type ToNode = z.infer<typeof ToNodeSchema>;
+
+const latency = z.object({ read: z.string(), write: z.string() });
+
+export const FromNodeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), id: NodeIdSchema, pid: z.number().int(), endpoint: z.string() }),
+  z.object({
+    type: z.literal('telemetry'),
+    id: NodeIdSchema,
+    epoch: z.number().int(),
+    rssBytes: z.number(),
+    dropped: z.record(z.string(), z.number()),
+    counters: z.record(z.string(), z.number()),
+    /** Client: its page table with a byte preview. */
+    pageTable: z
+      .array(
+        z.object({
+          page: z.number().int(),
+          access: AccessSchema,
+          owner: z.boolean(),
+          version: z.number().int(),
+          pending: opKind.nullable(),
+          preview: z.string(),
+          token: z.string().nullable(),
+        }),
+      )
+      .optional(),
+    /** Manager: record cache and client list. */
+    records: z
+      .array(
+        z.object({
+          page: z.number().int(),
+          owner: NodeIdSchema.nullable(),
+          lostWith: NodeIdSchema.nullable(),
+          copyset: z.array(NodeIdSchema),
+          version: z.number().int(),
+          active: z
+            .object({ requester: NodeIdSchema, req: z.number().int(), kind: opKind, phase: z.enum(['invalidating', 'transferring']) })
+            .nullable(),
+          queue: z.array(z.object({ requester: NodeIdSchema, req: z.number().int(), kind: opKind })),
+        }),
+      )
+      .optional(),
+    clientList: z.array(z.object({ id: NodeIdSchema, endpoint: z.string() })).optional(),
+    /** Client: HDR histograms (compressed base64) of fault latencies since the last telemetry, in ns. */
+    latency: latency.optional(),
+  }),
+  z.object({
+    type: z.literal('opDone'),
+    id: z.number().int(),
+    client: NodeIdSchema,
+    kind: opKind,
+    page: z.number().int(),
+    ok: z.boolean(),
+    fault: z.boolean(),
+    startNs: z.number(),
+    endNs: z.number(),
+    error: z.string().optional(),
+  }),
+  z.object({ type: z.literal('workloadDone'), id: NodeIdSchema, ops: z.number().int() }),
+  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(2000) }),
+]);
+export type FromNode = z.infer<typeof FromNodeSchema>;
+export type Telemetry = Extract<FromNode, { type: 'telemetry' }>;

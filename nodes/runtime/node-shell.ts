@@ -1,0 +1,103 @@
+// What every node process has around its state machine: the ZeroMQ transport, the
+// validated control channel to the supervisor, drop counters, a telemetry timer and
+// an orderly shutdown. Roles plug in a frame handler and a telemetry producer.
+import { decode, type Message } from '../protocol/index.js';
+import { ToNodeSchema, type FromNode, type ToNode } from './control.js';
+import { Transport } from './transport.js';
+
+export class NodeShell {
+  readonly transport: Transport;
+  /** Frames dropped, by reason: undecodable, invalid, oversize, or a protocol-level reason. */
+  readonly dropped: Record<string, number> = {};
+  private telemetryTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private readonly onStop: (() => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly endpoint: string,
+    onMessage: (msg: Message) => void,
+  ) {
+    this.transport = new Transport(endpoint, (frame) => {
+      const r = decode(frame);
+      if (!r.ok) {
+        this.drop(r.reason);
+        return;
+      }
+      try {
+        onMessage(r.msg);
+      } catch (err) {
+        // The core is total over validated input; reaching here is a bug, which we report rather than die of.
+        this.drop('handler_error');
+        this.log('error', `handling ${r.msg.t} from ${r.msg.from}: ${err instanceof Error ? err.stack : String(err)}`);
+      }
+    });
+  }
+
+  drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  droppedTotal(): number {
+    return Object.values(this.dropped).reduce((a, b) => a + b, 0);
+  }
+
+  toSupervisor(msg: FromNode): void {
+    if (process.send && process.connected) process.send(msg);
+  }
+
+  log(level: 'info' | 'warn' | 'error', message: string): void {
+    if (process.send && process.connected) this.toSupervisor({ type: 'log', level, message: message.slice(0, 2000) });
+    else console.error(`[${this.id}] ${level}: ${message}`);
+  }
+
+  onControl(handler: (cmd: ToNode) => void): void {
+    process.on('message', (raw: unknown) => {
+      const parsed = ToNodeSchema.safeParse(raw);
+      if (!parsed.success) {
+        this.log('warn', `bad control message dropped: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        return;
+      }
+      if (parsed.data.type === 'shutdown') void this.shutdown(0);
+      else handler(parsed.data);
+    });
+  }
+
+  private produce: (() => FromNode) | null = null;
+
+  startTelemetry(everyMs: number, produce: () => FromNode): void {
+    this.produce = produce;
+    this.telemetryTimer = setInterval(() => this.toSupervisor(produce()), everyMs);
+    this.toSupervisor(produce());
+  }
+
+  atStop(fn: () => void): void {
+    this.onStop.push(fn);
+  }
+
+  /** Graceful stop (SIGTERM, Ctrl-C or a shutdown command): flush, close sockets, exit. */
+  async shutdown(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
+    for (const fn of this.onStop) fn();
+    this.transport.close();
+    // A graceful stop reports its last telemetry window so no measured latency is lost.
+    if (this.produce && process.send && process.connected) {
+      const exit = setTimeout(() => process.exit(code), 500);
+      process.send(this.produce(), () => {
+        clearTimeout(exit);
+        process.exit(code);
+      });
+      return;
+    }
+    process.exit(code);
+  }
+
+  installSignalHandlers(): void {
+    process.on('SIGTERM', () => void this.shutdown(0));
+    process.on('SIGINT', () => void this.shutdown(0));
+    // Losing the supervisor means nobody can stop us any more: stop on our own.
+    process.on('disconnect', () => void this.shutdown(0));
+  }
+}

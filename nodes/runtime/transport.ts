@@ -1,0 +1,72 @@
+// ZeroMQ transport: one PULL socket bound at the node's own endpoint, one PUSH per
+// peer it talks to. Frames are one-way; replies are just messages the other way.
+// Sends never block the node: a peer that is down fills its ZeroMQ queue (bounded
+// by the high-water mark) and further frames to it are dropped and counted; the
+// protocol's timeouts and retries own recovery, not the transport.
+import * as zmq from 'zeromq';
+
+export interface TransportStats {
+  sent: number;
+  received: number;
+  sendDropped: number;
+}
+
+export class Transport {
+  private readonly pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000 });
+  private readonly pushes = new Map<string, zmq.Push>();
+  private closed = false;
+  readonly stats: TransportStats = { sent: 0, received: 0, sendDropped: 0 };
+
+  constructor(
+    private readonly endpoint: string,
+    private readonly onFrame: (frame: Buffer) => void,
+  ) {}
+
+  async bind(): Promise<void> {
+    // A rebooted node binds the address its previous incarnation held; the kernel may
+    // need a moment to release it after a SIGKILL.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.pull.bind(this.endpoint);
+        break;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    void this.receiveLoop();
+  }
+
+  send(endpoint: string, frame: Buffer): void {
+    if (this.closed) return;
+    let push = this.pushes.get(endpoint);
+    if (!push) {
+      push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500 });
+      push.connect(endpoint);
+      this.pushes.set(endpoint, push);
+    }
+    push.send(frame).then(
+      () => void this.stats.sent++,
+      () => void this.stats.sendDropped++,
+    );
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pull.close();
+    for (const p of this.pushes.values()) p.close();
+    this.pushes.clear();
+  }
+
+  private async receiveLoop(): Promise<void> {
+    try {
+      for await (const [frame] of this.pull) {
+        if (!frame) continue;
+        this.stats.received++;
+        this.onFrame(frame);
+      }
+    } catch (err) {
+      if (!this.closed) throw err;
+    }
+  }
+}
