@@ -10,6 +10,8 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  packages: 'external',
+  // Bundle pure-JS dependencies (startup time of every node process); the native addon stays external.
+  external: ['zeromq'],
+  banner: { js: "import { createRequire as __ivyCreateRequire } from 'node:module'; const require = __ivyCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

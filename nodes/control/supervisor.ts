@@ -97,9 +97,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { basePort, host, backup, clients } = this.config;
     this.add(MANAGER_IDS.primary, 'primary', `tcp://${host}:${basePort}`);
     if (backup) this.add(MANAGER_IDS.backup, 'backup', `tcp://${host}:${basePort + 1}`);
-    await Promise.all(this.managers().map((m) => this.spawn(m)));
-    const ids = Array.from({ length: clients }, (_, i) => `c${i}`);
-    await Promise.all(ids.map((id, i) => this.spawn(this.add(id, 'client', `tcp://${host}:${basePort + 10 + i}`))));
+    for (let i = 0; i < clients; i++) this.add(`c${i}`, 'client', `tcp://${host}:${basePort + 10 + i}`);
+    // All at once: a client's hello waits in its ZeroMQ queue until the manager has bound.
+    await Promise.all([...this.nodes.values()].map((n) => this.spawn(n)));
     const ms = performance.now() - t0;
     this.info('cluster', `cluster of ${this.nodes.size} nodes ready in ${ms.toFixed(0)} ms`);
     return ms;
