@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { runCheck } from './control/history/check-command.js';
 import { intIn, numberIn } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
+import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
 
 const out = { log: (s: string) => console.log(s), error: (s: string) => console.error(s) };
 
@@ -37,6 +38,27 @@ program
   .argument('<history>', 'history file (JSON Lines)')
   .action(async (file: string) => {
     process.exitCode = await runCheck(file, out);
+  });
+
+program
+  .command('scenario')
+  .description('run failover scenarios on real clusters and print the seed\'s highest / lowest / average timing tables')
+  .argument('<scenario...>', 's1..s6, a name (baseline, backup, primary-fail, primary-reboot, primary-reboot-many, alternate) or all')
+  .option('--clients <n>', 'clients per cluster', intIn(1, 128), 10)
+  .option('--trials <t>', 'trials per scenario (default 5; 6 for s5 and s6)', intIn(1, 1000))
+  .option('--pages <p>', 'pages in the shared address space', intIn(1, 4096), 3)
+  .option('--seed <n>', 'seed of the fault schedule and the ops', intIn(0, 2 ** 31 - 1), 1)
+  .option('--csv <file>', 'write the timing CSV here')
+  .option('--history <file>', 'write the combined history (JSON Lines) here')
+  .option('--json', 'print one JSON object with the results instead of tables', false)
+  .option('--rounds <r>', 'rounds per trial (every client issues one fault per round)', intIn(1, 100_000), 20)
+  .option('--base-port <port>', 'first port; scenario k of the run uses base + 200k', intIn(1024, 65_000), 7200)
+  .option('--op-timeout <ms>', 'an operation fails after waiting this long for a manager', intIn(50, 600_000), 5000)
+  .option('--sustained <s>', 'instead of rounds, run a random workload for s seconds and report histograms and throughput', numberIn(0.5, 86_400))
+  .option('--rate <n>', 'sustained mode: ops/s per client (0 = back to back)', numberIn(0, 1_000_000), 0)
+  .option('--read-ratio <r>', 'sustained mode: fraction of reads', numberIn(0, 1), 0.5)
+  .action(async (names: string[], opts: ScenarioOptions) => {
+    process.exitCode = await runScenarioCommand(names, opts, out);
   });
 
 await program.parseAsync(process.argv);

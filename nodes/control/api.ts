@@ -12,8 +12,12 @@ export const ClusterConfigSchema = z.object({
   backup: z.boolean().default(false),
   pages: z.number().int().min(1).max(4096).default(64),
   pageSize: z.number().int().min(64).max(1 << 20).default(4096),
-  heartbeatMs: z.number().int().min(5).max(10_000).default(50),
-  heartbeatTimeoutMs: z.number().int().min(20).max(60_000).default(200),
+  /** Managers ping each other this often… */
+  heartbeatMs: z.number().int().min(5).max(10_000).default(25),
+  /** …and the backup takes over after this long without an answer. */
+  heartbeatTimeoutMs: z.number().int().min(20).max(60_000).default(150),
+  /** A client silent this long is declared dead by the manager; what it alone held is lost. */
+  clientTimeoutMs: z.number().int().min(200).max(600_000).default(2000),
   basePort: z.number().int().min(1024).max(65_000).default(7000),
   host: z.string().default('127.0.0.1'),
   opTimeoutMs: z.number().int().min(50).max(600_000).default(5000),
@@ -36,7 +40,8 @@ export type WorkloadInput = z.input<typeof WorkloadSchema>;
 
 // --- what the UI sees ----------------------------------------------------------------
 
-export type NodeRole = 'primary' | 'backup' | 'client';
+/** candidate: taking over (collecting page tables); rejoining: a rebooted home primary asking for its role back. */
+export type NodeRole = 'primary' | 'backup' | 'candidate' | 'rejoining' | 'client';
 export type NodeState = 'starting' | 'up' | 'down' | 'stopped' | 'rebooting';
 
 export interface NodeInfo {
@@ -103,6 +108,8 @@ export interface Mark {
   t: number;
   kind: MarkKind;
   node: string;
+  /** Monotonic ns (the clock op timings use), so a fault window can be matched to operations. */
+  atNs: number;
 }
 
 export interface ClusterSnapshot {
@@ -140,6 +147,10 @@ export interface ScenarioProgress {
   trial: number;
   trials: number;
   message: string;
+  /** 1-based round within the trial, when the message is about one. */
+  round?: number;
+  /** Rounds per trial (a trial runs longer while its scheduled faults are still being carried out). */
+  rounds?: number;
 }
 
 export interface TrialRow {
@@ -148,6 +159,10 @@ export interface TrialRow {
   highestNode: string;
   lowestMs: number;
   lowestNode: string;
+  /** Successful faults the trial's highest and lowest were taken over. */
+  faults?: number;
+  /** Operations of the trial that failed (e.g. timed out while no manager served). */
+  failed?: number;
 }
 
 export interface ScenarioResult {
@@ -159,7 +174,26 @@ export interface ScenarioResult {
   averageMs: number;
   p50Ms: number;
   p99Ms: number;
+  /** Kill of the serving manager -> the supervisor's failover mark. */
   failoverMs: number[];
+  // Optional extensions (figures are NaN where nothing was measured):
+  /** Kill of the serving manager -> completion of the first fault issued after it. */
+  recoveryMs?: number[];
+  /** Reboot of the primary -> the supervisor's hand-back mark. */
+  handbackMs?: number[];
+  clients?: number;
+  pages?: number;
+  rounds?: number;
+  seed?: number;
+  /** Successful faults over the whole scenario (what p50/p99 are taken over). */
+  faultOps?: number;
+  /** Cache hits (excluded from every figure) and failed operations. */
+  hits?: number;
+  failedOps?: number;
+  /** The fault schedule as carried out, one line per event. */
+  schedule?: string[];
+  /** Whether this scenario's history is linearizable (null: not checked). */
+  linearizable?: boolean | null;
 }
 
 export const ScenarioRequestSchema = z.object({

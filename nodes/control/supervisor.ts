@@ -35,6 +35,7 @@ interface NodeHandle {
   proc: ChildProcess | null;
   state: NodeState;
   incarnation: number;
+  epoch: number;
   upSince: number | null;
   restarts: number;
   lastExit: NodeInfo['lastExit'];
@@ -78,7 +79,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private nextOpCmd = 1;
   private workload: WorkloadSpec | null = null;
   private closed = false;
-  readonly epoch = 1;
+  /** Highest manager epoch reported so far. */
+  private highestEpoch = 1;
+  /** Which manager serves now, as its last role report said. */
+  private serving: string | null = null;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -183,7 +187,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       state: n.state,
       pid: this.isLive(n) ? (n.proc?.pid ?? null) : null,
       endpoint: n.endpoint,
-      epoch: n.telemetry?.epoch ?? this.epoch,
+      epoch: n.epoch,
       upSince: n.upSince,
       restarts: n.restarts,
       lastExit: n.lastExit,
@@ -222,6 +226,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       proc: null,
       state: 'down',
       incarnation: 0,
+      epoch: 1,
       upSince: null,
       restarts: 0,
       lastExit: null,
@@ -235,14 +240,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private nodeConfig(n: NodeHandle): NodeConfig {
-    const { pages, pageSize, opTimeoutMs } = this.config;
-    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, epoch: this.epoch, telemetryMs: 200 };
-    if (n.role !== 'client') return { role: 'manager', ...common };
+    const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs } = this.config;
+    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200 };
+    if (n.role !== 'client') {
+      const peer = this.managers().find((m) => m.id !== n.id) ?? null;
+      const home = n.id === MANAGER_IDS.primary;
+      return {
+        role: 'manager',
+        ...common,
+        epoch: home && n.incarnation === 0 ? 1 : this.highestEpoch,
+        peer: peer && { id: peer.id, endpoint: peer.endpoint },
+        // A rebooted home primary asks for its role back (the seed's behaviour); a rebooted backup resumes watching.
+        start: !home ? 'backup' : n.incarnation === 0 ? 'primary' : 'rejoin',
+        heartbeatMs,
+        heartbeatTimeoutMs,
+        clientTimeoutMs,
+        clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation })),
+      };
+    }
     return {
       role: 'client',
       ...common,
+      epoch: 1,
       managers: this.managers().map((m) => ({ id: m.id, endpoint: m.endpoint })),
       opTimeoutMs,
+      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 10)),
+      retryMs: Math.max(300, heartbeatTimeoutMs * 2),
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
       incarnation: n.incarnation,
     };
@@ -310,8 +333,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.emit('change');
         if (this.workload && n.role === 'client' && n.incarnation > 0) this.sendTo(n, { type: 'workload', spec: this.workload });
         break;
+      case 'role':
+        this.onRole(n, msg);
+        break;
       case 'telemetry':
         n.telemetry = msg;
+        n.epoch = msg.epoch;
         this.emit('telemetry', msg);
         break;
       case 'opDone':
@@ -325,6 +352,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.event(msg.level, 'node', msg.message, n.id);
         break;
     }
+  }
+
+  private onRole(n: NodeHandle, msg: Extract<FromNode, { type: 'role' }>): void {
+    const before = n.role;
+    n.role = msg.role;
+    n.epoch = msg.epoch;
+    this.highestEpoch = Math.max(this.highestEpoch, msg.epoch);
+    if (msg.role === 'primary' && this.serving !== n.id) {
+      const from = this.serving;
+      this.serving = n.id;
+      if (from !== null) {
+        const kind = n.id === MANAGER_IDS.primary ? 'handback' : 'failover';
+        this.mark(kind, n.id, msg.atNs);
+        this.info(kind, `${n.id} is primary at epoch ${msg.epoch} (${msg.reason})`, n.id);
+      }
+    } else if (before !== msg.role) {
+      this.info('role', `${n.id} is ${msg.role} at epoch ${msg.epoch} (${msg.reason})`, n.id);
+    }
+    this.emit('change');
   }
 
   private onExit(n: NodeHandle, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -376,8 +422,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return n;
   }
 
-  private mark(kind: Mark['kind'], node: string): void {
-    this.emit('mark', { t: Date.now(), kind, node });
+  private mark(kind: Mark['kind'], node: string, atNs = Number(process.hrtime.bigint())): void {
+    this.emit('mark', { t: Date.now(), kind, node, atNs });
   }
 
   private info(kind: string, message: string, node?: string): void {

@@ -9,7 +9,8 @@ import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './type
 export interface ClientConfig {
   id: NodeId;
   endpoint: string;
-  manager: NodeId;
+  /** Every manager seat (primary first); hello goes to all so a backup knows the client list. */
+  managers: NodeId[];
   epoch: number;
   pages: number;
   pageSize: number;
@@ -17,6 +18,10 @@ export interface ClientConfig {
   opTimeoutMs: number;
   /** Restart count of this client id; requests of different incarnations never share a number. */
   incarnation: number;
+  /** How often to tell the manager we are alive. */
+  heartbeatMs: number;
+  /** An unanswered fault is sent again (same request number) after this long. */
+  retryMs: number;
 }
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
@@ -41,7 +46,13 @@ interface Pending {
   req: number;
   kind: OpKind;
   sentAt: number;
+  /** A page sent before the last takeover, held until the new manager vouches for it with `resume`. */
+  stashed: MessageOf<'page_data'> | null;
+  /** The new manager said the pre-takeover page for this request is genuine. */
+  resumed: boolean;
 }
+
+type Served = { to: NodeId; req: number; kind: OpKind };
 
 export interface ClientCounters {
   ops: number;
@@ -49,6 +60,8 @@ export interface ClientCounters {
   faults: number;
   failed: number;
   ignored: number;
+  evictions: number;
+  takeovers: number;
 }
 
 const covers = (have: Access, need: OpKind): boolean =>
@@ -65,21 +78,28 @@ export class ClientCore {
   /** At most one outstanding fault per page. */
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  /** Last forward served per page: reported at a takeover so an in-flight transfer is resumed, not lost. */
+  private readonly served = new Map<number, Served>();
+  private lastHeartbeat = -Infinity;
   private readonly peers = new Map<NodeId, string>();
-  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0 };
+  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0 };
 
   constructor(cfg: ClientConfig) {
     this.cfg = cfg;
     this.id = cfg.id;
     this.epoch = cfg.epoch;
-    this.manager = cfg.manager;
+    this.manager = cfg.managers[0]!;
     this.seq = cfg.incarnation * REQS_PER_INCARNATION;
     this.table = Array.from({ length: cfg.pages }, () => ({ access: 'none', owner: false, version: 0, data: null }));
   }
 
-  /** Announce ourselves to the manager so it can list us and tell peers our address. */
+  /** Announce ourselves to every manager so each can list us and tell peers our address. */
   start(): ClientOutput[] {
-    return [this.toManager({ t: 'hello', from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation })];
+    return this.cfg.managers.map((to) => ({
+      type: 'send' as const,
+      to,
+      msg: { t: 'hello' as const, from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation },
+    }));
   }
 
   /** Endpoint of a peer client, learned from the manager's member list. */
@@ -111,7 +131,15 @@ export class ClientCore {
 
   receive(msg: Message, now: number): ClientOutput[] {
     if (msg.from.startsWith('m')) {
-      if (msg.epoch < this.epoch) return [{ type: 'ignored', msg, reason: `stale epoch ${msg.epoch} < ${this.epoch}` }];
+      if (msg.t === 'takeover') return this.onTakeover(msg, now);
+      if (msg.epoch < this.epoch) {
+        // Fencing: a deposed manager is ignored, and told the epoch it lost to.
+        this.counters.ignored++;
+        return [
+          { type: 'ignored', msg, reason: `stale epoch ${msg.epoch} < ${this.epoch}` },
+          { type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } },
+        ];
+      }
       if (msg.epoch > this.epoch) {
         this.epoch = msg.epoch;
         this.manager = msg.from;
@@ -136,6 +164,10 @@ export class ClientCore {
         return this.onNack(msg);
       case 'own':
         return this.onOwn(msg);
+      case 'resume':
+        return this.onResume(msg, now);
+      case 'evict':
+        return this.onEvict(msg, now);
       default:
         return this.ignore(msg, `a client does not handle ${msg.t}`);
     }
@@ -152,6 +184,16 @@ export class ClientCore {
       });
       if (keep.length === 0 && !this.pending.has(page)) this.waiting.delete(page);
       else this.waiting.set(page, keep);
+    }
+    for (const [page, p] of this.pending) {
+      if (now - p.sentAt < this.cfg.retryMs) continue;
+      // Same request number: the manager deduplicates, so a retry can never be served twice.
+      p.sentAt = now;
+      out.push(this.requestMsg(page, p));
+    }
+    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) {
+      this.lastHeartbeat = now;
+      out.push(this.toManager({ t: 'hb', from: this.id, epoch: this.epoch }));
     }
     return out;
   }
@@ -198,11 +240,15 @@ export class ClientCore {
   }
 
   private openFault(page: number, kind: OpKind, now: number): ClientOutput {
-    const req = ++this.seq;
-    this.pending.set(page, { req, kind, sentAt: now });
+    const p: Pending = { req: ++this.seq, kind, sentAt: now, stashed: null, resumed: false };
+    this.pending.set(page, p);
     this.counters.faults++;
-    const t = kind === 'read' ? 'read_req' : 'write_req';
-    return this.toManager({ t, from: this.id, epoch: this.epoch, page, req });
+    return this.requestMsg(page, p);
+  }
+
+  private requestMsg(page: number, p: Pending): ClientOutput {
+    const t = p.kind === 'read' ? 'read_req' : 'write_req';
+    return this.toManager({ t, from: this.id, epoch: this.epoch, page, req: p.req });
   }
 
   private execute(w: Waiting, entry: Entry): ClientOutput {
@@ -242,6 +288,7 @@ export class ClientCore {
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
+    this.served.set(msg.page, { to: msg.requester, req: msg.req, kind });
     if (kind === 'read') {
       entry.access = 'read';
       entry.owner = true;
@@ -258,6 +305,54 @@ export class ClientCore {
         msg: { t: 'page_data', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data },
       },
     ];
+  }
+
+  private onResume(msg: MessageOf<'resume'>, now: number): ClientOutput[] {
+    const p = this.pending.get(msg.page);
+    if (!p || p.req !== msg.req) return this.ignore(msg, `resume of request ${msg.req} not outstanding`);
+    p.resumed = true;
+    return p.stashed ? this.install(p.stashed, p, now) : [];
+  }
+
+  /** A new primary asks for our page table; from now on only its epoch counts. */
+  private onTakeover(msg: MessageOf<'takeover'>, now: number): ClientOutput[] {
+    const repeat = msg.epoch === this.epoch && msg.from === this.manager;
+    if (msg.epoch < this.epoch || (msg.epoch === this.epoch && !repeat)) {
+      return [{ type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } }];
+    }
+    if (!repeat) this.counters.takeovers++;
+    this.epoch = msg.epoch;
+    this.manager = msg.from;
+    const out: ClientOutput[] = [this.toManager(this.report())];
+    for (const [page, p] of this.pending) {
+      p.sentAt = now;
+      out.push(this.requestMsg(page, p));
+    }
+    return out;
+  }
+
+  private report(): MessageOf<'report'> {
+    const pages: MessageOf<'report'>['pages'] = [];
+    this.table.forEach((e, page) => {
+      const served = this.served.get(page) ?? null;
+      if (e.access !== 'none' || served) pages.push({ page, access: e.access, owner: e.owner, version: e.version, served });
+    });
+    const pending = [...this.pending].map(([page, p]) => ({ page, req: p.req, kind: p.kind }));
+    return { t: 'report', from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation, pages, pending };
+  }
+
+  /** The manager declared us dead and gave away or wrote off what we held: start over empty. */
+  private onEvict(msg: MessageOf<'evict'>, now: number): ClientOutput[] {
+    this.counters.evictions++;
+    for (const e of this.table) Object.assign(e, { access: 'none', owner: false, data: null });
+    this.served.clear();
+    this.pending.clear();
+    const out: ClientOutput[] = [];
+    for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
+    this.waiting.clear();
+    this.lastHeartbeat = now;
+    out.push(...this.start());
+    return out;
   }
 
   private onOwn(msg: MessageOf<'own'>): ClientOutput[] {
@@ -296,6 +391,15 @@ export class ClientCore {
     const p = this.pending.get(msg.page);
     if (!p || p.req !== msg.req) return this.ignore(msg, `page data for request ${msg.req} not outstanding`);
     if (msg.data.byteLength !== this.cfg.pageSize) return this.ignore(msg, `page data of ${msg.data.byteLength} bytes`);
+    if (msg.epoch < this.epoch && !p.resumed) {
+      // Sent before the takeover: genuine only if the new manager learned of it from the sender's report.
+      p.stashed = msg;
+      return [];
+    }
+    return this.install(msg, p, now);
+  }
+
+  private install(msg: MessageOf<'page_data'>, p: Pending, now: number): ClientOutput[] {
     const entry = this.entry(msg.page);
     entry.data = new Uint8Array(msg.data);
     entry.version = msg.version;

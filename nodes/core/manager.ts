@@ -3,6 +3,9 @@
 // waits for every invalidation to be acknowledged before the page moves, and the
 // next request for a page starts only after the requester confirms it installed
 // the page. That discipline is what makes every page a linearizable register.
+//
+// One ManagerCore serves one epoch. A manager that takes over builds a new one from
+// the clients' page tables (see rebuild.ts); this class never decides roles.
 import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
 import type { ManagerOutput, OpKind, RecordView } from './types.js';
 
@@ -10,28 +13,40 @@ export interface ManagerConfig {
   id: NodeId;
   epoch: number;
   pages: number;
+  /** A client not heard from for this long is declared dead: what it alone held is lost. 0 = never. */
+  clientTimeoutMs: number;
 }
 
-interface Request {
+export interface Request {
   requester: NodeId;
   req: number;
   kind: OpKind;
 }
 
-interface Active extends Request {
+export interface Active extends Request {
   phase: 'invalidating' | 'transferring';
   /** Copy holders whose invalidation acknowledgement we still wait for. */
   awaiting: Set<NodeId>;
 }
 
-interface PageRecord {
+export interface PageRecord {
   owner: NodeId | null;
-  /** The only copy died with its client: faults on this page fail instead of returning stale or zero data. */
+  /** The only copy died with this client: faults on the page fail instead of returning stale or zero data. */
   lostWith: NodeId | null;
+  /** A transfer to this request was under way when the page was declared lost: its confirm recovers it. */
+  lostInFlight: { requester: NodeId; req: number } | null;
   copyset: Set<NodeId>;
   version: number;
   active: Active | null;
   queue: Request[];
+  /** Last request served per client, so a retried request that already completed is not served twice. */
+  lastDone: Map<NodeId, number>;
+}
+
+export interface ClientEntry {
+  endpoint: string;
+  incarnation: number;
+  lastHeard: number;
 }
 
 export interface ManagerCounters {
@@ -40,31 +55,39 @@ export interface ManagerCounters {
   served: number;
   invalidations: number;
   ignored: number;
+  evictions: number;
 }
 
-const sameRequest = (a: Request, requester: NodeId, req: number): boolean => a.requester === requester && a.req === req;
+const sameRequest = (a: { requester: NodeId; req: number }, requester: NodeId, req: number): boolean => a.requester === requester && a.req === req;
+
+export const emptyRecord = (): PageRecord => ({
+  owner: null,
+  lostWith: null,
+  lostInFlight: null,
+  copyset: new Set<NodeId>(),
+  version: 0,
+  active: null,
+  queue: [],
+  lastDone: new Map(),
+});
 
 export class ManagerCore {
   readonly id: NodeId;
+  readonly epoch: number;
   private readonly cfg: ManagerConfig;
-  private readonly epoch: number;
   private readonly records: PageRecord[];
   /** The client list: every client that said hello, with its endpoint. */
-  private readonly clients = new Map<NodeId, { endpoint: string; incarnation: number }>();
-  readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0 };
+  private readonly clients: Map<NodeId, ClientEntry>;
+  /** Pages whose record changed since the last takeDirty() (what the backup needs). */
+  private readonly dirty = new Set<number>();
+  readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0 };
 
-  constructor(cfg: ManagerConfig) {
+  constructor(cfg: ManagerConfig, restored?: { records: PageRecord[]; clients: Map<NodeId, ClientEntry> }) {
     this.cfg = cfg;
     this.id = cfg.id;
     this.epoch = cfg.epoch;
-    this.records = Array.from({ length: cfg.pages }, () => ({
-      owner: null,
-      lostWith: null,
-      copyset: new Set<NodeId>(),
-      version: 0,
-      active: null,
-      queue: [],
-    }));
+    this.records = restored?.records ?? Array.from({ length: cfg.pages }, emptyRecord);
+    this.clients = restored?.clients ?? new Map();
   }
 
   endpointOf(id: NodeId): string | undefined {
@@ -75,18 +98,29 @@ export class ManagerCore {
     return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint }));
   }
 
-  receive(msg: Message): ManagerOutput[] {
+  clientEntries(): { id: NodeId; endpoint: string; incarnation: number }[] {
+    return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
+  }
+
+  receive(msg: Message, now: number): ManagerOutput[] {
     if (!msg.from.startsWith('c')) return this.ignore(msg, `${msg.from} is not a client`);
-    if (msg.t !== 'hello' && !this.clients.has(msg.from)) return this.ignore(msg, `${msg.from} has not said hello`);
+    const client = this.clients.get(msg.from);
+    if (msg.t === 'hello') return this.onHello(msg, now);
+    if (!client) {
+      // A client we declared dead (or never met) is still talking: tell it to start over.
+      return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'unknown to this manager; say hello again' })];
+    }
+    client.lastHeard = now;
+    if (msg.epoch < this.epoch) return this.ignore(msg, `stale epoch ${msg.epoch} < ${this.epoch}`);
     if ('page' in msg && msg.page >= this.cfg.pages) {
       if (msg.t === 'read_req' || msg.t === 'write_req') {
-        return [this.send(msg.from, { t: 'nack', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, reason: `page ${msg.page} is outside 0..${this.cfg.pages - 1}` })];
+        return [this.nack(msg.from, msg.page, msg.req, `page ${msg.page} is outside 0..${this.cfg.pages - 1}`)];
       }
       return this.ignore(msg, `page ${msg.page} out of range`);
     }
     switch (msg.t) {
-      case 'hello':
-        return this.onHello(msg);
+      case 'hb':
+        return [];
       case 'read_req':
       case 'write_req':
         return this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write');
@@ -95,8 +129,22 @@ export class ManagerCore {
       case 'confirm':
         return this.onConfirm(msg);
       default:
-        return this.ignore(msg, `a manager does not handle ${msg.t}`);
+        return this.ignore(msg, `a serving manager does not handle ${msg.t}`);
     }
+  }
+
+  /** Declares clients dead that fell silent; the clock is an input like any other. */
+  tick(now: number): ManagerOutput[] {
+    if (this.cfg.clientTimeoutMs <= 0) return [];
+    const out: ManagerOutput[] = [];
+    for (const [id, c] of [...this.clients]) {
+      if (now - c.lastHeard <= this.cfg.clientTimeoutMs) continue;
+      this.counters.evictions++;
+      this.clients.delete(id);
+      out.push(...this.forget(id));
+      out.push(this.send(id, { t: 'evict', from: this.id, epoch: this.epoch, reason: `silent for ${now - c.lastHeard} ms` }));
+    }
+    return out;
   }
 
   recordCache(): RecordView[] {
@@ -111,14 +159,20 @@ export class ManagerCore {
     }));
   }
 
+  /** Pages whose record changed since the last call. */
+  takeDirty(): number[] {
+    const pages = [...this.dirty];
+    this.dirty.clear();
+    return pages;
+  }
+
   // --- handlers -----------------------------------------------------------------
 
-  private onHello(msg: MessageOf<'hello'>): ManagerOutput[] {
+  private onHello(msg: MessageOf<'hello'>, now: number): ManagerOutput[] {
     const known = this.clients.get(msg.from);
-    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
-    const members = this.clientList();
+    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, lastHeard: now });
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
-    const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members })];
+    const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members: this.clientList() })];
     // A new incarnation restarted with an empty page table: whatever the old one held is gone.
     if (known && known.incarnation !== msg.incarnation) out.push(...this.forget(msg.from));
     if (known?.endpoint !== msg.endpoint) {
@@ -132,12 +186,16 @@ export class ManagerCore {
 
   private onRequest(msg: MessageOf<'read_req'> | MessageOf<'write_req'>, kind: OpKind): ManagerOutput[] {
     const rec = this.record(msg.page);
-    if (rec.lostWith !== null) return [this.lostNack(msg.page, rec.lostWith, msg.from, msg.req)];
-    const dup = (rec.active && sameRequest(rec.active, msg.from, msg.req)) || rec.queue.some((q) => sameRequest(q, msg.from, msg.req));
+    const done = rec.lastDone.get(msg.from);
+    const dup =
+      (done !== undefined && msg.req <= done) ||
+      (rec.active && sameRequest(rec.active, msg.from, msg.req)) ||
+      rec.queue.some((q) => sameRequest(q, msg.from, msg.req));
     if (dup) {
       this.counters.duplicates++;
       return [];
     }
+    if (rec.lostWith !== null) return [this.lostNack(msg.page, rec.lostWith, msg.from, msg.req)];
     this.counters.requests++;
     rec.queue.push({ requester: msg.from, req: msg.req, kind });
     return rec.active ? [] : this.startNext(msg.page);
@@ -151,19 +209,24 @@ export class ManagerCore {
     }
     a.awaiting.delete(msg.from);
     rec.copyset.delete(msg.from);
+    this.dirty.add(msg.page);
     return a.awaiting.size === 0 ? this.transferForWrite(msg.page, rec, a) : [];
   }
 
   private onConfirm(msg: MessageOf<'confirm'>): ManagerOutput[] {
     const rec = this.record(msg.page);
     const a = rec.active;
-    if (rec.lostWith !== null && msg.access !== 'none' && !a) {
+    const lif = rec.lostInFlight;
+    if (rec.lostWith !== null && lif && sameRequest(lif, msg.from, msg.req) && msg.access !== 'none') {
       // The page was declared lost while its data was still on the way to this requester: it survived.
       rec.lostWith = null;
+      rec.lostInFlight = null;
       rec.owner = msg.from;
       rec.copyset.clear();
       rec.version = msg.version;
-      return [this.send(msg.from, { t: 'own', from: this.id, epoch: this.epoch, page: msg.page, version: msg.version })];
+      rec.lastDone.set(msg.from, msg.req);
+      this.dirty.add(msg.page);
+      return [this.send(msg.from, { t: 'own', from: this.id, epoch: this.epoch, page: msg.page, version: msg.version }), ...this.startNext(msg.page)];
     }
     if (!a || !sameRequest(a, msg.from, msg.req) || a.phase !== 'transferring') {
       return this.ignore(msg, 'confirmation for no transfer in progress');
@@ -178,6 +241,8 @@ export class ManagerCore {
     }
     rec.version = msg.version;
     rec.active = null;
+    rec.lastDone.set(msg.from, msg.req);
+    this.dirty.add(msg.page);
     this.counters.served++;
     return this.startNext(msg.page);
   }
@@ -186,10 +251,10 @@ export class ManagerCore {
 
   private startNext(page: number): ManagerOutput[] {
     const rec = this.record(page);
+    if (rec.active) return [];
     if (rec.lostWith !== null) {
       const lostWith = rec.lostWith;
-      const waiting = rec.queue.splice(0);
-      return waiting.map((q) => this.lostNack(page, lostWith, q.requester, q.req));
+      return rec.queue.splice(0).map((q) => this.lostNack(page, lostWith, q.requester, q.req));
     }
     const next = rec.queue.shift();
     if (!next) return [];
@@ -223,7 +288,7 @@ export class ManagerCore {
     return [this.send(rec.owner, { t: 'write_fwd', ...base, requester: a.requester })];
   }
 
-  // --- a client that restarted (or died) --------------------------------------------------
+  // --- a client that restarted or died ----------------------------------------------
 
   /**
    * Drops everything `dead` held or asked for. Pages it alone held are lost; pages with a
@@ -233,58 +298,55 @@ export class ManagerCore {
   private forget(dead: NodeId): ManagerOutput[] {
     const out: ManagerOutput[] = [];
     this.records.forEach((rec, page) => {
-      rec.copyset.delete(dead);
-      rec.queue = rec.queue.filter((q) => q.requester !== dead);
       const a = rec.active;
+      if (rec.owner !== dead && !rec.copyset.has(dead) && !a && !rec.queue.some((q) => q.requester === dead)) return;
+      this.dirty.add(page);
+      rec.copyset.delete(dead);
+      rec.lastDone.delete(dead);
+      rec.queue = rec.queue.filter((q) => q.requester !== dead);
       if (a?.requester === dead) {
         // A write on its way to the dead requester may already have emptied the old owner.
-        if (a.kind === 'write' && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead);
+        if (a.kind === 'write' && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead, null);
         rec.active = null;
+      } else if (a) {
+        a.awaiting.delete(dead);
       }
+      const live = rec.active;
       if (rec.owner === dead) {
-        const heir = [...rec.copyset].sort()[0];
+        // An heir must still hold its copy: holders we are invalidating may have dropped theirs already.
+        const heir = [...rec.copyset].filter((h) => !live?.awaiting.has(h)).sort()[0];
         if (heir === undefined) {
-          this.lose(rec, dead);
+          this.lose(rec, dead, live?.phase === 'transferring' ? live : null);
+          if (live) out.push(this.lostNack(page, dead, live.requester, live.req));
+          rec.active = null;
         } else {
           rec.owner = heir;
           rec.copyset.delete(heir);
           out.push(this.send(heir, { t: 'own', from: this.id, epoch: this.epoch, page, version: rec.version }));
+          // The forward went to the dead owner: re-drive it from the heir (a duplicate page for one request is ignored).
+          if (live?.phase === 'transferring') out.push(...(live.kind === 'read' ? this.transferForRead(page, rec, live) : this.transferForWrite(page, rec, live)));
         }
       }
       const still = rec.active;
-      if (still) {
-        still.awaiting.delete(dead);
-        if (rec.lostWith !== null) {
-          // Data may still be on its way from the dead owner: a late confirm recovers the page (onConfirm).
-          rec.active = null;
-          out.push(this.lostNack(page, rec.lostWith, still.requester, still.req));
-        } else if (still.phase === 'invalidating' && still.awaiting.size === 0) {
-          out.push(...this.transferForWrite(page, rec, still));
-        } else if (still.phase === 'transferring' && rec.owner !== null && rec.owner !== dead) {
-          // Re-drive the transfer from the (possibly new) owner; a duplicate page for the same request is ignored.
-          out.push(...(still.kind === 'read' ? this.transferForRead(page, rec, still) : this.transferForWrite(page, rec, still)));
-        }
-      }
-      if (!rec.active) out.push(...this.startNext(page));
+      if (still?.phase === 'invalidating' && still.awaiting.size === 0) out.push(...this.transferForWrite(page, rec, still));
+      out.push(...this.startNext(page));
     });
     return out;
   }
 
-  private lose(rec: PageRecord, dead: NodeId): void {
+  private lose(rec: PageRecord, dead: NodeId, inFlight: { requester: NodeId; req: number } | null): void {
     rec.owner = null;
     rec.copyset.clear();
     rec.lostWith = dead;
+    rec.lostInFlight = inFlight && { requester: inFlight.requester, req: inFlight.req };
   }
 
   private lostNack(page: number, lostWith: NodeId, requester: NodeId, req: number): ManagerOutput {
-    return this.send(requester, {
-      t: 'nack',
-      from: this.id,
-      epoch: this.epoch,
-      page,
-      req,
-      reason: `page ${page} was lost: its only copy was held by ${lostWith}, which crashed`,
-    });
+    return this.nack(requester, page, req, `page ${page} was lost: its only copy was held by ${lostWith}, which crashed`);
+  }
+
+  private nack(to: NodeId, page: number, req: number, reason: string): ManagerOutput {
+    return this.send(to, { t: 'nack', from: this.id, epoch: this.epoch, page, req, reason });
   }
 
   // --- helpers ----------------------------------------------------------------------

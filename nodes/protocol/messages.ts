@@ -50,6 +50,63 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
   /** The old owner died: this read-copy holder now holds the authoritative copy. */
   z.object({ t: z.literal('own'), ...head, page, version: u32 }),
+  /** The manager declared this client dead (it stopped hearing from it): drop every page and start over. */
+  z.object({ t: z.literal('evict'), ...head, reason: z.string().max(200) }),
+  /** After a takeover: the page sent for this request before the takeover is genuine; install it. */
+  z.object({ t: z.literal('resume'), ...fault }),
+  /** A manager taking over with a new epoch asks every client for its page table. */
+  z.object({ t: z.literal('takeover'), ...head }),
+
+  // client -> manager (fault tolerance)
+  z.object({ t: z.literal('hb'), ...head }),
+  /** A client's page table, the ground truth a new primary rebuilds its records from. */
+  z.object({
+    t: z.literal('report'),
+    ...head,
+    endpoint,
+    incarnation: u32,
+    pages: z
+      .array(
+        z.object({
+          page,
+          access: AccessSchema,
+          owner: z.boolean(),
+          version: u32,
+          /** The last forward this client served for the page: a transfer that may still be in flight. */
+          served: z.object({ to: NodeIdSchema, req: u32, kind: z.enum(['read', 'write']) }).nullable(),
+        }),
+      )
+      .max(LIMITS.maxPages),
+    pending: z.array(z.object({ page, req: u32, kind: z.enum(['read', 'write']) })).max(LIMITS.maxPages),
+  }),
+  /** "Your epoch is not newer than mine": tells a deposed or too-modest manager the epoch to beat. */
+  z.object({ t: z.literal('epoch_reject'), ...head, seen: u32 }),
+
+  // manager <-> manager
+  z.object({ t: z.literal('mping'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']) }),
+  z.object({ t: z.literal('mpong'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']) }),
+  /** Primary -> backup: records that changed (all of them when `full`), and the client list. */
+  z.object({
+    t: z.literal('sync'),
+    ...head,
+    full: z.boolean(),
+    records: z
+      .array(
+        z.object({
+          page,
+          owner: NodeIdSchema.nullable(),
+          lostWith: NodeIdSchema.nullable(),
+          copyset: z.array(NodeIdSchema).max(LIMITS.maxMembers),
+          version: u32,
+        }),
+      )
+      .max(LIMITS.maxPages),
+    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: u32 })).max(LIMITS.maxMembers),
+  }),
+  /** A rebooted home primary asks the serving manager to step down (the seed's behaviour). */
+  z.object({ t: z.literal('handback_req'), ...head }),
+  z.object({ t: z.literal('handback_ok'), ...head }),
+
   // client -> client
   z.object({
     t: z.literal('page_data'),

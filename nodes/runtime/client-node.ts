@@ -47,11 +47,12 @@ export class ClientNode {
 
   constructor(private readonly cfg: ClientNodeConfig) {
     this.managers = new Map(cfg.managers.map((m) => [m.id, m.endpoint]));
-    const first = cfg.managers[0]!;
     this.core = new ClientCore({
       id: cfg.id,
       endpoint: cfg.endpoint,
-      manager: first.id,
+      managers: cfg.managers.map((m) => m.id),
+      heartbeatMs: cfg.heartbeatMs,
+      retryMs: cfg.retryMs,
       epoch: cfg.epoch,
       pages: cfg.pages,
       pageSize: cfg.pageSize,
@@ -70,7 +71,7 @@ export class ClientNode {
     this.shell.onControl((cmd) => this.onControl(cmd));
     this.apply(this.core.start());
     // Op timeouts need a clock tick even when no messages arrive.
-    setInterval(() => this.apply(this.core.tick(nowMs())), Math.max(10, Math.floor(this.cfg.opTimeoutMs / 10))).unref();
+    setInterval(() => this.apply(this.core.tick(nowMs())), Math.max(5, Math.min(Math.floor(this.cfg.heartbeatMs / 2), Math.floor(this.cfg.opTimeoutMs / 10)))).unref();
     this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry());
   }
 

@@ -17,12 +17,25 @@ const common = {
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('manager'), ...common }),
+  z.object({
+    role: z.literal('manager'),
+    ...common,
+    peer: z.object({ id: NodeIdSchema, endpoint }).nullable(),
+    /** primary / backup at cluster start; rejoin after a reboot (the home seat then asks for the role back). */
+    start: z.enum(['primary', 'backup', 'rejoin']),
+    heartbeatMs: z.number().int().min(1).default(25),
+    heartbeatTimeoutMs: z.number().int().min(5).default(150),
+    clientTimeoutMs: z.number().int().min(0).default(2000),
+    /** Clients known at spawn, so a manager rebooted with no peer can still reach them. */
+    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0) })).default([]),
+  }),
   z.object({
     role: z.literal('client'),
     ...common,
     managers: z.array(z.object({ id: NodeIdSchema, endpoint })).min(1),
     opTimeoutMs: z.number().int().min(10).default(5000),
+    heartbeatMs: z.number().int().min(1).default(100),
+    retryMs: z.number().int().min(5).default(500),
     /** Per-client history log; every op is appended before it starts. */
     historyFile: z.string().optional(),
     /** Restarts of this client id so far: write tokens and request numbers of each incarnation never collide. */

@@ -41,6 +41,8 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     type: z.literal('telemetry'),
     id: NodeIdSchema,
     epoch: z.number().int(),
+    /** Managers: the role they play now. */
+    role: z.enum(['primary', 'backup', 'candidate', 'rejoining']).optional(),
     rssBytes: z.number(),
     dropped: z.record(z.string(), z.number()),
     counters: z.record(z.string(), z.number()),
@@ -91,6 +93,16 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
   }),
   z.object({ type: z.literal('workloadDone'), id: NodeIdSchema, ops: z.number().int() }),
+  /** A manager changed role (failover, handback, stepping down), reported the moment it happens. */
+  z.object({
+    type: z.literal('role'),
+    id: NodeIdSchema,
+    role: z.enum(['primary', 'backup', 'candidate', 'rejoining']),
+    epoch: z.number().int(),
+    reason: z.string().max(500),
+    /** Monotonic ns, comparable with op timings. */
+    atNs: z.number(),
+  }),
   z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(2000) }),
 ]);
 export type FromNode = z.infer<typeof FromNodeSchema>;

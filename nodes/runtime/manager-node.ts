@@ -1,16 +1,30 @@
-// The manager process: a ManagerCore behind ZeroMQ, with its record cache and client
-// list reported to the supervisor.
-import { ManagerCore, type ManagerOutput } from '../core/index.js';
+// The manager process: the primary/backup role machine (and, while serving, the
+// per-epoch ManagerCore) behind ZeroMQ. Role changes are reported to the supervisor
+// the moment they happen; records and the client list go out with telemetry.
+import { ManagerRoleCore, type RoleOutput } from '../core/index.js';
 import { encode, type Message } from '../protocol/index.js';
 import type { ManagerNodeConfig } from './config.js';
 import { NodeShell } from './node-shell.js';
 
 export class ManagerNode {
-  private readonly core: ManagerCore;
+  private readonly core: ManagerRoleCore;
   private readonly shell: NodeShell;
 
   constructor(private readonly cfg: ManagerNodeConfig) {
-    this.core = new ManagerCore({ id: cfg.id, epoch: cfg.epoch, pages: cfg.pages });
+    const seat = Number(cfg.id.slice(1));
+    this.core = new ManagerRoleCore({
+      id: cfg.id,
+      peer: cfg.peer?.id ?? null,
+      pages: cfg.pages,
+      parity: seat === 0 ? 1 : 0,
+      home: seat === 0,
+      heartbeatMs: cfg.heartbeatMs,
+      heartbeatTimeoutMs: cfg.heartbeatTimeoutMs,
+      clientTimeoutMs: cfg.clientTimeoutMs,
+      start: cfg.start,
+      epoch: cfg.epoch,
+      clients: cfg.clients,
+    });
     this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg));
   }
 
@@ -21,31 +35,42 @@ export class ManagerNode {
       /* managers take no workload or op commands */
     });
     this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
+    this.announceRole('started');
+    // Heartbeats and timeouts are decided by the core; the shell only supplies the clock.
+    setInterval(() => this.apply(this.core.tick(performance.now())), Math.max(1, Math.floor(this.cfg.heartbeatMs / 4)));
     this.shell.startTelemetry(this.cfg.telemetryMs, () => ({
       type: 'telemetry',
       id: this.cfg.id,
-      epoch: this.cfg.epoch,
+      epoch: this.core.currentEpoch,
+      role: this.core.currentRole,
       rssBytes: process.memoryUsage.rss(),
       dropped: { ...this.shell.dropped, send_dropped: this.shell.transport.stats.sendDropped },
-      counters: { ...this.core.counters },
+      counters: this.core.counters,
       records: this.core.recordCache(),
       clientList: this.core.clientList(),
     }));
   }
 
   private onMessage(msg: Message): void {
-    this.apply(this.core.receive(msg));
+    this.apply(this.core.receive(msg, performance.now()));
   }
 
-  private apply(outputs: ManagerOutput[]): void {
+  private announceRole(reason: string): void {
+    const atNs = Number(process.hrtime.bigint());
+    this.shell.toSupervisor({ type: 'role', id: this.cfg.id, role: this.core.currentRole, epoch: this.core.currentEpoch, reason, atNs });
+  }
+
+  private apply(outputs: RoleOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'ignored') {
-        this.shell.drop('ignored');
-        continue;
+        this.shell.drop(o.reason.startsWith('stale') ? 'stale_epoch' : 'ignored');
+      } else if (o.type === 'role') {
+        this.announceRole(o.reason);
+      } else {
+        const endpoint = o.to === this.cfg.peer?.id ? this.cfg.peer.endpoint : this.core.endpointOf(o.to);
+        if (endpoint === undefined) this.shell.drop('unknown_peer');
+        else this.shell.transport.send(endpoint, encode(o.msg));
       }
-      const endpoint = this.core.endpointOf(o.to);
-      if (endpoint === undefined) this.shell.drop('unknown_peer');
-      else this.shell.transport.send(endpoint, encode(o.msg));
     }
   }
 }

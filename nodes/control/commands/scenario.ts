@@ -1,0 +1,164 @@
+// `ivy-cluster scenario <s1..s6|name|all>`: runs the failover scenarios on real
+// clusters and prints the seed's timing tables, percentiles and failover times;
+// writes the timing CSV and the combined history; exits 1 if any history is not
+// linearizable (2 if the run itself failed, 130 on Ctrl-C). Progress goes to
+// stderr (a bar on a terminal, plain lines otherwise), results to stdout.
+import { writeFileSync } from 'node:fs';
+import { MultiBar, Presets } from 'cli-progress';
+import type { ScenarioProgress } from '../api.js';
+import { writeHistory } from '../history/merge.js';
+import { resolveScenarios, type ScenarioDef } from '../scenarios/definitions.js';
+import { sustainedCsv, type SustainedCsvRow } from '../scenarios/csv.js';
+import { combineHistories } from '../scenarios/history.js';
+import { jsonResult, renderRun } from '../scenarios/report.js';
+import { runScenarios, trialsOf, type RunOutcome } from '../scenarios/runner.js';
+import type { Out } from './up.js';
+
+export interface ScenarioOptions {
+  clients: number;
+  trials?: number;
+  pages: number;
+  seed: number;
+  csv?: string;
+  history?: string;
+  json: boolean;
+  rounds: number;
+  basePort: number;
+  opTimeout: number;
+  sustained?: number;
+  rate: number;
+  readRatio: number;
+}
+
+interface ProgressSink {
+  update(p: ScenarioProgress): void;
+  note(line: string): void;
+  stop(): void;
+}
+
+/** A bar over all rounds (or seconds of sustained load) of all scenarios. */
+function barSink(defs: readonly ScenarioDef[], opts: ScenarioOptions): ProgressSink {
+  const unitsOf = (d: ScenarioDef): number => (opts.sustained !== undefined ? trialsOf(d, opts) : trialsOf(d, opts) * opts.rounds);
+  const before = defs.map((_, i) => defs.slice(0, i).reduce((a, d) => a + unitsOf(d), 0));
+  const total = defs.reduce((a, d) => a + unitsOf(d), 0);
+  const multi = new MultiBar({ format: '{bar} {percentage}% | {scenario} {message}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
+  const bar = multi.create(total, 0, { scenario: '', message: 'starting' });
+  return {
+    update(p) {
+      const inTrial = opts.sustained !== undefined ? 0 : Math.min(p.round ?? 0, opts.rounds);
+      const done = (before[p.index] ?? 0) + Math.max(0, p.trial - 1) * (opts.sustained !== undefined ? 1 : opts.rounds) + inTrial;
+      bar.update(Math.min(total, done), { scenario: p.scenario, message: p.message });
+    },
+    note: (line) => multi.log(`${line}\n`),
+    stop: () => multi.stop(),
+  };
+}
+
+/** One line per scenario phase and trial; rounds would flood a log file. */
+function lineSink(out: Out): ProgressSink {
+  let last = '';
+  return {
+    update(p) {
+      const key = `${p.scenario}/${p.trial}/${p.round === undefined ? p.message : ''}`;
+      if (key === last) return;
+      last = key;
+      const trial = p.trial > 0 ? ` trial ${p.trial}/${p.trials}` : '';
+      out.error(`[${p.index + 1}/${p.of}] ${p.scenario}${trial}: ${p.round === undefined ? p.message : 'running rounds'}`);
+    },
+    note: (line) => out.error(line),
+    stop: () => undefined,
+  };
+}
+
+export async function runScenarioCommand(names: readonly string[], opts: ScenarioOptions, out: Out): Promise<number> {
+  let defs: ScenarioDef[];
+  try {
+    defs = resolveScenarios(names.flatMap((n) => n.split(',')).filter((n) => n.trim() !== ''));
+  } catch (err) {
+    out.error(`error: ${(err as Error).message}`);
+    return 2;
+  }
+  const tty = process.stdout.isTTY === true && process.stderr.isTTY === true;
+  const sink = tty ? barSink(defs, opts) : lineSink(out);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new Error('cancelled (Ctrl-C)'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let outcome: RunOutcome;
+  try {
+    outcome = await runScenarios({
+      scenarios: defs,
+      clients: opts.clients,
+      pages: opts.pages,
+      ...(opts.trials !== undefined ? { trials: opts.trials } : {}),
+      seed: opts.seed,
+      basePort: opts.basePort,
+      opTimeoutMs: opts.opTimeout,
+      mode:
+        opts.sustained !== undefined
+          ? { kind: 'sustained', durationS: opts.sustained, rate: opts.rate, readRatio: opts.readRatio }
+          : { kind: 'rounds', rounds: opts.rounds, warmupRounds: 2 },
+      onProgress: (p) => sink.update(p),
+      onNote: (id, message) => sink.note(`${id}: ${message}`),
+      onEvent: (e) => {
+        if (e.level !== 'info') sink.note(`${e.level}: ${e.message}`);
+      },
+      signal: abort.signal,
+    });
+  } catch (err) {
+    sink.stop();
+    out.error(abort.signal.aborted ? 'cancelled: clusters stopped' : `error: ${err instanceof Error ? err.message : String(err)}`);
+    return abort.signal.aborted ? 130 : 2;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  sink.stop();
+
+  const written: string[] = [];
+  if (opts.csv) {
+    writeFileSync(opts.csv, opts.sustained !== undefined ? sustainedCsv(sustainedRows(outcome)) : outcome.csv);
+    written.push(`timing CSV: ${opts.csv}`);
+  }
+  if (opts.history) {
+    writeHistory(opts.history, combineHistories(outcome.runs.map((r) => ({ id: r.def.id, ops: r.ops })), opts.pages));
+    written.push(`history: ${opts.history}${outcome.runs.length > 1 ? ' (scenarios namespaced: client "s3/c1", pages shifted per scenario)' : ''}`);
+  }
+
+  if (opts.json) {
+    out.log(
+      JSON.stringify({
+        results: outcome.runs.map(jsonResult),
+        linearizable: outcome.linearizable,
+        csv: opts.csv ?? null,
+        history: opts.history ?? null,
+        options: { ...opts, scenarios: defs.map((d) => d.id) },
+      }),
+    );
+  } else {
+    for (const run of outcome.runs) {
+      out.log('');
+      for (const line of renderRun(run)) out.log(line);
+    }
+    out.log('');
+    for (const line of written) out.log(line);
+    const bad = outcome.runs.filter((r) => !r.check.ok).map((r) => r.def.id);
+    out.log(outcome.linearizable ? 'every history is linearizable' : `NOT linearizable: ${bad.join(', ')}`);
+  }
+  return outcome.linearizable ? 0 : 1;
+}
+
+function sustainedRows(outcome: RunOutcome): SustainedCsvRow[] {
+  const rows: SustainedCsvRow[] = [];
+  for (const run of outcome.runs) {
+    const s = run.sustained;
+    if (!s) continue;
+    for (const kind of ['read', 'write'] as const) {
+      const l = s[kind];
+      const seconds = Math.max(1e-9, s.durationS);
+      rows.push({ id: run.def.id, kind, count: l.count, p50Ms: l.p50Us / 1000, p90Ms: l.p90Us / 1000, p99Ms: l.p99Us / 1000, maxMs: l.maxUs / 1000, faultsPerS: l.count / seconds });
+    }
+  }
+  return rows;
+}

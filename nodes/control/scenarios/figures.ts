@@ -1,0 +1,69 @@
+// Figures taken from a scenario's measurements and history: percentiles of the
+// fault latencies, the time from a kill to the first fault served after it, and the
+// sustained-mode histogram summaries and throughput.
+import { newHistogram } from '../../runtime/latency.js';
+import type { LatencySummary } from '../api.js';
+import type { HistoryOp } from '../history/schema.js';
+import { summarize } from '../stats.js';
+import { roundMs } from './table.js';
+
+/** Nearest-rank percentile of unsorted values (NaN when there are none). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+/**
+ * Kill -> end of the first successful fault that was issued after the kill. Ops
+ * already in flight at the kill are not counted: one that had passed the manager
+ * before it died would complete at once and say nothing about the takeover.
+ */
+export function recoveryMs(ops: readonly HistoryOp[], killNs: number): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (const o of ops) {
+    if (o.outcome === 'ok' && o.fault && o.end !== null && o.start >= killNs && o.end < best) best = o.end;
+  }
+  return Number.isFinite(best) ? roundMs((best - killNs) / 1e6) : Number.NaN;
+}
+
+export interface SustainedSummary {
+  durationS: number;
+  ops: number;
+  faults: number;
+  hits: number;
+  failed: number;
+  unknown: number;
+  opsPerS: number;
+  faultsPerS: number;
+  read: LatencySummary;
+  write: LatencySummary;
+}
+
+/** HDR summaries (p50/p90/p99/max, µs) of the successful faults that started in [fromNs, toNs], and throughput over it. */
+export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs: number): SustainedSummary {
+  const read = newHistogram();
+  const write = newHistogram();
+  const counts = { ops: 0, faults: 0, hits: 0, failed: 0, unknown: 0 };
+  for (const o of ops) {
+    if (o.start < fromNs || o.start > toNs) continue;
+    counts.ops++;
+    if (o.outcome === 'fail') counts.failed++;
+    else if (o.outcome === 'unknown' || o.end === null) counts.unknown++;
+    else if (!o.fault) counts.hits++;
+    else {
+      counts.faults++;
+      (o.op === 'read' ? read : write).recordValue(Math.max(100, o.end - o.start));
+    }
+  }
+  const seconds = Math.max(1e-9, (toNs - fromNs) / 1e9);
+  return {
+    durationS: Math.round(seconds * 1000) / 1000,
+    ...counts,
+    opsPerS: Math.round(counts.ops / seconds),
+    faultsPerS: Math.round(counts.faults / seconds),
+    read: summarize(read),
+    write: summarize(write),
+  };
+}

@@ -1,0 +1,68 @@
+// One round of the seed's method: a barrier held by the supervisor, then every live
+// client issues one operation at the same instant — read or write at random, on a
+// random page it does not hold — and the round ends when all have answered. Times
+// are the clients' own monotonic start and end, so the control channel's latency is
+// not in them.
+import type { Rng } from '../../core/random.js';
+import type { OpDone, Supervisor } from '../supervisor.js';
+
+export interface RoundOp {
+  client: string;
+  kind: 'read' | 'write';
+  page: number;
+  ok: boolean;
+  /** False for a cache hit (every page already held): excluded from the tables. */
+  fault: boolean;
+  startNs: number;
+  endNs: number;
+  error?: string;
+}
+
+/** The subset of the Supervisor a round needs (a fake in tests). */
+export type RoundDriver = Pick<Supervisor, 'op' | 'nodeInfos'>;
+
+export function liveClients(sup: Pick<Supervisor, 'nodeInfos'>): string[] {
+  return sup
+    .nodeInfos()
+    .filter((n) => n.role === 'client' && n.state === 'up')
+    .map((n) => n.id);
+}
+
+const toRoundOp = (d: OpDone): RoundOp => ({
+  client: d.client,
+  kind: d.kind,
+  page: d.page,
+  ok: d.ok,
+  fault: d.fault,
+  startNs: d.startNs,
+  endNs: d.endNs,
+  ...(d.error !== undefined ? { error: d.error } : {}),
+});
+
+/**
+ * Issues the round and waits for every answer. A client that does not answer within
+ * `guardMs` (its own op timeout should have answered first) counts as a failed op, so
+ * a wedged node cannot hang the scenario.
+ */
+export async function runRound(sup: RoundDriver, rng: Rng, guardMs: number): Promise<RoundOp[]> {
+  const clients = liveClients(sup);
+  // Draw every seed before sending anything, so the sends go out back to back.
+  const seeds = clients.map(() => Math.floor(rng() * 0x7fff_ffff));
+  const now = (): number => Number(process.hrtime.bigint());
+  const pending = clients.map((client, i) => {
+    const startNs = now();
+    const failed = (error: string): RoundOp => ({ client, kind: 'read', page: -1, ok: false, fault: false, startNs, endNs: now(), error });
+    let timer: NodeJS.Timeout | undefined;
+    const guard = new Promise<RoundOp>((resolve) => {
+      timer = setTimeout(() => resolve(failed(`no answer within ${guardMs} ms`)), guardMs);
+    });
+    const op = sup.op(client, 'random', 'missing', seeds[i]!).then(toRoundOp, (err: unknown) => failed(err instanceof Error ? err.message : String(err)));
+    return Promise.race([op, guard]).finally(() => clearTimeout(timer));
+  });
+  return Promise.all(pending);
+}
+
+/** The samples that count for the tables: successful faults, in milliseconds, with the node that took them. */
+export function faultSamples(ops: readonly RoundOp[]): { ms: number; node: string }[] {
+  return ops.filter((o) => o.ok && o.fault).map((o) => ({ ms: (o.endNs - o.startNs) / 1e6, node: o.client }));
+}

@@ -1,0 +1,84 @@
+// The seeded fault schedule of a scenario: in which trial and round, and how many
+// milliseconds after that round's start, each kill and reboot happens. Pure data
+// from (scenario, trials, rounds, seed), so a run can be repeated with --seed and
+// the schedule can be checked without starting a process.
+import { mulberry32, pick } from '../../core/random.js';
+import type { ManagerSeat, ScenarioDef } from './definitions.js';
+
+export interface FaultEvent {
+  /** Index of the kill/reboot cycle this event belongs to. */
+  cycle: number;
+  action: 'kill' | 'reboot';
+  node: ManagerSeat;
+  /** 0-based trial and round at whose start the delay begins. */
+  trial: number;
+  round: number;
+  /** Delay after the round's ops were issued, so the fault lands while they are in flight. */
+  delayMs: number;
+}
+
+export interface ScheduleShape {
+  trials: number;
+  rounds: number;
+  seed: number;
+}
+
+/** Upper bound of the delay after a round's start: a round of ten faults takes a few milliseconds here. */
+export const MAX_DELAY_MS = 5;
+
+/** A stream per scenario, so adding a scenario does not shift the others' schedules. */
+function scenarioRng(def: ScenarioDef, seed: number): () => number {
+  const salt = Number(def.id.slice(1)) * 0x9e3779b1;
+  return mulberry32((seed ^ salt) >>> 0);
+}
+
+const delay = (rng: () => number): number => Math.round(rng() * MAX_DELAY_MS * 10) / 10;
+
+export function buildSchedule(def: ScenarioDef, shape: ScheduleShape): FaultEvent[] {
+  const plan = def.faults;
+  if (!plan || shape.trials < 1 || shape.rounds < 1) return [];
+  const rng = scenarioRng(def, shape.seed);
+  const { trials, rounds } = shape;
+  const cycleTrials = plan.cycles === 'once' ? [pick(rng, trials)] : Array.from({ length: trials }, (_, t) => t);
+  const events: FaultEvent[] = [];
+  cycleTrials.forEach((trial, cycle) => {
+    const node = plan.targets[cycle % plan.targets.length]!;
+    // Kill in the first half of the trial so the rest of it runs on the survivor.
+    const killRound = pick(rng, Math.max(1, Math.ceil(rounds / 2)));
+    events.push({ cycle, action: 'kill', node, trial, round: killRound, delayMs: delay(rng) });
+    if (!plan.reboot) return;
+    // Reboot at least one round later when the trial has room for it.
+    const first = Math.min(killRound + 1, rounds - 1);
+    const rebootRound = first + pick(rng, rounds - first);
+    events.push({ cycle, action: 'reboot', node, trial, round: rebootRound, delayMs: delay(rng) });
+  });
+  return events;
+}
+
+/**
+ * Replays the schedule in order (the injector carries events out one after another,
+ * each reboot complete before the next kill) and returns the most seats ever down at
+ * once. For s6 it must stay 1: never both managers down.
+ */
+export function maxSeatsDown(events: readonly FaultEvent[]): number {
+  const down = new Set<ManagerSeat>();
+  let max = 0;
+  for (const e of events) {
+    if (e.action === 'kill') down.add(e.node);
+    else down.delete(e.node);
+    max = Math.max(max, down.size);
+  }
+  return max;
+}
+
+/** Events are carried out in list order; the list must also be in (trial, round) order. */
+export function isInSlotOrder(events: readonly FaultEvent[]): boolean {
+  return events.every((e, i) => {
+    const prev = events[i - 1];
+    return !prev || prev.trial < e.trial || (prev.trial === e.trial && prev.round <= e.round);
+  });
+}
+
+export function describeEvent(e: FaultEvent): string {
+  return `trial ${e.trial + 1} round ${e.round + 1} +${e.delayMs} ms: ${e.action === 'kill' ? 'SIGKILL' : 'reboot'} ${e.node}`;
+}

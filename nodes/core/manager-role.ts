@@ -1,0 +1,313 @@
+// Who serves: the primary/backup pair as a deterministic state machine around the
+// per-epoch ManagerCore. Managers ping each other; a backup that stops hearing the
+// primary becomes a candidate with a higher epoch, asks every client for its page
+// table, rebuilds the records (rebuild.ts) and serves. The home primary (seat m0)
+// that comes back asks the serving manager to hand back, as in the seed.
+//
+// Epochs fence old primaries: m0 takes odd epochs and m1 even ones, so two managers
+// can never claim the same epoch, and every client ignores (and answers with
+// epoch_reject) a manager older than the one it follows.
+import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
+import { ManagerCore } from './manager.js';
+import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
+import type { Ignored, RecordView, Send } from './types.js';
+
+export type ManagerRole = 'primary' | 'backup' | 'candidate' | 'rejoining';
+
+export type RoleChange = { type: 'role'; role: ManagerRole; epoch: number; reason: string };
+export type RoleOutput = Send | Ignored | RoleChange;
+
+export interface ManagerRoleConfig {
+  id: NodeId;
+  peer: NodeId | null;
+  pages: number;
+  /** Epoch parity of this seat: m0 takes odd epochs, m1 even ones. */
+  parity: 0 | 1;
+  /** The seat that resumes the primary role when it comes back (the seed's m0). */
+  home: boolean;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  clientTimeoutMs: number;
+  start: 'primary' | 'backup' | 'rejoin';
+  epoch: number;
+  /** Clients known at start (a rebooted manager learns them from the supervisor, then from hellos and syncs). */
+  clients: { id: NodeId; endpoint: string; incarnation: number }[];
+}
+
+interface Candidacy {
+  epoch: number;
+  startedAt: number;
+  lastSent: number;
+  reports: Map<NodeId, Report>;
+  /** Client messages that arrived before we serve; replayed in order once we do. */
+  buffered: Message[];
+}
+
+const MAX_BUFFERED = 100_000;
+/** How long a manager waits for a peer it has never heard from before acting alone. */
+const STARTUP_GRACE_MS = 3000;
+
+export class ManagerRoleCore {
+  readonly id: NodeId;
+  private readonly cfg: ManagerRoleConfig;
+  private role: ManagerRole;
+  private epoch: number;
+  /** Highest epoch seen anywhere: a candidate must beat it. */
+  private seen: number;
+  private core: ManagerCore | null = null;
+  private replica: ReplicaRecord[] | null = null;
+  private readonly known = new Map<NodeId, { endpoint: string; incarnation: number }>();
+  private candidacy: Candidacy | null = null;
+  private rejoinSince: number | null = null;
+  private lastPing = -Infinity;
+  private peerHeard: number | null = null;
+  private peerRole: ManagerRole | null = null;
+  /** The backup needs every record after it (re)joins, deltas after that. */
+  private peerNeedsFull = true;
+  private started = false;
+  private startedAt = 0;
+
+  constructor(cfg: ManagerRoleConfig) {
+    this.cfg = cfg;
+    this.id = cfg.id;
+    this.epoch = cfg.epoch;
+    this.seen = cfg.epoch;
+    for (const c of cfg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+    this.role = cfg.start === 'primary' ? 'primary' : cfg.start === 'backup' ? 'backup' : 'rejoining';
+    if (this.role === 'primary') this.core = this.newCore(cfg.epoch);
+  }
+
+  get currentRole(): ManagerRole {
+    return this.role;
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  get counters(): Record<string, number> {
+    return { ...(this.core?.counters ?? {}), epoch: this.epoch };
+  }
+
+  endpointOf(id: NodeId): string | undefined {
+    return this.core?.endpointOf(id) ?? this.known.get(id)?.endpoint;
+  }
+
+  clientList(): { id: NodeId; endpoint: string }[] {
+    return this.core ? this.core.clientList() : [...this.known].map(([id, c]) => ({ id, endpoint: c.endpoint }));
+  }
+
+  /** The primary's live records, or the backup's replica of them. */
+  recordCache(): RecordView[] {
+    if (this.core) return this.core.recordCache();
+    return (this.replica ?? []).map((r) => ({ ...r, active: null, queue: [] }));
+  }
+
+  receive(msg: Message, now: number): RoleOutput[] {
+    if (msg.epoch > this.seen) this.seen = msg.epoch;
+    if (msg.from.startsWith('m')) return this.fromPeer(msg, now);
+    if (msg.t === 'hello') this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+    if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
+    switch (this.role) {
+      case 'primary':
+        if (msg.t === 'report') {
+          // A client that adopted our epoch after we started serving: what it held was written off or passed on.
+          return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'reported after the takeover completed' })];
+        }
+        return this.core!.receive(msg, now);
+      case 'candidate':
+        return this.candidateReceive(msg, now);
+      default:
+        // Not serving: a hello is remembered above, everything else waits for a primary's retry path.
+        return msg.t === 'hello' ? [] : [{ type: 'ignored', msg, reason: `${this.role} does not serve` }];
+    }
+  }
+
+  tick(now: number): RoleOutput[] {
+    const out: RoleOutput[] = [];
+    if (!this.started) {
+      this.started = true;
+      this.startedAt = now;
+      if (this.role === 'rejoining') this.rejoinSince = now;
+      if (this.role === 'rejoining' && this.cfg.peer === null) out.push(...this.becomeCandidate(now, 'rebooted with no peer'));
+    }
+    if (this.cfg.peer !== null && now - this.lastPing >= this.cfg.heartbeatMs) {
+      this.lastPing = now;
+      const head = { from: this.id, epoch: this.epoch };
+      out.push(this.send(this.cfg.peer, this.role === 'rejoining' ? { t: 'handback_req', ...head } : { t: 'mping', ...head, role: this.role }));
+    }
+    // Until the peer has answered once, allow it the start-up grace: processes start slowly on a loaded machine.
+    const silentFor = now - (this.peerHeard ?? this.startedAt);
+    const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : this.cfg.heartbeatTimeoutMs);
+    if (this.role === 'backup' && peerSilent) out.push(...this.becomeCandidate(now, `primary silent for ${Math.round(silentFor)} ms`));
+    if (this.role === 'rejoining' && this.rejoinSince !== null && now - this.rejoinSince > this.cfg.heartbeatTimeoutMs && peerSilent) {
+      out.push(...this.becomeCandidate(now, 'no serving manager answered'));
+    }
+    if (this.role === 'candidate') out.push(...this.candidateTick(now));
+    if (this.role === 'primary') {
+      out.push(...this.core!.tick(now));
+      if (this.cfg.peer !== null && this.peerRole === 'backup') out.push(...this.syncPeer());
+    }
+    return out;
+  }
+
+  // --- manager <-> manager --------------------------------------------------------------
+
+  private fromPeer(msg: Message, now: number): RoleOutput[] {
+    if (msg.from !== this.cfg.peer) return [{ type: 'ignored', msg, reason: `${msg.from} is not our peer` }];
+    // A peer heard again after a silence restarted (or woke up): it needs every record, not deltas.
+    if (this.peerHeard === null || now - this.peerHeard > this.cfg.heartbeatTimeoutMs) this.peerNeedsFull = true;
+    this.peerHeard = now;
+    const out: RoleOutput[] = [];
+    switch (msg.t) {
+      case 'mping':
+      case 'mpong': {
+        if (msg.role === 'backup' && this.peerRole !== 'backup') this.peerNeedsFull = true;
+        this.peerRole = msg.role;
+        if (msg.t === 'mping') out.push(this.send(msg.from, { t: 'mpong', from: this.id, epoch: this.epoch, role: this.role }));
+        // Two primaries: the older epoch steps down (a paused primary that woke up).
+        if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
+        return out;
+      }
+      case 'sync':
+        if (this.role === 'backup') this.applySync(msg);
+        return [];
+      case 'handback_req':
+        this.peerRole = 'rejoining';
+        out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen }));
+        if (this.role === 'primary' || this.role === 'candidate') out.push(...this.toBackup(`handing back to ${msg.from}`));
+        return out;
+      case 'handback_ok':
+        return this.role === 'rejoining' ? this.becomeCandidate(now, `${msg.from} handed back at epoch ${msg.epoch}`) : [];
+      default:
+        return [{ type: 'ignored', msg, reason: `a manager does not handle ${msg.t} from a manager` }];
+    }
+  }
+
+  private syncPeer(): RoleOutput[] {
+    const core = this.core!;
+    const all = core.recordCache();
+    const pages = this.peerNeedsFull ? all.map((r) => r.page) : core.takeDirty();
+    if (this.peerNeedsFull) core.takeDirty();
+    if (pages.length === 0 && !this.peerNeedsFull) return [];
+    const full = this.peerNeedsFull;
+    this.peerNeedsFull = false;
+    const records = pages.map((p) => {
+      const r = all[p]!;
+      return { page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version };
+    });
+    return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
+  }
+
+  private applySync(msg: MessageOf<'sync'>): void {
+    if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, copyset: [], version: 0 }));
+    for (const r of msg.records) if (r.page < this.cfg.pages) this.replica[r.page] = r;
+    for (const c of msg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+  }
+
+  // --- taking over ----------------------------------------------------------------------
+
+  private becomeCandidate(now: number, reason: string): RoleOutput[] {
+    const epoch = this.nextEpoch(Math.max(this.seen, this.epoch));
+    this.seen = epoch;
+    this.epoch = epoch;
+    this.role = 'candidate';
+    this.core = null;
+    this.rejoinSince = null;
+    this.candidacy = { epoch, startedAt: now, lastSent: now, reports: new Map(), buffered: [] };
+    const out: RoleOutput[] = [{ type: 'role', role: 'candidate', epoch, reason }];
+    for (const id of this.known.keys()) out.push(this.send(id, { t: 'takeover', from: this.id, epoch }));
+    // With no clients there is nothing to collect.
+    if (this.known.size === 0) out.push(...this.serve(now));
+    return out;
+  }
+
+  private candidateReceive(msg: Message, now: number): RoleOutput[] {
+    const c = this.candidacy!;
+    if (msg.t === 'report') {
+      if (msg.epoch !== c.epoch) return [{ type: 'ignored', msg, reason: `report for epoch ${msg.epoch}` }];
+      c.reports.set(msg.from, msg);
+      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+      return this.allReported() ? this.serve(now) : [];
+    }
+    if (msg.t === 'hello') return [this.send(msg.from, { t: 'takeover', from: this.id, epoch: c.epoch })];
+    if (c.buffered.length < MAX_BUFFERED) c.buffered.push(msg);
+    return [];
+  }
+
+  private candidateTick(now: number): RoleOutput[] {
+    const c = this.candidacy!;
+    // A client that stays silent this long is taken for dead: what it alone held is lost.
+    if (now - c.startedAt >= this.cfg.clientTimeoutMs) return this.serve(now);
+    if (now - c.lastSent < this.cfg.heartbeatMs) return [];
+    c.lastSent = now;
+    return [...this.known.keys()].filter((id) => !c.reports.has(id)).map((id) => this.send(id, { t: 'takeover', from: this.id, epoch: c.epoch }));
+  }
+
+  private allReported(): boolean {
+    const c = this.candidacy!;
+    for (const id of this.known.keys()) if (!c.reports.has(id)) return false;
+    return true;
+  }
+
+  private serve(now: number): RoleOutput[] {
+    const c = this.candidacy!;
+    this.candidacy = null;
+    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now);
+    this.core = this.newCore(c.epoch, rebuilt);
+    this.role = 'primary';
+    this.peerNeedsFull = true;
+    const silent = [...this.known.keys()].filter((id) => !c.reports.has(id));
+    const out: RoleOutput[] = [
+      { type: 'role', role: 'primary', epoch: c.epoch, reason: `rebuilt from ${c.reports.size} page tables${silent.length ? `; silent: ${silent.join(', ')}` : ''}` },
+      ...rebuilt.outputs,
+    ];
+    const members = this.core.clientList();
+    for (const m of members) out.push(this.send(m.id, { t: 'members', from: this.id, epoch: c.epoch, members }));
+    for (const msg of c.buffered) out.push(...this.core.receive(msg, now));
+    return out;
+  }
+
+  private onEpochReject(msg: MessageOf<'epoch_reject'>, now: number): RoleOutput[] {
+    if (msg.seen <= this.epoch) return [];
+    if (this.role === 'candidate') return this.becomeCandidate(now, `${msg.from} follows epoch ${msg.seen}`);
+    if (this.role === 'primary') return this.stepDown(now, `${msg.from} follows epoch ${msg.seen}`);
+    return [];
+  }
+
+  /** A newer primary exists: the home seat asks for the role back, the other becomes its backup. */
+  private stepDown(now: number, reason: string): RoleOutput[] {
+    if (!this.cfg.home) return this.toBackup(reason);
+    this.core = null;
+    this.role = 'rejoining';
+    this.rejoinSince = now;
+    this.lastPing = -Infinity;
+    return [{ type: 'role', role: 'rejoining', epoch: this.epoch, reason }];
+  }
+
+  private toBackup(reason: string): RoleOutput[] {
+    if (this.core) {
+      this.replica = this.core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
+      for (const c of this.core.clientEntries()) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+    }
+    this.core = null;
+    this.candidacy = null;
+    this.role = 'backup';
+    return [{ type: 'role', role: 'backup', epoch: this.epoch, reason }];
+  }
+
+  // --- helpers --------------------------------------------------------------------------
+
+  private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {
+    return new ManagerCore({ id: this.id, epoch, pages: this.cfg.pages, clientTimeoutMs: this.cfg.clientTimeoutMs }, restored);
+  }
+
+  private nextEpoch(above: number): number {
+    const e = above + 1;
+    return e % 2 === this.cfg.parity ? e : e + 1;
+  }
+
+  private send(to: NodeId, msg: Message): Send {
+    return { type: 'send', to, msg };
+  }
+}

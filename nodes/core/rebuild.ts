@@ -1,0 +1,86 @@
+// How a manager that takes over rebuilds the exact records from the clients' page
+// tables (the ground truth: nothing may depend on a dying manager flushing state).
+//
+// Per page: the client that reports ownership is the owner; read copies form the
+// copy set. A page with no owner but a reported "served" tombstone that matches the
+// target's pending request is in flight: the transfer is resumed, not redone. A page
+// whose owner died but whose read copies survive passes to a copy holder. A page
+// that nobody holds is unowned — unless the replica says someone held it, in which
+// case it is lost and faults on it fail clearly.
+import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
+import { emptyRecord, type ClientEntry, type PageRecord } from './manager.js';
+import type { ManagerOutput } from './types.js';
+
+export type Report = MessageOf<'report'>;
+
+export interface ReplicaRecord {
+  page: number;
+  owner: NodeId | null;
+  lostWith: NodeId | null;
+  copyset: NodeId[];
+  version: number;
+}
+
+export interface Rebuilt {
+  records: PageRecord[];
+  clients: Map<NodeId, ClientEntry>;
+  /** Messages the new primary sends once it serves: `own` to heirs, `resume` to requesters of in-flight pages. */
+  outputs: ManagerOutput[];
+}
+
+export function rebuildRecords(
+  self: { id: NodeId; epoch: number; pages: number },
+  reports: ReadonlyMap<NodeId, Report>,
+  replica: readonly ReplicaRecord[] | null,
+  now: number,
+): Rebuilt {
+  const records = Array.from({ length: self.pages }, emptyRecord);
+  const outputs: ManagerOutput[] = [];
+  const send = (to: NodeId, msg: Message): void => {
+    outputs.push({ type: 'send', to, msg });
+  };
+  const pendingOf = (client: NodeId, page: number) => reports.get(client)?.pending.find((p) => p.page === page);
+
+  for (let page = 0; page < self.pages; page++) {
+    const rec = records[page]!;
+    const rows = [...reports.values()]
+      .map((r) => ({ id: r.from, row: r.pages.find((p) => p.page === page) }))
+      .filter((x): x is { id: NodeId; row: Report['pages'][number] } => x.row !== undefined);
+    const holders = rows.filter((x) => x.row.access !== 'none');
+    const owners = holders.filter((x) => x.row.owner).sort((a, b) => b.row.version - a.row.version);
+    // A served tombstone is live only if its target still waits for exactly that request.
+    const inFlight = rows
+      .map((x) => x.row.served)
+      .find((s) => s !== null && pendingOf(s.to, page)?.req === s.req && pendingOf(s.to, page)?.kind === s.kind);
+
+    const owner = owners[0];
+    if (owner) {
+      rec.owner = owner.id;
+      rec.version = owner.row.version;
+      for (const h of holders) if (h.id !== owner.id) rec.copyset.add(h.id);
+    } else if (inFlight?.kind === 'write') {
+      for (const h of holders) rec.copyset.add(h.id);
+    } else if (holders.length > 0) {
+      const [heir, ...rest] = [...holders].sort((a, b) => (a.id < b.id ? -1 : 1));
+      rec.owner = heir!.id;
+      rec.version = heir!.row.version;
+      for (const h of rest) rec.copyset.add(h.id);
+      send(heir!.id, { t: 'own', from: self.id, epoch: self.epoch, page, version: heir!.row.version });
+    } else {
+      const was = replica?.find((r) => r.page === page);
+      const lostWith = was?.lostWith ?? was?.owner ?? null;
+      if (lostWith !== null) {
+        rec.lostWith = lostWith;
+        rec.version = was?.version ?? 0;
+      }
+    }
+    if (inFlight && (inFlight.kind === 'write' || rec.owner !== null)) {
+      rec.active = { requester: inFlight.to, req: inFlight.req, kind: inFlight.kind, phase: 'transferring', awaiting: new Set() };
+      send(inFlight.to, { t: 'resume', from: self.id, epoch: self.epoch, page, req: inFlight.req });
+    }
+  }
+
+  const clients = new Map<NodeId, ClientEntry>();
+  for (const r of reports.values()) clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, lastHeard: now });
+  return { records, clients, outputs };
+}
