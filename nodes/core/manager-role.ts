@@ -140,7 +140,9 @@ export class ManagerRoleCore {
     const silentFor = now - (this.peerHeard ?? this.startedAt);
     const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : this.cfg.heartbeatTimeoutMs);
     if (this.role === 'backup' && peerSilent) out.push(...this.becomeCandidate(now, `primary silent for ${Math.round(silentFor)} ms`));
-    if (this.role === 'rejoining' && this.rejoinSince !== null && now - this.rejoinSince > this.cfg.heartbeatTimeoutMs && peerSilent) {
+    // A serving peer answers a handback request at once; a rejoining manager waits only the usual timeout.
+    const peerGone = this.peerHeard === null || now - this.peerHeard > this.cfg.heartbeatTimeoutMs;
+    if (this.role === 'rejoining' && this.rejoinSince !== null && now - this.rejoinSince > this.cfg.heartbeatTimeoutMs && peerGone) {
       out.push(...this.becomeCandidate(now, 'no serving manager answered'));
     }
     if (this.role === 'candidate') out.push(...this.candidateTick(now));

@@ -1,0 +1,200 @@
+// Carries out a fault schedule against a live cluster while the rounds (or the
+// sustained workload) run: real SIGKILLs and reboots through the supervisor, one
+// event after another, each at its slot. Between a kill and the reboot of the same
+// seat it waits for the backup's takeover, and after a reboot for the hand-back and
+// a settle time, so the next kill never finds both managers down or the backup
+// still re-syncing. It also records the supervisor's failover / hand-back marks.
+import type { Mark } from '../api.js';
+import type { Supervisor } from '../supervisor.js';
+import type { ManagerSeat } from './definitions.js';
+import { describeEvent, type FaultEvent } from './schedule.js';
+
+export interface InjectorOptions {
+  /** Pause after a reboot before the next event, so a rebooted seat has re-synced. */
+  settleMs: number;
+  /** Longest wait for the backup's failover mark before rebooting a killed primary anyway. */
+  failoverWaitMs: number;
+  /** Longest wait for the hand-back mark after the primary's reboot. */
+  handbackWaitMs: number;
+  note: (message: string) => void;
+}
+
+export interface KillRecord {
+  cycle: number;
+  node: ManagerSeat;
+  trial: number;
+  /** Whether the seat was serving the clients when it died (a failover was due). */
+  serving: boolean;
+  killNs: number;
+  rebootNs: number | null;
+  /** Kill -> the supervisor's failover mark (null: none seen). */
+  failoverMs: number | null;
+  /** Reboot -> the supervisor's hand-back mark (null: none seen or no reboot). */
+  handbackMs: number | null;
+}
+
+export type InjectorDriver = Pick<Supervisor, 'kill' | 'reboot' | 'nodeInfos' | 'on' | 'off'>;
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+interface SeenMark {
+  kind: Mark['kind'];
+  node: string;
+  ns: number;
+}
+
+export class FaultInjector {
+  readonly kills: KillRecord[] = [];
+  private readonly marks: SeenMark[] = [];
+  private readonly markWaiters = new Set<() => void>();
+  private slot = { trial: -1, round: -1 };
+  private readonly slotWaiters = new Set<() => void>();
+  private completed = 0;
+  private serving: ManagerSeat = 'm0';
+  private readonly onMark = (m: Mark): void => {
+    // atNs is when the node changed role, on the clock op timings use.
+    this.marks.push({ kind: m.kind, node: m.node, ns: m.atNs });
+    if ((m.kind === 'failover' || m.kind === 'handback') && (m.node === 'm0' || m.node === 'm1')) this.serving = m.node;
+    for (const w of this.markWaiters) w();
+  };
+
+  constructor(
+    private readonly sup: InjectorDriver,
+    readonly events: readonly FaultEvent[],
+    private readonly opts: InjectorOptions,
+    private readonly signal?: AbortSignal,
+  ) {
+    sup.on('mark', this.onMark);
+  }
+
+  /** The driver announces that trial/round has started (its ops are out). */
+  reach(trial: number, round: number): void {
+    if (trial < this.slot.trial || (trial === this.slot.trial && round <= this.slot.round)) return;
+    this.slot = { trial, round };
+    for (const w of this.slotWaiters) w();
+  }
+
+  /** True once every event scheduled in trials up to `trial` has been carried out. */
+  settledThrough(trial: number): boolean {
+    const next = this.events[this.completed];
+    return !next || next.trial > trial;
+  }
+
+  get done(): boolean {
+    return this.completed >= this.events.length;
+  }
+
+  /** Runs the whole schedule; resolves when the last event (and its waits) are done. */
+  async run(): Promise<void> {
+    for (const e of this.events) {
+      await this.untilSlot(e.trial, e.round);
+      await this.sleep(e.delayMs);
+      this.opts.note(describeEvent(e));
+      if (e.action === 'kill') await this.kill(e);
+      else await this.reboot(e);
+      this.completed++;
+    }
+  }
+
+  /** Stops listening (a takeover after the last event still counts until now) and pairs kills with marks. */
+  finish(): KillRecord[] {
+    this.sup.off('mark', this.onMark);
+    for (const k of this.kills) this.fillMarks(k);
+    return this.kills;
+  }
+
+  private live(node: ManagerSeat): boolean {
+    return this.sup.nodeInfos().some((n) => n.id === node && n.pid !== null);
+  }
+
+  private async kill(e: FaultEvent): Promise<void> {
+    if (!this.live(e.node)) {
+      this.opts.note(`${e.node} is not running; kill skipped`);
+      return;
+    }
+    const serving = e.node === this.serving;
+    const killNs = nowNs();
+    this.kills.push({ cycle: e.cycle, node: e.node, trial: e.trial, serving, killNs, rebootNs: null, failoverMs: null, handbackMs: null });
+    await this.sup.kill(e.node);
+  }
+
+  private async reboot(e: FaultEvent): Promise<void> {
+    const k = this.kills.findLast((x) => x.cycle === e.cycle);
+    let tookOver = false;
+    if (k?.serving) {
+      // Rebooting before the backup took over would test a different race than the scenario's.
+      tookOver = (await this.waitMark('failover', k.killNs, this.opts.failoverWaitMs)) !== null;
+      if (!tookOver) this.opts.note(`no failover ${this.opts.failoverWaitMs} ms after killing ${e.node}; rebooting it anyway`);
+    }
+    const rebootNs = nowNs();
+    if (k) k.rebootNs = rebootNs;
+    try {
+      await this.sup.reboot(e.node);
+    } catch (err) {
+      this.opts.note(`reboot of ${e.node} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    if (tookOver && e.node === 'm0') {
+      const back = await this.waitMark('handback', rebootNs, this.opts.handbackWaitMs);
+      if (back === null) this.opts.note(`no hand-back ${this.opts.handbackWaitMs} ms after rebooting m0`);
+    }
+    await this.sleep(this.opts.settleMs);
+  }
+
+  /** Pairs each kill with the first failover after it (before the next kill) and each reboot with the first hand-back. */
+  private fillMarks(k: KillRecord): void {
+    const nextKill = this.kills.find((x) => x.killNs > k.killNs)?.killNs ?? Number.POSITIVE_INFINITY;
+    if (k.serving) {
+      const f = this.marks.find((m) => m.kind === 'failover' && m.ns >= k.killNs && m.ns < nextKill);
+      k.failoverMs = f ? (f.ns - k.killNs) / 1e6 : null;
+    }
+    if (k.rebootNs !== null) {
+      const from = k.rebootNs;
+      const h = this.marks.find((m) => m.kind === 'handback' && m.ns >= from && m.ns < nextKill);
+      k.handbackMs = h ? (h.ns - from) / 1e6 : null;
+    }
+  }
+
+  private waitMark(kind: Mark['kind'], afterNs: number, timeoutMs: number): Promise<number | null> {
+    const found = (): number | null => this.marks.find((m) => m.kind === kind && m.ns >= afterNs)?.ns ?? null;
+    return this.waitFor(this.markWaiters, found, timeoutMs);
+  }
+
+  private untilSlot(trial: number, round: number): Promise<unknown> {
+    const reached = (): true | null => (this.slot.trial > trial || (this.slot.trial === trial && this.slot.round >= round) ? true : null);
+    return this.waitFor(this.slotWaiters, reached, Number.POSITIVE_INFINITY);
+  }
+
+  /** Resolves with check()'s first non-null answer, re-checked whenever `waiters` fire; null on timeout. */
+  private waitFor<T>(waiters: Set<() => void>, check: () => T | null, timeoutMs: number): Promise<T | null> {
+    const now = check();
+    if (now !== null) return Promise.resolve(now);
+    if (this.signal?.aborted) return Promise.reject(this.signal.reason instanceof Error ? this.signal.reason : new Error('cancelled'));
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (v: T | null): void => {
+        waiters.delete(poke);
+        this.signal?.removeEventListener('abort', aborted);
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const poke = (): void => {
+        const v = check();
+        if (v !== null) finish(v);
+      };
+      const aborted = (): void => {
+        waiters.delete(poke);
+        clearTimeout(timer);
+        reject(this.signal?.reason instanceof Error ? this.signal.reason : new Error('cancelled'));
+      };
+      waiters.add(poke);
+      this.signal?.addEventListener('abort', aborted, { once: true });
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => finish(null), timeoutMs);
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}

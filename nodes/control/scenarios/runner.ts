@@ -1,0 +1,312 @@
+// Runs scenarios one after another, each on a fresh cluster on its own ports:
+// starts the cluster, runs the seed's rounds (or a sustained workload) while the
+// fault injector carries out the seeded schedule, shuts the cluster down, merges the
+// clients' logs into the scenario's history and checks it for linearizability.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mulberry32 } from '../../core/random.js';
+import { ClusterConfigSchema, type ClusterEvent, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
+import { checkHistory, type CheckResult } from '../history/linearizability.js';
+import { mergeClientLogs } from '../history/merge.js';
+import type { HistoryOp } from '../history/schema.js';
+import { Supervisor, type NodeLauncher } from '../supervisor.js';
+import { timingCsv } from './csv.js';
+import type { ScenarioDef } from './definitions.js';
+import { percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
+import { FaultInjector, type KillRecord } from './injector.js';
+import { faultSamples, runRound, type RoundOp } from './rounds.js';
+import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
+import { roundMs, summarizeTrials, trialRow } from './table.js';
+
+/** Ports per scenario: scenario k of a run uses basePort + k * PORT_STRIDE (managers +0/+1, clients from +10). */
+export const PORT_STRIDE = 200;
+
+export interface RoundsMode {
+  kind: 'rounds';
+  /** Rounds per trial (at least; a trial goes on while its faults are still being carried out). */
+  rounds: number;
+  /** Unrecorded rounds before the first trial: first touches of zero pages, cold processes. */
+  warmupRounds: number;
+}
+
+export interface SustainedMode {
+  kind: 'sustained';
+  durationS: number;
+  /** Ops/s per client; 0 = back to back. */
+  rate: number;
+  readRatio: number;
+}
+
+export interface RunnerOptions {
+  scenarios: readonly ScenarioDef[];
+  clients: number;
+  pages: number;
+  /** Trials per scenario; default: the scenario's own (5, or 6 for s5 and s6). */
+  trials?: number;
+  seed: number;
+  basePort: number;
+  opTimeoutMs: number;
+  mode: RoundsMode | SustainedMode;
+  launcher?: NodeLauncher;
+  /** Pause after each reboot before the next fault event (default 600 ms). */
+  settleMs?: number;
+  onProgress?: (p: ScenarioProgress) => void;
+  onEvent?: (e: ClusterEvent) => void;
+  /** Fault events carried out, and anything unusual (a reboot that failed, a failover that never came). */
+  onNote?: (scenario: string, message: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ScenarioRun {
+  def: ScenarioDef;
+  result: ScenarioResult;
+  /** Sustained mode only. */
+  sustained: SustainedSummary | null;
+  schedule: FaultEvent[];
+  kills: KillRecord[];
+  ops: HistoryOp[];
+  check: CheckResult;
+}
+
+export interface RunOutcome {
+  runs: ScenarioRun[];
+  /** Timing CSV (DESIGN §6) of the rounds-mode runs. */
+  csv: string;
+  linearizable: boolean;
+}
+
+/** Slots of the schedule in sustained mode: the duration is cut into trials x SUSTAINED_SLOTS. */
+const SUSTAINED_SLOTS = 20;
+
+export function trialsOf(def: ScenarioDef, opts: Pick<RunnerOptions, 'trials'>): number {
+  return opts.trials ?? def.defaultTrials;
+}
+
+export async function runScenarios(opts: RunnerOptions): Promise<RunOutcome> {
+  const lastPort = opts.basePort + (opts.scenarios.length - 1) * PORT_STRIDE + 10 + opts.clients;
+  if (lastPort > 65_535) throw new Error(`ports ${opts.basePort}..${lastPort} do not fit below 65536: choose a lower base port`);
+  const runs: ScenarioRun[] = [];
+  for (const [index, def] of opts.scenarios.entries()) {
+    opts.signal?.throwIfAborted();
+    runs.push(await runOne(def, index, opts));
+  }
+  const csv = timingCsv(runs.filter((r) => r.sustained === null).map((r) => r.result));
+  return { runs, csv, linearizable: runs.every((r) => r.check.ok) };
+}
+
+async function runOne(def: ScenarioDef, index: number, opts: RunnerOptions): Promise<ScenarioRun> {
+  const trials = trialsOf(def, opts);
+  const rounds = opts.mode.kind === 'rounds' ? opts.mode.rounds : SUSTAINED_SLOTS;
+  const schedule = buildSchedule(def, { trials, rounds, seed: opts.seed });
+  const progress = (message: string, trial = 0, round?: number): void =>
+    opts.onProgress?.({ scenario: def.id, index, of: opts.scenarios.length, trial, trials, message, ...(round !== undefined ? { round, rounds } : {}) });
+  const note = (message: string): void => opts.onNote?.(def.id, message);
+
+  const config = ClusterConfigSchema.parse({
+    clients: opts.clients,
+    backup: def.backup,
+    pages: opts.pages,
+    basePort: opts.basePort + index * PORT_STRIDE,
+    opTimeoutMs: opts.opTimeoutMs,
+  });
+  const runDir = mkdtempSync(join(tmpdir(), `ivy-scenario-${def.id}-`));
+  // Spawning dozens of node processes on a small machine takes a while.
+  const sup = new Supervisor({ config, runDir, readyTimeoutMs: 20_000 + 500 * opts.clients, ...(opts.launcher ? { launcher: opts.launcher } : {}) });
+  if (opts.onEvent) sup.on('event', opts.onEvent);
+
+  try {
+    const measured = await measure(sup, def, index, trials, schedule, opts, progress, note);
+    const ops = mergeClientLogs(sup.historyDir());
+    progress('checking the history for linearizability');
+    const check = checkHistory(ops);
+    return assemble(def, opts, rounds, schedule, measured, ops, check);
+  } finally {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the cluster, measures while the injector carries out the schedule, and always shuts the cluster down. */
+async function measure(
+  sup: Supervisor,
+  def: ScenarioDef,
+  index: number,
+  trials: number,
+  schedule: FaultEvent[],
+  opts: RunnerOptions,
+  progress: (message: string, trial?: number, round?: number) => void,
+  note: (message: string) => void,
+): Promise<Measured> {
+  try {
+    progress(`starting ${opts.clients} clients and ${def.backup ? 'two managers' : 'a manager'} on port ${sup.config.basePort}`);
+    await sup.start();
+    const injector = new FaultInjector(
+      sup,
+      schedule,
+      { settleMs: opts.settleMs ?? 600, failoverWaitMs: Math.max(3000, 10 * sup.config.heartbeatTimeoutMs), handbackWaitMs: 5000, note },
+      opts.signal,
+    );
+    const injecting = injector.run();
+    injecting.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
+    try {
+      const measured =
+        opts.mode.kind === 'rounds'
+          ? await measureRounds(sup, injector, index, trials, opts.mode, opts, progress)
+          : await measureSustained(sup, injector, trials, opts.mode, opts, progress);
+      await injecting;
+      return { ...measured, kills: injector.kills };
+    } finally {
+      injector.finish();
+    }
+  } finally {
+    progress('stopping the cluster');
+    await sup.shutdown();
+  }
+}
+
+interface Measured {
+  rows: TrialRow[];
+  samplesMs: number[];
+  hits: number;
+  failed: number;
+  /** Sustained mode: the load's window in monotonic ns; its figures come from the merged history. */
+  window: { fromNs: number; toNs: number } | null;
+  kills: KillRecord[];
+}
+
+async function measureRounds(
+  sup: Supervisor,
+  injector: FaultInjector,
+  index: number,
+  trials: number,
+  mode: RoundsMode,
+  opts: RunnerOptions,
+  progress: (message: string, trial?: number, round?: number) => void,
+): Promise<Measured> {
+  // Per-client op seeds from their own stream, apart from the schedule's.
+  const rng = mulberry32((opts.seed * 7919 + index * 104_729 + 17) >>> 0);
+  const guardMs = 2 * opts.opTimeoutMs + 2000;
+  for (let w = 0; w < mode.warmupRounds; w++) {
+    opts.signal?.throwIfAborted();
+    progress(`warm-up round ${w + 1}/${mode.warmupRounds}`);
+    await runRound(sup, rng, guardMs);
+  }
+  const rows: TrialRow[] = [];
+  const samplesMs: number[] = [];
+  let hits = 0;
+  let failed = 0;
+  for (let t = 0; t < trials; t++) {
+    const trialOps: RoundOp[] = [];
+    // A trial runs its rounds and goes on while its scheduled faults are still under way,
+    // so every kill, takeover, reboot and hand-back happens under load.
+    for (let r = 0; r < mode.rounds || !injector.settledThrough(t); r++) {
+      opts.signal?.throwIfAborted();
+      progress(r < mode.rounds ? `trial ${t + 1}/${trials}, round ${r + 1}/${mode.rounds}` : `trial ${t + 1}/${trials}, round ${r + 1} (faults still under way)`, t + 1, r + 1);
+      const round = runRound(sup, rng, guardMs);
+      injector.reach(t, r); // the ops are out: a fault due in this round may land now
+      trialOps.push(...(await round));
+    }
+    const samples = faultSamples(trialOps);
+    const failedHere = trialOps.filter((o) => !o.ok).length;
+    hits += trialOps.filter((o) => o.ok && !o.fault).length;
+    failed += failedHere;
+    samplesMs.push(...samples.map((s) => s.ms));
+    rows.push({ ...trialRow(t + 1, samples), faults: samples.length, failed: failedHere });
+  }
+  return { rows, samplesMs, hits, failed, window: null, kills: [] };
+}
+
+async function measureSustained(
+  sup: Supervisor,
+  injector: FaultInjector,
+  trials: number,
+  mode: SustainedMode,
+  opts: RunnerOptions,
+  progress: (message: string, trial?: number, round?: number) => void,
+): Promise<Measured> {
+  const slots = trials * SUSTAINED_SLOTS;
+  const slotMs = (mode.durationS * 1000) / slots;
+  const fromNs = Number(process.hrtime.bigint());
+  sup.setWorkload({ readRatio: mode.readRatio, rate: mode.rate, ops: 0, pages: opts.pages, seed: opts.seed });
+  const timers: NodeJS.Timeout[] = [];
+  for (let s = 0; s < slots; s++) {
+    const trial = Math.floor(s / SUSTAINED_SLOTS);
+    const round = s % SUSTAINED_SLOTS;
+    timers.push(
+      setTimeout(() => {
+        injector.reach(trial, round);
+        if (round === 0) progress(`sustained load, ${Math.round((s * slotMs) / 1000)} s of ${mode.durationS} s`, trial + 1);
+      }, s * slotMs),
+    );
+  }
+  try {
+    await abortableSleep(mode.durationS * 1000, opts.signal);
+    // Faults still under way keep the load on until they are done.
+    while (!injector.done) await abortableSleep(50, opts.signal);
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    sup.setWorkload(null);
+  }
+  const toNs = Number(process.hrtime.bigint());
+  await new Promise((r) => setTimeout(r, 300)); // let ops in flight complete before the shutdown
+  return { rows: [], samplesMs: [], hits: 0, failed: 0, window: { fromNs, toNs }, kills: [] };
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('cancelled'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function assemble(
+  def: ScenarioDef,
+  opts: RunnerOptions,
+  rounds: number,
+  schedule: FaultEvent[],
+  m: Measured,
+  ops: HistoryOp[],
+  check: CheckResult,
+): ScenarioRun {
+  let sustained: SustainedSummary | null = null;
+  let samplesMs = m.samplesMs;
+  if (m.window) {
+    const { fromNs, toNs } = m.window;
+    sustained = sustainedSummary(ops, fromNs, toNs);
+    samplesMs = [];
+    for (const o of ops) {
+      if (o.outcome === 'ok' && o.fault && o.end !== null && o.start >= fromNs && o.start <= toNs) samplesMs.push((o.end - o.start) / 1e6);
+    }
+  }
+  const serving = m.kills.filter((k) => k.serving);
+  const summary = summarizeTrials(m.rows);
+  const result: ScenarioResult = {
+    id: def.id,
+    name: def.name,
+    trials: m.rows,
+    ...summary,
+    p50Ms: roundMs(percentile(samplesMs, 50)),
+    p99Ms: roundMs(percentile(samplesMs, 99)),
+    failoverMs: serving.filter((k) => k.failoverMs !== null).map((k) => roundMs(k.failoverMs!)),
+    recoveryMs: serving.map((k) => recoveryMs(ops, k.killNs)),
+    handbackMs: m.kills.filter((k) => k.handbackMs !== null).map((k) => roundMs(k.handbackMs!)),
+    clients: opts.clients,
+    pages: opts.pages,
+    rounds: opts.mode.kind === 'rounds' ? rounds : 0,
+    seed: opts.seed,
+    faultOps: samplesMs.length,
+    hits: sustained ? sustained.hits : m.hits,
+    failedOps: sustained ? sustained.failed : m.failed,
+    schedule: schedule.map(describeEvent),
+    linearizable: check.ok,
+  };
+  return { def, result, sustained, schedule, kills: m.kills, ops, check };
+}
