@@ -1,0 +1,258 @@
+// The engine behind every UI: one cluster at a time, driven by validated commands,
+// observed through pushed snapshots and events. Electron's main process and
+// `ivy-cluster serve` both wrap exactly this class, so the desktop app and the
+// browser see the same thing.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ClusterConfigSchema,
+  CommandSchema,
+  WorkloadSchema,
+  type ClusterConfig,
+  type ClusterEvent,
+  type ClusterSnapshot,
+  type CommandReply,
+  type Mark,
+  type ParsedCommand,
+  type PageRow,
+  type ServerPush,
+  type Workload,
+} from './api.js';
+import { LiveStats } from './stats.js';
+import { Supervisor, type NodeLauncher } from './supervisor.js';
+import type { RecordView } from '../core/types.js';
+
+export interface ScenarioHooks {
+  run(service: ClusterService, request: Extract<ParsedCommand, { cmd: 'runScenario' }>['request'], signal: AbortSignal): Promise<void>;
+}
+
+export interface ClusterServiceOptions {
+  launcher?: NodeLauncher;
+  /** Snapshots pushed per second while anyone listens. */
+  snapshotHz?: number;
+  /** Where run folders (history logs) go. */
+  runRoot?: string;
+  scenarios?: ScenarioHooks;
+}
+
+const MAX_EVENTS = 500;
+const MAX_MARKS = 200;
+
+export class ClusterService {
+  private sup: Supervisor | null = null;
+  private stats = new LiveStats();
+  private config: ClusterConfig | null = null;
+  private workload: Workload | null = null;
+  private readonly listeners = new Set<(p: ServerPush) => void>();
+  private readonly events: ClusterEvent[] = [];
+  private marks: Mark[] = [];
+  private seq = 0;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private seriesTimer: NodeJS.Timeout | null = null;
+  private scenario: AbortController | null = null;
+  /** The CSV of the last scenario run, for Export CSV. */
+  lastCsv: string | null = null;
+
+  constructor(private readonly opts: ClusterServiceOptions = {}) {}
+
+  /** Validates and runs one command. Never throws: every failure is a clear error reply. */
+  async handle(raw: unknown): Promise<CommandReply> {
+    const parsed = CommandSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { ok: false, error: `invalid command: ${issue ? `${issue.path.join('.') || 'command'}: ${issue.message}` : 'malformed'}` };
+    }
+    try {
+      const value = await this.run(parsed.data);
+      return value === undefined ? { ok: true } : { ok: true, value };
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.event({ t: Date.now(), level: 'error', kind: 'command', message: `${parsed.data.cmd}: ${error}` });
+      return { ok: false, error };
+    }
+  }
+
+  subscribe(listener: (p: ServerPush) => void): () => void {
+    this.listeners.add(listener);
+    listener({ type: 'snapshot', snapshot: this.snapshot() });
+    for (const event of this.events.slice(-100)) listener({ type: 'event', event });
+    this.ensureTimers();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get supervisor(): Supervisor | null {
+    return this.sup;
+  }
+
+  push(p: ServerPush): void {
+    for (const l of this.listeners) l(p);
+  }
+
+  async close(): Promise<void> {
+    this.scenario?.abort();
+    await this.stopCluster();
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    if (this.seriesTimer) clearInterval(this.seriesTimer);
+    this.snapshotTimer = this.seriesTimer = null;
+  }
+
+  // --- commands ---------------------------------------------------------------------
+
+  private async run(cmd: ParsedCommand): Promise<unknown> {
+    switch (cmd.cmd) {
+      case 'startCluster':
+        return this.startCluster(ClusterConfigSchema.parse(cmd.config));
+      case 'stopCluster':
+        return this.stopCluster();
+      case 'killNode':
+        return this.need().kill(cmd.id);
+      case 'stopNode':
+        return this.need().stop(cmd.id);
+      case 'rebootNode':
+        return this.need().reboot(cmd.id);
+      case 'addClient':
+        return this.need().addClient();
+      case 'setWorkload':
+        return this.setWorkload(cmd.workload === null ? null : WorkloadSchema.parse(cmd.workload));
+      case 'runScenario':
+        return this.runScenario(cmd.request);
+      case 'cancelScenario':
+        this.scenario?.abort();
+        return undefined;
+      case 'timingCsv':
+        if (this.lastCsv === null) throw new Error('no scenario has finished yet');
+        return this.lastCsv;
+    }
+  }
+
+  async startCluster(config: ClusterConfig): Promise<number> {
+    if (this.sup) throw new Error('a cluster is already running; stop it first');
+    const sup = new Supervisor({
+      config,
+      runDir: mkdtempSync(join(this.opts.runRoot ?? tmpdir(), 'ivy-run-')),
+      ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}),
+    });
+    this.attach(sup, config);
+    try {
+      return await sup.start();
+    } catch (err) {
+      await this.stopCluster();
+      throw err;
+    }
+  }
+
+  /** Adopts a supervisor (ours, or one a scenario runs) so its nodes show up live. */
+  attach(sup: Supervisor, config: ClusterConfig): void {
+    this.sup = sup;
+    this.config = config;
+    this.stats = new LiveStats();
+    this.marks = [];
+    sup.on('event', (e) => this.event(e));
+    sup.on('mark', (m) => {
+      this.marks.push(m);
+      if (this.marks.length > MAX_MARKS) this.marks.shift();
+    });
+    sup.on('telemetry', (t) => this.stats.onTelemetry(t));
+    sup.on('change', () => this.pushSnapshot());
+    this.ensureTimers();
+  }
+
+  detach(sup: Supervisor): void {
+    if (this.sup !== sup) return;
+    this.sup = null;
+    this.workload = null;
+    this.pushSnapshot();
+  }
+
+  async stopCluster(): Promise<void> {
+    const sup = this.sup;
+    if (!sup) return;
+    this.workload = null;
+    await sup.shutdown();
+    this.detach(sup);
+  }
+
+  private setWorkload(w: Workload | null): void {
+    const sup = this.need();
+    this.workload = w;
+    sup.setWorkload(w && { readRatio: w.readRatio, rate: w.rate, ops: w.ops, pages: w.pages ?? sup.config.pages, seed: w.seed });
+    this.pushSnapshot();
+  }
+
+  private async runScenario(request: Extract<ParsedCommand, { cmd: 'runScenario' }>['request']): Promise<void> {
+    if (!this.opts.scenarios) throw new Error('scenarios are not available in this build');
+    if (this.scenario) throw new Error('a scenario is already running');
+    if (this.sup) throw new Error('stop the running cluster first: a scenario starts clusters of its own');
+    const ctrl = new AbortController();
+    this.scenario = ctrl;
+    // Runs in the background: progress and results arrive as pushes.
+    void this.opts.scenarios
+      .run(this, request, ctrl.signal)
+      .catch((err: unknown) => this.event({ t: Date.now(), level: 'error', kind: 'scenario', message: err instanceof Error ? err.message : String(err) }))
+      .finally(() => {
+        if (this.scenario === ctrl) this.scenario = null;
+      });
+  }
+
+  private need(): Supervisor {
+    if (!this.sup) throw new Error('no cluster is running');
+    return this.sup;
+  }
+
+  // --- what views see -------------------------------------------------------------------
+
+  snapshot(): ClusterSnapshot {
+    const sup = this.sup;
+    const records: Record<string, RecordView[]> = {};
+    const pageTables: Record<string, PageRow[]> = {};
+    const clients = [];
+    if (sup) {
+      for (const m of sup.managers()) {
+        const t = sup.telemetryOf(m.id);
+        if (t?.records) records[m.id] = t.records;
+      }
+      for (const id of sup.clientIds()) {
+        const t = sup.telemetryOf(id);
+        if (t?.pageTable) pageTables[id] = t.pageTable;
+        clients.push(this.stats.clientStats(id, t?.counters));
+      }
+    }
+    return {
+      seq: ++this.seq,
+      t: Date.now(),
+      running: sup !== null,
+      config: this.config,
+      workload: this.workload,
+      nodes: sup ? sup.nodeInfos() : [],
+      clients,
+      records,
+      pageTables,
+      histogram: this.stats.histogram(),
+      series: this.stats.series,
+      marks: this.marks,
+    };
+  }
+
+  private pushSnapshot(): void {
+    if (this.listeners.size > 0) this.push({ type: 'snapshot', snapshot: this.snapshot() });
+  }
+
+  private event(e: ClusterEvent): void {
+    this.events.push(e);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+    this.push({ type: 'event', event: e });
+  }
+
+  private ensureTimers(): void {
+    const hz = this.opts.snapshotHz ?? 4;
+    this.snapshotTimer ??= setInterval(() => this.pushSnapshot(), 1000 / hz);
+    this.seriesTimer ??= setInterval(() => {
+      if (this.sup) this.stats.tick(Date.now());
+    }, 1000);
+    this.snapshotTimer.unref();
+    this.seriesTimer.unref();
+  }
+}
