@@ -111,6 +111,8 @@ export class ManagerRoleCore {
     switch (this.role) {
       case 'primary':
         if (msg.t === 'report') {
+          // A repeat of a report we rebuilt from (a takeover was re-sent while the first answer was on its way).
+          if (this.core!.endpointOf(msg.from) !== undefined) return [{ type: 'ignored', msg, reason: 'repeated report' }];
           // A client that adopted our epoch after we started serving: what it held was written off or passed on.
           return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'reported after the takeover completed' })];
         }
