@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { runCheck } from './control/history/check-command.js';
 import { intIn, numberIn } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
+import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
+import { runBenchCommand, type BenchCliOptions } from './control/commands/bench.js';
 
 const out = { log: (s: string) => console.log(s), error: (s: string) => console.error(s) };
 
@@ -59,6 +61,26 @@ program
   .option('--read-ratio <r>', 'sustained mode: fraction of reads', numberIn(0, 1), 0.5)
   .action(async (names: string[], opts: ScenarioOptions) => {
     process.exitCode = await runScenarioCommand(names, opts, out);
+  });
+
+program
+  .command('bench')
+  .description('fault latency of the protocol against the bare transport (same sockets and codec), and aggregate fault throughput')
+  .option('--json', 'print one JSON object: {"bare":{…},"ivy":{…},"ratio":{…},"faults_per_s":…}', false)
+  .option('--iterations <n>', 'samples per fault kind and path (default 1000, or IVY_BENCH_ITERATIONS)', intIn(1, 1_000_000))
+  .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
+  .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
+  .action(async (opts: BenchCliOptions) => {
+    process.exitCode = await runBenchCommand(opts, out);
+  });
+
+program
+  .command('serve')
+  .description('serve the app\'s UI to a browser on 127.0.0.1 (prints the URL with its per-run token first)')
+  .option('--port <n>', 'port to listen on (0 = any free port)', intIn(0, 65_535), 7777)
+  .option('--host <addr>', 'address to bind', '127.0.0.1')
+  .action(async (opts: ServeOptions) => {
+    process.exitCode = await runServe(opts, out);
   });
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@
 // One ManagerCore serves one epoch. A manager that takes over builds a new one from
 // the clients' page tables (see rebuild.ts); this class never decides roles.
 import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
+import { REQS_PER_INCARNATION } from './client.js';
 import type { ManagerOutput, OpKind, RecordView } from './types.js';
 
 export interface ManagerConfig {
@@ -112,6 +113,16 @@ export class ManagerCore {
     }
     client.lastHeard = now;
     if (msg.epoch < this.epoch) return this.ignore(msg, `stale epoch ${msg.epoch} < ${this.epoch}`);
+    if (msg.t === 'read_req' || msg.t === 'write_req') {
+      // Request numbers carry the incarnation. Links need not be FIFO: a dead incarnation's request may
+      // arrive after its successor's hello (serving it would send a page nobody confirms, wedging the
+      // page), and a successor's request may overtake its own hello (its hello would then forget it).
+      const inc = Math.floor(msg.req / REQS_PER_INCARNATION);
+      if (inc < client.incarnation) return this.ignore(msg, `request ${msg.req} is from an earlier incarnation of ${msg.from}`);
+      if (inc > client.incarnation) {
+        return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'restarted; say hello again' })];
+      }
+    }
     if ('page' in msg && msg.page >= this.cfg.pages) {
       if (msg.t === 'read_req' || msg.t === 'write_req') {
         return [this.nack(msg.from, msg.page, msg.req, `page ${msg.page} is outside 0..${this.cfg.pages - 1}`)];
@@ -170,6 +181,8 @@ export class ManagerCore {
 
   private onHello(msg: MessageOf<'hello'>, now: number): ManagerOutput[] {
     const known = this.clients.get(msg.from);
+    // A dead incarnation's hello arriving late must not replace (and forget) its successor.
+    if (known && msg.incarnation < known.incarnation) return this.ignore(msg, `hello from earlier incarnation ${msg.incarnation} of ${msg.from}`);
     this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, lastHeard: now });
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
     const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members: this.clientList() })];
@@ -305,16 +318,18 @@ export class ManagerCore {
       rec.lastDone.delete(dead);
       rec.queue = rec.queue.filter((q) => q.requester !== dead);
       if (a?.requester === dead) {
-        // A write on its way to the dead requester may already have emptied the old owner.
-        if (a.kind === 'write' && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead, null);
+        // A write on its way to the dead requester may already have emptied the old owner; a zero page
+        // granted to it (owner still null) may have been installed and written: either way it died there.
+        if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead, null);
         rec.active = null;
       } else if (a) {
         a.awaiting.delete(dead);
       }
       const live = rec.active;
       if (rec.owner === dead) {
-        // An heir must still hold its copy: holders we are invalidating may have dropped theirs already.
-        const heir = [...rec.copyset].filter((h) => !live?.awaiting.has(h)).sort()[0];
+        // An heir must still hold its copy: holders we are invalidating may have dropped theirs already,
+        // also when the invalidating writer is the dead client itself (its request was just dropped).
+        const heir = [...rec.copyset].filter((h) => !(a?.phase === 'invalidating' && a.awaiting.has(h))).sort()[0];
         if (heir === undefined) {
           this.lose(rec, dead, live?.phase === 'transferring' ? live : null);
           if (live) out.push(this.lostNack(page, dead, live.requester, live.req));

@@ -43,11 +43,15 @@ function barSink(defs: readonly ScenarioDef[], opts: ScenarioOptions): ProgressS
   const total = defs.reduce((a, d) => a + unitsOf(d), 0);
   const multi = new MultiBar({ format: '{bar} {percentage}% | {scenario} {message}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, Presets.shades_classic);
   const bar = multi.create(total, 0, { scenario: '', message: 'starting' });
+  let shown = 0;
   return {
     update(p) {
+      const perTrial = opts.sustained !== undefined ? 1 : opts.rounds;
       const inTrial = opts.sustained !== undefined ? 0 : Math.min(p.round ?? 0, opts.rounds);
-      const done = (before[p.index] ?? 0) + Math.max(0, p.trial - 1) * (opts.sustained !== undefined ? 1 : opts.rounds) + inTrial;
-      bar.update(Math.min(total, done), { scenario: p.scenario, message: p.message });
+      const done = (before[p.index] ?? 0) + Math.max(0, p.trial - 1) * perTrial + inTrial;
+      // Phase messages (stopping, checking) carry no trial: never move the bar backwards.
+      shown = Math.max(shown, Math.min(total, done));
+      bar.update(shown, { scenario: p.scenario, message: p.message });
     },
     note: (line) => multi.log(`${line}\n`),
     stop: () => multi.stop(),

@@ -9,11 +9,11 @@ export interface CheckOutput {
 
 /** One op per line; times are microseconds since `base` (the earliest start in the file). */
 export function describeOp(op: HistoryOp, base: number): string {
-  const us = (t: number): string => ((t - base) / 1000).toFixed(1);
-  const end = op.outcome === 'unknown' ? (op.end === null ? '?' : `${us(op.end)}?`) : us(op.end ?? op.start);
+  const us = (t: number): string => `${((t - base) / 1000).toFixed(1)}µs`;
+  const end = op.end === null ? '?' : us(op.end);
   const value = op.value ?? 'null';
   const fault = op.fault ? '  (fault injected)' : '';
-  return `  ${op.client.padEnd(6)} ${op.op.padEnd(5)} page ${String(op.page).padEnd(4)} ${value.padEnd(12)} ${us(op.start)}µs → ${end}µs  ${op.outcome}${fault}`;
+  return `  ${op.client.padEnd(6)} ${op.op.padEnd(5)} page ${String(op.page).padEnd(4)} ${value.padEnd(12)} ${us(op.start)} → ${end}  ${op.outcome}${fault}`;
 }
 
 /**

@@ -43,8 +43,8 @@ type SearchResult = { ok: true } | { ok: false; stuckAt: number };
  * which any branch got stuck: no branch ever looked at a call after it.
  */
 export function searchRegister(input: readonly HistoryOp[]): SearchResult {
-  // An unknown write nobody read can always be omitted: dropping it from any
-  // linearization leaves every read's result unchanged (tokens are unique).
+  // An unknown write whose token nobody read can always be omitted: in any
+  // linearization the next op touching the state after it is a write.
   const readValues = new Set<string>();
   for (const o of input) if (o.op === 'read' && o.outcome === 'ok' && o.value !== null) readValues.add(o.value);
   const ops = input.filter(
@@ -177,21 +177,41 @@ export function searchRegister(input: readonly HistoryOp[]): SearchResult {
   const writeAllowed = (): boolean => !uniqueTokens || readsLeft[state] === 0;
 
   /**
-   * Moves that lose nothing, so the search never branches on them:
-   * - a read of the current state: it changes nothing and only relaxes
-   *   real-time constraints on what follows;
-   * - (unique tokens, writes allowed) a write nobody reads: any linearization
-   *   places it just before some later write or at the end, and moving it
-   *   earlier to right now changes no read (nothing can read it in between).
+   * Moves that lose nothing, so the search never branches on them. "Window"
+   * = calls before the first pending return: their real-time predecessors are
+   * all linearized, so any of them may go next.
+   * - A read of the current state: it changes nothing and only relaxes
+   *   real-time constraints on what follows.
+   * - (unique tokens, no reads of the current state left) a "ready" write, all
+   *   of whose unlinearized readers are in the window: in any linearization it
+   *   forms a block with its readers that can be moved to right now, since the
+   *   ops it jumps over start with a write and see the same states as before.
+   *   This includes writes nobody reads.
    * Returns the call node to take, or -1.
    */
+  const inWindow = new Int32Array(ids.size + 1);
+  const touched: number[] = [];
   const freeMove = (): number => {
     for (let e = next[0]!; e !== -1 && e & 1; e = next[e]!) {
       const i = (e - 1) >>> 1;
-      const v = valueId[i]!;
-      if (isWrite[i] ? uniqueTokens && readsLeft[state] === 0 && readsLeft[v] === 0 : v === state) return e;
+      if (!isWrite[i] && valueId[i] === state) return e;
     }
-    return -1;
+    if (!uniqueTokens || readsLeft[state] !== 0) return -1;
+    for (let e = next[0]!; e !== -1 && e & 1; e = next[e]!) {
+      const i = (e - 1) >>> 1;
+      if (!isWrite[i]) {
+        inWindow[valueId[i]!]!++;
+        touched.push(valueId[i]!);
+      }
+    }
+    let pick = -1;
+    for (let e = next[0]!; e !== -1 && e & 1 && pick === -1; e = next[e]!) {
+      const i = (e - 1) >>> 1;
+      if (isWrite[i] && inWindow[valueId[i]!] === readsLeft[valueId[i]!]) pick = e;
+    }
+    for (const v of touched) inWindow[v] = 0;
+    touched.length = 0;
+    return pick;
   };
 
   const undoOp = new Int32Array(n);
@@ -205,7 +225,10 @@ export function searchRegister(input: readonly HistoryOp[]): SearchResult {
     const i = (call - 1) >>> 1;
     const v = valueId[i]!;
     toggle(i, true);
-    if (!remember(v)) {
+    // A value nobody will read again is as good as any other such value (the
+    // next op must be a write), so those states share one memo key: -1.
+    const left = readsLeft[v]! - (isWrite[i] ? 0 : 1);
+    if (!remember(left === 0 ? -1 : v)) {
       toggle(i, false);
       return false;
     }
@@ -418,7 +441,7 @@ function checkPage(page: number, pageOps: HistoryOp[], all: readonly HistoryOp[]
 }
 
 /** Check a whole history, page by page; reports the lowest failing page. */
-export function checkHistory(ops: HistoryOp[], options: CheckOptions = {}): CheckResult {
+export function checkHistory(ops: readonly HistoryOp[], options: CheckOptions = {}): CheckResult {
   const pages = new Map<number, HistoryOp[]>();
   let base = INF;
   for (const o of ops) {

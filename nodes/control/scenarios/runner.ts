@@ -15,6 +15,7 @@ import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
 import { percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
 import { FaultInjector, type KillRecord } from './injector.js';
+import { assertPortsFree, clusterPorts } from './ports.js';
 import { faultSamples, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
@@ -53,6 +54,9 @@ export interface RunnerOptions {
   settleMs?: number;
   onProgress?: (p: ScenarioProgress) => void;
   onEvent?: (e: ClusterEvent) => void;
+  /** A scenario's cluster was created (not yet started) / has been shut down: lets a UI show it live. */
+  onCluster?: (sup: Supervisor) => void;
+  onClusterDone?: (sup: Supervisor) => void;
   /** Fault events carried out, and anything unusual (a reboot that failed, a failover that never came). */
   onNote?: (scenario: string, message: string) => void;
   signal?: AbortSignal;
@@ -137,13 +141,15 @@ async function measure(
   progress: (message: string, trial?: number, round?: number) => void,
   note: (message: string) => void,
 ): Promise<Measured> {
+  opts.onCluster?.(sup);
   try {
     progress(`starting ${opts.clients} clients and ${def.backup ? 'two managers' : 'a manager'} on port ${sup.config.basePort}`);
+    await assertPortsFree(sup.config.host, clusterPorts(sup.config.basePort, opts.clients, def.backup));
     await sup.start();
     const injector = new FaultInjector(
       sup,
       schedule,
-      { settleMs: opts.settleMs ?? 600, failoverWaitMs: Math.max(3000, 10 * sup.config.heartbeatTimeoutMs), handbackWaitMs: 5000, note },
+      { settleMs: opts.settleMs ?? 600, failoverWaitMs: Math.max(5000, 20 * sup.config.heartbeatTimeoutMs), handbackWaitMs: 5000, note },
       opts.signal,
     );
     const injecting = injector.run();
@@ -161,6 +167,7 @@ async function measure(
   } finally {
     progress('stopping the cluster');
     await sup.shutdown();
+    opts.onClusterDone?.(sup);
   }
 }
 

@@ -61,6 +61,9 @@ export function renderTable(rows: readonly TrialRow[], summary: TableSummary, un
     cells('Lowest time', rows.map((r) => formatMs(r.lowestMs) || '—')),
     cells('  node', rows.map((r) => r.lowestNode || '—')),
   ];
+  // How many faults each trial's figures were taken over (and how many ops failed), when known.
+  if (rows.every((r) => r.faults !== undefined)) grid.push(cells('Faults', rows.map((r) => String(r.faults))));
+  if (rows.some((r) => (r.failed ?? 0) > 0)) grid.push(cells('Failed', rows.map((r) => String(r.failed ?? 0))));
   const widths = grid[0]!.map((_, col) => Math.max(...grid.map((line) => (line[col] ?? '').length)));
   const lines = grid.map((line) =>
     line.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join(' | ') + ' |',

@@ -1,0 +1,30 @@
+// The preload script: runs sandboxed with context isolation and exposes exactly one
+// object to the page, `window.ivy` = { send, subscribe, saveCsv } — no ipcRenderer,
+// no Node. The main process validates everything that comes through it.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { CHANNELS } from './channels.js';
+
+type Reply = { ok: true; value?: unknown } | { ok: false; error: string };
+
+const bridge = {
+  send(command: unknown): Promise<unknown> {
+    return ipcRenderer.invoke(CHANNELS.command, command);
+  },
+  subscribe(listener: (push: unknown) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('subscribe needs a function');
+    const onPush = (_event: IpcRendererEvent, push: unknown) => listener(push);
+    ipcRenderer.on(CHANNELS.push, onPush);
+    void ipcRenderer.invoke(CHANNELS.subscribe);
+    return () => {
+      ipcRenderer.removeListener(CHANNELS.push, onPush);
+    };
+  },
+  async saveCsv(csv: string, suggestedName: string): Promise<string | null> {
+    const reply = (await ipcRenderer.invoke(CHANNELS.saveCsv, { csv, name: suggestedName })) as Reply;
+    if (!reply || typeof reply !== 'object') throw new Error('no reply from the main process');
+    if (!reply.ok) throw new Error(reply.error);
+    return typeof reply.value === 'string' ? reply.value : null;
+  },
+};
+
+contextBridge.exposeInMainWorld('ivy', bridge);

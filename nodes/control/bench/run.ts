@@ -1,0 +1,140 @@
+// `ivy-cluster bench`: the protocol's fault latency against the bare transport's,
+// then the aggregate fault throughput. Bare and protocol measurements alternate in
+// blocks (ABBA order) so the noise of a shared machine falls on both alike, and both
+// are closed loop, one op at a time, driven the same way over the control channel:
+// what is measured is latency, not queueing.
+import { cpus, loadavg } from 'node:os';
+import { percentile } from '../scenarios/figures.js';
+import { BarePath } from './bare-path.js';
+import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
+import { measureThroughput, type ThroughputResult } from './throughput.js';
+
+export interface BenchOptions {
+  /** Samples per fault kind and path. */
+  iterations: number;
+  blockSize: number;
+  /** Seconds of each throughput run. */
+  throughputS: number;
+  basePort: number;
+  pageSize: number;
+  onProgress?: (message: string) => void;
+}
+
+/** The headline write fault: one copy to invalidate, so the wait for acknowledgements is in it. */
+export const HEADLINE_WRITE = 'write1';
+
+type Kind = keyof Samples;
+const KINDS: readonly Kind[] = ['read', 'write0', 'write1', 'write9'];
+
+export type PathFigures = Record<`${Kind}_p50_us` | `${Kind}_p99_us` | 'write_p50_us' | 'write_p99_us', number> & { samples: number };
+
+export interface BenchReport {
+  bare: PathFigures;
+  ivy: PathFigures;
+  ratio: Record<'read_p50' | 'read_p99' | 'write_p50' | 'write_p99' | 'write0_p50' | 'write1_p50' | 'write9_p50', number>;
+  /** 10 clients back to back on 64 pages, read ratio 0.5. */
+  faults_per_s: number;
+  /** The same on the seed's 3 pages (per-page serialisation at the manager bounds it). */
+  faults_per_s_3_pages: number;
+  throughput: ThroughputResult[];
+  headline_write: string;
+  iterations: number;
+  blocks: number;
+  anomalies: number;
+  linearizable: boolean;
+  machine: { cpus: number; loadavg: number[] };
+}
+
+const us1 = (x: number): number => Math.round(x * 10) / 10;
+
+function figures(s: Samples): PathFigures {
+  const out: Record<string, number> = { samples: s.read.length };
+  for (const k of KINDS) {
+    out[`${k}_p50_us`] = us1(percentile(s[k], 50));
+    out[`${k}_p99_us`] = us1(percentile(s[k], 99));
+  }
+  out.write_p50_us = out[`${HEADLINE_WRITE}_p50_us`]!;
+  out.write_p99_us = out[`${HEADLINE_WRITE}_p99_us`]!;
+  return out as PathFigures;
+}
+
+const ratio = (ivy: number, bare: number): number => Math.round((ivy / bare) * 100) / 100;
+
+async function bareBlock(bare: BarePath, n: number, into: Samples | null): Promise<void> {
+  const take = (list: number[] | undefined, t: { startNs: number; endNs: number }): void => void list?.push((t.endNs - t.startNs) / 1000);
+  for (let i = 0; i < n; i++) {
+    // Same order of kinds as the protocol block.
+    take(into?.read, await bare.op('read', 0));
+    take(into?.write1, await bare.op('write', 1));
+    take(into?.write0, await bare.op('write', 0));
+    take(into?.write9, await bare.op('write', 9));
+  }
+}
+
+async function ivyBlock(ivy: IvyPath, n: number, into: Samples | null): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await ivy.readThenWrite1(into);
+    await ivy.write0(into);
+    await ivy.write9(into);
+  }
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const say = opts.onProgress ?? (() => undefined);
+  say('starting the bare nodes and the cluster');
+  const [bare, ivy] = await Promise.all([BarePath.start(opts.basePort, opts.pageSize), IvyPath.start(opts.basePort + 100, opts.pageSize)]);
+  const s = { bare: emptySamples(), ivy: emptySamples() };
+  const blocks = Math.ceil(opts.iterations / opts.blockSize);
+  try {
+    // Warm both paths (connections, JIT, caches) before anything counts.
+    await bareBlock(bare, 20, null);
+    await ivyBlock(ivy, 20, null);
+    for (let b = 0; b < blocks; b++) {
+      const n = Math.min(opts.blockSize, opts.iterations - b * opts.blockSize);
+      say(`latency block ${b + 1}/${blocks} (${n} of each fault kind per path)`);
+      if (b % 2 === 0) {
+        await bareBlock(bare, n, s.bare);
+        await ivyBlock(ivy, n, s.ivy);
+      } else {
+        await ivyBlock(ivy, n, s.ivy);
+        await bareBlock(bare, n, s.bare);
+      }
+    }
+  } catch (err) {
+    await Promise.all([bare.stop(), ivy.stop()]);
+    throw err;
+  }
+  const anomalies = ivy.anomalies;
+  const [, history] = await Promise.all([bare.stop(), ivy.stop()]);
+
+  const throughput: ThroughputResult[] = [];
+  for (const [i, pages] of [64, 3].entries()) {
+    say(`throughput: 10 clients back to back on ${pages} pages for ${opts.throughputS} s`);
+    throughput.push(await measureThroughput({ basePort: opts.basePort + 200 + 100 * i, clients: 10, pages, readRatio: 0.5, durationS: opts.throughputS, seed: 1 }));
+  }
+
+  const bareF = figures(s.bare);
+  const ivyF = figures(s.ivy);
+  return {
+    bare: bareF,
+    ivy: ivyF,
+    ratio: {
+      read_p50: ratio(ivyF.read_p50_us, bareF.read_p50_us),
+      read_p99: ratio(ivyF.read_p99_us, bareF.read_p99_us),
+      write_p50: ratio(ivyF.write_p50_us, bareF.write_p50_us),
+      write_p99: ratio(ivyF.write_p99_us, bareF.write_p99_us),
+      write0_p50: ratio(ivyF.write0_p50_us, bareF.write0_p50_us),
+      write1_p50: ratio(ivyF.write1_p50_us, bareF.write1_p50_us),
+      write9_p50: ratio(ivyF.write9_p50_us, bareF.write9_p50_us),
+    },
+    faults_per_s: throughput[0]!.faultsPerS,
+    faults_per_s_3_pages: throughput[1]!.faultsPerS,
+    throughput,
+    headline_write: HEADLINE_WRITE,
+    iterations: opts.iterations,
+    blocks,
+    anomalies,
+    linearizable: history.linearizable && throughput.every((t) => t.linearizable),
+    machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
+  };
+}

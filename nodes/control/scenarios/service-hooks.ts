@@ -1,0 +1,37 @@
+// Scenarios for the UIs: the ClusterService (Electron and `ivy-cluster serve`) runs a
+// scenario request through these hooks. Each scenario's cluster is shown live while
+// it runs; progress and the final results (tables, CSV, linearizability) are pushed.
+import type { ClusterService, ScenarioHooks } from '../service.js';
+import { resolveScenarios } from './definitions.js';
+import { runScenarios } from './runner.js';
+
+export interface ScenarioHookOptions {
+  /** First port of a UI run (scenario k uses base + 200k); apart from the service's own cluster at 7000. */
+  basePort?: number;
+  opTimeoutMs?: number;
+  rounds?: number;
+}
+
+export function scenarioHooks(opts: ScenarioHookOptions = {}): ScenarioHooks {
+  return {
+    async run(service: ClusterService, request, signal): Promise<void> {
+      const outcome = await runScenarios({
+        scenarios: resolveScenarios(request.scenarios),
+        clients: request.clients,
+        pages: request.pages,
+        ...(request.trials !== undefined ? { trials: request.trials } : {}),
+        seed: request.seed,
+        basePort: opts.basePort ?? 7200,
+        opTimeoutMs: opts.opTimeoutMs ?? 5000,
+        mode: { kind: 'rounds', rounds: opts.rounds ?? 20, warmupRounds: 2 },
+        signal,
+        onProgress: (progress) => service.push({ type: 'scenarioProgress', progress }),
+        onNote: (id, message) => service.push({ type: 'event', event: { t: Date.now(), level: 'info', kind: 'scenario', message: `${id}: ${message}` } }),
+        onCluster: (sup) => service.attach(sup, sup.config),
+        onClusterDone: (sup) => service.detach(sup),
+      });
+      service.lastCsv = outcome.csv;
+      service.push({ type: 'scenarioResult', results: outcome.runs.map((r) => r.result), csv: outcome.csv, linearizable: outcome.linearizable });
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// The bare-transport benchmark node: the same ZeroMQ Transport and the same codec
+// (msgpack + zod validation of every frame) as a real node, with trivial handlers
+// and no state machine. A requester, a manager, an owner and copy holders, each its
+// own process, replay the message pattern of an IVY fault:
+//   read:  requester -read_req-> manager -read_fwd-> owner -page_data-> requester -confirm-> manager
+//   write: requester -write_req-> manager -invalidate-> k copies -inv_ack-> manager
+//          -write_fwd-> owner -page_data-> requester -confirm-> manager
+// The manager keeps no records: a write request for page k invalidates the first k
+// copy holders (the page number names the copy count), so the driver picks k per op.
+import { decode, encode, type Message, type MessageOf } from '../protocol/index.js';
+import { BareConfigSchema, FromBareSchema, ToBareSchema, type BareConfig, type FromBare } from './bare-control.js';
+import { Transport } from './transport.js';
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+const EPOCH = 1;
+
+function parseConfig(): BareConfig {
+  const parsed = BareConfigSchema.safeParse(JSON.parse(process.argv[2] ?? 'null'));
+  if (!parsed.success) {
+    console.error(`bad bare node config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+const cfg = parseConfig();
+const peers = new Map(cfg.peers.map((p) => [p.id, p.endpoint]));
+const page = new Uint8Array(cfg.pageSize);
+const toParent = (msg: FromBare): void => {
+  if (process.send && process.connected) process.send(FromBareSchema.parse(msg));
+};
+
+const transport = new Transport(cfg.endpoint, (frame) => {
+  const r = decode(frame);
+  if (r.ok) handlers[cfg.role](r.msg);
+});
+const send = (to: string, msg: Message): void => {
+  const endpoint = peers.get(to);
+  if (endpoint === undefined) toParent({ type: 'log', message: `${cfg.id}: no endpoint for ${to}` });
+  else transport.send(endpoint, encode(msg));
+};
+
+// --- manager: forwards, and for writes collects every acknowledgement first ---------------
+const awaiting = new Map<number, { requester: string; left: number; page: number }>();
+
+function manager(msg: Message): void {
+  const head = { from: cfg.id, epoch: EPOCH };
+  if (msg.t === 'read_req') {
+    send(cfg.owner, { t: 'read_fwd', ...head, page: msg.page, req: msg.req, requester: msg.from });
+  } else if (msg.t === 'write_req') {
+    const copies = cfg.copies.slice(0, msg.page);
+    if (copies.length === 0) {
+      send(cfg.owner, { t: 'write_fwd', ...head, page: msg.page, req: msg.req, requester: msg.from });
+      return;
+    }
+    awaiting.set(msg.req, { requester: msg.from, left: copies.length, page: msg.page });
+    for (const c of copies) send(c, { t: 'invalidate', ...head, page: msg.page, req: msg.req, requester: msg.from });
+  } else if (msg.t === 'inv_ack') {
+    const a = awaiting.get(msg.req);
+    if (!a || --a.left > 0) return;
+    awaiting.delete(msg.req);
+    send(cfg.owner, { t: 'write_fwd', ...head, page: a.page, req: msg.req, requester: a.requester });
+  }
+  // confirm: the real manager would start the page's next request here; nothing to do.
+}
+
+// --- owner and copy holders -------------------------------------------------------------------
+function owner(msg: Message): void {
+  if (msg.t !== 'read_fwd' && msg.t !== 'write_fwd') return;
+  const access = msg.t === 'read_fwd' ? 'read' : 'write';
+  // A copy of the page, as a real owner sends.
+  send(msg.requester, { t: 'page_data', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access, version: 1, data: page.slice() });
+}
+
+function copy(msg: Message): void {
+  if (msg.t === 'invalidate') send(cfg.manager, { t: 'inv_ack', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, requester: msg.requester });
+}
+
+// --- requester: one op at a time, timed like a real client's -------------------------------------
+let current: { id: number; req: number; startNs: number } | null = null;
+let nextReq = 1;
+
+function requester(msg: Message): void {
+  if (msg.t !== 'page_data' || !current || msg.req !== current.req) return;
+  const endNs = nowNs();
+  const done = current;
+  current = null;
+  const confirm: MessageOf<'confirm'> = { t: 'confirm', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access: msg.access, version: msg.version };
+  send(cfg.manager, confirm);
+  toParent({ type: 'done', id: done.id, startNs: done.startNs, endNs });
+}
+
+const handlers = { manager, owner, copy, requester } as const;
+
+process.on('message', (raw: unknown) => {
+  const parsed = ToBareSchema.safeParse(raw);
+  if (!parsed.success || cfg.role !== 'requester') return;
+  const op = parsed.data;
+  const req = nextReq++;
+  current = { id: op.id, req, startNs: nowNs() };
+  const t = op.kind === 'read' ? 'read_req' : 'write_req';
+  send(cfg.manager, { t, from: cfg.id, epoch: EPOCH, page: op.kind === 'read' ? 0 : op.copies, req });
+});
+
+const stop = (): void => {
+  transport.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+
+transport.bind().then(
+  () => toParent({ type: 'ready', id: cfg.id }),
+  (err: unknown) => {
+    console.error(`[${cfg.id}] bind failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

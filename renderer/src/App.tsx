@@ -1,0 +1,169 @@
+// The shell: a header with cluster and connection status, a keyboard-friendly
+// sidebar of views (arrow keys in the list, Alt+1…8 anywhere), and notices.
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useApp } from './state/context.js';
+import { useStore } from './state/store.js';
+import { ClusterView } from './views/ClusterView.js';
+import { ClientsView } from './views/ClientsView.js';
+import { RecordsView } from './views/RecordsView.js';
+import { PagesView } from './views/PagesView.js';
+import { LatencyView } from './views/LatencyView.js';
+import { ScenariosView } from './views/ScenariosView.js';
+import { EventsView } from './views/EventsView.js';
+
+export const VIEWS = [
+  { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
+  { id: 'clients', label: 'Clients', render: () => <ClientsView /> },
+  { id: 'records', label: 'Records', render: () => <RecordsView /> },
+  { id: 'pages', label: 'Page caches', render: () => <PagesView /> },
+  { id: 'latency', label: 'Latency', render: () => <LatencyView /> },
+  { id: 'scenarios', label: 'Scenarios', render: () => <ScenariosView /> },
+  { id: 'events', label: 'Event log', render: () => <EventsView /> },
+] as const;
+
+type ViewId = (typeof VIEWS)[number]['id'];
+
+function viewFromHash(): ViewId {
+  const h = window.location.hash.replace(/^#\/?/, '');
+  return (VIEWS.find((v) => v.id === h)?.id ?? 'cluster') as ViewId;
+}
+
+export function App() {
+  const [view, setView] = useState<ViewId>(viewFromHash);
+  const tabRefs = useRef(new Map<string, HTMLButtonElement>());
+
+  const select = useCallback((id: ViewId, focus = false) => {
+    setView(id);
+    if (window.location.hash !== `#${id}`) history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${id}`);
+    if (focus) tabRefs.current.get(id)?.focus();
+  }, []);
+
+  useEffect(() => {
+    const onHash = () => setView(viewFromHash());
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      const n = Number(e.key);
+      const v = Number.isInteger(n) && n >= 1 ? VIEWS[n - 1] : undefined;
+      if (v) {
+        e.preventDefault();
+        select(v.id, true);
+      }
+    };
+    window.addEventListener('hashchange', onHash);
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('keydown', onKey);
+    };
+  }, [select]);
+
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = VIEWS.findIndex((v) => v.id === view);
+    let next: number | null = null;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowRight') next = (i + 1) % VIEWS.length;
+    else if (e.key === 'ArrowUp' || e.key === 'ArrowLeft') next = (i - 1 + VIEWS.length) % VIEWS.length;
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = VIEWS.length - 1;
+    const v = next == null ? undefined : VIEWS[next];
+    if (v) {
+      e.preventDefault();
+      select(v.id, true);
+    }
+  };
+
+  const current = VIEWS.find((v) => v.id === view) ?? VIEWS[0];
+
+  return (
+    <div className="app">
+      <Header />
+      <nav className="sidebar" aria-label="Views">
+        <div role="tablist" aria-orientation="vertical" aria-label="Views" onKeyDown={onTabKey}>
+          {VIEWS.map((v, i) => (
+            <button
+              key={v.id}
+              ref={(el) => {
+                if (el) tabRefs.current.set(v.id, el);
+                else tabRefs.current.delete(v.id);
+              }}
+              type="button"
+              role="tab"
+              id={`tab-${v.id}`}
+              aria-selected={v.id === view}
+              aria-controls={`panel-${v.id}`}
+              tabIndex={v.id === view ? 0 : -1}
+              data-testid={`tab-${v.id}`}
+              className="tab"
+              onClick={() => select(v.id)}
+              title={`Alt+${i + 1}`}
+            >
+              <span>{v.label}</span>
+              <kbd aria-hidden="true">{i + 1}</kbd>
+            </button>
+          ))}
+        </div>
+      </nav>
+      <main className="content" role="tabpanel" id={`panel-${current.id}`} aria-labelledby={`tab-${current.id}`} data-testid={`view-${current.id}`}>
+        {current.render()}
+      </main>
+      <Notices />
+    </div>
+  );
+}
+
+function Header() {
+  const { store, mode } = useApp();
+  const connection = useStore(store, (s) => s.connection);
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const scenarioRunning = useStore(store, (s) => s.scenario.running);
+  const running = snapshot?.running ?? false;
+  const nodes = snapshot?.nodes ?? [];
+  const up = nodes.filter((n) => n.state === 'up').length;
+  const problem = nodes.some((n) => n.state === 'down');
+  return (
+    <header className="topbar">
+      <h1>
+        <span className="logo" aria-hidden="true">
+          ◆
+        </span>{' '}
+        Ivy Cluster
+      </h1>
+      <div className="status" aria-live="polite">
+        <span className={`pill ${running ? (problem ? 'warn' : 'ok') : 'off'}`} data-testid="cluster-status" data-running={String(running)}>
+          {running ? `running · ${up}/${nodes.length} up` : 'stopped'}
+        </span>
+        {scenarioRunning && <span className="pill busy">scenario running</span>}
+        <span
+          className={`pill ${connection.state === 'open' ? 'ok' : connection.state === 'connecting' ? 'busy' : 'bad'}`}
+          data-testid="connection-status"
+          data-state={connection.state}
+          title={connection.message}
+        >
+          {mode === 'electron' ? 'desktop' : connection.state === 'open' ? 'connected' : connection.message}
+        </span>
+      </div>
+    </header>
+  );
+}
+
+function Notices() {
+  const { store } = useApp();
+  const notices = useStore(store, (s) => s.notices);
+  useEffect(() => {
+    // Information fades; errors stay until dismissed.
+    const timers = notices.filter((n) => n.level === 'info').map((n) => setTimeout(() => store.dismiss(n.id), 5000));
+    return () => timers.forEach(clearTimeout);
+  }, [notices, store]);
+  if (!notices.length) return null;
+  return (
+    <div className="notices" aria-live="assertive">
+      {notices.map((n) => (
+        <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid={n.level === 'error' ? 'command-error' : 'notice'}>
+          <span>{n.text}</span>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => store.dismiss(n.id)}>
+            ✕
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,193 @@
+// Validation of everything that reaches the renderer from outside (IPC or WebSocket).
+// The engine is trusted more than a browser, but a view must never crash or show
+// nonsense because a frame was truncated, stale or from a different version.
+import { z } from 'zod';
+import type { CommandReply, ServerPush } from '../../../nodes/control/api.js';
+
+const num = z.number();
+const numOrNull = z.number().nullable();
+/**
+ * A measured figure. The engine uses NaN for "nothing measured"; NaN survives IPC
+ * (structured clone) but becomes null in JSON, so accept both and normalise to NaN.
+ */
+const figure = z.union([z.number(), z.nan(), z.null()]).transform((v) => (v === null ? Number.NaN : v));
+const optFigures = z.array(figure).optional();
+
+const NodeInfoSchema = z.looseObject({
+  id: z.string(),
+  role: z.enum(['primary', 'backup', 'candidate', 'rejoining', 'client']),
+  state: z.enum(['starting', 'up', 'down', 'stopped', 'rebooting']),
+  pid: numOrNull,
+  endpoint: z.string(),
+  epoch: num,
+  upSince: numOrNull,
+  restarts: num,
+  lastExit: z.object({ code: numOrNull, signal: z.string().nullable() }).nullable(),
+  dropped: num,
+  rssBytes: numOrNull,
+});
+
+const LatencySummarySchema = z.looseObject({ count: num, p50Us: figure, p90Us: figure, p99Us: figure, maxUs: figure });
+
+const ClientStatsSchema = z.looseObject({
+  id: z.string(),
+  ops: num,
+  hits: num,
+  faults: num,
+  failed: num,
+  read: LatencySummarySchema,
+  write: LatencySummarySchema,
+});
+
+const opKind = z.enum(['read', 'write']);
+const RecordViewSchema = z.looseObject({
+  page: num,
+  owner: z.string().nullable(),
+  copyset: z.array(z.string()),
+  version: num,
+  active: z
+    .looseObject({ requester: z.string(), req: num, kind: opKind, phase: z.string() })
+    .nullable(),
+  queue: z.array(z.looseObject({ requester: z.string(), req: num, kind: opKind })),
+});
+
+const PageRowSchema = z.looseObject({
+  page: num,
+  access: z.enum(['none', 'read', 'write']),
+  owner: z.boolean(),
+  version: num,
+  pending: opKind.nullable(),
+  preview: z.string(),
+  token: z.string().nullable(),
+});
+
+const LatencyPointSchema = z.looseObject({
+  t: num,
+  ops: num,
+  faults: num,
+  readP50Us: numOrNull,
+  readP99Us: numOrNull,
+  writeP50Us: numOrNull,
+  writeP99Us: numOrNull,
+});
+
+const SnapshotSchema = z.looseObject({
+  seq: num,
+  t: num,
+  running: z.boolean(),
+  config: z.looseObject({ clients: num, backup: z.boolean(), pages: num, pageSize: num }).nullable(),
+  workload: z.looseObject({ readRatio: num, rate: num }).nullable(),
+  nodes: z.array(NodeInfoSchema),
+  clients: z.array(ClientStatsSchema),
+  records: z.record(z.string(), z.array(RecordViewSchema)),
+  pageTables: z.record(z.string(), z.array(PageRowSchema)),
+  histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),
+  series: z.array(LatencyPointSchema),
+  marks: z.array(z.looseObject({ t: num, kind: z.string(), node: z.string(), atNs: num.optional() })),
+});
+
+const EventSchema = z.looseObject({
+  t: num,
+  level: z.enum(['info', 'warn', 'error']),
+  kind: z.string(),
+  node: z.string().optional(),
+  message: z.string(),
+});
+
+const ProgressSchema = z.looseObject({
+  scenario: z.string(),
+  index: num,
+  of: num,
+  trial: num,
+  trials: num,
+  message: z.string(),
+  round: num.optional(),
+  rounds: num.optional(),
+});
+
+const TrialRowSchema = z.looseObject({
+  trial: num,
+  highestMs: figure,
+  highestNode: z.string(),
+  lowestMs: figure,
+  lowestNode: z.string(),
+  faults: num.optional(),
+  failed: num.optional(),
+});
+
+const ScenarioResultSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  trials: z.array(TrialRowSchema),
+  highAverageMs: figure,
+  lowAverageMs: figure,
+  averageMs: figure,
+  p50Ms: figure,
+  p99Ms: figure,
+  failoverMs: z.array(figure),
+  recoveryMs: optFigures,
+  handbackMs: optFigures,
+  clients: num.optional(),
+  pages: num.optional(),
+  rounds: num.optional(),
+  seed: num.optional(),
+  faultOps: num.optional(),
+  hits: num.optional(),
+  failedOps: num.optional(),
+  schedule: z.array(z.string()).optional(),
+  linearizable: z.boolean().nullable().optional(),
+});
+
+export const ServerPushSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), snapshot: SnapshotSchema }),
+  z.object({ type: z.literal('event'), event: EventSchema }),
+  z.object({ type: z.literal('scenarioProgress'), progress: ProgressSchema }),
+  z.object({
+    type: z.literal('scenarioResult'),
+    results: z.array(ScenarioResultSchema),
+    csv: z.string(),
+    linearizable: z.boolean().nullable(),
+  }),
+]);
+
+export const CommandReplySchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown().optional() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+
+/** What `ivy-cluster serve` sends back for every request: `{ id, reply }`. */
+export const ReplyEnvelopeSchema = z.object({
+  id: z.union([z.number(), z.string()]).nullable(),
+  reply: CommandReplySchema,
+});
+
+export type ParsedServerMessage =
+  | { kind: 'reply'; id: number | string | null; reply: CommandReply }
+  | { kind: 'push'; push: ServerPush }
+  | { kind: 'invalid'; error: string };
+
+/** Parses a push. Returns null (and the reason) for anything that does not fit the contract. */
+export function parsePush(value: unknown): { push: ServerPush } | { error: string } {
+  const r = ServerPushSchema.safeParse(value);
+  if (!r.success) return { error: z.prettifyError(r.error) };
+  // The schema is loose (extra keys are kept) and checks every field the views read.
+  return { push: r.data as unknown as ServerPush };
+}
+
+/** Classifies one WebSocket text frame. */
+export function parseServerMessage(text: string): ParsedServerMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'invalid', error: `not JSON: ${(err as Error).message}` };
+  }
+  if (value !== null && typeof value === 'object' && 'reply' in value) {
+    const r = ReplyEnvelopeSchema.safeParse(value);
+    if (!r.success) return { kind: 'invalid', error: z.prettifyError(r.error) };
+    return { kind: 'reply', id: r.data.id, reply: r.data.reply as CommandReply };
+  }
+  const p = parsePush(value);
+  if ('error' in p) return { kind: 'invalid', error: p.error };
+  return { kind: 'push', push: p.push };
+}

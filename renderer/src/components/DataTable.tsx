@@ -1,0 +1,267 @@
+// The one table component: TanStack Table v9 with sortable headers, a filter box
+// and (for big tables) pagination, so 4096 page rows never hit the DOM at once.
+import { memo, useEffect, useId, useMemo, type ReactNode } from 'react';
+import {
+  columnFilteringFeature,
+  createColumnHelper,
+  createFilteredRowModel,
+  createPaginatedRowModel,
+  createSortedRowModel,
+  filterFn_includesString,
+  globalFilteringFeature,
+  rowPaginationFeature,
+  rowSortingFeature,
+  sortFn_alphanumeric,
+  sortFn_basic,
+  sortFn_text,
+  tableFeatures,
+  useTable,
+  type ColumnDef,
+  type PaginationState,
+  type RowData,
+  type SortingState,
+} from '@tanstack/react-table';
+import { usePersistentState } from '../state/persist.js';
+
+export interface ColumnMetaInfo {
+  /** Right-align numbers. */
+  numeric?: boolean;
+  /** Extra class on every cell of the column. */
+  className?: string;
+}
+
+export const features = tableFeatures({
+  rowSortingFeature,
+  sortedRowModel: createSortedRowModel(),
+  sortFns: { alphanumeric: sortFn_alphanumeric, basic: sortFn_basic, text: sortFn_text },
+  columnFilteringFeature,
+  globalFilteringFeature,
+  filteredRowModel: createFilteredRowModel(),
+  filterFns: { includesString: filterFn_includesString },
+  rowPaginationFeature,
+  paginatedRowModel: createPaginatedRowModel(),
+  columnMeta: {} as ColumnMetaInfo,
+});
+
+export type Features = typeof features;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Columns<T extends RowData> = ColumnDef<Features, T, any>[];
+
+export function columnHelper<T extends RowData>() {
+  return createColumnHelper<Features, T>();
+}
+
+export interface DataTableProps<T extends RowData> {
+  /** Accessible name of the table, also the key under which its sorting and filter persist. */
+  label: string;
+  data: T[];
+  columns: Columns<T>;
+  getRowId: (row: T) => string;
+  testId?: string;
+  initialSorting?: SortingState;
+  /** Paginate when there are more rows than this (default 200). */
+  pageSize?: number;
+  rowTestId?: (row: T) => string | undefined;
+  rowClassName?: (row: T) => string | undefined;
+  toolbar?: ReactNode;
+  emptyText?: string;
+  filterPlaceholder?: string;
+  /** Hide the filter box and row count (tiny tables). */
+  noFilter?: boolean;
+  /** Size the table to its content instead of the full width. */
+  compact?: boolean;
+  caption?: ReactNode;
+}
+
+const PAGE_SIZES = [50, 100, 200, 500, 1000];
+
+function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
+  const {
+    label,
+    data,
+    columns,
+    getRowId,
+    testId,
+    initialSorting = [],
+    pageSize: threshold = 200,
+    rowTestId,
+    rowClassName,
+    toolbar,
+    emptyText = 'Nothing to show.',
+    filterPlaceholder = 'Filter…',
+    noFilter = false,
+    compact = false,
+    caption,
+  } = props;
+  const key = `table:${label}`;
+  const [sorting, setSorting] = usePersistentState<SortingState>(`${key}:sort`, initialSorting);
+  const [globalFilter, setGlobalFilter] = usePersistentState<string>(`${key}:filter`, '');
+  const [pagination, setPagination] = usePersistentState<PaginationState>(`${key}:page`, {
+    pageIndex: 0,
+    pageSize: PAGE_SIZES.includes(threshold) ? threshold : 200,
+  });
+  const filterId = useId();
+
+  const table = useTable({
+    features,
+    columns,
+    data,
+    getRowId,
+    state: { sorting, globalFilter, pagination },
+    onSortingChange: setSorting,
+    onGlobalFilterChange: (u: unknown) =>
+      setGlobalFilter((prev) => String(typeof u === 'function' ? (u as (p: string) => unknown)(prev) : (u ?? ''))),
+    onPaginationChange: setPagination,
+    globalFilterFn: 'includesString',
+    getColumnCanGlobalFilter: (column) => {
+      const def = column.columnDef as { accessorKey?: unknown; accessorFn?: unknown; enableGlobalFilter?: boolean };
+      return def.enableGlobalFilter !== false && (def.accessorKey != null || def.accessorFn != null);
+    },
+    autoResetPageIndex: false,
+    enableSortingRemoval: true,
+  });
+
+  const filteredCount = table.getPrePaginatedRowModel().rows.length;
+  const paginate = filteredCount > threshold;
+  const pageCount = paginate ? table.getPageCount() : 1;
+
+  // Keep the page index valid when rows disappear (filtering, a stopped cluster).
+  useEffect(() => {
+    if (paginate && pagination.pageIndex > 0 && pagination.pageIndex >= pageCount) {
+      setPagination((p) => ({ ...p, pageIndex: Math.max(0, pageCount - 1) }));
+    }
+  }, [paginate, pageCount, pagination.pageIndex, setPagination]);
+
+  const rows = paginate ? table.getRowModel().rows : table.getPrePaginatedRowModel().rows;
+
+  return (
+    <div className={compact ? 'data-table compact' : 'data-table'} data-testid={testId}>
+      {(!noFilter || toolbar) && (
+        <div className="table-toolbar">
+          {!noFilter && (
+            <>
+              <label htmlFor={filterId} className="visually-hidden">
+                Filter {label}
+              </label>
+              <input
+                id={filterId}
+                type="search"
+                className="filter-input"
+                placeholder={filterPlaceholder}
+                value={globalFilter}
+                onChange={(e) => setGlobalFilter(e.target.value)}
+                aria-label={`Filter ${label}`}
+                data-testid={testId ? `${testId}-filter` : undefined}
+              />
+            </>
+          )}
+          {!noFilter && (
+            <span className="table-count" aria-live="polite">
+              {filteredCount === data.length ? `${data.length} rows` : `${filteredCount} of ${data.length} rows`}
+            </span>
+          )}
+          {toolbar}
+        </div>
+      )}
+      <div className="table-scroll">
+        <table aria-label={label}>
+          {caption && <caption>{caption}</caption>}
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const sorted = header.column.getIsSorted();
+                  const canSort = header.column.getCanSort();
+                  const meta = header.column.columnDef.meta;
+                  return (
+                    <th
+                      key={header.id}
+                      scope="col"
+                      className={meta?.numeric ? 'num' : undefined}
+                      aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : canSort ? 'none' : undefined}
+                    >
+                      {header.isPlaceholder ? null : canSort ? (
+                        <button
+                          type="button"
+                          className="sort-button"
+                          onClick={header.column.getToggleSortingHandler()}
+                          title="Sort (shift-click to sort by several columns)"
+                        >
+                          <table.FlexRender header={header} />
+                          <span className="sort-indicator" aria-hidden="true">
+                            {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
+                          </span>
+                        </button>
+                      ) : (
+                        <table.FlexRender header={header} />
+                      )}
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={columns.length} className="empty">
+                  {data.length === 0 ? emptyText : 'No rows match the filter.'}
+                </td>
+              </tr>
+            ) : (
+              rows.map((row) => (
+                <tr key={row.id} data-testid={rowTestId?.(row.original)} className={rowClassName?.(row.original)}>
+                  {row.getAllCells().map((cell) => {
+                    const meta = cell.column.columnDef.meta;
+                    const cls = [meta?.numeric ? 'num' : '', meta?.className ?? ''].join(' ').trim();
+                    return (
+                      <td key={cell.id} className={cls || undefined}>
+                        <table.FlexRender cell={cell} />
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))
+            )}
+          </tbody>
+        </table>
+      </div>
+      {paginate && (
+        <nav className="pager" aria-label={`${label} pages`}>
+          <button type="button" onClick={() => table.firstPage()} disabled={!table.getCanPreviousPage()} aria-label="First page">
+            «
+          </button>
+          <button type="button" onClick={() => table.previousPage()} disabled={!table.getCanPreviousPage()} aria-label="Previous page">
+            ‹
+          </button>
+          <span>
+            Page {pagination.pageIndex + 1} of {pageCount}
+          </span>
+          <button type="button" onClick={() => table.nextPage()} disabled={!table.getCanNextPage()} aria-label="Next page">
+            ›
+          </button>
+          <button type="button" onClick={() => table.lastPage()} disabled={!table.getCanNextPage()} aria-label="Last page">
+            »
+          </button>
+          <label>
+            Rows per page{' '}
+            <select value={pagination.pageSize} onChange={(e) => table.setPageSize(Number(e.target.value))}>
+              {PAGE_SIZES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        </nav>
+      )}
+    </div>
+  );
+}
+
+export const DataTable = memo(DataTableInner) as typeof DataTableInner;
+
+/** Memoises column definitions for the lifetime of a component. */
+export function useColumns<T extends RowData>(make: () => Columns<T>, deps: readonly unknown[] = []): Columns<T> {
+  return useMemo(make, deps);
+}

@@ -1,0 +1,390 @@
+// Start / stop a cluster, drive a workload, and the nodes table with Kill / Stop /
+// Reboot per row. This is the first view, so a freshly started cluster is visible at once.
+import { useMemo } from 'react';
+import { ClusterConfigSchema, type ClusterConfigInput, type NodeInfo, type WorkloadInput } from '../../../nodes/control/api.js';
+import { RoleBadge, StateBadge } from '../components/Badge.js';
+import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
+import { CheckField, NumberField } from '../components/Field.js';
+import { Uptime } from '../components/Uptime.js';
+import { compareNodeIds, fmtBytes, fmtInt } from '../format.js';
+import { useCommand } from '../state/commands.js';
+import { useApp } from '../state/context.js';
+import { usePersistentState } from '../state/persist.js';
+import { useStore } from '../state/store.js';
+
+interface StartForm {
+  clients: number;
+  pages: number;
+  pageSize: number;
+  backup: boolean;
+  heartbeatMs: number;
+  heartbeatTimeoutMs: number;
+  clientTimeoutMs: number;
+}
+
+// The engine's own defaults (one source of truth), except that the form starts with
+// a backup manager: failover is what people come to watch.
+const ENGINE_DEFAULTS = ClusterConfigSchema.parse({});
+const DEFAULT_FORM: StartForm = {
+  clients: ENGINE_DEFAULTS.clients,
+  pages: ENGINE_DEFAULTS.pages,
+  pageSize: ENGINE_DEFAULTS.pageSize,
+  backup: true,
+  heartbeatMs: ENGINE_DEFAULTS.heartbeatMs,
+  heartbeatTimeoutMs: ENGINE_DEFAULTS.heartbeatTimeoutMs,
+  clientTimeoutMs: ENGINE_DEFAULTS.clientTimeoutMs,
+};
+
+interface WorkloadForm {
+  readRatio: number;
+  rate: number;
+}
+
+export function ClusterView() {
+  return (
+    <div className="view-stack">
+      <div className="card-row">
+        <StartCard />
+        <WorkloadCard />
+      </div>
+      <NodesCard />
+    </div>
+  );
+}
+
+function StartCard() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const running = snapshot?.running ?? false;
+  const [edited, setForm] = usePersistentState<StartForm>('cluster:start', DEFAULT_FORM);
+  const { run, busy } = useCommand();
+  // While a cluster runs, the (disabled) form shows what it actually runs with.
+  const cfg = snapshot?.config;
+  const form: StartForm =
+    running && cfg
+      ? {
+          clients: cfg.clients,
+          pages: cfg.pages,
+          pageSize: cfg.pageSize,
+          backup: cfg.backup,
+          heartbeatMs: cfg.heartbeatMs,
+          heartbeatTimeoutMs: cfg.heartbeatTimeoutMs,
+          clientTimeoutMs: cfg.clientTimeoutMs ?? edited.clientTimeoutMs,
+        }
+      : edited;
+  const set = <K extends keyof StartForm>(k: K) => (v: StartForm[K] | null) => {
+    if (v != null) setForm((f) => ({ ...f, [k]: v }));
+  };
+  const timeoutTooShort = form.heartbeatTimeoutMs <= form.heartbeatMs;
+
+  const start = () => {
+    const config: Partial<ClusterConfigInput> = { ...edited };
+    void run({ cmd: 'startCluster', config });
+  };
+
+  return (
+    <section className="card" aria-labelledby="start-title">
+      <h2 id="start-title">Cluster</h2>
+      <form
+        className="form-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!running) start();
+        }}
+      >
+        <NumberField label="Clients" value={form.clients} onChange={set('clients')} min={1} max={128} testId="start-clients" disabled={running} />
+        <NumberField label="Pages" value={form.pages} onChange={set('pages')} min={1} max={4096} testId="start-pages" disabled={running} />
+        <NumberField
+          label="Page size (bytes)"
+          value={form.pageSize}
+          onChange={set('pageSize')}
+          min={64}
+          max={1 << 20}
+          step={64}
+          testId="start-page-size"
+          disabled={running}
+        />
+        <NumberField
+          label="Heartbeat interval (ms)"
+          value={form.heartbeatMs}
+          onChange={set('heartbeatMs')}
+          min={5}
+          max={10_000}
+          testId="start-heartbeat"
+          disabled={running}
+        />
+        <NumberField
+          label="Heartbeat timeout (ms)"
+          value={form.heartbeatTimeoutMs}
+          onChange={set('heartbeatTimeoutMs')}
+          min={20}
+          max={60_000}
+          testId="start-heartbeat-timeout"
+          disabled={running}
+          hint={timeoutTooShort ? 'Should be longer than the interval' : 'Silence before the backup takes over'}
+        />
+        <NumberField
+          label="Client timeout (ms)"
+          value={form.clientTimeoutMs}
+          onChange={set('clientTimeoutMs')}
+          min={200}
+          max={600_000}
+          testId="start-client-timeout"
+          disabled={running}
+          hint="Silence before a client is declared dead"
+        />
+        <CheckField label="Backup manager" checked={form.backup} onChange={set('backup')} testId="start-backup" disabled={running} />
+        <div className="button-row">
+          <button type="submit" className="primary" disabled={running || busy('startCluster')} aria-label="Start cluster" data-testid="start-cluster">
+            {busy('startCluster') ? 'Starting…' : 'Start cluster'}
+          </button>
+          <button
+            type="button"
+            disabled={!running || busy('stopCluster')}
+            onClick={() => void run({ cmd: 'stopCluster' })}
+            aria-label="Stop cluster"
+            data-testid="stop-cluster"
+          >
+            {busy('stopCluster') ? 'Stopping…' : 'Stop cluster'}
+          </button>
+          <button type="button" className="link" disabled={running} onClick={() => setForm(DEFAULT_FORM)}>
+            Defaults
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function WorkloadCard() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const running = snapshot?.running ?? false;
+  const active = snapshot?.workload ?? null;
+  const [form, setForm] = usePersistentState<WorkloadForm>('cluster:workload', { readRatio: 0.6, rate: 50 });
+  const { run, busy } = useCommand();
+
+  const apply = () => {
+    const workload: Partial<WorkloadInput> = { readRatio: form.readRatio, rate: form.rate };
+    void run({ cmd: 'setWorkload', workload }, 'workload');
+  };
+
+  return (
+    <section className="card" aria-labelledby="workload-title">
+      <h2 id="workload-title">
+        Workload{' '}
+        <span className={`pill ${active ? 'on' : 'off'}`} data-testid="workload-state">
+          {active ? 'on' : 'off'}
+        </span>
+      </h2>
+      <form
+        className="form-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (running) apply();
+        }}
+      >
+        <NumberField
+          label="Read ratio (0–1)"
+          value={form.readRatio}
+          onChange={(v) => v != null && setForm((f) => ({ ...f, readRatio: v }))}
+          min={0}
+          max={1}
+          step={0.05}
+          integer={false}
+          testId="workload-read-ratio"
+        />
+        <NumberField
+          label="Rate (ops/s per client)"
+          value={form.rate}
+          onChange={(v) => v != null && setForm((f) => ({ ...f, rate: v }))}
+          min={0}
+          max={1_000_000}
+          integer={false}
+          hint="0 = as fast as possible"
+          testId="workload-rate"
+        />
+        <div className="button-row">
+          <button type="submit" className="primary" disabled={!running || busy('workload')} aria-label={active ? 'Update workload' : 'Start workload'} data-testid="workload-start">
+            {active ? 'Update workload' : 'Start workload'}
+          </button>
+          <button
+            type="button"
+            disabled={!running || !active || busy('workload')}
+            onClick={() => void run({ cmd: 'setWorkload', workload: null }, 'workload')}
+            aria-label="Stop workload"
+            data-testid="workload-stop"
+          >
+            Stop workload
+          </button>
+        </div>
+        {active && (
+          <p className="muted small">
+            Running: read ratio {active.readRatio}, {active.rate === 0 ? 'unthrottled' : `${active.rate} ops/s per client`}
+            {active.ops ? `, ${active.ops} ops per client` : ''}
+          </p>
+        )}
+        {!running && <p className="muted small">Start a cluster to run a workload.</p>}
+      </form>
+    </section>
+  );
+}
+
+const NODE_STATES_ORDER = { up: 0, starting: 1, rebooting: 2, down: 3, stopped: 4 } as const;
+
+function NodeActions({ node }: { node: NodeInfo }) {
+  const { run, busy } = useCommand();
+  const { id, state } = node;
+  const alive = state === 'up' || state === 'starting';
+  const canReboot = state === 'down' || state === 'stopped' || state === 'up';
+  const b = busy(id);
+  return (
+    <div className="row-actions">
+      <button
+        type="button"
+        className="danger"
+        aria-label={`Kill ${id}`}
+        title="SIGKILL: the process dies at once, nothing is flushed"
+        disabled={!alive || b}
+        data-testid={`kill-${id}`}
+        onClick={() => void run({ cmd: 'killNode', id }, id)}
+      >
+        Kill
+      </button>
+      <button
+        type="button"
+        aria-label={`Stop ${id}`}
+        title="Graceful stop (SIGTERM)"
+        disabled={!alive || b}
+        data-testid={`stop-${id}`}
+        onClick={() => void run({ cmd: 'stopNode', id }, id)}
+      >
+        Stop
+      </button>
+      <button
+        type="button"
+        aria-label={`Reboot ${id}`}
+        title="Start again with the same identity and address"
+        disabled={!canReboot || b}
+        data-testid={`reboot-${id}`}
+        onClick={() => void run({ cmd: 'rebootNode', id }, id)}
+      >
+        Reboot
+      </button>
+    </div>
+  );
+}
+
+function NodesCard() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const nodes = useMemo(() => snapshot?.nodes ?? [], [snapshot]);
+  const running = snapshot?.running ?? false;
+  const { run, busy } = useCommand();
+
+  const columns = useColumns<NodeInfo>(() => {
+    const h = columnHelper<NodeInfo>();
+    return h.columns([
+      h.accessor('id', {
+        header: 'Node',
+        sortFn: (a, b) => compareNodeIds(a.original.id, b.original.id),
+        cell: (c) => <strong data-testid={`node-id-${c.row.original.id}`}>{c.getValue()}</strong>,
+      }),
+      h.accessor('role', {
+        header: 'Role',
+        cell: (c) => <RoleBadge role={c.getValue()} testId={`node-role-${c.row.original.id}`} />,
+      }),
+      h.accessor('state', {
+        header: 'State',
+        sortFn: (a, b) => NODE_STATES_ORDER[a.original.state] - NODE_STATES_ORDER[b.original.state],
+        cell: (c) => <StateBadge state={c.getValue()} testId={`node-state-${c.row.original.id}`} />,
+      }),
+      h.accessor((n) => n.pid ?? '', {
+        id: 'pid',
+        header: 'PID',
+        meta: { numeric: true },
+        cell: (c) => <span data-testid={`node-pid-${c.row.original.id}`}>{c.row.original.pid ?? '–'}</span>,
+      }),
+      h.accessor('endpoint', { header: 'Endpoint', meta: { className: 'mono' } }),
+      h.accessor('epoch', {
+        header: 'Epoch',
+        meta: { numeric: true },
+        cell: (c) => <span data-testid={`node-epoch-${c.row.original.id}`}>{c.getValue()}</span>,
+      }),
+      h.accessor((n) => (n.upSince == null ? -1 : -n.upSince), {
+        id: 'uptime',
+        header: 'Uptime',
+        enableGlobalFilter: false,
+        meta: { numeric: true },
+        cell: (c) => <Uptime since={c.row.original.upSince} testId={`node-uptime-${c.row.original.id}`} />,
+      }),
+      h.accessor('restarts', { header: 'Restarts', meta: { numeric: true } }),
+      h.accessor('dropped', {
+        header: 'Dropped',
+        meta: { numeric: true },
+        cell: (c) => <span className={c.getValue() > 0 ? 'warn-text' : undefined}>{fmtInt(c.getValue())}</span>,
+      }),
+      h.accessor((n) => n.rssBytes ?? -1, {
+        id: 'rss',
+        header: 'Memory',
+        enableGlobalFilter: false,
+        meta: { numeric: true },
+        cell: (c) => fmtBytes(c.row.original.rssBytes),
+      }),
+      h.accessor((n) => (n.lastExit ? (n.lastExit.signal ?? `exit ${n.lastExit.code}`) : ''), {
+        id: 'lastExit',
+        header: 'Last exit',
+        cell: (c) => c.getValue() || '–',
+      }),
+      h.display({
+        id: 'actions',
+        header: () => <span className="visually-hidden">Actions</span>,
+        cell: (c) => <NodeActions node={c.row.original} />,
+      }),
+    ]);
+  });
+
+  const up = nodes.filter((n) => n.state === 'up').length;
+  const epoch = nodes.reduce((m, n) => Math.max(m, n.epoch), 0);
+  const primary = nodes.find((n) => n.role === 'primary');
+
+  return (
+    <section className="card grow" aria-labelledby="nodes-title">
+      <h2 id="nodes-title">Nodes</h2>
+      <p className="muted summary" data-testid="cluster-summary">
+        {running ? (
+          <>
+            Running · {nodes.length} nodes · {up} up · epoch {epoch}
+            {primary ? ` · primary ${primary.id} is ${primary.state}` : ''}
+          </>
+        ) : nodes.length ? (
+          'Stopped'
+        ) : (
+          'No cluster yet: choose a size above and press Start cluster.'
+        )}
+      </p>
+      <DataTable
+        label="Nodes"
+        testId="nodes-table"
+        data={nodes}
+        columns={columns}
+        getRowId={(n) => n.id}
+        rowTestId={(n) => `node-row-${n.id}`}
+        rowClassName={(n) => `node-${n.state}`}
+        initialSorting={[{ id: 'id', desc: false }]}
+        emptyText="No nodes."
+        toolbar={
+          <button
+            type="button"
+            aria-label="Add client"
+            data-testid="add-client"
+            disabled={!running || busy('addClient')}
+            onClick={() => void run({ cmd: 'addClient' })}
+          >
+            + Add client
+          </button>
+        }
+      />
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+// The managers' record caches, primary and backup side by side. A row that differs
+// from the other manager's record for the same page is marked, so a lagging or
+// diverged backup is visible at a glance.
+import { useMemo } from 'react';
+import type { NodeInfo } from '../../../nodes/control/api.js';
+import type { RecordView } from '../../../nodes/core/types.js';
+import { RoleBadge, StateBadge } from '../components/Badge.js';
+import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
+import { compareNodeIds } from '../format.js';
+import { useApp } from '../state/context.js';
+import { useStore } from '../state/store.js';
+
+interface RecordRow extends RecordView {
+  differs: boolean;
+}
+
+function signature(r: RecordView): string {
+  return `${r.owner ?? '-'}|${[...r.copyset].sort().join(',')}|${r.version}`;
+}
+
+function describeActive(a: RecordView['active']): string {
+  if (!a) return '';
+  return `${a.kind} ${a.requester}#${a.req} (${a.phase})`;
+}
+
+function describeQueue(q: RecordView['queue']): string {
+  return q.map((e) => `${e.kind[0]}:${e.requester}#${e.req}`).join(' ');
+}
+
+const EMPTY: RecordView[] = [];
+
+export function RecordsView() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const managers = useMemo(() => {
+    const ids = new Set<string>(Object.keys(snapshot?.records ?? {}));
+    for (const n of snapshot?.nodes ?? []) if (n.role !== 'client') ids.add(n.id);
+    return [...ids].sort(compareNodeIds);
+  }, [snapshot]);
+
+  const rowsById = useMemo(() => {
+    const out = new Map<string, RecordRow[]>();
+    const records = snapshot?.records ?? {};
+    const sigs = new Map<string, Map<number, string>>();
+    for (const id of managers) {
+      const m = new Map<number, string>();
+      for (const r of records[id] ?? EMPTY) m.set(r.page, signature(r));
+      sigs.set(id, m);
+    }
+    for (const id of managers) {
+      const others = managers.filter((o) => o !== id && (records[o]?.length ?? 0) > 0);
+      out.set(
+        id,
+        (records[id] ?? EMPTY).map((r) => {
+          const sig = signature(r);
+          const differs = others.some((o) => sigs.get(o)?.get(r.page) !== sig);
+          return { ...r, differs };
+        }),
+      );
+    }
+    return out;
+  }, [snapshot, managers]);
+
+  const nodes = snapshot?.nodes ?? [];
+
+  return (
+    <section className="card grow" aria-labelledby="records-title">
+      <h2 id="records-title">Manager record caches</h2>
+      {managers.length === 0 ? (
+        <p className="muted">No managers: start a cluster on the Cluster tab.</p>
+      ) : (
+        <div className="side-by-side">
+          {managers.map((id) => (
+            <ManagerRecords key={id} id={id} node={nodes.find((n) => n.id === id)} rows={rowsById.get(id) ?? []} />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ManagerRecords({ id, node, rows }: { id: string; node: NodeInfo | undefined; rows: RecordRow[] }) {
+  const columns = useColumns<RecordRow>(() => {
+    const h = columnHelper<RecordRow>();
+    return h.columns([
+      h.accessor('page', { header: 'Page', meta: { numeric: true } }),
+      h.accessor((r) => r.owner ?? '', { id: 'owner', header: 'Owner', cell: (c) => c.getValue() || '–' }),
+      h.accessor((r) => r.copyset.join(' '), {
+        id: 'copyset',
+        header: 'Copy set',
+        meta: { className: 'wrap' },
+        cell: (c) => c.getValue() || '–',
+      }),
+      h.accessor('version', { header: 'Version', meta: { numeric: true } }),
+      h.accessor((r) => describeActive(r.active), {
+        id: 'active',
+        header: 'Active request',
+        cell: (c) => (c.getValue() ? <span className="busy-text">{c.getValue()}</span> : '–'),
+      }),
+      h.accessor((r) => describeQueue(r.queue), {
+        id: 'queue',
+        header: 'Queue',
+        meta: { className: 'wrap' },
+        cell: (c) => (c.row.original.queue.length ? `${c.row.original.queue.length}: ${c.getValue()}` : '–'),
+      }),
+      h.accessor((r) => (r.differs ? 'differs' : ''), {
+        id: 'differs',
+        header: () => <span title="Differs from the other manager's record">≠</span>,
+        cell: (c) =>
+          c.row.original.differs ? (
+            <span className="warn-text" title="Owner, copy set or version differs from the other manager">
+              ≠
+            </span>
+          ) : (
+            ''
+          ),
+      }),
+    ]);
+  });
+  const diffCount = rows.filter((r) => r.differs).length;
+  return (
+    <div className="pane" data-testid={`records-${id}`}>
+      <h3>
+        {id} {node && <RoleBadge role={node.role} />} {node && <StateBadge state={node.state} />}{' '}
+        {node && <span className="muted small">epoch {node.epoch}</span>}
+        {diffCount > 0 && <span className="warn-text small"> · {diffCount} differ</span>}
+      </h3>
+      <DataTable
+        label={`Records ${id}`}
+        testId={`records-table-${id}`}
+        data={rows}
+        columns={columns}
+        getRowId={(r) => String(r.page)}
+        rowClassName={(r) => (r.active ? 'row-busy' : undefined)}
+        initialSorting={[{ id: 'page', desc: false }]}
+        pageSize={100}
+        emptyText={node?.state === 'up' ? 'No records yet.' : `No records (${id} is ${node?.state ?? 'absent'}).`}
+      />
+    </div>
+  );
+}

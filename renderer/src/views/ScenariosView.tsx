@@ -1,0 +1,421 @@
+// Scenarios s1–s6 (DESIGN §5): run with a progress bar, then the seed's tables —
+// one column per trial with the highest and lowest time and the node that took it,
+// then the averages, p50/p99 and failover times — and Export CSV.
+import { useMemo } from 'react';
+import type { ScenarioRequest, ScenarioResult, TrialRow } from '../../../nodes/control/api.js';
+import { DataTable, columnHelper, useColumns, type Columns } from '../components/DataTable.js';
+import { NumberField } from '../components/Field.js';
+import { fmtMs } from '../format.js';
+import { useCommand } from '../state/commands.js';
+import { useApp } from '../state/context.js';
+import { usePersistentState } from '../state/persist.js';
+import { useStore, type ScenarioState } from '../state/store.js';
+
+export const SCENARIOS = [
+  { id: 's1', name: 'baseline', what: 'manager, no backup' },
+  { id: 's2', name: 'backup', what: 'primary + backup, no faults' },
+  { id: 's3', name: 'primary-fail', what: 'primary killed once' },
+  { id: 's4', name: 'primary-reboot', what: 'primary killed and rebooted' },
+  { id: 's5', name: 'primary-reboot-many', what: 'primary killed and rebooted k times' },
+  { id: 's6', name: 'alternate', what: 'primary and backup killed in turn' },
+] as const;
+
+interface ScenarioForm {
+  selected: string[];
+  clients: number;
+  trials: number | null;
+  pages: number;
+  seed: number;
+}
+
+const DEFAULT_FORM: ScenarioForm = { selected: ['s1'], clients: 10, trials: null, pages: 3, seed: 1 };
+export const CSV_NAME = 'ivy-timings.csv';
+
+export function ScenariosView() {
+  const { store, api } = useApp();
+  const scenario = useStore(store, (s) => s.scenario);
+  const clusterRunning = useStore(store, (s) => s.snapshot?.running ?? false);
+  const [form, setForm] = usePersistentState<ScenarioForm>('scenarios:form', DEFAULT_FORM);
+  const { run, busy } = useCommand();
+  const all = form.selected.length === SCENARIOS.length;
+
+  const toggle = (id: string, on: boolean) =>
+    setForm((f) => ({
+      ...f,
+      selected: on ? SCENARIOS.map((s) => s.id).filter((x) => x === id || f.selected.includes(x)) : f.selected.filter((x) => x !== id),
+    }));
+
+  const start = async () => {
+    const request: Partial<ScenarioRequest> & { scenarios: string[] } = {
+      scenarios: all ? ['all'] : form.selected,
+      clients: form.clients,
+      pages: form.pages,
+      seed: form.seed,
+    };
+    if (form.trials != null) request.trials = form.trials;
+    store.setScenario({ running: true, progress: null, fraction: 0, error: null });
+    const reply = await run({ cmd: 'runScenario', request }, 'run');
+    if (!reply.ok) store.setScenario({ running: false, error: reply.error });
+  };
+
+  const cancel = async () => {
+    const reply = await run({ cmd: 'cancelScenario' }, 'cancel');
+    if (reply.ok) store.setScenario({ running: false, error: 'cancelled' });
+  };
+
+  const exportCsv = async () => {
+    let csv = scenario.csv;
+    if (!csv) {
+      const reply = await run({ cmd: 'timingCsv' }, 'csv');
+      if (!reply.ok) return;
+      csv = typeof reply.value === 'string' ? reply.value : '';
+    }
+    if (!csv) {
+      store.notify('error', 'No timing CSV to export yet.');
+      return;
+    }
+    try {
+      const saved = await api.saveCsv(csv, CSV_NAME);
+      if (saved) store.notify('info', `Saved ${saved}`);
+    } catch (err) {
+      store.notify('error', `Export CSV failed: ${(err as Error).message}`);
+    }
+  };
+
+  const frac = scenario.fraction;
+  const p = scenario.progress;
+
+  return (
+    <div className="view-stack">
+      <section className="card" aria-labelledby="scen-title">
+        <h2 id="scen-title">Scenarios</h2>
+        <form
+          className="scenario-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!scenario.running && form.selected.length) void start();
+          }}
+        >
+          <fieldset className="scenario-picks" disabled={scenario.running}>
+            <legend>Scenarios</legend>
+            <label className="pick all">
+              <input
+                type="checkbox"
+                checked={all}
+                onChange={(e) => setForm((f) => ({ ...f, selected: e.target.checked ? SCENARIOS.map((s) => s.id) : [] }))}
+                data-testid="scenario-all"
+              />
+              All
+            </label>
+            {SCENARIOS.map((s) => (
+              <label key={s.id} className="pick" title={s.what}>
+                <input
+                  type="checkbox"
+                  checked={form.selected.includes(s.id)}
+                  onChange={(e) => toggle(s.id, e.target.checked)}
+                  data-testid={`scenario-pick-${s.id}`}
+                />
+                <strong>{s.id}</strong> {s.name}
+              </label>
+            ))}
+          </fieldset>
+          <div className="form-grid">
+            <NumberField
+              label="Clients"
+              value={form.clients}
+              onChange={(v) => v != null && setForm((f) => ({ ...f, clients: v }))}
+              min={1}
+              max={128}
+              disabled={scenario.running}
+              testId="scenario-clients"
+            />
+            <NumberField
+              label="Trials"
+              value={form.trials}
+              optional
+              placeholder="default (5, or 6 for s5/s6)"
+              onChange={(v) => setForm((f) => ({ ...f, trials: v }))}
+              min={1}
+              max={1000}
+              disabled={scenario.running}
+              testId="scenario-trials"
+            />
+            <NumberField
+              label="Pages"
+              value={form.pages}
+              onChange={(v) => v != null && setForm((f) => ({ ...f, pages: v }))}
+              min={1}
+              max={4096}
+              disabled={scenario.running}
+              testId="scenario-pages"
+            />
+            <NumberField
+              label="Seed"
+              value={form.seed}
+              onChange={(v) => v != null && setForm((f) => ({ ...f, seed: v }))}
+              disabled={scenario.running}
+              testId="scenario-seed"
+              hint="Same seed, same fault times"
+            />
+          </div>
+          <div className="button-row">
+            <button
+              type="submit"
+              className="primary"
+              disabled={scenario.running || busy('run') || form.selected.length === 0}
+              aria-label="Run scenarios"
+              data-testid="scenario-run"
+            >
+              {scenario.running ? 'Running…' : 'Run'}
+            </button>
+            <button type="button" onClick={() => void cancel()} disabled={!scenario.running || busy('cancel')} aria-label="Cancel scenarios" data-testid="scenario-cancel">
+              Cancel
+            </button>
+            <button
+              type="button"
+              onClick={() => void exportCsv()}
+              disabled={!scenario.results?.length || busy('csv')}
+              aria-label="Export CSV"
+              data-testid="export-csv"
+            >
+              Export CSV
+            </button>
+          </div>
+        </form>
+        {clusterRunning && !scenario.running && (
+          <p className="muted small" data-testid="scenario-hint">
+            A cluster is running: stop it first (Cluster view) — each scenario starts clusters of its own.
+          </p>
+        )}
+        <div className="progress-block" data-testid="scenario-status" data-running={scenario.running ? 'true' : 'false'}>
+          <progress
+            max={1}
+            value={scenario.running || scenario.results ? (scenario.running ? frac : 1) : 0}
+            aria-label="Scenario progress"
+            aria-valuetext={`${Math.round(frac * 100)}%`}
+            data-testid="scenario-progress"
+            data-value={scenario.running ? frac.toFixed(3) : scenario.results ? '1' : '0'}
+          />
+          <span className="muted" data-testid="scenario-progress-text" aria-live="polite">
+            {scenario.running
+              ? p
+                ? `${p.scenario} (${Math.min(p.index + 1, p.of)}/${p.of})${p.trial > 0 ? ` · trial ${p.trial}/${p.trials}` : ''}${p.message ? ` · ${p.message}` : ''}`
+                : 'starting…'
+              : scenario.error
+                ? `Stopped: ${scenario.error}`
+                : scenario.results
+                  ? `Done: ${scenario.results.length} scenario${scenario.results.length === 1 ? '' : 's'}`
+                  : 'Idle'}
+          </span>
+        </div>
+      </section>
+      {scenario.results && <Results scenario={scenario} />}
+    </div>
+  );
+}
+
+function Linearizable({ value, testId = 'linearizable' }: { value: boolean | null; testId?: string }) {
+  const text = value === true ? 'linearizable ✓' : value === false ? 'linearizable ✗' : 'linearizability not checked';
+  return (
+    <span className={`pill ${value === true ? 'ok' : value === false ? 'bad' : 'off'}`} data-testid={testId} data-value={String(value)}>
+      {text}
+    </span>
+  );
+}
+
+interface SummaryRow {
+  id: string;
+  name: string;
+  trials: number;
+  highAverageMs: number;
+  lowAverageMs: number;
+  averageMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  failover: string;
+}
+
+function Results({ scenario }: { scenario: ScenarioState }) {
+  const results = useMemo(() => scenario.results ?? [], [scenario.results]);
+  const summary = useMemo<SummaryRow[]>(
+    () =>
+      results.map((r) => ({
+        id: r.id,
+        name: r.name,
+        trials: r.trials.length,
+        highAverageMs: r.highAverageMs,
+        lowAverageMs: r.lowAverageMs,
+        averageMs: r.averageMs,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        failover: r.failoverMs.map((f) => fmtMs(f)).join(', '),
+      })),
+    [results],
+  );
+  const columns = useColumns<SummaryRow>(() => {
+    const h = columnHelper<SummaryRow>();
+    const ms = (k: 'highAverageMs' | 'lowAverageMs' | 'averageMs' | 'p50Ms' | 'p99Ms', header: string) =>
+      h.accessor(k, { header, meta: { numeric: true }, cell: (c) => fmtMs(c.getValue()) });
+    return h.columns([
+      h.accessor('id', { header: 'Scenario' }),
+      h.accessor('name', { header: 'Name' }),
+      h.accessor('trials', { header: 'Trials', meta: { numeric: true } }),
+      ms('highAverageMs', 'High avg (ms)'),
+      ms('lowAverageMs', 'Low avg (ms)'),
+      ms('averageMs', 'Average (ms)'),
+      ms('p50Ms', 'p50 (ms)'),
+      ms('p99Ms', 'p99 (ms)'),
+      h.accessor('failover', { header: 'Failover (ms)', cell: (c) => c.getValue() || '–' }),
+    ]);
+  });
+
+  return (
+    <section className="card" aria-labelledby="results-title" data-testid="scenario-results">
+      <h2 id="results-title">
+        Results <Linearizable value={scenario.linearizable} />
+      </h2>
+      {results.length > 1 && (
+        <DataTable label="Scenario summary" testId="scenario-summary" data={summary} columns={columns} getRowId={(r) => r.id} noFilter />
+      )}
+      {results.map((r) => (
+        <ScenarioTable key={r.id} result={r} />
+      ))}
+    </section>
+  );
+}
+
+interface TrialMetricRow {
+  metric: string;
+  key: 'highestMs' | 'highestNode' | 'lowestMs' | 'lowestNode' | 'faults' | 'failed';
+  values: (string | number)[];
+}
+
+const METRICS: { key: TrialMetricRow['key']; metric: string; optional?: boolean }[] = [
+  { key: 'highestMs', metric: 'Highest time (ms)' },
+  { key: 'highestNode', metric: 'Highest node' },
+  { key: 'lowestMs', metric: 'Lowest time (ms)' },
+  { key: 'lowestNode', metric: 'Lowest node' },
+  { key: 'faults', metric: 'Faults measured', optional: true },
+  { key: 'failed', metric: 'Failed operations', optional: true },
+];
+
+function trialValue(t: TrialRow, key: TrialMetricRow['key']): string | number {
+  const v = t[key];
+  return v ?? '';
+}
+
+function msList(values: number[] | undefined): string {
+  if (!values?.length) return '–';
+  return `${values.map((f) => fmtMs(f)).join(', ')} ms`;
+}
+
+function ScenarioTable({ result }: { result: ScenarioResult }) {
+  const rows = useMemo<TrialMetricRow[]>(
+    () =>
+      METRICS.filter((m) => !m.optional || result.trials.some((t) => t[m.key] != null)).map((m) => ({
+        metric: m.metric,
+        key: m.key,
+        values: result.trials.map((t) => trialValue(t, m.key)),
+      })),
+    [result],
+  );
+  const trialCount = result.trials.length;
+  const columns = useMemo<Columns<TrialMetricRow>>(() => {
+    const h = columnHelper<TrialMetricRow>();
+    const cols: Columns<TrialMetricRow> = [
+      h.accessor('metric', { header: '', enableSorting: false, meta: { className: 'row-head' }, cell: (c) => <strong>{c.getValue()}</strong> }),
+    ];
+    for (let i = 0; i < trialCount; i++) {
+      cols.push(
+        h.accessor((r) => r.values[i] ?? '', {
+          id: `trial${i + 1}`,
+          header: `Trial ${result.trials[i]?.trial ?? i + 1}`,
+          enableSorting: false,
+          meta: { numeric: true },
+          cell: (c) => {
+            const v = c.getValue();
+            if (typeof v !== 'number') return v;
+            return c.row.original.key.endsWith('Ms') ? fmtMs(v) : String(v);
+          },
+        }),
+      );
+    }
+    return cols;
+  }, [trialCount, result.trials]);
+
+  return (
+    <div className="scenario-result" data-testid={`scenario-result-${result.id}`}>
+      <h3>
+        {result.id} · {result.name}
+        {result.linearizable !== undefined && <Linearizable value={result.linearizable} testId={`linearizable-${result.id}`} />}
+      </h3>
+      <DataTable label={`Scenario ${result.id} trials`} testId={`scenario-table-${result.id}`} data={rows} columns={columns} getRowId={(r) => r.key} noFilter compact />
+      <dl className="figures" data-testid={`scenario-figures-${result.id}`}>
+        <div>
+          <dt>High time average</dt>
+          <dd data-testid={`scenario-${result.id}-high-average`}>{fmtMs(result.highAverageMs)} ms</dd>
+        </div>
+        <div>
+          <dt>Low time average</dt>
+          <dd data-testid={`scenario-${result.id}-low-average`}>{fmtMs(result.lowAverageMs)} ms</dd>
+        </div>
+        <div>
+          <dt>Average</dt>
+          <dd data-testid={`scenario-${result.id}-average`}>{fmtMs(result.averageMs)} ms</dd>
+        </div>
+        <div>
+          <dt>p50 / p99</dt>
+          <dd data-testid={`scenario-${result.id}-percentiles`}>
+            {fmtMs(result.p50Ms)} / {fmtMs(result.p99Ms)} ms
+          </dd>
+        </div>
+        <div>
+          <dt>Failover times</dt>
+          <dd data-testid={`scenario-${result.id}-failover`}>{msList(result.failoverMs)}</dd>
+        </div>
+        {result.recoveryMs && result.recoveryMs.length > 0 && (
+          <div>
+            <dt title="Kill of the serving manager until the first fault issued after it completed">Recovery</dt>
+            <dd data-testid={`scenario-${result.id}-recovery`}>{msList(result.recoveryMs)}</dd>
+          </div>
+        )}
+        {result.handbackMs && result.handbackMs.length > 0 && (
+          <div>
+            <dt title="Reboot of the primary until it served again">Hand-back</dt>
+            <dd data-testid={`scenario-${result.id}-handback`}>{msList(result.handbackMs)}</dd>
+          </div>
+        )}
+      </dl>
+      <ScenarioFacts result={result} />
+    </div>
+  );
+}
+
+function ScenarioFacts({ result }: { result: ScenarioResult }) {
+  const facts: string[] = [];
+  if (result.clients != null) facts.push(`${result.clients} clients`);
+  if (result.pages != null) facts.push(`${result.pages} pages`);
+  if (result.rounds != null) facts.push(`${result.rounds} rounds per trial`);
+  if (result.seed != null) facts.push(`seed ${result.seed}`);
+  if (result.faultOps != null) facts.push(`${result.faultOps} faults measured`);
+  if (result.hits != null) facts.push(`${result.hits} cache hits excluded`);
+  if (result.failedOps != null) facts.push(`${result.failedOps} failed`);
+  if (!facts.length && !result.schedule?.length) return null;
+  return (
+    <div className="muted small scenario-facts">
+      {facts.length > 0 && <p>{facts.join(' · ')}</p>}
+      {result.schedule && result.schedule.length > 0 && (
+        <details>
+          <summary>Fault schedule ({result.schedule.length})</summary>
+          <ol className="schedule" data-testid={`scenario-${result.id}-schedule`}>
+            {result.schedule.map((line, i) => (
+              <li key={i} className="mono">
+                {line}
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+// `ivy-cluster bench --json` on real processes with a tiny iteration count: the
+// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10799.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = join(process.cwd(), 'bin', 'ivy-cluster.js');
+
+describe('ivy-cluster bench --json (real processes)', () => {
+  it('prints the contract object with positive numbers', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench', '--json', '--base-port', '10400'], {
+      env: { ...process.env, IVY_BENCH_ITERATIONS: '40', IVY_BENCH_SECONDS: '1' },
+      maxBuffer: 16 << 20,
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1); // exactly one object on stdout; progress goes to stderr
+    const r = JSON.parse(lines[0]!) as Record<string, Record<string, number> | number>;
+
+    const positive = (x: unknown): void => {
+      expect(typeof x).toBe('number');
+      expect(x as number).toBeGreaterThan(0);
+    };
+    const bare = r.bare as Record<string, number>;
+    const ivy = r.ivy as Record<string, number>;
+    const ratio = r.ratio as Record<string, number>;
+    for (const k of ['read_p50_us', 'write_p50_us']) positive(bare[k]);
+    for (const k of ['read_p50_us', 'read_p99_us', 'write_p50_us', 'write_p99_us']) positive(ivy[k]);
+    for (const k of ['read_p50', 'write_p50']) positive(ratio[k]);
+    positive(r.faults_per_s);
+    expect(ratio.read_p50).toBeCloseTo(ivy.read_p50_us! / bare.read_p50_us!, 1);
+    expect(ivy.read_p99_us).toBeGreaterThanOrEqual(ivy.read_p50_us!);
+    expect(r.linearizable).toBe(true);
+  });
+});
