@@ -7,20 +7,30 @@ import { ClusterConfigSchema, type ClusterConfigInput } from '../../nodes/contro
 import { mergeClientLogs } from '../../nodes/control/history/merge.js';
 import { checkHistory } from '../../nodes/control/history/linearizability.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
+import { assertPortsFree, clusterPorts } from '../../nodes/control/scenarios/ports.js';
 import { Supervisor } from '../../nodes/control/supervisor.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-let nextPort = 12_000;
-/** Each cluster gets its own ports, so a slow-to-release socket never couples two tests. */
-export function freshPorts(): number {
-  nextPort += 200;
-  return nextPort;
+/**
+ * A free range of ports for one cluster: random, so concurrent test runs on one
+ * machine (or a slow-to-release socket) never collide, and checked before use.
+ */
+export async function freshPorts(clients = 128, backup = true): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const base = 20_000 + 200 * Math.floor(Math.random() * 200);
+    try {
+      await assertPortsFree('127.0.0.1', clusterPorts(base, clients, backup));
+      return base;
+    } catch (err) {
+      if (attempt > 20) throw err;
+    }
+  }
 }
 
 export async function startCluster(config: ClusterConfigInput): Promise<Supervisor> {
   const sup = new Supervisor({
-    config: ClusterConfigSchema.parse({ basePort: freshPorts(), ...config }),
+    config: ClusterConfigSchema.parse({ basePort: await freshPorts(config.clients, config.backup), ...config }),
     runDir: mkdtempSync(join(tmpdir(), 'ivy-test-')),
   });
   await sup.start();

@@ -35,7 +35,7 @@ describe('engine on real processes', () => {
     const history = join(dir, 'h.jsonl');
     const child = spawn(
       process.execPath,
-      [CLI, 'up', '--clients', '4', '--pages', '4', '--read-ratio', '0.6', '--rate', '200', '--duration', '6', '--history', history, '--status', status, '--base-port', String(freshPorts())],
+      [CLI, 'up', '--clients', '4', '--pages', '4', '--read-ratio', '0.6', '--rate', '200', '--duration', '6', '--history', history, '--status', status, '--base-port', String(await freshPorts(4, false))],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
