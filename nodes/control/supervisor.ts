@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NodeConfig } from '../runtime/config.js';
 import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
 import type { ClusterConfig, ClusterEvent, Mark, NodeInfo, NodeRole, NodeState } from './api.js';
+import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
 
 /** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
 export interface NodeLauncher {
@@ -101,6 +102,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { basePort, host, backup, clients } = this.config;
     this.add(MANAGER_IDS.primary, 'primary', `tcp://${host}:${basePort}`);
     if (backup) this.add(MANAGER_IDS.backup, 'backup', `tcp://${host}:${basePort + 1}`);
+    // Fail fast, naming the port, rather than let a node retry its bind and die with "Address already in use".
+    await assertPortsFree(host, clusterPorts(basePort, clients, backup));
     for (let i = 0; i < clients; i++) this.add(`c${i}`, 'client', `tcp://${host}:${basePort + 10 + i}`);
     // All at once: a client's hello waits in its ZeroMQ queue until the manager has bound.
     await Promise.all([...this.nodes.values()].map((n) => this.spawn(n)));
