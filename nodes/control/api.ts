@@ -190,7 +190,7 @@ export interface ScenarioResult {
   /** Cache hits (excluded from every figure) and failed operations. */
   hits?: number;
   failedOps?: number;
-  /** The fault schedule as carried out, one line per event. */
+  /** The seeded fault schedule, one line per event (a skipped or failed event is reported as a note/event). */
   schedule?: string[];
   /** Whether this scenario's history is linearizable (null: not checked). */
   linearizable?: boolean | null;

@@ -357,6 +357,9 @@ export class ManagerCore {
   }
 
   private lostNack(page: number, lostWith: NodeId, requester: NodeId, req: number): ManagerOutput {
+    // A nack ends the request as a confirm does: a retry of it that arrives later must not be served.
+    const rec = this.record(page);
+    if ((rec.lastDone.get(requester) ?? -1) < req) rec.lastDone.set(requester, req);
     return this.nack(requester, page, req, `page ${page} was lost: its only copy was held by ${lostWith}, which crashed`);
   }
 

@@ -407,3 +407,124 @@ describe('stray messages at the manager', () => {
     expect(record(c, 0)).toMatchObject({ owner: 'c0', copyset: [], version: 0, active: null });
   });
 });
+
+// A restarted client is a new incarnation of the same id (request numbers carry it). Links need not
+// be FIFO, so messages of the dead incarnation can arrive after its successor's hello and the other
+// way round. Invariants are asserted once the manager has heard of the restart: until then its
+// records rightly still describe the dead incarnation.
+describe('client restart (new incarnation)', () => {
+  /** Crash and restart `id`; its new hello is returned undelivered. */
+  function restart(c: Cluster, id: NodeId): Envelope {
+    c.afterStep = () => {};
+    c.crash(id);
+    c.restart(id);
+    return c.take('hello', { from: id });
+  }
+  const settle = (c: Cluster): void => {
+    c.flush();
+    expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+    for (const r of c.manager.recordCache()) expect(r).toMatchObject({ active: null, queue: [] });
+  };
+  const failure = (c: Cluster, id: NodeId): string => {
+    const r = last(c, id);
+    return r.ok ? 'ok' : r.error;
+  };
+
+  it('ignores a request of the dead incarnation that arrives after the new hello', () => {
+    const c = cluster(2);
+    read(c, 'c0', 0);
+    const stale = c.take('read_req');
+    c.deliver(restart(c, 'c0'));
+    expect(c.deliver(stale)).toMatchObject([{ type: 'ignored', reason: 'request 1 is from an earlier incarnation of c0' }]);
+    settle(c);
+    read(c, 'c0', 0);
+    settle(c);
+    expect(last(c, 'c0')).toMatchObject({ ok: true, value: null });
+  });
+
+  it('evicts a request that overtook its own incarnation’s hello, so the hello cannot forget it later', () => {
+    const c = cluster(2);
+    const hello = restart(c, 'c0');
+    expect(summary(read(c, 'c0', 0))).toEqual(['read_req→m0']);
+    expect(summary(c.step('read_req', { from: 'c0' }))).toEqual(['evict→c0']);
+    expect(summary(c.step('evict'))).toEqual(['done read fail', 'hello→m0']);
+    expect(failure(c, 'c0')).toBe('evicted by m0: restarted; say hello again');
+    c.deliver(hello);
+    settle(c);
+    read(c, 'c0', 0);
+    settle(c);
+    expect(last(c, 'c0').ok).toBe(true);
+  });
+
+  it('ignores a late hello of the dead incarnation instead of forgetting its successor', () => {
+    const c = cluster(2);
+    const oldHello: Message = { t: 'hello', from: 'c0', epoch: 1, endpoint: 'inproc://c0', incarnation: 0 };
+    c.deliver(restart(c, 'c0'));
+    settle(c);
+    write(c, 'c0', 0, 'c0:new');
+    settle(c);
+    expect(c.deliver({ id: 0, from: 'c0', to: MANAGER_ID, msg: oldHello, sentAt: 0 })).toMatchObject([
+      { type: 'ignored', reason: 'hello from earlier incarnation 0 of c0' },
+    ]);
+    expect(c.manager.clientEntries().find((e) => e.id === 'c0')?.incarnation).toBe(1);
+    expect(record(c, 0)).toMatchObject({ owner: 'c0', lostWith: null });
+    settle(c);
+  });
+
+  it('declares a zero page lost when its grantee dies before confirming (it may have written it)', () => {
+    const c = cluster(2);
+    read(c, 'c0', 0);
+    c.step('read_req');
+    c.step('grant');
+    c.take('confirm'); // lost with the dying process
+    write(c, 'c0', 0, 'c0:1');
+    expect(last(c, 'c0')).toMatchObject({ ok: true, fault: false });
+    c.deliver(restart(c, 'c0'));
+    settle(c);
+    expect(record(c, 0)).toMatchObject({ owner: null, lostWith: 'c0' });
+    // Never a fresh zero page: that would "un-write" c0:1.
+    read(c, 'c1', 0);
+    settle(c);
+    expect(failure(c, 'c1')).toBe('manager refused: page 0 was lost: its only copy was held by c0, which crashed');
+  });
+
+  it('does not serve a late retry of a request it already refused (page lost, then recovered)', () => {
+    const c = cluster(3);
+    owned(c, 0, 'c2:1', 'c2');
+    write(c, 'c1', 0, 'c1:1');
+    c.step('write_req');
+    c.step('write_fwd');
+    c.step('page_data'); // c1 has the page; its confirm is still on the way when c2 dies
+    c.deliver(restart(c, 'c2'));
+    expect(record(c, 0)).toMatchObject({ owner: null, lostWith: 'c2' });
+    read(c, 'c0', 0);
+    const req = c.take('read_req', { from: 'c0' });
+    expect(summary(c.deliver(req))).toEqual(['nack→c0']);
+    c.step('nack', { to: 'c0' });
+    expect(failure(c, 'c0')).toMatch(/page 0 was lost/);
+    expect(summary(c.step('confirm', { from: 'c1' }))).toEqual(['own→c1']); // the page survived at c1
+    // The same request again (a retry sent before the nack arrived) must not start a transfer nobody confirms.
+    expect(summary(c.deliver(req))).toEqual([]);
+    settle(c);
+    read(c, 'c0', 0);
+    settle(c);
+    expect(last(c, 'c0')).toMatchObject({ ok: true, value: 'c1:1' });
+  });
+
+  it('does not hand a dead owner’s page to a holder its own write was invalidating', () => {
+    const c = cluster(2);
+    owned(c, 0, 'c0:1');
+    readCopies(c, 0, ['c1']);
+    write(c, 'c0', 0, 'c0:2'); // owner upgrade: invalidates c1 first
+    c.step('write_req');
+    c.step('invalidate'); // c1 dropped its copy; its inv_ack is still on the way
+    c.deliver(restart(c, 'c0'));
+    // The only copy was c0's: the page is lost, not given to c1 (which would be asked for data it no longer has).
+    expect(c.pending('own')).toEqual([]);
+    settle(c);
+    expect(record(c, 0)).toMatchObject({ owner: null, lostWith: 'c0' });
+    read(c, 'c1', 0);
+    settle(c);
+    expect(failure(c, 'c1')).toMatch(/page 0 was lost/);
+  });
+});

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { ClusterConfigSchema } from '../api.js';
 import { checkHistory } from '../history/linearizability.js';
 import { mergeClientLogs } from '../history/merge.js';
-import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { Supervisor } from '../supervisor.js';
 
 export interface Samples {
@@ -39,7 +38,6 @@ export class IvyPath {
 
   static async start(basePort: number, pageSize: number): Promise<IvyPath> {
     const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages: 1, pageSize, basePort });
-    await assertPortsFree(config.host, clusterPorts(basePort, IVY_BENCH_CLIENTS, false));
     const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-'));
     const sup = new Supervisor({ config, runDir });
     try {

@@ -8,7 +8,6 @@ import { ClusterConfigSchema } from '../api.js';
 import { checkHistory } from '../history/linearizability.js';
 import { mergeClientLogs } from '../history/merge.js';
 import { sustainedSummary, type SustainedSummary } from '../scenarios/figures.js';
-import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { Supervisor } from '../supervisor.js';
 
 export interface ThroughputOptions {
@@ -29,7 +28,6 @@ export interface ThroughputResult extends SustainedSummary {
 
 export async function measureThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
   const config = ClusterConfigSchema.parse({ clients: opts.clients, pages: opts.pages, basePort: opts.basePort });
-  await assertPortsFree(config.host, clusterPorts(opts.basePort, opts.clients, false));
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-tput-'));
   const sup = new Supervisor({ config, runDir });
   try {

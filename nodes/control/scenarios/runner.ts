@@ -15,7 +15,6 @@ import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
 import { percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
 import { FaultInjector, type KillRecord } from './injector.js';
-import { assertPortsFree, clusterPorts } from './ports.js';
 import { faultSamples, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
@@ -120,7 +119,7 @@ async function runOne(def: ScenarioDef, index: number, opts: RunnerOptions): Pro
   if (opts.onEvent) sup.on('event', opts.onEvent);
 
   try {
-    const measured = await measure(sup, def, index, trials, schedule, opts, progress, note);
+    const measured = await measure(sup, def, trials, schedule, opts, progress, note);
     const ops = mergeClientLogs(sup.historyDir());
     progress('checking the history for linearizability');
     const check = checkHistory(ops);
@@ -134,7 +133,6 @@ async function runOne(def: ScenarioDef, index: number, opts: RunnerOptions): Pro
 async function measure(
   sup: Supervisor,
   def: ScenarioDef,
-  index: number,
   trials: number,
   schedule: FaultEvent[],
   opts: RunnerOptions,
@@ -144,7 +142,6 @@ async function measure(
   opts.onCluster?.(sup);
   try {
     progress(`starting ${opts.clients} clients and ${def.backup ? 'two managers' : 'a manager'} on port ${sup.config.basePort}`);
-    await assertPortsFree(sup.config.host, clusterPorts(sup.config.basePort, opts.clients, def.backup));
     await sup.start();
     const injector = new FaultInjector(
       sup,
@@ -157,7 +154,7 @@ async function measure(
     try {
       const measured =
         opts.mode.kind === 'rounds'
-          ? await measureRounds(sup, injector, index, trials, opts.mode, opts, progress)
+          ? await measureRounds(sup, injector, def, trials, opts.mode, opts, progress)
           : await measureSustained(sup, injector, trials, opts.mode, opts, progress);
       await injecting;
       return { ...measured, kills: injector.kills };
@@ -184,14 +181,14 @@ interface Measured {
 async function measureRounds(
   sup: Supervisor,
   injector: FaultInjector,
-  index: number,
+  def: ScenarioDef,
   trials: number,
   mode: RoundsMode,
   opts: RunnerOptions,
   progress: (message: string, trial?: number, round?: number) => void,
 ): Promise<Measured> {
-  // Per-client op seeds from their own stream, apart from the schedule's.
-  const rng = mulberry32((opts.seed * 7919 + index * 104_729 + 17) >>> 0);
+  // Per-client op seeds from the scenario's own stream (apart from the schedule's), the same alone or in a run of several.
+  const rng = mulberry32((opts.seed * 7919 + Number(def.id.slice(1)) * 104_729 + 17) >>> 0);
   const guardMs = 2 * opts.opTimeoutMs + 2000;
   for (let w = 0; w < mode.warmupRounds; w++) {
     opts.signal?.throwIfAborted();
