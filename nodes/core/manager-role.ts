@@ -45,7 +45,7 @@ interface Candidacy {
 
 const MAX_BUFFERED = 100_000;
 /** How long a manager waits for a peer it has never heard from before acting alone. */
-const STARTUP_GRACE_MS = 3000;
+const STARTUP_GRACE_MS = 1000;
 
 export class ManagerRoleCore {
   readonly id: NodeId;
