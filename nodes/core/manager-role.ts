@@ -190,10 +190,10 @@ export class ManagerRoleCore {
 
   private syncPeer(): RoleOutput[] {
     const core = this.core!;
+    const dirty = core.takeDirty();
+    if (dirty.length === 0 && !this.peerNeedsFull) return [];
     const all = core.recordCache();
-    const pages = this.peerNeedsFull ? all.map((r) => r.page) : core.takeDirty();
-    if (this.peerNeedsFull) core.takeDirty();
-    if (pages.length === 0 && !this.peerNeedsFull) return [];
+    const pages = this.peerNeedsFull ? all.map((r) => r.page) : dirty;
     const full = this.peerNeedsFull;
     this.peerNeedsFull = false;
     const records = pages.map((p) => {
