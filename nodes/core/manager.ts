@@ -113,16 +113,6 @@ export class ManagerCore {
     }
     client.lastHeard = now;
     if (msg.epoch < this.epoch) return this.ignore(msg, `stale epoch ${msg.epoch} < ${this.epoch}`);
-    if (msg.t === 'read_req' || msg.t === 'write_req') {
-      // Request numbers carry the incarnation. Links need not be FIFO: a dead incarnation's request may
-      // arrive after its successor's hello (serving it would send a page nobody confirms, wedging the
-      // page), and a successor's request may overtake its own hello (its hello would then forget it).
-      const inc = Math.floor(msg.req / REQS_PER_INCARNATION);
-      if (inc < client.incarnation) return this.ignore(msg, `request ${msg.req} is from an earlier incarnation of ${msg.from}`);
-      if (inc > client.incarnation) {
-        return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'restarted; say hello again' })];
-      }
-    }
     if ('page' in msg && msg.page >= this.cfg.pages) {
       if (msg.t === 'read_req' || msg.t === 'write_req') {
         return [this.nack(msg.from, msg.page, msg.req, `page ${msg.page} is outside 0..${this.cfg.pages - 1}`)];
@@ -133,8 +123,19 @@ export class ManagerCore {
       case 'hb':
         return [];
       case 'read_req':
-      case 'write_req':
-        return this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write');
+      case 'write_req': {
+        // Request numbers carry the incarnation, and links need not be FIFO. A dead incarnation's request
+        // may arrive after its successor's hello: serving it would send a page nobody confirms, wedging
+        // the page. A successor's request may overtake its own hello: it proves the restart just as well.
+        const inc = Math.floor(msg.req / REQS_PER_INCARNATION);
+        if (inc < client.incarnation) return this.ignore(msg, `request ${msg.req} is from an earlier incarnation of ${msg.from}`);
+        let restarted: ManagerOutput[] = [];
+        if (inc > client.incarnation) {
+          client.incarnation = inc;
+          restarted = this.forget(msg.from);
+        }
+        return [...restarted, ...this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write')];
+      }
       case 'inv_ack':
         return this.onInvAck(msg);
       case 'confirm':
