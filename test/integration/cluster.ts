@@ -18,7 +18,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  */
 export async function freshPorts(clients = 128, backup = true): Promise<number> {
   for (let attempt = 0; ; attempt++) {
-    const base = 20_000 + 200 * Math.floor(Math.random() * 200);
+    // Below 32768: the kernel's ephemeral ports (used by every outgoing connection) start there.
+    const base = 14_000 + 200 * Math.floor(Math.random() * 90);
     try {
       await assertPortsFree('127.0.0.1', clusterPorts(base, clients, backup));
       return base;
