@@ -36,8 +36,9 @@ export class IvyPath {
     private readonly runDir: string,
   ) {}
 
-  static async start(basePort: number, pageSize: number): Promise<IvyPath> {
-    const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages: 1, pageSize, basePort });
+  /** `backup`: run a backup manager too, so its cost on fault latency can be read off against the same path without. */
+  static async start(basePort: number, pageSize: number, backup = false): Promise<IvyPath> {
+    const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages: 1, pageSize, basePort, backup });
     const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-'));
     const sup = new Supervisor({ config, runDir });
     try {

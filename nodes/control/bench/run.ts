@@ -31,6 +31,10 @@ export type PathFigures = Record<`${Kind}_p50_us` | `${Kind}_p99_us` | 'write_p5
 export interface BenchReport {
   bare: PathFigures;
   ivy: PathFigures;
+  /** The protocol path with a backup manager replicating the records (measured in the same blocks). */
+  ivy_backup: PathFigures;
+  /** Cost of running with a backup: ivy_backup / ivy. */
+  backup_cost: Record<'read_p50' | 'write_p50' | 'read_p99' | 'write_p99', number>;
   ratio: Record<'read_p50' | 'read_p99' | 'write_p50' | 'write_p99' | 'write0_p50' | 'write1_p50' | 'write9_p50', number>;
   /** 10 clients back to back on 64 pages, read ratio 0.5. */
   faults_per_s: number;
@@ -82,30 +86,31 @@ async function ivyBlock(ivy: IvyPath, n: number, into: Samples | null): Promise<
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const say = opts.onProgress ?? (() => undefined);
   say('starting the bare nodes and the cluster');
-  const [bare, ivy] = await Promise.all([BarePath.start(opts.basePort, opts.pageSize), IvyPath.start(opts.basePort + 100, opts.pageSize)]);
-  const s = { bare: emptySamples(), ivy: emptySamples() };
+  const [bare, ivy, ivyB] = await Promise.all([
+    BarePath.start(opts.basePort, opts.pageSize),
+    IvyPath.start(opts.basePort + 100, opts.pageSize),
+    IvyPath.start(opts.basePort + 150, opts.pageSize, true),
+  ]);
+  const s = { bare: emptySamples(), ivy: emptySamples(), ivyB: emptySamples() };
   const blocks = Math.ceil(opts.iterations / opts.blockSize);
   try {
     // Warm both paths (connections, JIT, caches) before anything counts.
     await bareBlock(bare, 20, null);
     await ivyBlock(ivy, 20, null);
+    await ivyBlock(ivyB, 20, null);
     for (let b = 0; b < blocks; b++) {
       const n = Math.min(opts.blockSize, opts.iterations - b * opts.blockSize);
       say(`latency block ${b + 1}/${blocks} (${n} of each fault kind per path)`);
-      if (b % 2 === 0) {
-        await bareBlock(bare, n, s.bare);
-        await ivyBlock(ivy, n, s.ivy);
-      } else {
-        await ivyBlock(ivy, n, s.ivy);
-        await bareBlock(bare, n, s.bare);
-      }
+      // Rotate the order so drifts in machine load fall on every path alike.
+      const order = [() => bareBlock(bare, n, s.bare), () => ivyBlock(ivy, n, s.ivy), () => ivyBlock(ivyB, n, s.ivyB)];
+      for (let k = 0; k < order.length; k++) await order[(b + k) % order.length]!();
     }
   } catch (err) {
-    await Promise.all([bare.stop(), ivy.stop()]);
+    await Promise.all([bare.stop(), ivy.stop(), ivyB.stop()]);
     throw err;
   }
-  const anomalies = ivy.anomalies;
-  const [, history] = await Promise.all([bare.stop(), ivy.stop()]);
+  const anomalies = ivy.anomalies + ivyB.anomalies;
+  const [, history, historyB] = await Promise.all([bare.stop(), ivy.stop(), ivyB.stop()]);
 
   const throughput: ThroughputResult[] = [];
   for (const [i, pages] of [64, 3].entries()) {
@@ -115,9 +120,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
 
   const bareF = figures(s.bare);
   const ivyF = figures(s.ivy);
+  const ivyBF = figures(s.ivyB);
   return {
     bare: bareF,
     ivy: ivyF,
+    ivy_backup: ivyBF,
+    backup_cost: {
+      read_p50: ratio(ivyBF.read_p50_us, ivyF.read_p50_us),
+      write_p50: ratio(ivyBF.write_p50_us, ivyF.write_p50_us),
+      read_p99: ratio(ivyBF.read_p99_us, ivyF.read_p99_us),
+      write_p99: ratio(ivyBF.write_p99_us, ivyF.write_p99_us),
+    },
     ratio: {
       read_p50: ratio(ivyF.read_p50_us, bareF.read_p50_us),
       read_p99: ratio(ivyF.read_p99_us, bareF.read_p99_us),
@@ -134,7 +147,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     iterations: opts.iterations,
     blocks,
     anomalies,
-    linearizable: history.linearizable && throughput.every((t) => t.linearizable),
+    linearizable: history.linearizable && historyB.linearizable && throughput.every((t) => t.linearizable),
     machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
   };
 }

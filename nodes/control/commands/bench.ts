@@ -34,7 +34,10 @@ function render(r: BenchReport): string[] {
     `ivy protocol (real cluster: 1 manager, 11 clients), ${r.ivy.samples} samples per kind:`,
     ...pathLines(r.ivy),
     `ratio ivy / bare at p50: read ${r.ratio.read_p50}x, write ${r.ratio.write0_p50}x (0 copies), ${r.ratio.write1_p50}x (1 copy), ${r.ratio.write9_p50}x (9 copies); at p99: read ${r.ratio.read_p99}x, write ${r.ratio.write_p99}x`,
-    `(measured in ${r.blocks} alternating blocks; both paths closed loop, one op at a time)`,
+    `ivy protocol with a backup manager (same cluster shape + m1), ${r.ivy_backup.samples} samples per kind:`,
+    ...pathLines(r.ivy_backup),
+    `cost of the backup (with / without) at p50: read ${r.backup_cost.read_p50}x, write ${r.backup_cost.write_p50}x; at p99: read ${r.backup_cost.read_p99}x, write ${r.backup_cost.write_p99}x`,
+    `(measured in ${r.blocks} rotating blocks; every path closed loop, one op at a time)`,
   ];
   for (const t of r.throughput) {
     lines.push(
