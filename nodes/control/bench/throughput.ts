@@ -20,6 +20,10 @@ export interface ThroughputOptions {
 }
 
 export interface ThroughputResult extends SustainedSummary {
+  /** Spawn of every process -> every node ready. */
+  readyMs: number;
+  /** Resident memory of each node at the end of the run, in MiB (from its own telemetry). */
+  rssMiB: { manager: number; clientMean: number; clientMax: number };
   clients: number;
   pages: number;
   readRatio: number;
@@ -33,12 +37,15 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
   try {
     let fromNs: number;
     let toNs: number;
+    let readyMs: number;
+    let rss: { id: string; bytes: number }[] = [];
     try {
-      await sup.start();
+      readyMs = await sup.start();
       fromNs = Number(process.hrtime.bigint());
       sup.setWorkload({ readRatio: opts.readRatio, rate: 0, ops: 0, pages: opts.pages, seed: opts.seed });
       await new Promise((r) => setTimeout(r, opts.durationS * 1000));
       toNs = Number(process.hrtime.bigint());
+      rss = sup.nodeInfos().map((n) => ({ id: n.id, bytes: n.rssBytes ?? 0 }));
       sup.setWorkload(null);
       await new Promise((r) => setTimeout(r, 300)); // ops in flight complete
     } finally {
@@ -46,7 +53,14 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
     }
     const ops = mergeClientLogs(sup.historyDir());
     const summary = sustainedSummary(ops, fromNs, toNs);
-    return { ...summary, clients: opts.clients, pages: opts.pages, readRatio: opts.readRatio, linearizable: checkHistory(ops).ok };
+    const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+    const clientRss = rss.filter((r) => r.id.startsWith('c')).map((r) => r.bytes);
+    const rssMiB = {
+      manager: mib(rss.find((r) => r.id === 'm0')?.bytes ?? 0),
+      clientMean: mib(clientRss.reduce((a, b) => a + b, 0) / Math.max(1, clientRss.length)),
+      clientMax: mib(Math.max(0, ...clientRss)),
+    };
+    return { ...summary, readyMs: Math.round(readyMs), rssMiB, clients: opts.clients, pages: opts.pages, readRatio: opts.readRatio, linearizable: checkHistory(ops).ok };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }

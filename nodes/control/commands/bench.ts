@@ -42,6 +42,7 @@ function render(r: BenchReport): string[] {
   for (const t of r.throughput) {
     lines.push(
       `throughput: ${t.clients} clients back to back, ${t.pages} pages, read ratio ${t.readRatio}: ${t.faultsPerS} faults/s (${t.opsPerS} ops/s over ${t.durationS} s; fault p50 read ${us(t.read.p50Us).trim()}, write ${us(t.write.p50Us).trim()}; ${t.failed} failed)`,
+      `  1+${t.clients} cluster ready in ${t.readyMs} ms; resident memory: manager ${t.rssMiB.manager} MiB, clients ${t.rssMiB.clientMean} MiB mean / ${t.rssMiB.clientMax} MiB max`,
     );
   }
   lines.push(`histories: ${r.linearizable ? 'linearizable' : 'NOT linearizable'}${r.anomalies ? `; ${r.anomalies} ops were not the fault the cycle expected` : ''}`);
