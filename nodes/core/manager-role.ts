@@ -59,6 +59,11 @@ export class ManagerRoleCore {
   private readonly known = new Map<NodeId, { endpoint: string; incarnation: number }>();
   private candidacy: Candidacy | null = null;
   private rejoinSince: number | null = null;
+  /**
+   * A rejoining manager has the serving peer's records: it takes the role back only then. Page tables
+   * show who holds what, but only the records know which pages were lost with a crashed client.
+   */
+  private rejoinSynced = false;
   private lastPing = -Infinity;
   private peerHeard: number | null = null;
   private peerRole: ManagerRole | null = null;
@@ -106,7 +111,10 @@ export class ManagerRoleCore {
   receive(msg: Message, now: number): RoleOutput[] {
     if (msg.epoch > this.seen) this.seen = msg.epoch;
     if (msg.from.startsWith('m')) return this.fromPeer(msg, now);
-    if (msg.t === 'hello') this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+    // A late hello of an earlier incarnation must not overwrite what a later one said.
+    if (msg.t === 'hello' && msg.incarnation >= (this.known.get(msg.from)?.incarnation ?? 0)) {
+      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+    }
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
     switch (this.role) {
       case 'primary':
@@ -175,14 +183,24 @@ export class ManagerRoleCore {
       }
       case 'sync':
         if (this.role === 'backup') this.applySync(msg);
+        else if (this.role === 'rejoining' && msg.full) {
+          this.applySync(msg);
+          this.rejoinSynced = true;
+        }
         return [];
       case 'handback_req':
         this.peerRole = 'rejoining';
+        // Our records go first (same link, so they arrive first): without them the home seat would
+        // rebuild a page lost with a crashed client as a fresh zero page.
+        out.push(this.fullSync());
         out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen }));
         if (this.role === 'primary' || this.role === 'candidate') out.push(...this.toBackup(`handing back to ${msg.from}`));
         return out;
       case 'handback_ok':
-        return this.role === 'rejoining' ? this.becomeCandidate(now, `${msg.from} handed back at epoch ${msg.epoch}`) : [];
+        if (this.role !== 'rejoining') return [];
+        // Overtook the records on a reordering link: the next handback_req gets both again.
+        if (!this.rejoinSynced) return [{ type: 'ignored', msg, reason: 'handback before the records arrived' }];
+        return this.becomeCandidate(now, `${msg.from} handed back at epoch ${msg.epoch}`);
       default:
         return [{ type: 'ignored', msg, reason: `a manager does not handle ${msg.t} from a manager` }];
     }
@@ -201,6 +219,13 @@ export class ManagerRoleCore {
       return { page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version };
     });
     return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
+  }
+
+  /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
+  private fullSync(): Send {
+    const records = this.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
+    const clients = this.core ? this.core.clientEntries() : [...this.known].map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
+    return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients });
   }
 
   private applySync(msg: MessageOf<'sync'>): void {
@@ -285,6 +310,7 @@ export class ManagerRoleCore {
     this.core = null;
     this.role = 'rejoining';
     this.rejoinSince = now;
+    this.rejoinSynced = false;
     this.lastPing = -Infinity;
     return [{ type: 'role', role: 'rejoining', epoch: this.epoch, reason }];
   }
