@@ -13,9 +13,12 @@ export const ClusterConfigSchema = z.object({
   pages: z.number().int().min(1).max(4096).default(64),
   pageSize: z.number().int().min(64).max(1 << 20).default(4096),
   /** Managers ping each other this often… */
-  heartbeatMs: z.number().int().min(5).max(10_000).default(25),
-  /** …and the backup takes over after this long without an answer. */
-  heartbeatTimeoutMs: z.number().int().min(20).max(60_000).default(150),
+  heartbeatMs: z.number().int().min(5).max(10_000).default(50),
+  /**
+   * …and the backup takes over after this long without an answer. A crashed primary is
+   * noticed sooner, when its connection drops; this covers a paused or unreachable one.
+   */
+  heartbeatTimeoutMs: z.number().int().min(20).max(60_000).default(500),
   /** A client silent this long is declared dead by the manager; what it alone held is lost. */
   clientTimeoutMs: z.number().int().min(200).max(600_000).default(2000),
   basePort: z.number().int().min(1024).max(65_000).default(7000),

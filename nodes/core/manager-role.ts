@@ -133,6 +133,17 @@ export class ManagerRoleCore {
     }
   }
 
+  /**
+   * The transport saw the connection to the peer drop: on one machine, its process
+   * died. Act on it now instead of waiting out the heartbeat timeout (silence still
+   * covers a peer that is paused or cut off without losing its connection).
+   */
+  peerConnectionLost(now: number): RoleOutput[] {
+    if (this.role === 'backup' && this.peerHeard !== null) return this.becomeCandidate(now, 'connection to the primary lost');
+    if (this.role === 'rejoining') return this.becomeCandidate(now, 'connection to the serving manager lost');
+    return [];
+  }
+
   tick(now: number): RoleOutput[] {
     const out: RoleOutput[] = [];
     if (!this.started) {
@@ -179,6 +190,10 @@ export class ManagerRoleCore {
         if (msg.t === 'mping') out.push(this.send(msg.from, { t: 'mpong', from: this.id, epoch: this.epoch, role: this.role }));
         // Two primaries: the older epoch steps down (a paused primary that woke up).
         if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
+        // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
+        // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
+        // us and talk to a backup that does not serve. Take them back with a fresh epoch.
+        else if (this.role === 'primary' && msg.role === 'backup' && msg.epoch > this.epoch) out.push(...this.becomeCandidate(now, `backup ${msg.from} is at epoch ${msg.epoch}`));
         return out;
       }
       case 'sync':
@@ -241,6 +256,8 @@ export class ManagerRoleCore {
     this.seen = epoch;
     this.epoch = epoch;
     this.role = 'candidate';
+    // A primary re-taking its clients: its own records are the freshest replica (which pages were lost).
+    if (this.core) this.snapshotCore();
     this.core = null;
     this.rejoinSince = null;
     this.candidacy = { epoch, startedAt: now, lastSent: now, reports: new Map(), buffered: [] };
@@ -316,10 +333,7 @@ export class ManagerRoleCore {
   }
 
   private toBackup(reason: string): RoleOutput[] {
-    if (this.core) {
-      this.replica = this.core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
-      for (const c of this.core.clientEntries()) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
-    }
+    if (this.core) this.snapshotCore();
     this.core = null;
     this.candidacy = null;
     this.role = 'backup';
@@ -327,6 +341,13 @@ export class ManagerRoleCore {
   }
 
   // --- helpers --------------------------------------------------------------------------
+
+  /** Keeps the serving core's records as our replica, and its clients as known, before we stop serving. */
+  private snapshotCore(): void {
+    const core = this.core!;
+    this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
+    for (const c of core.clientEntries()) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+  }
 
   private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {
     return new ManagerCore({ id: this.id, epoch, pages: this.cfg.pages, clientTimeoutMs: this.cfg.clientTimeoutMs }, restored);

@@ -23,8 +23,8 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     peer: z.object({ id: NodeIdSchema, endpoint }).nullable(),
     /** primary / backup at cluster start; rejoin after a reboot (the home seat then asks for the role back). */
     start: z.enum(['primary', 'backup', 'rejoin']),
-    heartbeatMs: z.number().int().min(1).default(25),
-    heartbeatTimeoutMs: z.number().int().min(5).default(150),
+    heartbeatMs: z.number().int().min(1).default(50),
+    heartbeatTimeoutMs: z.number().int().min(5).default(500),
     clientTimeoutMs: z.number().int().min(0).default(2000),
     /** Clients known at spawn, so a manager rebooted with no peer can still reach them. */
     clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0) })).default([]),

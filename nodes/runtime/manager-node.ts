@@ -31,6 +31,7 @@ export class ManagerNode {
   async start(): Promise<void> {
     this.shell.installSignalHandlers();
     await this.shell.transport.bind();
+    if (this.cfg.peer) this.shell.transport.watch(this.cfg.peer.endpoint, () => this.apply(this.core.peerConnectionLost(performance.now())));
     this.shell.onControl(() => {
       /* managers take no workload or op commands */
     });

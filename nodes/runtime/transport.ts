@@ -39,16 +39,31 @@ export class Transport {
 
   send(endpoint: string, frame: Buffer): void {
     if (this.closed) return;
+    this.push(endpoint).send(frame).then(
+      () => void this.stats.sent++,
+      () => void this.stats.sendDropped++,
+    );
+  }
+
+  /**
+   * Calls `onDown` whenever an established connection to `endpoint` drops. On one
+   * machine that means the peer process died (the kernel closes a killed process's
+   * sockets at once); a paused peer keeps its connection, so silence is still watched.
+   */
+  watch(endpoint: string, onDown: () => void): void {
+    this.push(endpoint).events.on('disconnect', () => {
+      if (!this.closed) onDown();
+    });
+  }
+
+  private push(endpoint: string): zmq.Push {
     let push = this.pushes.get(endpoint);
     if (!push) {
       push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500 });
       push.connect(endpoint);
       this.pushes.set(endpoint, push);
     }
-    push.send(frame).then(
-      () => void this.stats.sent++,
-      () => void this.stats.sendDropped++,
-    );
+    return push;
   }
 
   close(): void {
