@@ -346,7 +346,9 @@ function NodesCard() {
 
   const up = nodes.filter((n) => n.state === 'up').length;
   const epoch = nodes.reduce((m, n) => Math.max(m, n.epoch), 0);
-  const primary = nodes.find((n) => n.role === 'primary');
+  // The serving primary: a dead manager keeps the role it last reported, so pick the live one with the newest epoch.
+  const serving = nodes.filter((n) => n.role === 'primary' && n.state === 'up').sort((a, b) => b.epoch - a.epoch)[0];
+  const managersKnown = nodes.some((n) => n.role !== 'client');
 
   return (
     <section className="card grow" aria-labelledby="nodes-title">
@@ -355,7 +357,7 @@ function NodesCard() {
         {running ? (
           <>
             Running · {nodes.length} nodes · {up} up · epoch {epoch}
-            {primary ? ` · primary ${primary.id} is ${primary.state}` : ''}
+            {serving ? ` · ${serving.id} serves as primary` : managersKnown ? ' · no primary serving' : ''}
           </>
         ) : nodes.length ? (
           'Stopped'
