@@ -1,15 +1,24 @@
-// Binary codec for node-to-node frames: msgpack on the wire, zod at the door.
+// Binary codec for node-to-node frames: MessagePack on the wire, zod at the door.
 // decode() never throws: a malformed frame becomes a typed rejection that the
 // runtime counts and drops, so a node never crashes on what it receives.
-import { Packr } from 'msgpackr';
+// (@msgpack/msgpack is pure TypeScript: no optional native add-on, so every
+// platform installs the same thing from the lock file.)
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { LIMITS, MessageSchema, type Message } from './messages.js';
 
-// Plain maps and no record structures: frames are self-describing, so a node that
-// restarts (or a foreign sender) never depends on shared structure definitions.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+const encoder = new Encoder({ ignoreUndefined: true });
+// Size limits inside the decoder too: a hostile frame cannot make us allocate much.
+const decoder = new Decoder({
+  maxStrLength: 4096,
+  maxBinLength: LIMITS.maxPageSize,
+  maxArrayLength: Math.max(LIMITS.maxMembers, LIMITS.maxPages),
+  maxMapLength: 64,
+  maxExtLength: 0,
+});
 
 export function encode(msg: Message): Buffer {
-  return packr.pack(msg);
+  const bytes = encoder.encode(msg);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export type DecodeResult =
@@ -22,11 +31,11 @@ export function decode(frame: Uint8Array): DecodeResult {
   }
   let raw: unknown;
   try {
-    raw = packr.unpack(frame);
+    raw = decoder.decode(frame);
   } catch (err) {
     return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err) };
   }
-  // msgpack binary arrives as a Buffer; normalise so schemas and the core see plain Uint8Array.
+  // Binary decodes as a view of the input; a Buffer input yields Buffer views. Normalise to plain Uint8Array.
   if (raw !== null && typeof raw === 'object' && 'data' in raw && Buffer.isBuffer(raw.data)) {
     const b = raw.data;
     (raw as { data: Uint8Array }).data = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -4,14 +4,14 @@
 // cluster keeps serving correctly afterwards. (Frames are not authenticated: a
 // well-formed frame forged in a peer's name is out of scope, which is one reason
 // nodes bind 127.0.0.1.)
-import { Packr } from 'msgpackr';
+import { encode as msgpack } from '@msgpack/msgpack';
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
 import { encode, type Message } from '../../nodes/protocol/index.js';
 import { mulberry32 } from '../../nodes/core/random.js';
 import { finishAndCheck, pidOf, sleep, startCluster, until, workload } from './cluster.js';
 
-const packr = new Packr({ useRecords: false });
+const packr = { pack: (v: unknown): Buffer => Buffer.from(msgpack(v)) };
 
 function garbage(seed: number): Buffer[] {
   const rng = mulberry32(seed);
