@@ -37,7 +37,8 @@ export class LiveStats {
   constructor(private readonly seriesLength = 600) {}
 
   onTelemetry(t: Telemetry): void {
-    if (!t.latency) return;
+    // Managers send no op counters; an idle client's telemetry carries no histograms.
+    if (t.pageTable === undefined) return;
     let c = this.clients.get(t.id);
     if (!c) {
       c = { read: newHistogram(), write: newHistogram(), ops: 0, opsSeen: 0 };
@@ -49,6 +50,7 @@ export class LiveStats {
     this.windowOps += ops - c.opsSeen;
     c.opsSeen = ops;
     c.ops = ops;
+    if (!t.latency) return;
     for (const kind of ['read', 'write'] as const) {
       let h: Histogram;
       try {

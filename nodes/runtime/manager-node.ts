@@ -38,7 +38,7 @@ export class ManagerNode {
     this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
     this.announceRole('started');
     // Heartbeats and timeouts are decided by the core; the shell only supplies the clock.
-    setInterval(() => this.apply(this.core.tick(performance.now())), Math.max(1, Math.floor(this.cfg.heartbeatMs / 4)));
+    setInterval(() => this.apply(this.core.tick(performance.now())), Math.max(1, Math.floor(this.cfg.heartbeatMs / 2)));
     this.shell.startTelemetry(this.cfg.telemetryMs, () => ({
       type: 'telemetry',
       id: this.cfg.id,
