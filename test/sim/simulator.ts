@@ -14,24 +14,11 @@ import type { ClientOutput, ManagerOutput, OpRequest, OpResult } from '../../nod
 import type { Message, MessageType, NodeId } from '../../nodes/protocol/messages.js';
 import { checkHistory, type CheckResult } from '../../nodes/control/history/linearizability.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
+import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
 
-// --- randomness -------------------------------------------------------------------
+// --- randomness: the same seeded generator the workloads and scenario schedules use ---
 
-export type Rng = () => number;
-
-/** mulberry32: tiny, fast, good enough for schedules; inlined so the simulator depends on nothing else. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = (rng: Rng, n: number): number => Math.floor(rng() * n);
+export { mulberry32, type Rng };
 
 // --- the cluster: cores plus message routing ---------------------------------------
 
