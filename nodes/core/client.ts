@@ -140,10 +140,7 @@ export class ClientCore {
           { type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } },
         ];
       }
-      if (msg.epoch > this.epoch) {
-        this.epoch = msg.epoch;
-        this.manager = msg.from;
-      }
+      if (msg.epoch > this.epoch) this.adoptEpoch(msg.epoch, msg.from);
     }
     if ('page' in msg && msg.page >= this.cfg.pages) return this.ignore(msg, `page ${msg.page} out of range`);
     switch (msg.t) {
@@ -321,7 +318,7 @@ export class ClientCore {
       return [{ type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } }];
     }
     if (!repeat) this.counters.takeovers++;
-    this.epoch = msg.epoch;
+    if (msg.epoch > this.epoch) this.adoptEpoch(msg.epoch, msg.from);
     this.manager = msg.from;
     const out: ClientOutput[] = [this.toManager(this.report())];
     for (const [page, p] of this.pending) {
@@ -329,6 +326,16 @@ export class ClientCore {
       out.push(this.requestMsg(page, p));
     }
     return out;
+  }
+
+  /**
+   * A newer manager: only it can vouch for a page sent before its takeover. A `resume` from an earlier
+   * takeover no longer counts (that manager may be gone, and the new one may have written the page off).
+   */
+  private adoptEpoch(epoch: number, manager: NodeId): void {
+    this.epoch = epoch;
+    this.manager = manager;
+    for (const p of this.pending.values()) p.resumed = false;
   }
 
   private report(): MessageOf<'report'> {

@@ -37,6 +37,10 @@ export interface ManagerRoleConfig {
 interface Candidacy {
   epoch: number;
   startedAt: number;
+  /** When the first of a run of candidacies began (an outbid candidate bids again with a new epoch). */
+  runSince: number;
+  /** Clients that reported to an earlier candidacy of the run: alive, so they get time to report again. */
+  reportedBefore: Set<NodeId>;
   lastSent: number;
   reports: Map<NodeId, Report>;
   /** Client messages that arrived before we serve; replayed in order once we do. */
@@ -44,6 +48,12 @@ interface Candidacy {
 }
 
 const MAX_BUFFERED = 100_000;
+/**
+ * The primary re-sends every record this often: a backup restarted faster than the heartbeat timeout
+ * looks like the same peer (same role, no silence), would get only deltas, and would take over, or
+ * hand back, with a replica that misses the pages lost with a crashed client.
+ */
+const FULL_SYNC_MS = 500;
 /** How long a manager waits for a peer it has never heard from before acting alone. */
 const STARTUP_GRACE_MS = 1000;
 
@@ -57,6 +67,14 @@ export class ManagerRoleCore {
   private core: ManagerCore | null = null;
   private replica: ReplicaRecord[] | null = null;
   private readonly known = new Map<NodeId, { endpoint: string; incarnation: number }>();
+  /**
+   * Known clients a takeover waits for only a heartbeat timeout, not clientTimeoutMs (it still asks them):
+   * the primary (we, or the peer whose syncs stopped listing them) declared them dead, or they stayed
+   * silent through a whole candidacy. A hello or report clears it.
+   */
+  private readonly presumedDead = new Set<NodeId>();
+  /** Since when the primary's syncs have not listed a known client. */
+  private readonly unlistedSince = new Map<NodeId, number>();
   private candidacy: Candidacy | null = null;
   private rejoinSince: number | null = null;
   /**
@@ -65,10 +83,12 @@ export class ManagerRoleCore {
    */
   private rejoinSynced = false;
   private lastPing = -Infinity;
+  private lastTick: number | null = null;
   private peerHeard: number | null = null;
   private peerRole: ManagerRole | null = null;
   /** The backup needs every record after it (re)joins, deltas after that. */
   private peerNeedsFull = true;
+  private lastFullSync = -Infinity;
   private started = false;
   private startedAt = 0;
 
@@ -114,6 +134,7 @@ export class ManagerRoleCore {
     // A late hello of an earlier incarnation must not overwrite what a later one said.
     if (msg.t === 'hello' && msg.incarnation >= (this.known.get(msg.from)?.incarnation ?? 0)) {
       this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+      this.alive(msg.from);
     }
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
     switch (this.role) {
@@ -141,6 +162,7 @@ export class ManagerRoleCore {
   peerConnectionLost(now: number): RoleOutput[] {
     if (this.role === 'backup' && this.peerHeard !== null) return this.becomeCandidate(now, 'connection to the primary lost');
     if (this.role === 'rejoining') return this.becomeCandidate(now, 'connection to the serving manager lost');
+    if (this.role === 'primary' && this.seen > this.epoch) return this.becomeCandidate(now, 'the peer died after starting a newer epoch');
     return [];
   }
 
@@ -151,6 +173,19 @@ export class ManagerRoleCore {
       this.startedAt = now;
       if (this.role === 'rejoining') this.rejoinSince = now;
       if (this.role === 'rejoining' && this.cfg.peer === null) out.push(...this.becomeCandidate(now, 'rebooted with no peer'));
+    }
+    // A long gap since our last tick means we did not run (SIGSTOP, a starved machine): what the peer and
+    // the clients sent meanwhile still waits in our queue. Our own silence must not count as theirs, or a
+    // backup resumed from SIGSTOP would take over from a live primary before reading its pings.
+    const gap = this.lastTick === null ? 0 : now - this.lastTick;
+    this.lastTick = now;
+    if (gap > this.cfg.heartbeatTimeoutMs / 2) {
+      if (this.peerHeard !== null) this.peerHeard = Math.min(now, this.peerHeard + gap);
+      if (this.rejoinSince !== null) this.rejoinSince += gap;
+      if (this.candidacy) {
+        this.candidacy.startedAt += gap;
+        this.candidacy.runSince += gap;
+      }
     }
     if (this.cfg.peer !== null && now - this.lastPing >= this.cfg.heartbeatMs) {
       this.lastPing = now;
@@ -167,9 +202,15 @@ export class ManagerRoleCore {
       out.push(...this.becomeCandidate(now, 'no serving manager answered'));
     }
     if (this.role === 'candidate') out.push(...this.candidateTick(now));
+    // The peer started a newer epoch (a takeover we never saw through) and went quiet: clients that took
+    // its takeover follow a manager that is gone and ignore us. Take them back.
+    if (this.role === 'primary' && this.seen > this.epoch && this.cfg.peer !== null && peerGone) out.push(...this.becomeCandidate(now, 'the peer went quiet after starting a newer epoch'));
     if (this.role === 'primary') {
-      out.push(...this.core!.tick(now));
-      if (this.cfg.peer !== null && this.peerRole === 'backup') out.push(...this.syncPeer());
+      const evictions = this.core!.tick(now);
+      // Clients our core declared dead: the next takeover need not wait for their reports.
+      for (const o of evictions) if (o.type === 'send' && o.msg.t === 'evict') this.presumedDead.add(o.to);
+      out.push(...evictions);
+      if (this.cfg.peer !== null && this.peerRole === 'backup') out.push(...this.syncPeer(now));
     }
     return out;
   }
@@ -192,14 +233,21 @@ export class ManagerRoleCore {
         if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
         // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
         // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
-        // us and talk to a backup that does not serve. Take them back with a fresh epoch.
-        else if (this.role === 'primary' && msg.role === 'backup' && msg.epoch > this.epoch) out.push(...this.becomeCandidate(now, `backup ${msg.from} is at epoch ${msg.epoch}`));
+        // us and talk to a backup that does not serve. Take them back with a fresh epoch (a candidate
+        // too: clients that reported to us before moving on are not asked again).
+        else if ((this.role === 'primary' || this.role === 'candidate') && msg.role === 'backup' && msg.epoch > this.epoch) {
+          out.push(...this.becomeCandidate(now, `backup ${msg.from} is at epoch ${msg.epoch}`));
+        }
         return out;
       }
       case 'sync':
-        if (this.role === 'backup') this.applySync(msg);
+        // A backup that has served (or run for) a newer epoch takes no records from a deposed primary (one
+        // paused and woken up): they are stale, down to a client list emptied by its own timeouts. (The
+        // primary re-takes with a fresh epoch when it hears a backup ahead of it, so syncs resume.)
+        if (this.role === 'backup' && msg.epoch < this.epoch) return [{ type: 'ignored', msg, reason: `stale epoch ${msg.epoch} < ${this.epoch}` }];
+        if (this.role === 'backup') this.applySync(msg, now);
         else if (this.role === 'rejoining' && msg.full) {
-          this.applySync(msg);
+          this.applySync(msg, now);
           this.rejoinSynced = true;
         }
         return [];
@@ -221,14 +269,16 @@ export class ManagerRoleCore {
     }
   }
 
-  private syncPeer(): RoleOutput[] {
+  private syncPeer(now: number): RoleOutput[] {
     const core = this.core!;
+    if (now - this.lastFullSync >= FULL_SYNC_MS) this.peerNeedsFull = true;
     const dirty = core.takeDirty();
     if (dirty.length === 0 && !this.peerNeedsFull) return [];
     const all = core.recordCache();
     const pages = this.peerNeedsFull ? all.map((r) => r.page) : dirty;
     const full = this.peerNeedsFull;
     this.peerNeedsFull = false;
+    if (full) this.lastFullSync = now;
     const records = pages.map((p) => {
       const r = all[p]!;
       return { page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version };
@@ -239,19 +289,47 @@ export class ManagerRoleCore {
   /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
   private fullSync(): Send {
     const records = this.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
-    const clients = this.core ? this.core.clientEntries() : [...this.known].map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
+    const clients = this.core
+      ? this.core.clientEntries()
+      : [...this.known].filter(([id]) => !this.presumedDead.has(id)).map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
     return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients });
   }
 
-  private applySync(msg: MessageOf<'sync'>): void {
+  private applySync(msg: MessageOf<'sync'>, now: number): void {
     if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, copyset: [], version: 0 }));
     for (const r of msg.records) if (r.page < this.cfg.pages) this.replica[r.page] = r;
-    for (const c of msg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+    // A serving primary's client list is the truth about who is alive (it drops a client silent for
+    // clientTimeoutMs); a peer that was not serving (handing back as backup or candidate) only passes on
+    // whom it knows of.
+    const authoritative = this.role === 'backup' || this.peerRole === 'primary';
+    for (const c of msg.clients) {
+      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+      if (authoritative) this.alive(c.id);
+    }
+    if (!authoritative) return;
+    // One it no longer lists was declared dead, or has not joined yet (or joined after a sync still in
+    // flight). Don't wait for it at a takeover once it has stayed off the list for a whole client
+    // timeout, or at once when the serving primary hands back (its list is exact then); else every
+    // takeover would wait clientTimeoutMs for the reports of long-dead clients.
+    const listed = new Set(msg.clients.map((c) => c.id));
+    const exact = this.role === 'rejoining';
+    for (const id of this.known.keys()) {
+      if (listed.has(id)) continue;
+      const since = this.unlistedSince.get(id) ?? now;
+      this.unlistedSince.set(id, since);
+      if (exact || now - since >= this.cfg.clientTimeoutMs) this.presumedDead.add(id);
+    }
+  }
+
+  private alive(id: NodeId): void {
+    this.presumedDead.delete(id);
+    this.unlistedSince.delete(id);
   }
 
   // --- taking over ----------------------------------------------------------------------
 
   private becomeCandidate(now: number, reason: string): RoleOutput[] {
+    const run = this.role === 'candidate' ? this.candidacy : null;
     const epoch = this.nextEpoch(Math.max(this.seen, this.epoch));
     this.seen = epoch;
     this.epoch = epoch;
@@ -260,11 +338,19 @@ export class ManagerRoleCore {
     if (this.core) this.snapshotCore();
     this.core = null;
     this.rejoinSince = null;
-    this.candidacy = { epoch, startedAt: now, lastSent: now, reports: new Map(), buffered: [] };
+    this.candidacy = {
+      epoch,
+      startedAt: now,
+      runSince: run?.runSince ?? now,
+      reportedBefore: new Set(run ? [...run.reportedBefore, ...run.reports.keys()] : []),
+      lastSent: now,
+      reports: new Map(),
+      buffered: [],
+    };
     const out: RoleOutput[] = [{ type: 'role', role: 'candidate', epoch, reason }];
     for (const id of this.known.keys()) out.push(this.send(id, { t: 'takeover', from: this.id, epoch }));
-    // With no clients there is nothing to collect.
-    if (this.known.size === 0) out.push(...this.serve(now));
+    // With no clients (none alive, as far as we know) there is nothing to collect.
+    if (this.allReported(now)) out.push(...this.serve(now));
     return out;
   }
 
@@ -274,7 +360,8 @@ export class ManagerRoleCore {
       if (msg.epoch !== c.epoch) return [{ type: 'ignored', msg, reason: `report for epoch ${msg.epoch}` }];
       c.reports.set(msg.from, msg);
       this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
-      return this.allReported() ? this.serve(now) : [];
+      this.alive(msg.from);
+      return this.allReported(now) ? this.serve(now) : [];
     }
     if (msg.t === 'hello') return [this.send(msg.from, { t: 'takeover', from: this.id, epoch: c.epoch })];
     if (c.buffered.length < MAX_BUFFERED) c.buffered.push(msg);
@@ -283,16 +370,26 @@ export class ManagerRoleCore {
 
   private candidateTick(now: number): RoleOutput[] {
     const c = this.candidacy!;
-    // A client that stays silent this long is taken for dead: what it alone held is lost.
-    if (now - c.startedAt >= this.cfg.clientTimeoutMs) return this.serve(now);
+    // A client that stays silent this long is taken for dead: what it alone held is lost. Counted from the
+    // start of a run of candidacies, so that being outbid again and again (two managers that keep timing
+    // each other out on a slow machine) cannot put serving off forever, but only once every client that
+    // reported in the run has reported again: a live client is never taken for dead for want of time.
+    const again = [...c.reportedBefore].every((id) => c.reports.has(id) || !this.known.has(id));
+    if (this.allReported(now)) return this.serve(now);
+    if (now - c.startedAt >= this.cfg.clientTimeoutMs || (again && now - c.runSince >= this.cfg.clientTimeoutMs)) return this.serve(now);
     if (now - c.lastSent < this.cfg.heartbeatMs) return [];
     c.lastSent = now;
     return [...this.known.keys()].filter((id) => !c.reports.has(id)).map((id) => this.send(id, { t: 'takeover', from: this.id, epoch: c.epoch }));
   }
 
-  private allReported(): boolean {
+  /**
+   * Every known client reported, except those presumed dead: they are asked too, and get a heartbeat
+   * timeout to answer (a presumption can be wrong: a client following another epoch is silent to us).
+   */
+  private allReported(now: number): boolean {
     const c = this.candidacy!;
-    for (const id of this.known.keys()) if (!c.reports.has(id)) return false;
+    const graceOver = now - c.startedAt >= this.cfg.heartbeatTimeoutMs;
+    for (const id of this.known.keys()) if (!c.reports.has(id) && !(graceOver && this.presumedDead.has(id))) return false;
     return true;
   }
 
@@ -303,9 +400,14 @@ export class ManagerRoleCore {
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';
     this.peerNeedsFull = true;
-    const silent = [...this.known.keys()].filter((id) => !c.reports.has(id));
+    const missing = [...this.known.keys()].filter((id) => !c.reports.has(id));
+    const silent = missing.filter((id) => !this.presumedDead.has(id));
+    const dead = missing.filter((id) => this.presumedDead.has(id));
+    // Taken for dead (the new core does not list them): the next takeover need not wait for them again.
+    for (const id of silent) this.presumedDead.add(id);
+    const why = `${silent.length ? `; silent: ${silent.join(', ')}` : ''}${dead.length ? `; presumed dead: ${dead.join(', ')}` : ''}`;
     const out: RoleOutput[] = [
-      { type: 'role', role: 'primary', epoch: c.epoch, reason: `rebuilt from ${c.reports.size} page tables${silent.length ? `; silent: ${silent.join(', ')}` : ''}` },
+      { type: 'role', role: 'primary', epoch: c.epoch, reason: `rebuilt from ${c.reports.size} page tables${why}` },
       ...rebuilt.outputs,
     ];
     const members = this.core.clientList();
@@ -316,6 +418,9 @@ export class ManagerRoleCore {
 
   private onEpochReject(msg: MessageOf<'epoch_reject'>, now: number): RoleOutput[] {
     if (msg.seen <= this.epoch) return [];
+    // Outbid by the home seat (odd epochs are m0's): the other seat yields instead of bidding again, or
+    // two candidates could keep outbidding each other. It takes over again if the home seat goes quiet.
+    if (this.role === 'candidate' && !this.cfg.home && msg.seen % 2 !== this.cfg.parity) return this.toBackup(`${msg.from} follows epoch ${msg.seen}`);
     if (this.role === 'candidate') return this.becomeCandidate(now, `${msg.from} follows epoch ${msg.seen}`);
     if (this.role === 'primary') return this.stepDown(now, `${msg.from} follows epoch ${msg.seen}`);
     return [];
@@ -324,6 +429,9 @@ export class ManagerRoleCore {
   /** A newer primary exists: the home seat asks for the role back, the other becomes its backup. */
   private stepDown(now: number, reason: string): RoleOutput[] {
     if (!this.cfg.home) return this.toBackup(reason);
+    // Our records stand in for the peer's until its full sync arrives: should we have to take over
+    // alone (the peer falls silent), they still know which pages were lost with a crashed client.
+    if (this.core) this.snapshotCore();
     this.core = null;
     this.role = 'rejoining';
     this.rejoinSince = now;
@@ -346,7 +454,10 @@ export class ManagerRoleCore {
   private snapshotCore(): void {
     const core = this.core!;
     this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
-    for (const c of core.clientEntries()) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+    for (const c of core.clientEntries()) {
+      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+      this.alive(c.id);
+    }
   }
 
   private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {

@@ -81,6 +81,7 @@ export class ManagerCore {
   private readonly clients: Map<NodeId, ClientEntry>;
   /** Pages whose record changed since the last takeDirty() (what the backup needs). */
   private readonly dirty = new Set<number>();
+  private lastTick: number | null = null;
   readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0 };
 
   constructor(cfg: ManagerConfig, restored?: { records: PageRecord[]; clients: Map<NodeId, ClientEntry> }) {
@@ -148,6 +149,11 @@ export class ManagerCore {
   /** Declares clients dead that fell silent; the clock is an input like any other. */
   tick(now: number): ManagerOutput[] {
     if (this.cfg.clientTimeoutMs <= 0) return [];
+    // A long gap since our last tick means we did not run (SIGSTOP, a starved machine): the clients'
+    // messages are still queued for us, so the silence is ours. Don't count it against them.
+    const gap = this.lastTick === null ? 0 : now - this.lastTick;
+    this.lastTick = now;
+    if (gap > this.cfg.clientTimeoutMs / 4) for (const c of this.clients.values()) c.lastHeard = Math.min(now, c.lastHeard + gap);
     const out: ManagerOutput[] = [];
     for (const [id, c] of [...this.clients]) {
       if (now - c.lastHeard <= this.cfg.clientTimeoutMs) continue;

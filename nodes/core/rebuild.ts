@@ -49,16 +49,20 @@ export function rebuildRecords(
     const holders = rows.filter((x) => x.row.access !== 'none');
     const owners = holders.filter((x) => x.row.owner).sort((a, b) => b.row.version - a.row.version);
     // A served tombstone is live only if its target still waits for exactly that request.
-    const inFlight = rows
-      .map((x) => x.row.served)
-      .find((s) => s !== null && pendingOf(s.to, page)?.req === s.req && pendingOf(s.to, page)?.kind === s.kind);
+    const sender = rows.find(({ row: { served: s } }) => s !== null && pendingOf(s.to, page)?.req === s.req && pendingOf(s.to, page)?.kind === s.kind);
+    const inFlight = sender?.row.served ?? null;
 
     const owner = owners[0];
     if (owner) {
       rec.owner = owner.id;
       rec.version = owner.row.version;
       for (const h of holders) if (h.id !== owner.id) rec.copyset.add(h.id);
-    } else if (inFlight?.kind === 'write') {
+    } else if (sender && inFlight?.kind === 'write') {
+      // As in the live record, the sender stays owner until the writer confirms. A replica made now must
+      // still say someone had the page: should the writer die with it in transit, the page is lost, not
+      // (as with no owner) handed out again as a zero page after a handback or the next takeover.
+      rec.owner = sender.id;
+      rec.version = sender.row.version;
       for (const h of holders) rec.copyset.add(h.id);
     } else if (holders.length > 0) {
       const [heir, ...rest] = [...holders].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -68,10 +72,17 @@ export function rebuildRecords(
       send(heir!.id, { t: 'own', from: self.id, epoch: self.epoch, page, version: heir!.row.version });
     } else {
       const was = replica?.find((r) => r.page === page);
-      const lostWith = was?.lostWith ?? was?.owner ?? null;
-      if (lostWith !== null) {
-        rec.lostWith = lostWith;
-        rec.version = was?.version ?? 0;
+      // Nobody holds it, but a client once passed it on: the page existed and died with whoever had it.
+      // That holds without a replica too (a manager rebooted, or rejoining with no answer from its peer),
+      // where the page would otherwise be handed out again as a zero page.
+      const passed = rows.find((x) => x.row.served !== null);
+      const known = was?.lostWith ?? was?.owner ?? null;
+      if (known !== null) {
+        rec.lostWith = known;
+        rec.version = was!.version;
+      } else if (passed) {
+        rec.lostWith = passed.row.served!.to;
+        rec.version = passed.row.version;
       }
     }
     if (inFlight && (inFlight.kind === 'write' || rec.owner !== null)) {

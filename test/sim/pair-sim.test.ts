@@ -1,0 +1,353 @@
+// The whole cluster on a simulated network: both managers (ManagerRoleCore), the clients,
+// the supervisor's configs, SIGKILL / restart / SIGSTOP / SIGCONT of managers and crashes of
+// clients, each run checked by the oracles in pair-simulator.ts (linearizability, invariants,
+// one primary with the highest epoch, no lost acknowledged write, no hang, no stranded client).
+//
+//   PAIR_SEEDS=5000 npx vitest run --project sim test/sim/pair-sim.test.ts      more seeds (default 270)
+//   PAIR_SEED_BASE=20000 ...                                                      another range of seeds
+//   PAIR_SEED=123 npx vitest run --project sim test/sim/pair-sim.test.ts         replay one seed, with a trace
+//   PAIR_SEED=123 PAIR_KIND=mixed PAIR_TRACE=400 ...                             …of another fault kind, longer trace
+import { describe, expect, it } from 'vitest';
+import { ClientCore } from '../../nodes/core/client.js';
+import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
+import type { ClientOutput } from '../../nodes/core/types.js';
+import type { Message } from '../../nodes/protocol/messages.js';
+import {
+  FAULT_KINDS,
+  pairOptionsForSeed,
+  pairReplayCommand,
+  pairReport,
+  runPairSeed,
+  supervisorTiming,
+  type FaultKind,
+  type FaultStep,
+  type PairOptions,
+  type PairResult,
+} from './pair-simulator.js';
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function envKind(): FaultKind | undefined {
+  const raw = process.env.PAIR_KIND;
+  if (raw === undefined || raw === '') return undefined;
+  if (!(FAULT_KINDS as readonly string[]).includes(raw)) throw new Error(`PAIR_KIND must be one of ${FAULT_KINDS.join(', ')}`);
+  return raw as FaultKind;
+}
+
+const replay = process.env.PAIR_SEED;
+const SEEDS = envInt('PAIR_SEEDS', 270);
+const BASE = envInt('PAIR_SEED_BASE', 1);
+const TRACE = envInt('PAIR_TRACE', 120);
+
+const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/** A failed run, explained: the report, the replay command, and the last events (re-run with a trace). */
+function explain(r: PairResult, overrides: Partial<PairOptions> = {}): string {
+  const traced = r.trace ? r : runPairSeed(r.seed, { ...overrides, traceLast: TRACE });
+  return [pairReport(r, overrides.faultKind !== undefined), `  last ${traced.trace?.length ?? 0} events:`, ...(traced.trace ?? []).map((l) => `    ${l}`)].join('\n');
+}
+
+interface Totals {
+  byKind: Record<string, number>;
+  ops: number;
+  failed: number;
+  unknown: number;
+  crossReads: number;
+  kills: number;
+  restarts: number;
+  stops: number;
+  clientCrashes: number;
+  takeovers: number;
+  handbacks: number;
+  fifo: number;
+  codec: number;
+}
+
+function sweep(
+  seeds: number[],
+  overrides: Partial<PairOptions> = {},
+  stopAtFirstFailure = false,
+  plan: (seed: number) => Partial<PairOptions> = () => ({}),
+): { failed: PairResult[]; totals: Totals } {
+  const failed: PairResult[] = [];
+  const totals: Totals = { byKind: {}, ops: 0, failed: 0, unknown: 0, crossReads: 0, kills: 0, restarts: 0, stops: 0, clientCrashes: 0, takeovers: 0, handbacks: 0, fifo: 0, codec: 0 };
+  for (const seed of seeds) {
+    const r = runPairSeed(seed, { ...plan(seed), ...overrides });
+    const s = r.stats;
+    totals.byKind[r.options.faultKind] = (totals.byKind[r.options.faultKind] ?? 0) + 1;
+    totals.ops += s.ops;
+    totals.failed += s.failed;
+    totals.unknown += s.unknown;
+    totals.crossReads += s.crossReads;
+    totals.kills += s.kills;
+    totals.restarts += s.restarts;
+    totals.stops += s.stops;
+    totals.clientCrashes += s.clientCrashes;
+    totals.takeovers += s.takeovers;
+    totals.handbacks += s.handbacks;
+    if (r.options.ordering === 'fifo') totals.fifo++;
+    if (r.options.codec) totals.codec++;
+    if (!r.ok) {
+      failed.push(r);
+      if (stopAtFirstFailure) break;
+    }
+  }
+  return { failed, totals };
+}
+
+// --- seeds that reproduced protocol bugs ---------------------------------------------------------
+//
+// Each failed with its fix in nodes/core reverted (the rest of the current core kept) and passes with
+// it. They replay exactly only while pair-simulator.ts draws its randomness the same way; the sweep
+// above and the mutants below are what keep guarding the same ground after it changes.
+const REGRESSIONS: { seed: number; why: string }[] = [
+  { seed: 278, why: 'handback without records: a page lost with a crashed client came back as a zero page after the home seat took the role back' },
+  { seed: 1106, why: 'a backup that gave up a takeover left the clients it had taken following it; the primary must re-take them' },
+  { seed: 4354, why: 'as above, with the home seat still a candidate when its backup gives up (clients that reported to it were never asked again)' },
+  { seed: 494, why: 'a backup restarted faster than the heartbeat timeout got only sync deltas, never a full replica' },
+  { seed: 430, why: 'same, ending in a zero page handed out after the next takeover' },
+  { seed: 746, why: 'every takeover waited clientTimeoutMs for the report of a client long declared dead (it stayed in the known list)' },
+  { seed: 107, why: 'a backup applied the sync of a deposed primary (paused, woken up, its clients timed out) and lost its client list and replica' },
+  { seed: 1862, why: 'a rejoining home seat that took over alone rebuilt a page lost with a crashed client as a zero page (no replica; tombstones say the page existed)' },
+  { seed: 44, why: 'a write caught in flight at a takeover was rebuilt with no owner, so a handback before the writer died handed out a zero page' },
+];
+
+/**
+ * Both managers and a client SIGKILLed within a fraction of a millisecond, four times, under a slow
+ * network with busy clients: pages are often in flight from the dying client when the managers go.
+ * (The 'both-down' kind lets the schedule take both managers; the client comes back at once.)
+ */
+function dieTogether(seed: number): Partial<PairOptions> {
+  const schedule: FaultStep[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t = 700 + i * 2000;
+    schedule.push({ atMs: t, action: 'kill', target: 'primary', bind: `a${i}` });
+    schedule.push({ atMs: t + 0.1, action: 'kill', target: 'backup', bind: `b${i}` });
+    schedule.push({ atMs: t + 0.2, action: 'crash', target: 'any-client', bind: `c${i}` });
+    schedule.push({ atMs: t + 40, action: 'client-restart', target: `$c${i}` });
+    schedule.push({ atMs: t + 200, action: 'restart', target: `$a${i}` });
+    schedule.push({ atMs: t + 700, action: 'restart', target: `$b${i}` });
+  }
+  return {
+    faultKind: 'both-down',
+    schedule,
+    clients: 3 + (seed % 2),
+    pages: 1 + (seed % 2),
+    thinkMeanMs: 1,
+    delay: { kind: 'mixed', meanNs: 200_000, slowProb: 0.3, slowMaxNs: 20_000_000 },
+  };
+}
+
+/**
+ * The backup is down and the primary is paused (SIGSTOP) past the client timeout, then resumed: its
+ * clients' frames waited in its queue, so none of them was silent. (Found here: the resumed primary's
+ * overdue timer declared every client dead and wrote off every page.)
+ */
+function lonePause(seed: number): Partial<PairOptions> {
+  const schedule: FaultStep[] = [
+    { atMs: 600, action: 'kill', target: 'backup', bind: 'b' },
+    { atMs: 900, action: 'stop', target: 'primary', bind: 'p' },
+    { atMs: 3000 + (seed % 5) * 300, action: 'cont', target: '$p' },
+    { atMs: 5000, action: 'restart', target: '$b' },
+  ];
+  return { faultKind: 'mixed', schedule };
+}
+
+/**
+ * A machine so loaded that links stall longer than the heartbeat timeout (8% of frames up to 1.3×
+ * the timeout, FIFO links queue behind them): failovers with nobody dead, candidates outbidding each
+ * other, handbacks racing takeovers. Every fault kind, both heartbeat settings.
+ */
+function loaded(seed: number): Partial<PairOptions> {
+  const fast = seed % 2 === 0;
+  const timing = fast ? supervisorTiming({ heartbeatMs: 25, heartbeatTimeoutMs: 150, clientTimeoutMs: 2000, opTimeoutMs: 5000 }) : supervisorTiming();
+  return {
+    faultKind: FAULT_KINDS[seed % FAULT_KINDS.length]!,
+    timing,
+    delay: { kind: 'mixed', meanNs: 300_000, slowProb: 0.08, slowMaxNs: Math.round(timing.heartbeatTimeoutMs * 1.3 * 1e6) },
+  };
+}
+
+describe('pair simulator: both managers, all clients, real faults', () => {
+  if (replay !== undefined) {
+    it(`replays seed ${replay}`, () => {
+      const seed = envInt('PAIR_SEED', 0);
+      const kind = envKind();
+      const overrides: Partial<PairOptions> = { traceLast: TRACE, ...(kind ? { faultKind: kind } : {}) };
+      const r = runPairSeed(seed, overrides);
+      console.log(r.ok ? pairReport(r, kind !== undefined) : explain(r, overrides));
+      expect(r.problems).toEqual([]);
+    });
+    return;
+  }
+
+  it(`${SEEDS} seeds (from ${BASE}) across every fault kind: linearizable, coherent, one primary, nothing lost or hung`, () => {
+    const t0 = performance.now();
+    const { failed, totals } = sweep(range(BASE, SEEDS));
+    const s = (performance.now() - t0) / 1000;
+    console.log(`pair sim: ${SEEDS} seeds in ${s.toFixed(1)} s, ${failed.length} failed; ${JSON.stringify(totals)}`);
+    for (const r of failed.slice(0, 3)) console.error(explain(r));
+    expect(failed.map((r) => `seed ${r.seed} (${r.options.faultKind}): ${r.problems[0]?.split('\n')[0]}  — replay: ${pairReplayCommand(r.seed)}`)).toEqual([]);
+    if (SEEDS >= FAULT_KINDS.length * 10) {
+      // The runs did what they are for: every fault kind, real failovers and handbacks, crashes with
+      // ops in flight ("unknown"), failed ops, and pages really shared between clients.
+      for (const kind of FAULT_KINDS) expect(totals.byKind[kind] ?? 0, kind).toBeGreaterThan(0);
+      expect(totals.kills).toBeGreaterThan(SEEDS / 4);
+      expect(totals.restarts).toBeGreaterThan(SEEDS / 8);
+      expect(totals.stops).toBeGreaterThan(SEEDS / 20);
+      expect(totals.clientCrashes).toBeGreaterThan(SEEDS / 10);
+      expect(totals.takeovers).toBeGreaterThan(SEEDS / 2);
+      expect(totals.handbacks).toBeGreaterThan(SEEDS / 10);
+      expect(totals.unknown).toBeGreaterThan(0);
+      expect(totals.failed).toBeGreaterThan(0);
+      expect(totals.crossReads).toBeGreaterThan(SEEDS);
+      expect(totals.fifo).toBeGreaterThan(0);
+      expect(totals.fifo).toBeLessThan(SEEDS);
+      expect(totals.codec).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(REGRESSIONS)('regression: seed $seed ($why)', ({ seed }) => {
+    const r = runPairSeed(seed);
+    if (!r.ok) console.error(explain(r));
+    expect(r.problems).toEqual([]);
+  });
+
+  it('survives both managers and a client dying together, again and again', () => {
+    const { failed } = sweep(range(BASE, Math.min(SEEDS, 40)), {}, false, dieTogether);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, dieTogether(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]}`)).toEqual([]);
+  });
+
+  it('keeps its guarantees on a machine so loaded that heartbeats time out with nobody dead', () => {
+    const { failed, totals } = sweep(range(BASE, Math.min(SEEDS, 90)), {}, false, loaded);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, loaded(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed} (loaded, ${r.options.faultKind}): ${r.problems[0]?.split('\n')[0]}`)).toEqual([]);
+    if (SEEDS >= 90) expect(totals.takeovers).toBeGreaterThan(totals.kills + totals.stops);
+  });
+
+  it('a lone primary paused past the client timeout does not write its clients off', () => {
+    const { failed } = sweep(range(BASE, Math.min(SEEDS, 20)), {}, false, lonePause);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, lonePause(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]}`)).toEqual([]);
+  });
+
+  it('is deterministic: a seed replays to the same history and trace', () => {
+    for (const seed of [3, 8, 17]) {
+      const a = runPairSeed(seed, { traceLast: 50 });
+      const b = runPairSeed(seed, { traceLast: 50 });
+      expect(b.history).toEqual(a.history);
+      expect(b.trace).toEqual(a.trace);
+      expect(b.stats).toEqual(a.stats);
+    }
+  });
+
+  it('mirrors the supervisor: the cluster defaults, client and manager ticks derived like nodeConfig', () => {
+    const t = supervisorTiming();
+    expect(t.retryMs).toBe(Math.max(300, t.heartbeatTimeoutMs * 2));
+    expect(t.clientHeartbeatMs).toBe(Math.max(100, Math.floor(t.clientTimeoutMs / 10)));
+    expect(t.managerTickMs).toBe(Math.max(1, Math.floor(t.heartbeatMs / 4)));
+    const opts = range(1, FAULT_KINDS.length * 4).map((s) => pairOptionsForSeed(s));
+    expect(new Set(opts.map((o) => o.faultKind))).toEqual(new Set(FAULT_KINDS));
+    expect(new Set(opts.map((o) => o.ordering))).toEqual(new Set(['fifo', 'random']));
+  });
+
+  it('keeps each link FIFO in fifo mode (per sender process), and reorders links in random mode', () => {
+    const inversions = (ordering: 'fifo' | 'random'): number => {
+      let n = 0;
+      for (const seed of range(1, 12)) {
+        const last = new Map<string, number>();
+        runPairSeed(seed, {
+          ordering,
+          onDeliver: (d) => {
+            const link = `${d.from}#${d.fromIncarnation}>${d.to}`;
+            if ((last.get(link) ?? 0) > d.id) n++;
+            last.set(link, Math.max(d.id, last.get(link) ?? 0));
+          },
+        });
+      }
+      return n;
+    };
+    expect(inversions('fifo')).toBe(0);
+    expect(inversions('random')).toBeGreaterThan(100);
+  });
+
+  it('reports a seed it cannot bring to quiescence (a lost page transfer wedges its page)', () => {
+    // Lose one page transfer between live clients, which ZeroMQ never does: nothing re-sends it,
+    // the manager waits for a confirm forever, and the oracles must say so rather than pass.
+    let dropped = false;
+    const r = runPairSeed(2, {
+      faultKind: 'none',
+      makeClient: (cfg) => {
+        const c = new ClientCore(cfg);
+        const send = c.receive.bind(c);
+        c.receive = (msg: Message, now: number): ClientOutput[] =>
+          send(msg, now).filter((o) => {
+            if (dropped || o.type !== 'send' || o.msg.t !== 'page_data') return true;
+            dropped = true;
+            return false;
+          });
+        return c;
+      },
+    });
+    expect(dropped).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.problems.some((p) => p.startsWith('quiescence:') || p.startsWith('hang:'))).toBe(true);
+  });
+});
+
+// --- mutants: broken protocols the oracles must reject ---------------------------------------
+
+const kinds = (...ks: FaultKind[]): ((seed: number) => Partial<PairOptions>)[] => ks.map((faultKind) => () => ({ faultKind }));
+
+/** Rebuilds as if no client reported a served tombstone: a page caught in flight at a takeover is forgotten. */
+class TombstoneBlindManager extends ManagerRoleCore {
+  override receive(msg: Message, now: number) {
+    if (msg.t !== 'report') return super.receive(msg, now);
+    return super.receive({ ...msg, pages: msg.pages.map((p) => ({ ...p, served: null })) }, now);
+  }
+}
+
+/** Sends the home seat no records on a handback (the bug fixed here): pages lost with a crashed client come back as zero pages. */
+class RecordlessHandbackManager extends ManagerRoleCore {
+  override receive(msg: Message, now: number) {
+    if (msg.t === 'handback_req') {
+      // Answer with an empty full sync, as a backup that never had a replica would.
+      const out = super.receive(msg, now);
+      return out.map((o) => (o.type === 'send' && o.msg.t === 'sync' ? { ...o, msg: { ...o.msg, records: [] } } : o));
+    }
+    return super.receive(msg, now);
+  }
+}
+
+const MUTANTS: { name: string; overrides: Partial<PairOptions>; plans: ((seed: number) => Partial<PairOptions>)[] }[] = [
+  // Not listed: a client that installs pre-takeover pages without waiting for `resume`. The stash matters only
+  // when the page's sender dies together with the primary, and 150 seeds of `dieTogether` did not produce that
+  // interleaving: the harness cannot yet show this defence is needed.
+  { name: 'rebuild that ignores served tombstones', overrides: { makeManager: (cfg) => new TombstoneBlindManager(cfg) }, plans: kinds('primary-kill', 'primary-reboot', 'alternate') },
+  { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg) }, plans: kinds('mixed', 'client-crash') },
+];
+
+describe.skipIf(replay !== undefined).each(MUTANTS)('mutant: $name', ({ overrides, plans }) => {
+  it('is caught on some seed', () => {
+    let caught: PairResult | null = null;
+    for (const plan of plans) {
+      for (const seed of range(1, 150)) {
+        const r = runPairSeed(seed, { ...plan(seed), ...overrides, shrinkTimeMs: 20 });
+        if (!r.ok) {
+          caught = r;
+          break;
+        }
+      }
+      if (caught) break;
+    }
+    expect(caught, `not caught in ${plans.length} plans × 150 seeds`).not.toBeNull();
+    console.log(`caught: seed ${caught!.seed} (${caught!.options.faultKind}): ${caught!.problems[0]?.split('\n')[0]}`);
+  });
+});
