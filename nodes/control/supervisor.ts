@@ -90,7 +90,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.config = opts.config;
     this.runDir = resolve(opts.runDir);
     this.launcher = opts.launcher ?? { entry: defaultNodeEntry() };
-    this.readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
+    // Process start-up is CPU-bound: allow more for big clusters on small machines.
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 20_000 + 500 * opts.config.clients;
     mkdirSync(join(this.runDir, 'history'), { recursive: true });
   }
 
@@ -105,8 +106,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Fail fast, naming the port, rather than let a node retry its bind and die with "Address already in use".
     await assertPortsFree(host, clusterPorts(basePort, clients, backup));
     for (let i = 0; i < clients; i++) this.add(`c${i}`, 'client', `tcp://${host}:${basePort + 10 + i}`);
-    // All at once: a client's hello waits in its ZeroMQ queue until the manager has bound.
-    await Promise.all([...this.nodes.values()].map((n) => this.spawn(n)));
+    // Managers first, then every client at once (a client's hello waits in its ZeroMQ queue until the
+    // manager has bound): with 64 clients on 2 cores, starting all 66 together starved the managers' start.
+    await Promise.all(this.managers().map((n) => this.spawn(n)));
+    await Promise.all(this.clients().map((n) => this.spawn(n)));
     const ms = performance.now() - t0;
     this.info('cluster', `cluster of ${this.nodes.size} nodes ready in ${ms.toFixed(0)} ms`);
     return ms;
