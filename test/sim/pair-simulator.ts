@@ -46,6 +46,7 @@ import type { ClientOutput, OpRequest, OpResult, RecordView } from '../../nodes/
 import { ClusterConfigSchema, type ClusterConfig } from '../../nodes/control/api.js';
 import { checkHistory, type CheckResult } from '../../nodes/control/history/linearizability.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
+import { EventQueue } from './simulator.js';
 import { decode, encode } from '../../nodes/protocol/codec.js';
 import type { Message, NodeId } from '../../nodes/protocol/messages.js';
 import type { DelayModel, Ordering } from './simulator.js';
@@ -360,50 +361,6 @@ type SimEvent =
   | { k: 'disconnect'; id: NodeId; inc: number }
   | { k: 'poll' };
 
-interface Queued {
-  at: number;
-  seq: number;
-  ev: SimEvent;
-}
-
-const before = (a: Queued, b: Queued): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
-
-class Heap {
-  private readonly h: Queued[] = [];
-  private seq = 0;
-  get size(): number {
-    return this.h.length;
-  }
-  push(at: number, ev: SimEvent): void {
-    const h = this.h;
-    h.push({ at, seq: this.seq++, ev });
-    for (let i = h.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): Queued | undefined {
-    const h = this.h;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const rr = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (rr < h.length && before(h[rr]!, h[m]!)) m = rr;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
-    return top;
-  }
-}
-
 function sampleDelay(r: Rng, d: DelayModel): number {
   const exp = (mean: number): number => -Math.log(1 - r()) * mean;
   let ns: number;
@@ -508,7 +465,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     if (traceBuf.length > o.traceLast) traceBuf.shift();
   };
 
-  const queue = new Heap();
+  const queue = new EventQueue<SimEvent>();
   const linkClock = new Map<string, number>();
   let nextEnvelope = 1;
 

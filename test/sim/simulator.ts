@@ -342,22 +342,22 @@ type SimEvent =
   | { kind: 'retry'; client: NodeId }
   | { kind: 'fault'; action: (ctl: SimControl) => void };
 
-interface Queued {
+export interface Queued<E> {
   at: number;
   seq: number;
-  ev: SimEvent;
+  ev: E;
 }
 
-/** Min-heap on (time, insertion order), so equal times resolve deterministically. */
-class EventQueue {
-  private readonly heap: Queued[] = [];
+/** Min-heap on (time, insertion order), so equal times resolve deterministically. Shared with the pair simulator. */
+export class EventQueue<E> {
+  private readonly heap: Queued<E>[] = [];
   private seq = 0;
 
   get size(): number {
     return this.heap.length;
   }
 
-  push(at: number, ev: SimEvent): void {
+  push(at: number, ev: E): void {
     const h = this.heap;
     h.push({ at, seq: this.seq++, ev });
     for (let i = h.length - 1; i > 0; ) {
@@ -368,7 +368,7 @@ class EventQueue {
     }
   }
 
-  pop(): Queued | undefined {
+  pop(): Queued<E> | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
@@ -388,7 +388,7 @@ class EventQueue {
   }
 }
 
-const before = (a: Queued, b: Queued): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+const before = <E>(a: Queued<E>, b: Queued<E>): boolean => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 function sampleDelay(rng: Rng, d: DelayModel): number {
   const exp = (mean: number): number => -Math.log(1 - rng()) * mean;
@@ -433,7 +433,7 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
   const history: HistoryOp[] = [];
-  const queue = new EventQueue();
+  const queue = new EventQueue<SimEvent>();
   const linkClock = new Map<string, number>();
   let nowNs = 0;
   let steps = 0;
