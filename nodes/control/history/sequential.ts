@@ -231,8 +231,8 @@ function findViolation(ops: readonly HistoryOp[], say: Words): Failure | null {
         rule: 'program-order',
         page: b.write.page,
         counterexample: [a.write, b.write, ...(b.proof ? [b.proof] : [])],
-        explanation: `${client} completed ${aDesc} before it started ${bDesc}; ${a.write.op === 'write' ? 'that write is' : 'that read had seen'} position ${a.pos}, and ${later} (${b.write.op === 'write' ? `pos > ${a.pos}` : `pos ≥ ${a.pos}`}), not ${b.pos}`,
-    };
+        explanation: `${client} completed ${aDesc} before it started ${bDesc}; ${a.write.op === 'write' ? 'that write is at position' : 'that read had seen the writes up to position'} ${a.pos}, and ${later} (${b.write.op === 'write' ? `pos > ${a.pos}` : `pos ≥ ${a.pos}`}), not ${b.pos}`,
+      };
     }
   }
 
