@@ -1,5 +1,5 @@
 // The shell: a header with cluster and connection status, a keyboard-friendly
-// sidebar of views (arrow keys in the list, Alt+1…8 anywhere), and notices.
+// sidebar of views (arrow keys in the list, Alt+1…9 and Alt+0 for the tenth anywhere), and notices.
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useApp } from './state/context.js';
 import { useStore } from './state/store.js';
@@ -10,6 +10,7 @@ import { PagesView } from './views/PagesView.js';
 import { LatencyView } from './views/LatencyView.js';
 import { ScenariosView } from './views/ScenariosView.js';
 import { EventsView } from './views/EventsView.js';
+import { CoherenceView } from './views/CoherenceView.js';
 
 export const VIEWS = [
   { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
@@ -19,6 +20,7 @@ export const VIEWS = [
   { id: 'latency', label: 'Latency', render: () => <LatencyView /> },
   { id: 'scenarios', label: 'Scenarios', render: () => <ScenariosView /> },
   { id: 'events', label: 'Event log', render: () => <EventsView /> },
+  { id: 'coherence', label: 'Coherence map', render: () => <CoherenceView /> },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];
@@ -26,6 +28,21 @@ type ViewId = (typeof VIEWS)[number]['id'];
 function viewFromHash(): ViewId {
   const h = window.location.hash.replace(/^#\/?/, '');
   return (VIEWS.find((v) => v.id === h)?.id ?? 'cluster') as ViewId;
+}
+
+/** Alt+1…9 pick views 1–9 and Alt+0 the tenth; later views have no shortcut (''). */
+function shortcutDigit(i: number): string {
+  return i < 9 ? String(i + 1) : i === 9 ? '0' : '';
+}
+
+/**
+ * The view index for an Alt+digit press, or -1. Reads the physical key (e.code) first:
+ * on macOS Option+digit types a symbol (Option+8 is •), so e.key is no digit there.
+ */
+function shortcutIndex(e: globalThis.KeyboardEvent): number {
+  const digit = /^(?:Digit|Numpad)(\d)$/.exec(e.code)?.[1] ?? (/^\d$/.test(e.key) ? e.key : undefined);
+  if (digit === undefined) return -1;
+  return digit === '0' ? 9 : Number(digit) - 1;
 }
 
 export function App() {
@@ -42,8 +59,7 @@ export function App() {
     const onHash = () => setView(viewFromHash());
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (!e.altKey || e.ctrlKey || e.metaKey) return;
-      const n = Number(e.key);
-      const v = Number.isInteger(n) && n >= 1 ? VIEWS[n - 1] : undefined;
+      const v = VIEWS[shortcutIndex(e)];
       if (v) {
         e.preventDefault();
         select(v.id, true);
@@ -94,10 +110,10 @@ export function App() {
               data-testid={`tab-${v.id}`}
               className="tab"
               onClick={() => select(v.id)}
-              title={`Alt+${i + 1}`}
+              title={shortcutDigit(i) ? `Alt+${shortcutDigit(i)}` : undefined}
             >
               <span>{v.label}</span>
-              <kbd aria-hidden="true">{i + 1}</kbd>
+              <kbd aria-hidden="true">{shortcutDigit(i)}</kbd>
             </button>
           ))}
         </div>
