@@ -162,8 +162,20 @@ export interface AppPage {
   collectCsp(): Promise<PageProblems>;
 }
 
-export async function openApp(browser: Browser, url: string): Promise<AppPage> {
-  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, colorScheme: 'light' });
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  /** Device pixel ratio (1 unless given), to check DPR-aware drawing. */
+  deviceScaleFactor?: number;
+  colorScheme?: 'light' | 'dark';
+}
+
+export async function openApp(browser: Browser, url: string, opts: OpenOptions = {}): Promise<AppPage> {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? VIEWPORT,
+    acceptDownloads: true,
+    colorScheme: opts.colorScheme ?? 'light',
+    ...(opts.deviceScaleFactor ? { deviceScaleFactor: opts.deviceScaleFactor } : {}),
+  });
   await context.addInitScript(() => {
     window.__ivyCsp = [];
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -206,6 +218,7 @@ export const VIEW_LABELS = {
   latency: 'Latency',
   scenarios: 'Scenarios',
   events: 'Event log',
+  coherence: 'Coherence map',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */

@@ -145,6 +145,7 @@ export const CoherenceMap = memo(function CoherenceMap({ model, focus, onFocusCh
           aria-describedby={describedBy}
           data-testid="coherence-canvas"
           data-clients={model.clients.join(' ')}
+          data-states={model.clientStates.join(' ')}
           data-pages={cols}
           data-rows={encoded}
           data-pending={pending}
