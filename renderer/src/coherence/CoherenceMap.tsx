@@ -194,6 +194,11 @@ export const CoherenceMap = memo(function CoherenceMap({ model, focus, onFocusCh
               <span className="muted">no page table ({model.clientStates[tip.row]})</span>
             )}
             {model.lostWith[tip.col] && <span className="error-text">lost with {model.lostWith[tip.col]}</span>}
+            {tipCell && model.clientStates[tip.row] !== 'up' && model.clientStates[tip.row] !== 'absent' && (
+              <span className="muted small">
+                {model.clients[tip.row]} is {model.clientStates[tip.row]}: its last report
+              </span>
+            )}
           </div>
         )}
       </div>

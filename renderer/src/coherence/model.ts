@@ -184,7 +184,7 @@ export interface Layout {
 }
 
 export const MIN_PITCH = 5;
-export const MAX_PITCH = 28;
+export const MAX_PITCH = 36;
 const ROW_LABEL_MIN = 11; // px between row labels at 10 px type
 const COL_LABEL_MIN = 26; // px between column labels (up to 4 digits)
 

@@ -85,7 +85,7 @@ export function CoherenceView() {
             <RecordPanel model={model} selected={selected} onClose={() => setSelPick(null)} />
           ) : (
             <aside className="coherence-panel muted small" aria-label="Page record">
-              Click a cell, or focus the map and press Enter, to see the page&apos;s record.
+              Click a cell, or focus the map (Tab), move with the arrow keys and press Enter, to see the page&apos;s record and who holds it.
             </aside>
           )}
         </div>
