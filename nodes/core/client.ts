@@ -3,7 +3,7 @@
 // go to the manager, and page copies travel owner -> requester. No I/O here: the
 // runtime feeds it decoded messages, operations and clock readings, and carries
 // out the returned outputs in order.
-import type { Access, Message, MessageOf, NodeId } from '../protocol/messages.js';
+import type { Access, ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './types.js';
 
 export interface ClientConfig {
@@ -22,7 +22,22 @@ export interface ClientConfig {
   heartbeatMs: number;
   /** An unanswered fault is sent again (same request number) after this long. */
   retryMs: number;
+  /** Where pages are kept (default volatile): recoverable and durable clients persist what they own (takeDirty). */
+  memory?: ClientMemory;
+  /** Pages this client's store kept from an earlier incarnation: unusable until the manager's `restore`. */
+  recovered?: readonly RecoveredEntry[];
 }
+
+/** A page as the store keeps it: what an owner needs to serve it again. */
+export interface RecoveredEntry {
+  page: number;
+  access: 'read' | 'write';
+  version: number;
+  data: Uint8Array;
+}
+
+/** What the shell must make recoverable before it acts on the outputs: a page's owner copy, or its erasure. */
+export type StoreChange = { page: number; keep: RecoveredEntry } | { page: number; keep: null };
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
 export const REQS_PER_INCARNATION = 1_000_000;
@@ -33,6 +48,11 @@ interface Entry {
   owner: boolean;
   version: number;
   data: Uint8Array | null;
+  /**
+   * Recovered from the page store (after a crash or an eviction) and not yet vouched for: held with access
+   * 'none' until the manager restores it (or forwards a request to it, or says it is stale).
+   */
+  stashed: Access | null;
 }
 
 interface Waiting {
@@ -82,6 +102,9 @@ export class ClientCore {
   private readonly served = new Map<number, Served>();
   private lastHeartbeat = -Infinity;
   private readonly peers = new Map<NodeId, string>();
+  /** Pages whose owner copy changed (or must be erased) since the last takeDirty(). */
+  private readonly dirty = new Set<number>();
+  private readonly erased = new Set<number>();
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0 };
 
   constructor(cfg: ClientConfig) {
@@ -90,7 +113,44 @@ export class ClientCore {
     this.epoch = cfg.epoch;
     this.manager = cfg.managers[0]!;
     this.seq = cfg.incarnation * REQS_PER_INCARNATION;
-    this.table = Array.from({ length: cfg.pages }, () => ({ access: 'none', owner: false, version: 0, data: null }));
+    this.table = Array.from({ length: cfg.pages }, (): Entry => ({ access: 'none', owner: false, version: 0, data: null, stashed: null }));
+    for (const r of cfg.recovered ?? []) {
+      const e = this.table[r.page];
+      if (e && r.data.byteLength === cfg.pageSize) Object.assign(e, { version: r.version, data: new Uint8Array(r.data), stashed: r.access });
+    }
+  }
+
+  private get keeps(): boolean {
+    return this.cfg.memory === 'recoverable' || this.cfg.memory === 'durable';
+  }
+
+  /**
+   * Owner copies to persist (or erase) before any output of the calls since the last take is acted on:
+   * a write is acknowledged, and a page confirmed or passed on, only once the store has it.
+   */
+  takeDirty(): StoreChange[] {
+    if (!this.keeps) {
+      this.dirty.clear();
+      this.erased.clear();
+      return [];
+    }
+    const out: StoreChange[] = [];
+    for (const page of this.erased) out.push({ page, keep: null });
+    for (const page of this.dirty) {
+      const e = this.table[page]!;
+      if (e.owner && e.data && e.access !== 'none') out.push({ page, keep: { page, access: e.access, version: e.version, data: e.data } });
+    }
+    this.dirty.clear();
+    this.erased.clear();
+    return out;
+  }
+
+  private recoveredList(): { page: number; version: number }[] {
+    const out: { page: number; version: number }[] = [];
+    this.table.forEach((e, page) => {
+      if (e.stashed !== null) out.push({ page, version: e.version });
+    });
+    return out;
   }
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
@@ -98,7 +158,15 @@ export class ClientCore {
     return this.cfg.managers.map((to) => ({
       type: 'send' as const,
       to,
-      msg: { t: 'hello' as const, from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation },
+      msg: {
+        t: 'hello' as const,
+        from: this.id,
+        epoch: this.epoch,
+        endpoint: this.cfg.endpoint,
+        incarnation: this.cfg.incarnation,
+        ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
+        ...(this.keeps ? { recovered: this.recoveredList() } : {}),
+      },
     }));
   }
 
@@ -165,6 +233,8 @@ export class ClientCore {
         return this.onResume(msg, now);
       case 'evict':
         return this.onEvict(msg, now);
+      case 'restore':
+        return this.onRestore(msg);
       default:
         return this.ignore(msg, `a client does not handle ${msg.t}`);
     }
@@ -202,6 +272,7 @@ export class ClientCore {
       owner: e.owner,
       version: e.version,
       pending: this.pending.get(page)?.kind ?? null,
+      ...(e.stashed !== null ? { recovered: true } : {}),
     }));
   }
 
@@ -255,6 +326,7 @@ export class ClientCore {
     if (op.kind === 'write') {
       data.set(op.data, op.offset);
       entry.version++;
+      this.dirty.add(op.page);
       return this.finish({ id: op.id, kind: 'write', page: op.page, ok: true, fault: w.faulted, version: entry.version });
     }
     const bytes = data.slice(op.offset, op.offset + op.length);
@@ -282,6 +354,12 @@ export class ClientCore {
 
   private onForward(msg: MessageOf<'read_fwd'> | MessageOf<'write_fwd'>, kind: OpKind): ClientOutput[] {
     const entry = this.entry(msg.page);
+    // A recovered page the manager has us serve again (we went down serving this request): the forward vouches for it.
+    if (entry.stashed !== null && entry.data !== null) {
+      entry.access = entry.stashed;
+      entry.owner = true;
+      entry.stashed = null;
+    }
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
@@ -289,7 +367,10 @@ export class ClientCore {
     if (kind === 'read') {
       entry.access = 'read';
       entry.owner = true;
+      this.dirty.add(msg.page);
     } else {
+      // The store keeps its copy: should we crash before the requester confirms, the manager has us serve it
+      // again; once the requester owns the page, the manager calls that copy stale.
       entry.access = 'none';
       entry.owner = false;
       entry.data = null;
@@ -345,13 +426,45 @@ export class ClientCore {
       if (e.access !== 'none' || served) pages.push({ page, access: e.access, owner: e.owner, version: e.version, served });
     });
     const pending = [...this.pending].map(([page, p]) => ({ page, req: p.req, kind: p.kind }));
-    return { t: 'report', from: this.id, epoch: this.epoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation, pages, pending };
+    return {
+      t: 'report',
+      from: this.id,
+      epoch: this.epoch,
+      endpoint: this.cfg.endpoint,
+      incarnation: this.cfg.incarnation,
+      pages,
+      pending,
+      ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
+      ...(this.keeps ? { recovered: this.recoveredList() } : {}),
+    };
+  }
+
+  /** The manager's verdict on a recovered page; a repeat (or one for a page no longer stashed) changes nothing. */
+  private onRestore(msg: MessageOf<'restore'>): ClientOutput[] {
+    const entry = this.entry(msg.page);
+    if (entry.stashed === null || entry.version !== msg.version) return this.ignore(msg, `restore of page ${msg.page} v${msg.version}, not recovered here`);
+    if (msg.keep) {
+      entry.access = entry.stashed;
+      entry.owner = true;
+      this.dirty.add(msg.page);
+    } else {
+      entry.data = null;
+      entry.access = 'none';
+      entry.owner = false;
+      this.erased.add(msg.page);
+    }
+    entry.stashed = null;
+    return [];
   }
 
   /** The manager declared us dead and gave away or wrote off what we held: start over empty. */
   private onEvict(msg: MessageOf<'evict'>, now: number): ClientOutput[] {
     this.counters.evictions++;
-    for (const e of this.table) Object.assign(e, { access: 'none', owner: false, data: null });
+    for (const e of this.table) {
+      // A recoverable client keeps what it owned, unusable until the manager vouches for it (as after a reboot).
+      if (this.keeps && e.data !== null && (e.owner || e.stashed !== null)) Object.assign(e, { stashed: e.stashed ?? e.access, access: 'none', owner: false });
+      else Object.assign(e, { access: 'none', owner: false, data: null, stashed: null });
+    }
     this.served.clear();
     this.pending.clear();
     const out: ClientOutput[] = [];
@@ -366,6 +479,7 @@ export class ClientCore {
     const entry = this.entry(msg.page);
     if (entry.access === 'none' || entry.version !== msg.version) return this.ignore(msg, `told to own page ${msg.page} v${msg.version} it does not hold`);
     entry.owner = true;
+    this.dirty.add(msg.page);
     return [];
   }
 
@@ -374,6 +488,7 @@ export class ClientCore {
     if (entry.owner) return this.ignore(msg, `owner of page ${msg.page} asked to invalidate`);
     entry.access = 'none';
     entry.data = null;
+    entry.stashed = null;
     return [
       this.toManager({ t: 'inv_ack', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester }),
     ];
@@ -389,8 +504,12 @@ export class ClientCore {
     } else if (entry.data === null) {
       return this.ignore(msg, `upgrade of page ${msg.page} granted but no copy is held`);
     }
+    // A grant on a recovered page: the manager restored it to us (its restore may still be on the way).
+    const restored = entry.stashed !== null && !msg.zero;
+    entry.stashed = null;
     entry.access = msg.access;
-    entry.owner = entry.owner || msg.access === 'write' || msg.zero;
+    entry.owner = entry.owner || msg.access === 'write' || msg.zero || restored;
+    this.dirty.add(msg.page);
     return this.resolve(msg.page, p, entry, now);
   }
 
@@ -412,6 +531,8 @@ export class ClientCore {
     entry.version = msg.version;
     entry.access = msg.access;
     entry.owner = msg.access === 'write';
+    entry.stashed = null;
+    if (entry.owner) this.dirty.add(msg.page);
     return this.resolve(msg.page, p, entry, now);
   }
 

@@ -7,7 +7,7 @@
 // Epochs fence old primaries: m0 takes odd epochs and m1 even ones, so two managers
 // can never claim the same epoch, and every client ignores (and answers with
 // epoch_reject) a manager older than the one it follows.
-import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
+import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { ManagerCore } from './manager.js';
 import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
 import type { Ignored, RecordView, Send } from './types.js';
@@ -31,7 +31,9 @@ export interface ManagerRoleConfig {
   start: 'primary' | 'backup' | 'rejoin';
   epoch: number;
   /** Clients known at start (a rebooted manager learns them from the supervisor, then from hellos and syncs). */
-  clients: { id: NodeId; endpoint: string; incarnation: number }[];
+  clients: { id: NodeId; endpoint: string; incarnation: number; memory?: ClientMemory }[];
+  /** How long faults on a page held by a down recoverable client wait (ManagerConfig.heldWaitMs). */
+  heldWaitMs?: number;
 }
 
 interface Candidacy {
@@ -66,7 +68,7 @@ export class ManagerRoleCore {
   private seen: number;
   private core: ManagerCore | null = null;
   private replica: ReplicaRecord[] | null = null;
-  private readonly known = new Map<NodeId, { endpoint: string; incarnation: number }>();
+  private readonly known = new Map<NodeId, { endpoint: string; incarnation: number; memory?: ClientMemory }>();
   /**
    * Known clients a takeover waits for only a heartbeat timeout, not clientTimeoutMs (it still asks them):
    * the primary (we, or the peer whose syncs stopped listing them) declared them dead, or they stayed
@@ -97,7 +99,7 @@ export class ManagerRoleCore {
     this.id = cfg.id;
     this.epoch = cfg.epoch;
     this.seen = cfg.epoch;
-    for (const c of cfg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+    for (const c of cfg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) });
     this.role = cfg.start === 'primary' ? 'primary' : cfg.start === 'backup' ? 'backup' : 'rejoining';
     if (this.role === 'primary') this.core = this.newCore(cfg.epoch);
   }
@@ -125,7 +127,7 @@ export class ManagerRoleCore {
   /** The primary's live records, or the backup's replica of them. */
   recordCache(): RecordView[] {
     if (this.core) return this.core.recordCache();
-    return (this.replica ?? []).map((r) => ({ ...r, active: null, queue: [] }));
+    return (this.replica ?? []).map((r) => ({ ...r, heldBy: r.heldBy ?? null, downSince: null, active: null, queue: [] }));
   }
 
   receive(msg: Message, now: number): RoleOutput[] {
@@ -133,7 +135,7 @@ export class ManagerRoleCore {
     if (msg.from.startsWith('m')) return this.fromPeer(msg, now);
     // A late hello of an earlier incarnation must not overwrite what a later one said.
     if (msg.t === 'hello' && msg.incarnation >= (this.known.get(msg.from)?.incarnation ?? 0)) {
-      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, memory: msg.memory ?? this.known.get(msg.from)?.memory });
       this.alive(msg.from);
     }
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
@@ -281,29 +283,31 @@ export class ManagerRoleCore {
     if (full) this.lastFullSync = now;
     const records = pages.map((p) => {
       const r = all[p]!;
-      return { page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version };
+      return { page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version };
     });
     return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
   }
 
   /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
   private fullSync(): Send {
-    const records = this.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
+    const records = this.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
     const clients = this.core
       ? this.core.clientEntries()
-      : [...this.known].filter(([id]) => !this.presumedDead.has(id)).map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
+      : [...this.known]
+          .filter(([id]) => !this.presumedDead.has(id))
+          .map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) }));
     return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients });
   }
 
   private applySync(msg: MessageOf<'sync'>, now: number): void {
-    if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, copyset: [], version: 0 }));
+    if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, heldBy: null, copyset: [], version: 0 }));
     for (const r of msg.records) if (r.page < this.cfg.pages) this.replica[r.page] = r;
     // A serving primary's client list is the truth about who is alive (it drops a client silent for
     // clientTimeoutMs); a peer that was not serving (handing back as backup or candidate) only passes on
     // whom it knows of.
     const authoritative = this.role === 'backup' || this.peerRole === 'primary';
     for (const c of msg.clients) {
-      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, memory: c.memory ?? this.known.get(c.id)?.memory });
       if (authoritative) this.alive(c.id);
     }
     if (!authoritative) return;
@@ -359,7 +363,7 @@ export class ManagerRoleCore {
     if (msg.t === 'report') {
       if (msg.epoch !== c.epoch) return [{ type: 'ignored', msg, reason: `report for epoch ${msg.epoch}` }];
       c.reports.set(msg.from, msg);
-      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation });
+      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, memory: msg.memory ?? this.known.get(msg.from)?.memory });
       this.alive(msg.from);
       return this.allReported(now) ? this.serve(now) : [];
     }
@@ -396,7 +400,7 @@ export class ManagerRoleCore {
   private serve(now: number): RoleOutput[] {
     const c = this.candidacy!;
     this.candidacy = null;
-    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now);
+    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory);
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';
     this.peerNeedsFull = true;
@@ -453,15 +457,18 @@ export class ManagerRoleCore {
   /** Keeps the serving core's records as our replica, and its clients as known, before we stop serving. */
   private snapshotCore(): void {
     const core = this.core!;
-    this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, copyset: r.copyset, version: r.version }));
+    this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
     for (const c of core.clientEntries()) {
-      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation });
+      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, memory: c.memory ?? this.known.get(c.id)?.memory });
       this.alive(c.id);
     }
   }
 
   private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {
-    return new ManagerCore({ id: this.id, epoch, pages: this.cfg.pages, clientTimeoutMs: this.cfg.clientTimeoutMs }, restored);
+    return new ManagerCore(
+      { id: this.id, epoch, pages: this.cfg.pages, clientTimeoutMs: this.cfg.clientTimeoutMs, ...(this.cfg.heldWaitMs !== undefined ? { heldWaitMs: this.cfg.heldWaitMs } : {}) },
+      restored,
+    );
   }
 
   private nextEpoch(above: number): number {

@@ -6,7 +6,7 @@
 //
 // One ManagerCore serves one epoch. A manager that takes over builds a new one from
 // the clients' page tables (see rebuild.ts); this class never decides roles.
-import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
+import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { REQS_PER_INCARNATION } from './client.js';
 import type { ManagerOutput, OpKind, RecordView } from './types.js';
 
@@ -16,12 +16,25 @@ export interface ManagerConfig {
   pages: number;
   /** A client not heard from for this long is declared dead: what it alone held is lost. 0 = never. */
   clientTimeoutMs: number;
+  /** How long a fault on a page held by a down recoverable client waits for it to come back (default HELD_WAIT_MS). */
+  heldWaitMs?: number;
 }
+
+/**
+ * The documented rule for a page whose only copy is with a client that is down but recoverable (its page
+ * store survives the crash): faults on the page wait this long for the client to come back and restore it,
+ * then fail with a message naming the client. The page stays held by that client (never handed out as a
+ * zero page, never given to another client): only its reboot can bring the acknowledged bytes back. Below
+ * the clients' default operation timeout (5 s), so a waiting operation fails with this message, not a timeout.
+ */
+export const HELD_WAIT_MS = 3000;
 
 export interface Request {
   requester: NodeId;
   req: number;
   kind: OpKind;
+  /** Manager clock when it was queued (how long a fault on a held page has waited). */
+  at?: number;
 }
 
 export interface Active extends Request {
@@ -34,8 +47,15 @@ export interface PageRecord {
   owner: NodeId | null;
   /** The only copy died with this client: faults on the page fail instead of returning stale or zero data. */
   lostWith: NodeId | null;
-  /** A transfer to this request was under way when the page was declared lost: its confirm recovers it. */
-  lostInFlight: { requester: NodeId; req: number } | null;
+  /**
+   * The only copy is with this client, which is down but recoverable: faults wait (HELD_WAIT_MS) for it to
+   * come back and restore the page, or for `lostInFlight`'s confirm.
+   */
+  heldBy: NodeId | null;
+  /** Since when (manager clock) heldBy has been down. */
+  downSince: number | null;
+  /** A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it. */
+  lostInFlight: { requester: NodeId; req: number; kind?: OpKind } | null;
   copyset: Set<NodeId>;
   version: number;
   active: Active | null;
@@ -48,7 +68,12 @@ export interface ClientEntry {
   endpoint: string;
   incarnation: number;
   lastHeard: number;
+  /** Where it keeps pages: a down recoverable client still holds what it owned. */
+  memory?: ClientMemory;
 }
+
+/** Whether a client of this memory mode keeps its pages through a crash. */
+export const keepsPages = (memory: ClientMemory | undefined): boolean => memory === 'recoverable' || memory === 'durable';
 
 export interface ManagerCounters {
   requests: number;
@@ -64,6 +89,8 @@ const sameRequest = (a: { requester: NodeId; req: number }, requester: NodeId, r
 export const emptyRecord = (): PageRecord => ({
   owner: null,
   lostWith: null,
+  heldBy: null,
+  downSince: null,
   lostInFlight: null,
   copyset: new Set<NodeId>(),
   version: 0,
@@ -100,8 +127,8 @@ export class ManagerCore {
     return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint }));
   }
 
-  clientEntries(): { id: NodeId; endpoint: string; incarnation: number }[] {
-    return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation }));
+  clientEntries(): { id: NodeId; endpoint: string; incarnation: number; memory?: ClientMemory }[] {
+    return [...this.clients].map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) }));
   }
 
   receive(msg: Message, now: number): ManagerOutput[] {
@@ -133,9 +160,9 @@ export class ManagerCore {
         let restarted: ManagerOutput[] = [];
         if (inc > client.incarnation) {
           client.incarnation = inc;
-          restarted = this.forget(msg.from);
+          restarted = this.forget(msg.from, now, keepsPages(client.memory));
         }
-        return [...restarted, ...this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write')];
+        return [...restarted, ...this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write', now)];
       }
       case 'inv_ack':
         return this.onInvAck(msg);
@@ -148,18 +175,18 @@ export class ManagerCore {
 
   /** Declares clients dead that fell silent; the clock is an input like any other. */
   tick(now: number): ManagerOutput[] {
-    if (this.cfg.clientTimeoutMs <= 0) return [];
+    const out = this.expireHeld(now);
+    if (this.cfg.clientTimeoutMs <= 0) return out;
     // A long gap since our last tick means we did not run (SIGSTOP, a starved machine): the clients'
     // messages are still queued for us, so the silence is ours. Don't count it against them.
     const gap = this.lastTick === null ? 0 : now - this.lastTick;
     this.lastTick = now;
     if (gap > this.cfg.clientTimeoutMs / 4) for (const c of this.clients.values()) c.lastHeard = Math.min(now, c.lastHeard + gap);
-    const out: ManagerOutput[] = [];
     for (const [id, c] of [...this.clients]) {
       if (now - c.lastHeard <= this.cfg.clientTimeoutMs) continue;
       this.counters.evictions++;
       this.clients.delete(id);
-      out.push(...this.forget(id));
+      out.push(...this.forget(id, now, keepsPages(c.memory)));
       out.push(this.send(id, { t: 'evict', from: this.id, epoch: this.epoch, reason: `silent for ${now - c.lastHeard} ms` }));
     }
     return out;
@@ -170,6 +197,8 @@ export class ManagerCore {
       page,
       owner: r.owner,
       lostWith: r.lostWith,
+      heldBy: r.heldBy,
+      downSince: r.downSince,
       copyset: [...r.copyset].sort(),
       version: r.version,
       active: r.active && { requester: r.active.requester, req: r.active.req, kind: r.active.kind, phase: r.active.phase },
@@ -190,11 +219,13 @@ export class ManagerCore {
     const known = this.clients.get(msg.from);
     // A dead incarnation's hello arriving late must not replace (and forget) its successor.
     if (known && msg.incarnation < known.incarnation) return this.ignore(msg, `hello from earlier incarnation ${msg.incarnation} of ${msg.from}`);
-    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, lastHeard: now });
+    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, lastHeard: now, ...(msg.memory ? { memory: msg.memory } : {}) });
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
     const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members: this.clientList() })];
-    // A new incarnation restarted with an empty page table: whatever the old one held is gone.
-    if (known && known.incarnation !== msg.incarnation) out.push(...this.forget(msg.from));
+    // A new incarnation restarted with only what its page store kept (nothing, if volatile): the rest is gone.
+    if (known && known.incarnation !== msg.incarnation) out.push(...this.forget(msg.from, now, keepsPages(known.memory ?? msg.memory)));
+    // What it recovered comes back only where nobody else has had the page since (see restoreFrom).
+    out.push(...this.restoreFrom(msg.from, msg.recovered ?? []));
     if (known?.endpoint !== msg.endpoint) {
       const news = [{ id: msg.from, endpoint: msg.endpoint }];
       for (const id of this.clients.keys()) {
@@ -204,7 +235,7 @@ export class ManagerCore {
     return out;
   }
 
-  private onRequest(msg: MessageOf<'read_req'> | MessageOf<'write_req'>, kind: OpKind): ManagerOutput[] {
+  private onRequest(msg: MessageOf<'read_req'> | MessageOf<'write_req'>, kind: OpKind, now: number): ManagerOutput[] {
     const rec = this.record(msg.page);
     const done = rec.lastDone.get(msg.from);
     const dup =
@@ -217,7 +248,8 @@ export class ManagerCore {
     }
     if (rec.lostWith !== null) return [this.lostNack(msg.page, rec.lostWith, msg.from, msg.req)];
     this.counters.requests++;
-    rec.queue.push({ requester: msg.from, req: msg.req, kind });
+    // On a held page it waits for the holder's reboot (startNext does not start it; expireHeld fails it in time).
+    rec.queue.push({ requester: msg.from, req: msg.req, kind, at: now });
     return rec.active ? [] : this.startNext(msg.page);
   }
 
@@ -237,14 +269,18 @@ export class ManagerCore {
     const rec = this.record(msg.page);
     const a = rec.active;
     const lif = rec.lostInFlight;
-    if (rec.lostWith !== null && lif && sameRequest(lif, msg.from, msg.req) && msg.access !== 'none') {
-      // The page was declared lost while its data was still on the way to this requester: it survived.
+    if ((rec.lostWith !== null || rec.heldBy !== null) && lif && sameRequest(lif, msg.from, msg.req) && msg.access !== 'none') {
+      // The page was declared lost (or held by a down client) while its data was still on the way to this requester: it survived.
       rec.lostWith = null;
+      rec.heldBy = null;
+      rec.downSince = null;
       rec.lostInFlight = null;
       rec.owner = msg.from;
       rec.copyset.clear();
       rec.version = msg.version;
       rec.lastDone.set(msg.from, msg.req);
+      // A held page kept this request queued for its holder to re-serve: it is served now.
+      rec.queue = rec.queue.filter((q) => !sameRequest(q, msg.from, msg.req));
       this.dirty.add(msg.page);
       return [this.send(msg.from, { t: 'own', from: this.id, epoch: this.epoch, page: msg.page, version: msg.version }), ...this.startNext(msg.page)];
     }
@@ -271,7 +307,7 @@ export class ManagerCore {
 
   private startNext(page: number): ManagerOutput[] {
     const rec = this.record(page);
-    if (rec.active) return [];
+    if (rec.active || rec.heldBy !== null) return [];
     if (rec.lostWith !== null) {
       const lostWith = rec.lostWith;
       return rec.queue.splice(0).map((q) => this.lostNack(page, lostWith, q.requester, q.req));
@@ -315,7 +351,11 @@ export class ManagerCore {
    * surviving read copy pass to that copy's holder. A fault stuck on the dead client is
    * re-driven or failed, so no queue waits forever.
    */
-  private forget(dead: NodeId): ManagerOutput[] {
+  private forget(dead: NodeId, now: number, keeps: boolean): ManagerOutput[] {
+    const lose = (rec: PageRecord, inFlight: { requester: NodeId; req: number; kind?: OpKind } | null): void => {
+      if (keeps) this.hold(rec, dead, inFlight, now);
+      else this.lose(rec, dead, inFlight);
+    };
     const out: ManagerOutput[] = [];
     this.records.forEach((rec, page) => {
       const a = rec.active;
@@ -327,7 +367,7 @@ export class ManagerCore {
       if (a?.requester === dead) {
         // A write on its way to the dead requester may already have emptied the old owner; a zero page
         // granted to it (owner still null) may have been installed and written: either way it died there.
-        if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) this.lose(rec, dead, null);
+        if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) lose(rec, null);
         rec.active = null;
       } else if (a) {
         a.awaiting.delete(dead);
@@ -338,8 +378,10 @@ export class ManagerCore {
         // also when the invalidating writer is the dead client itself (its request was just dropped).
         const heir = [...rec.copyset].filter((h) => !(a?.phase === 'invalidating' && a.awaiting.has(h))).sort()[0];
         if (heir === undefined) {
-          this.lose(rec, dead, live?.phase === 'transferring' ? live : null);
-          if (live) out.push(this.lostNack(page, dead, live.requester, live.req));
+          lose(rec, live?.phase === 'transferring' ? live : null);
+          // A held page keeps the live request waiting (its page may still arrive; else the holder re-serves it).
+          if (live && rec.heldBy === null) out.push(this.lostNack(page, dead, live.requester, live.req));
+          else if (live) rec.queue.unshift({ requester: live.requester, req: live.req, kind: live.kind, at: now });
           rec.active = null;
         } else {
           rec.owner = heir;
@@ -360,7 +402,89 @@ export class ManagerCore {
     rec.owner = null;
     rec.copyset.clear();
     rec.lostWith = dead;
+    rec.heldBy = null;
+    rec.downSince = null;
     rec.lostInFlight = inFlight && { requester: inFlight.requester, req: inFlight.req };
+  }
+
+  /** Like lose, but the down client's page store still has the page: it waits for its reboot. */
+  private hold(rec: PageRecord, dead: NodeId, inFlight: { requester: NodeId; req: number; kind?: OpKind } | null, now: number): void {
+    rec.owner = null;
+    rec.copyset.clear();
+    rec.lostWith = null;
+    rec.heldBy = dead;
+    rec.downSince = now;
+    rec.lostInFlight = inFlight && { requester: inFlight.requester, req: inFlight.req, ...(inFlight.kind ? { kind: inFlight.kind } : {}) };
+  }
+
+  /**
+   * A client (rebooted, or evicted while merely slow) reports the pages its store kept. A page comes back
+   * only if the records say this client holds it alone (heldBy) and its copy is not older than the one
+   * the records know: then no other client can have written it since (the page was never handed out).
+   * Every other recovered copy is stale and dropped. A held page the client did not recover is lost.
+   */
+  private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[]): ManagerOutput[] {
+    const out: ManagerOutput[] = [];
+    const verdict = (page: number, version: number, keep: boolean): void => {
+      out.push(this.send(client, { t: 'restore', from: this.id, epoch: this.epoch, page, version, keep }));
+    };
+    const reported = new Map<number, number>();
+    for (const r of recovered) if (r.page < this.cfg.pages) reported.set(r.page, r.version);
+    this.records.forEach((rec, page) => {
+      const version = reported.get(page);
+      reported.delete(page);
+      if (rec.heldBy !== client) {
+        if (version !== undefined) verdict(page, version, false);
+        return;
+      }
+      this.dirty.add(page);
+      if (version === undefined || version < rec.version) {
+        // Its store did not keep the page (volatile now, a damaged segment, a write it never received).
+        if (version !== undefined) verdict(page, version, false);
+        this.lose(rec, client, null);
+        out.push(...this.startNext(page));
+        return;
+      }
+      rec.heldBy = null;
+      rec.downSince = null;
+      rec.owner = client;
+      rec.version = version;
+      const lif = rec.lostInFlight;
+      rec.lostInFlight = null;
+      const waiting = lif && rec.queue.findIndex((q) => sameRequest(q, lif.requester, lif.req));
+      if (lif && waiting !== null && waiting >= 0) {
+        // It went down serving this request: the page may have reached the requester. Have it serve the
+        // request again from its recovered copy BEFORE it may use the page (no restore yet): a write it
+        // made now could otherwise be lost to the copy already on its way.
+        const [q] = rec.queue.splice(waiting, 1);
+        const a: Active = { requester: q!.requester, req: q!.req, kind: q!.kind, phase: 'transferring', awaiting: new Set() };
+        rec.active = a;
+        out.push(...(a.kind === 'read' ? this.transferForRead(page, rec, a) : this.transferForWrite(page, rec, a)));
+        return;
+      }
+      verdict(page, version, true);
+      out.push(...this.startNext(page));
+    });
+    for (const [page, version] of reported) verdict(page, version, false);
+    return out;
+  }
+
+  /** Faults that waited HELD_WAIT_MS on a page held by a down client fail, naming it. */
+  private expireHeld(now: number): ManagerOutput[] {
+    const out: ManagerOutput[] = [];
+    const wait = this.cfg.heldWaitMs ?? HELD_WAIT_MS;
+    this.records.forEach((rec, page) => {
+      if (rec.heldBy === null || rec.queue.length === 0) return;
+      const holder = rec.heldBy;
+      const down = rec.downSince === null ? '' : `, down for ${Math.round(now - rec.downSince)} ms`;
+      rec.queue = rec.queue.filter((q) => {
+        if (now - (q.at ?? now) < wait) return true;
+        // Unlike a nack on a lost page, the request may be retried: the page can come back.
+        out.push(this.nack(q.requester, page, q.req, `page ${page} is held by ${holder} (down${down}); waited ${wait} ms: reboot ${holder} to serve it again`));
+        return false;
+      });
+    });
+    return out;
   }
 
   private lostNack(page: number, lostWith: NodeId, requester: NodeId, req: number): ManagerOutput {

@@ -7,8 +7,15 @@
 // whose owner died but whose read copies survive passes to a copy holder. A page
 // that nobody holds is unowned — unless the replica says someone held it, in which
 // case it is lost and faults on it fail clearly.
-import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
-import { emptyRecord, type ClientEntry, type PageRecord } from './manager.js';
+//
+// Recoverable memory (DESIGN §3): a page nobody holds whose last owner (by the replica) keeps its pages
+// through a crash is held by that client, not lost: if it reported the page as recovered, at a version
+// not older than the replica's, it gets it back (`restore`); if it did not report, the page waits for it.
+// Without a replica, the newest recovered copy comes back, unless a live client passed the page on at a
+// newer version. Every other recovered copy is stale and dropped: a page another client has written since
+// is never resurrected.
+import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
+import { emptyRecord, keepsPages, type ClientEntry, type PageRecord } from './manager.js';
 import type { ManagerOutput } from './types.js';
 
 export type Report = MessageOf<'report'>;
@@ -17,6 +24,7 @@ export interface ReplicaRecord {
   page: number;
   owner: NodeId | null;
   lostWith: NodeId | null;
+  heldBy?: NodeId | null;
   copyset: NodeId[];
   version: number;
 }
@@ -33,6 +41,8 @@ export function rebuildRecords(
   reports: ReadonlyMap<NodeId, Report>,
   replica: readonly ReplicaRecord[] | null,
   now: number,
+  /** The memory mode of a client that did not report (from its hello or the primary's syncs). */
+  memoryOf: (id: NodeId) => ClientMemory | undefined = () => undefined,
 ): Rebuilt {
   const records = Array.from({ length: self.pages }, emptyRecord);
   const outputs: ManagerOutput[] = [];
@@ -40,6 +50,7 @@ export function rebuildRecords(
     outputs.push({ type: 'send', to, msg });
   };
   const pendingOf = (client: NodeId, page: number) => reports.get(client)?.pending.find((p) => p.page === page);
+  const verdict = (to: NodeId, page: number, version: number, keep: boolean): void => send(to, { t: 'restore', from: self.id, epoch: self.epoch, page, version, keep });
 
   for (let page = 0; page < self.pages; page++) {
     const rec = records[page]!;
@@ -51,6 +62,12 @@ export function rebuildRecords(
     // A served tombstone is live only if its target still waits for exactly that request.
     const sender = rows.find(({ row: { served: s } }) => s !== null && pendingOf(s.to, page)?.req === s.req && pendingOf(s.to, page)?.kind === s.kind);
     const inFlight = sender?.row.served ?? null;
+
+    const recovered = [...reports.values()]
+      .map((r) => ({ id: r.from, version: r.recovered?.find((x) => x.page === page)?.version }))
+      .filter((x): x is { id: NodeId; version: number } => x.version !== undefined)
+      .sort((a, b) => b.version - a.version || (a.id < b.id ? -1 : 1));
+    let restored: NodeId | null = null;
 
     const owner = owners[0];
     if (owner) {
@@ -77,7 +94,22 @@ export function rebuildRecords(
       // where the page would otherwise be handed out again as a zero page.
       const passed = rows.find((x) => x.row.served !== null);
       const known = was?.lostWith ?? was?.owner ?? null;
-      if (known !== null) {
+      const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
+      const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
+      const newest = recovered[0];
+      if (claimant !== null && back && back.version >= was!.version) {
+        restored = claimant;
+        rec.owner = claimant;
+        rec.version = back.version;
+      } else if (claimant !== null && !reports.has(claimant) && (was!.heldBy === claimant || keepsPages(memoryOf(claimant)))) {
+        rec.heldBy = claimant;
+        rec.downSince = now;
+        rec.version = was!.version;
+      } else if (!was && newest && (!passed || newest.version >= passed.row.version)) {
+        restored = newest.id;
+        rec.owner = newest.id;
+        rec.version = newest.version;
+      } else if (known !== null) {
         rec.lostWith = known;
         rec.version = was!.version;
       } else if (passed) {
@@ -85,6 +117,7 @@ export function rebuildRecords(
         rec.version = passed.row.version;
       }
     }
+    for (const r of recovered) verdict(r.id, page, r.version, r.id === restored);
     if (inFlight && (inFlight.kind === 'write' || rec.owner !== null)) {
       rec.active = { requester: inFlight.to, req: inFlight.req, kind: inFlight.kind, phase: 'transferring', awaiting: new Set() };
       send(inFlight.to, { t: 'resume', from: self.id, epoch: self.epoch, page, req: inFlight.req });
@@ -92,6 +125,6 @@ export function rebuildRecords(
   }
 
   const clients = new Map<NodeId, ClientEntry>();
-  for (const r of reports.values()) clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, lastHeard: now });
+  for (const r of reports.values()) clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, lastHeard: now, ...(r.memory ? { memory: r.memory } : {}) });
   return { records, clients, outputs };
 }

@@ -30,6 +30,8 @@ export interface PageView {
   version: number;
   /** Outstanding fault for this page, if any. */
   pending: OpKind | null;
+  /** Recovered from the page store, waiting for the manager's verdict. */
+  recovered?: boolean;
 }
 
 /** One row of the manager's record cache. */
@@ -38,6 +40,10 @@ export interface RecordView {
   owner: NodeId | null;
   /** Set when the page's only copy died with this client. */
   lostWith: NodeId | null;
+  /** The only copy is with this client, which is down but keeps its pages (recoverable memory): shown "held by c3 (down)". */
+  heldBy?: NodeId | null;
+  /** Manager clock (ms) since when `heldBy` has been down. */
+  downSince?: number | null;
   copyset: NodeId[];
   version: number;
   active: { requester: NodeId; req: number; kind: OpKind; phase: 'invalidating' | 'transferring' } | null;

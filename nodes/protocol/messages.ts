@@ -19,6 +19,9 @@ export const LIMITS = {
 } as const;
 
 const u32 = z.number().int().min(0).max(0xffff_ffff);
+/** Where a client keeps its pages (DESIGN §3): recoverable and durable ones come back after a crash. */
+export const ClientMemorySchema = z.enum(['volatile', 'recoverable', 'durable']);
+export type ClientMemory = z.infer<typeof ClientMemorySchema>;
 const page = z.number().int().min(0).max(LIMITS.maxPages - 1);
 const endpoint = z.string().max(256).regex(/^(tcp|ipc|inproc):\/\/\S+$/, 'endpoint must be a ZeroMQ address');
 
@@ -30,7 +33,18 @@ const fault = { ...head, page, req: u32 };
 export const MessageSchema = z.discriminatedUnion('t', [
   // client -> manager
   /** `incarnation` grows with every restart, so the manager can tell a rebooted client from a repeated hello. */
-  z.object({ t: z.literal('hello'), ...head, endpoint, incarnation: u32 }),
+  /**
+   * `memory` (absent: volatile) and `recovered`: pages a rebooted (or evicted) client holds from its page store,
+   * not yet usable; the manager answers each with `restore` (restored, or stale: drop it).
+   */
+  z.object({
+    t: z.literal('hello'),
+    ...head,
+    endpoint,
+    incarnation: u32,
+    memory: ClientMemorySchema.optional(),
+    recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),
+  }),
   z.object({ t: z.literal('read_req'), ...fault }),
   z.object({ t: z.literal('write_req'), ...fault }),
   z.object({ t: z.literal('confirm'), ...fault, access: AccessSchema, version: u32 }),
@@ -54,6 +68,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('evict'), ...head, reason: z.string().max(200) }),
   /** After a takeover: the page sent for this request before the takeover is genuine; install it. */
   z.object({ t: z.literal('resume'), ...fault }),
+  /** The verdict on a recovered page: `keep` makes the client its owner again; otherwise the copy is stale and dropped. */
+  z.object({ t: z.literal('restore'), ...head, page, version: u32, keep: z.boolean() }),
   /** A manager taking over with a new epoch asks every client for its page table. */
   z.object({ t: z.literal('takeover'), ...head }),
 
@@ -78,6 +94,9 @@ export const MessageSchema = z.discriminatedUnion('t', [
       )
       .max(LIMITS.maxPages),
     pending: z.array(z.object({ page, req: u32, kind: z.enum(['read', 'write']) })).max(LIMITS.maxPages),
+    memory: ClientMemorySchema.optional(),
+    /** Recovered pages still waiting for a verdict (see hello). */
+    recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),
   }),
   /** "Your epoch is not newer than mine": tells a deposed or too-modest manager the epoch to beat. */
   z.object({ t: z.literal('epoch_reject'), ...head, seen: u32 }),
@@ -96,12 +115,14 @@ export const MessageSchema = z.discriminatedUnion('t', [
           page,
           owner: NodeIdSchema.nullable(),
           lostWith: NodeIdSchema.nullable(),
+          /** The only copy is with this client, which is down but keeps its pages (recoverable memory). */
+          heldBy: NodeIdSchema.nullable().optional(),
           copyset: z.array(NodeIdSchema).max(LIMITS.maxMembers),
           version: u32,
         }),
       )
       .max(LIMITS.maxPages),
-    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: u32 })).max(LIMITS.maxMembers),
+    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: u32, memory: ClientMemorySchema.optional() })).max(LIMITS.maxMembers),
   }),
   /** A rebooted home primary asks the serving manager to step down (the seed's behaviour). */
   z.object({ t: z.literal('handback_req'), ...head }),

@@ -67,6 +67,8 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
           page: z.number().int(),
           owner: NodeIdSchema.nullable(),
           lostWith: NodeIdSchema.nullable(),
+          heldBy: NodeIdSchema.nullable().optional(),
+          downSince: z.number().nullable().optional(),
           copyset: z.array(NodeIdSchema),
           version: z.number().int(),
           active: z

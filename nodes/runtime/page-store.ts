@@ -20,8 +20,9 @@ import { closeSync, constants, existsSync, fdatasyncSync, fstatSync, mkdirSync, 
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 
-export type ClientMemory = 'volatile' | 'recoverable' | 'durable';
-export const CLIENT_MEMORY_MODES = ['volatile', 'recoverable', 'durable'] as const;
+import type { ClientMemory } from '../protocol/messages.js';
+
+export type { ClientMemory };
 
 export const FILE_MAGIC = 'IVYSEG01';
 export const FORMAT = 1;

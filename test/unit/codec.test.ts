@@ -17,7 +17,10 @@ function page(n: number): Uint8Array<ArrayBuffer> {
 
 /** One sample per message type; the mapped type makes a new message type a compile error here until it has one. */
 const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
-  hello: [{ t: 'hello', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 }],
+  hello: [
+    { t: 'hello', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 },
+    { t: 'hello', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 3, memory: 'recoverable', recovered: [{ page: 1, version: 7 }] },
+  ],
   read_req: [{ t: 'read_req', ...fault }],
   write_req: [{ t: 'write_req', ...fault, page: LIMITS.maxPages - 1, req: 0 }],
   confirm: [{ t: 'confirm', ...fault, access: 'read', version: 0xffff_ffff }],
@@ -38,6 +41,10 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   resume: [{ t: 'resume', ...fault, from: 'm1' }],
   evict: [{ t: 'evict', ...head, from: 'm0', reason: 'no heartbeat for 200 ms' }],
   takeover: [{ t: 'takeover', ...head, from: 'm1' }],
+  restore: [
+    { t: 'restore', ...head, from: 'm0', page: 1, version: 7, keep: true },
+    { t: 'restore', ...head, from: 'm1', page: 2, version: 0, keep: false },
+  ],
   hb: [{ t: 'hb', ...head }],
   report: [
     {
