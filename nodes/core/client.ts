@@ -100,6 +100,10 @@ export class ClientCore {
   private seq = 0;
   /** Last forward served per page: reported at a takeover so an in-flight transfer is resumed, not lost. */
   private readonly served = new Map<number, Served>();
+  /** The copy given away by the last write forward per page, until the page comes back: a `reclaim` reinstates it. */
+  private readonly given = new Map<number, { to: NodeId; req: number; access: Access; version: number; data: Uint8Array }>();
+  /** Per page, the last request the manager reclaimed ("requester:req"): a forward for it arriving later is void. */
+  private readonly voided = new Map<number, string>();
   private lastHeartbeat = -Infinity;
   private readonly peers = new Map<NodeId, string>();
   /** Pages whose owner copy changed (or must be erased) since the last takeDirty(). */
@@ -211,6 +215,7 @@ export class ClientCore {
       if (msg.epoch > this.epoch) this.adoptEpoch(msg.epoch, msg.from);
     }
     if ('page' in msg && msg.page >= this.cfg.pages) return this.ignore(msg, `page ${msg.page} out of range`);
+    if ('inc' in msg && msg.inc !== undefined && msg.inc !== this.cfg.incarnation) return this.ignore(msg, `${msg.t} meant for incarnation ${msg.inc} of ${this.id}`);
     switch (msg.t) {
       case 'members':
         for (const m of msg.members) this.peers.set(m.id, m.endpoint);
@@ -235,6 +240,8 @@ export class ClientCore {
         return this.onEvict(msg, now);
       case 'restore':
         return this.onRestore(msg);
+      case 'reclaim':
+        return this.onReclaim(msg);
       default:
         return this.ignore(msg, `a client does not handle ${msg.t}`);
     }
@@ -360,6 +367,10 @@ export class ClientCore {
       entry.owner = true;
       entry.stashed = null;
     }
+    // The manager took back a transfer we served (its requester crashed without the page) and already forwards
+    // the next request: the `reclaim` it sent first was overtaken. Nothing else makes us owner of a page we gave away.
+    // A forward for a request the manager took back (see onReclaim) comes from before the reclaim: void.
+    if (this.voided.get(msg.page) === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
@@ -371,6 +382,7 @@ export class ClientCore {
     } else {
       // The store keeps its copy: should we crash before the requester confirms, the manager has us serve it
       // again; once the requester owns the page, the manager calls that copy stale.
+      this.given.set(msg.page, { to: msg.requester, req: msg.req, access: entry.access, version: entry.version, data });
       entry.access = 'none';
       entry.owner = false;
       entry.data = null;
@@ -439,6 +451,23 @@ export class ClientCore {
     };
   }
 
+  /**
+   * The manager takes back a write transfer we served (or were about to serve: its forward may still be on
+   * the way) whose requester crashed without the page. Until it hears back it starts nothing else on the page.
+   */
+  private onReclaim(msg: MessageOf<'reclaim'>): ClientOutput[] {
+    const g = this.given.get(msg.page);
+    const entry = this.entry(msg.page);
+    this.voided.set(msg.page, `${msg.requester}:${msg.req}`);
+    if (g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
+      this.given.delete(msg.page);
+      Object.assign(entry, { data: g.data, version: g.version, access: g.access, owner: true, stashed: null });
+      this.dirty.add(msg.page);
+    }
+    const ok = entry.owner && entry.access !== 'none';
+    return [this.toManager({ t: 'reclaimed', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester, ok, version: entry.version })];
+  }
+
   /** The manager's verdict on a recovered page; a repeat (or one for a page no longer stashed) changes nothing. */
   private onRestore(msg: MessageOf<'restore'>): ClientOutput[] {
     const entry = this.entry(msg.page);
@@ -466,6 +495,7 @@ export class ClientCore {
       else Object.assign(e, { access: 'none', owner: false, data: null, stashed: null });
     }
     this.served.clear();
+    this.given.clear();
     this.pending.clear();
     const out: ClientOutput[] = [];
     for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
@@ -507,6 +537,7 @@ export class ClientCore {
     // A grant on a recovered page: the manager restored it to us (its restore may still be on the way).
     const restored = entry.stashed !== null && !msg.zero;
     entry.stashed = null;
+    this.given.delete(msg.page);
     entry.access = msg.access;
     entry.owner = entry.owner || msg.access === 'write' || msg.zero || restored;
     this.dirty.add(msg.page);
@@ -532,6 +563,7 @@ export class ClientCore {
     entry.access = msg.access;
     entry.owner = msg.access === 'write';
     entry.stashed = null;
+    this.given.delete(msg.page);
     if (entry.owner) this.dirty.add(msg.page);
     return this.resolve(msg.page, p, entry, now);
   }

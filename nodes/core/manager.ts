@@ -54,6 +54,22 @@ export interface PageRecord {
   heldBy: NodeId | null;
   /** Since when (manager clock) heldBy has been down. */
   downSince: number | null;
+  /**
+   * The oldest version of heldBy's copy that is current. It died as the owner: the record's version (its
+   * own writes only raised it). It died as the requester of a write transfer: above the record's version,
+   * since the sender may have written since its own confirm and a copy at the record's version can be the
+   * stale one it kept from before (an equal version is ambiguous and is not restored).
+   */
+  heldFloor: number;
+  /** heldBy died as the requester of this write transfer: should it come back without the page, its sender takes it back. */
+  reclaimFrom: { owner: NodeId; req: number; requester: NodeId } | null;
+  /**
+   * heldBy died as the requester of a first-touch grant: should it come back without the page, it never
+   * wrote it (a write is acknowledged only once stored) and the page is still untouched.
+   */
+  heldUntouched: boolean;
+  /** A reclaim sent to the owner and not yet answered: nothing else starts on the page meanwhile. */
+  reclaiming: { owner: NodeId; req: number; requester: NodeId } | null;
   /** A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it. */
   lostInFlight: { requester: NodeId; req: number; kind?: OpKind } | null;
   copyset: Set<NodeId>;
@@ -91,6 +107,10 @@ export const emptyRecord = (): PageRecord => ({
   lostWith: null,
   heldBy: null,
   downSince: null,
+  heldFloor: 0,
+  reclaimFrom: null,
+  heldUntouched: false,
+  reclaiming: null,
   lostInFlight: null,
   copyset: new Set<NodeId>(),
   version: 0,
@@ -168,6 +188,8 @@ export class ManagerCore {
         return this.onInvAck(msg);
       case 'confirm':
         return this.onConfirm(msg);
+      case 'reclaimed':
+        return this.onReclaimed(msg);
       default:
         return this.ignore(msg, `a serving manager does not handle ${msg.t}`);
     }
@@ -274,6 +296,7 @@ export class ManagerCore {
       rec.lostWith = null;
       rec.heldBy = null;
       rec.downSince = null;
+      rec.reclaimFrom = null;
       rec.lostInFlight = null;
       rec.owner = msg.from;
       rec.copyset.clear();
@@ -307,7 +330,7 @@ export class ManagerCore {
 
   private startNext(page: number): ManagerOutput[] {
     const rec = this.record(page);
-    if (rec.active || rec.heldBy !== null) return [];
+    if (rec.active || rec.heldBy !== null || rec.reclaiming !== null) return [];
     if (rec.lostWith !== null) {
       const lostWith = rec.lostWith;
       return rec.queue.splice(0).map((q) => this.lostNack(page, lostWith, q.requester, q.req));
@@ -324,7 +347,7 @@ export class ManagerCore {
     a.phase = 'invalidating';
     this.counters.invalidations += a.awaiting.size;
     return [...a.awaiting].map((holder) =>
-      this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: a.req, requester: a.requester }),
+      this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: a.req, requester: a.requester, ...this.incOf(holder) }),
     );
   }
 
@@ -333,7 +356,7 @@ export class ManagerCore {
     // First touch: the requester becomes the owner of a zero page, with write access since no one else has a copy.
     if (rec.owner === null) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: true })];
     if (rec.owner === a.requester) return [this.send(a.requester, { t: 'grant', ...base, access: 'read', zero: false })];
-    return [this.send(rec.owner, { t: 'read_fwd', ...base, requester: a.requester })];
+    return [this.send(rec.owner, { t: 'read_fwd', ...base, requester: a.requester, ...this.incOf(rec.owner) })];
   }
 
   private transferForWrite(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
@@ -341,7 +364,7 @@ export class ManagerCore {
     const base = { from: this.id, epoch: this.epoch, page, req: a.req };
     if (rec.owner === null) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: true })];
     if (rec.owner === a.requester) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: false })];
-    return [this.send(rec.owner, { t: 'write_fwd', ...base, requester: a.requester })];
+    return [this.send(rec.owner, { t: 'write_fwd', ...base, requester: a.requester, ...this.incOf(rec.owner) })];
   }
 
   // --- a client that restarted or died ----------------------------------------------
@@ -359,6 +382,9 @@ export class ManagerCore {
     const out: ManagerOutput[] = [];
     this.records.forEach((rec, page) => {
       const a = rec.active;
+      // A sender that died keeps no copy to take back; one that died being asked is the page's owner (below).
+      if (rec.reclaimFrom?.owner === dead) rec.reclaimFrom = null;
+      if (rec.reclaiming?.owner === dead) rec.reclaiming = null;
       if (rec.owner !== dead && !rec.copyset.has(dead) && !a && !rec.queue.some((q) => q.requester === dead)) return;
       this.dirty.add(page);
       rec.copyset.delete(dead);
@@ -367,7 +393,16 @@ export class ManagerCore {
       if (a?.requester === dead) {
         // A write on its way to the dead requester may already have emptied the old owner; a zero page
         // granted to it (owner still null) may have been installed and written: either way it died there.
-        if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) lose(rec, null);
+        if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) {
+          const sender = rec.owner;
+          lose(rec, null);
+          if (rec.heldBy !== null && sender !== null) {
+            rec.heldFloor = rec.version + 1;
+            rec.reclaimFrom = { owner: sender, req: a.req, requester: dead };
+          } else if (rec.heldBy !== null) {
+            rec.heldUntouched = true;
+          }
+        }
         rec.active = null;
       } else if (a) {
         a.awaiting.delete(dead);
@@ -404,6 +439,8 @@ export class ManagerCore {
     rec.lostWith = dead;
     rec.heldBy = null;
     rec.downSince = null;
+    rec.reclaimFrom = null;
+    rec.reclaiming = null;
     rec.lostInFlight = inFlight && { requester: inFlight.requester, req: inFlight.req };
   }
 
@@ -414,6 +451,9 @@ export class ManagerCore {
     rec.lostWith = null;
     rec.heldBy = dead;
     rec.downSince = now;
+    rec.heldFloor = rec.version;
+    rec.reclaimFrom = null;
+    rec.heldUntouched = false;
     rec.lostInFlight = inFlight && { requester: inFlight.requester, req: inFlight.req, ...(inFlight.kind ? { kind: inFlight.kind } : {}) };
   }
 
@@ -434,19 +474,37 @@ export class ManagerCore {
       const version = reported.get(page);
       reported.delete(page);
       if (rec.heldBy !== client) {
-        if (version !== undefined) verdict(page, version, false);
+        // Still its owner by our records (an evicted client saying hello again, a repeated hello): its copy is the page.
+        if (version !== undefined) verdict(page, version, rec.owner === client && version >= rec.version);
         return;
       }
       this.dirty.add(page);
-      if (version === undefined || version < rec.version) {
+      if (version === undefined || version < rec.heldFloor) {
         // Its store did not keep the page (volatile now, a damaged segment, a write it never received).
         if (version !== undefined) verdict(page, version, false);
+        const back = rec.reclaimFrom;
+        if (rec.heldUntouched) {
+          Object.assign(rec, { heldBy: null, downSince: null, heldUntouched: false, owner: null, version: 0 });
+          out.push(...this.startNext(page));
+          return;
+        }
+        if (back) {
+          // It never installed the page sent to it: the sender's copy is current. Nothing else moved meanwhile.
+          rec.heldBy = null;
+          rec.downSince = null;
+          rec.reclaimFrom = null;
+          rec.owner = back.owner;
+          rec.reclaiming = back;
+          out.push(this.send(back.owner, { t: 'reclaim', from: this.id, epoch: this.epoch, page, req: back.req, requester: back.requester }));
+          return;
+        }
         this.lose(rec, client, null);
         out.push(...this.startNext(page));
         return;
       }
       rec.heldBy = null;
       rec.downSince = null;
+      rec.reclaimFrom = null;
       rec.owner = client;
       rec.version = version;
       const lif = rec.lostInFlight;
@@ -467,6 +525,17 @@ export class ManagerCore {
     });
     for (const [page, version] of reported) verdict(page, version, false);
     return out;
+  }
+
+  private onReclaimed(msg: MessageOf<'reclaimed'>): ManagerOutput[] {
+    const rec = this.record(msg.page);
+    const r = rec.reclaiming;
+    if (!r || r.owner !== msg.from || r.req !== msg.req || r.requester !== msg.requester) return this.ignore(msg, 'answer to no reclaim in progress');
+    rec.reclaiming = null;
+    this.dirty.add(msg.page);
+    if (msg.ok) rec.version = Math.max(rec.version, msg.version);
+    else this.lose(rec, r.requester, null);
+    return this.startNext(msg.page);
   }
 
   /** Faults that waited HELD_WAIT_MS on a page held by a down client fail, naming it. */
@@ -504,6 +573,12 @@ export class ManagerCore {
     const r = this.records[page];
     if (!r) throw new RangeError(`page ${page}`); // unreachable: receive() range-checks pages
     return r;
+  }
+
+  /** The incarnation a forward or invalidation is meant for (see the message schema). */
+  private incOf(id: NodeId): { inc?: number } {
+    const c = this.clients.get(id);
+    return c ? { inc: c.incarnation } : {};
   }
 
   private send(to: NodeId, msg: Message): ManagerOutput {

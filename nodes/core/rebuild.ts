@@ -15,6 +15,7 @@
 // newer version. Every other recovered copy is stale and dropped: a page another client has written since
 // is never resurrected.
 import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
+import { REQS_PER_INCARNATION } from './client.js';
 import { emptyRecord, keepsPages, type ClientEntry, type PageRecord } from './manager.js';
 import type { ManagerOutput } from './types.js';
 
@@ -97,7 +98,44 @@ export function rebuildRecords(
       const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
       const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
       const newest = recovered[0];
-      if (claimant !== null && back && back.version >= was!.version) {
+      // A write transfer whose requester crashed (it did not report, or reported as a later incarnation):
+      // the sender's row carries the version it sent, so the requester's recovered copy is current exactly
+      // when it is not older; otherwise the sender takes back the copy it gave away.
+      const orphan = rows
+        .filter(({ row }) => {
+          const sv = row.served;
+          if (sv === null || sv.kind !== 'write' || row.access !== 'none' || (was && row.version < was.version)) return false;
+          // Only a recoverable requester's store can tell whether it installed the page; a volatile one may
+          // have acknowledged writes on it before it died, so its page stays lost (below).
+          const target = reports.get(sv.to);
+          if (!keepsPages(target?.memory ?? memoryOf(sv.to))) return false;
+          return !target || target.incarnation > Math.floor(sv.req / REQS_PER_INCARNATION);
+        })
+        .sort((a, b) => b.row.version - a.row.version)[0];
+      const orphanTo = orphan?.row.served?.to ?? null;
+      const orphanCopy = orphanTo !== null ? recovered.find((x) => x.id === orphanTo) : undefined;
+      if (orphan && orphanTo !== null) {
+        const sv = orphan.row.served!;
+        if (orphanCopy && orphanCopy.version >= orphan.row.version) {
+          restored = orphanTo;
+          rec.owner = orphanTo;
+          rec.version = orphanCopy.version;
+        } else if (!reports.has(orphanTo) && keepsPages(memoryOf(orphanTo))) {
+          rec.heldBy = orphanTo;
+          rec.downSince = now;
+          rec.version = orphan.row.version;
+          rec.heldFloor = orphan.row.version;
+          rec.reclaimFrom = { owner: orphan.id, req: sv.req, requester: orphanTo };
+        } else if (reports.has(orphanTo)) {
+          rec.owner = orphan.id;
+          rec.version = orphan.row.version;
+          rec.reclaiming = { owner: orphan.id, req: sv.req, requester: orphanTo };
+          send(orphan.id, { t: 'reclaim', from: self.id, epoch: self.epoch, page, req: sv.req, requester: orphanTo });
+        } else {
+          rec.lostWith = orphanTo;
+          rec.version = orphan.row.version;
+        }
+      } else if (claimant !== null && back && back.version >= was!.version) {
         restored = claimant;
         rec.owner = claimant;
         rec.version = back.version;
@@ -105,7 +143,10 @@ export function rebuildRecords(
         rec.heldBy = claimant;
         rec.downSince = now;
         rec.version = was!.version;
-      } else if (!was && newest && (!passed || newest.version >= passed.row.version)) {
+      } else if (newest && (was ? newest.version > Math.max(was.version, ...rows.map((x) => x.row.version)) : !passed || newest.version >= passed.row.version)) {
+        // Newer than anything the replica or a live client knows of: the page moved to this client after the
+        // last sync (the replica lags by up to a sync period) and it crashed with it. A copy no newer is
+        // ambiguous (it may be one kept from an earlier turn) and is not restored.
         restored = newest.id;
         rec.owner = newest.id;
         rec.version = newest.version;

@@ -56,9 +56,13 @@ export const MessageSchema = z.discriminatedUnion('t', [
     ...head,
     members: z.array(z.object({ id: NodeIdSchema, endpoint })).max(LIMITS.maxMembers),
   }),
-  z.object({ t: z.literal('read_fwd'), ...fault, requester: NodeIdSchema }),
-  z.object({ t: z.literal('write_fwd'), ...fault, requester: NodeIdSchema }),
-  z.object({ t: z.literal('invalidate'), ...fault, requester: NodeIdSchema }),
+  /**
+   * `inc`: the incarnation of the client it is meant for. A frame queued for a client that died reaches its
+   * successor at the same endpoint: that one must not act on it (it may hold a new copy, or a recovered one).
+   */
+  z.object({ t: z.literal('read_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
+  z.object({ t: z.literal('write_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
+  z.object({ t: z.literal('invalidate'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
   /** The manager answers a fault itself: a zero page nobody owned, or an owner's upgrade. */
   z.object({ t: z.literal('grant'), ...fault, access: AccessSchema, zero: z.boolean() }),
   z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
@@ -70,6 +74,13 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('resume'), ...fault }),
   /** The verdict on a recovered page: `keep` makes the client its owner again; otherwise the copy is stale and dropped. */
   z.object({ t: z.literal('restore'), ...head, page, version: u32, keep: z.boolean() }),
+  /**
+   * The write transfer this client served for `req` to `requester` never completed (the requester crashed
+   * without the page): take the copy it gave away back, as the owner.
+   */
+  z.object({ t: z.literal('reclaim'), ...fault, requester: NodeIdSchema }),
+  /** Answer to `reclaim`: `ok` when the client owns the page again (at `version`); a forward for that request is void from now on. */
+  z.object({ t: z.literal('reclaimed'), ...fault, requester: NodeIdSchema, ok: z.boolean(), version: u32 }),
   /** A manager taking over with a new epoch asks every client for its page table. */
   z.object({ t: z.literal('takeover'), ...head }),
 

@@ -36,7 +36,7 @@
 // the primary's records); DESIGN §2 invariants over the serving records and the live page
 // tables; a final read of every page succeeds (or fails only on a page lost with a
 // crashed client); and the history, final reads included, is linearizable.
-import { ClientCore, type ClientConfig } from '../../nodes/core/client.js';
+import { ClientCore, type ClientConfig, type RecoveredEntry } from '../../nodes/core/client.js';
 import { checkInvariants } from '../../nodes/core/invariants.js';
 import type { ManagerCore } from '../../nodes/core/manager.js';
 import { ManagerRoleCore, type ManagerRoleConfig, type RoleOutput } from '../../nodes/core/manager-role.js';
@@ -48,7 +48,7 @@ import { checkHistory, type CheckResult } from '../../nodes/control/history/line
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
 import { EventQueue } from './simulator.js';
 import { decode, encode } from '../../nodes/protocol/codec.js';
-import type { Message, NodeId } from '../../nodes/protocol/messages.js';
+import type { ClientMemory, Message, NodeId } from '../../nodes/protocol/messages.js';
 import type { DelayModel, Ordering } from './simulator.js';
 
 const MS = 1_000_000; // virtual time is in nanoseconds, like the history file
@@ -151,6 +151,12 @@ export interface PairOptions {
   shrinkTimeMs: number;
   makeClient?: (cfg: ClientConfig) => ClientCore;
   makeManager?: (cfg: ManagerRoleConfig) => ManagerRoleCore;
+  /**
+   * Client memory mode (default volatile). Recoverable clients write what they own to a simulated page store
+   * before acting on a step's outputs (as client-node.ts does) and boot from it; a page held by a crashed
+   * client that is not rebooted fails with "held by" instead of "lost".
+   */
+  memory?: ClientMemory;
   /** Sees every frame handed to a running core (tests of the network model). */
   onDeliver?: (d: Delivery) => void;
 }
@@ -194,6 +200,8 @@ export interface PairResult {
   history: HistoryOp[];
   check: CheckResult;
   stats: PairStats;
+  /** Ops that failed because their page was lost with a crashed client. */
+  lostOps: number;
   trace?: string[];
 }
 
@@ -597,8 +605,15 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     }
   };
 
+  const disks = new Map<NodeId, Map<number, RecoveredEntry>>();
   const applyClient = (p: ClientProc, out: ClientOutput[]): void => {
     const core = p.core!;
+    const disk = disks.get(p.id) ?? new Map<number, RecoveredEntry>();
+    disks.set(p.id, disk);
+    for (const ch of core.takeDirty()) {
+      if (ch.keep) disk.set(ch.page, { ...ch.keep, data: new Uint8Array(ch.keep.data) });
+      else disk.delete(ch.page);
+    }
     for (const x of out) {
       if (x.type === 'send') {
         // client-node.ts: managers' endpoints are configured, peers' come from the member list.
@@ -643,7 +658,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         clientTimeoutMs: T.clientTimeoutMs,
         start: !home ? 'backup' : p.inc === 0 ? 'primary' : 'rejoin',
         epoch: home && p.inc === 0 ? 1 : highestEpoch,
-        clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc })),
+        clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc, ...(o.memory ? { memory: o.memory } : {}) })),
       };
       p.core = o.makeManager ? o.makeManager(cfg) : new ManagerRoleCore(cfg);
       trace(() => `${p.id} boots (incarnation ${p.inc}, start ${cfg.start}, epoch ${cfg.epoch})`);
@@ -659,6 +674,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         incarnation: p.inc,
         heartbeatMs: T.clientHeartbeatMs,
         retryMs: T.retryMs,
+        ...(o.memory ? { memory: o.memory, recovered: [...(disks.get(p.id)?.values() ?? [])] } : {}),
       };
       p.core = o.makeClient ? o.makeClient(cfg) : new ClientCore(cfg);
       p.ready = false;
@@ -1201,6 +1217,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   const recoveredAt = recoveryPointNs();
   const lostWithoutCrash: typeof failures = [];
   for (const f of failures) {
+    // A page held by a crashed recoverable client waits for its reboot, then fails naming it.
+    if (/is held by c\d+ \(down/.test(f.error) && firstCrashNs !== null && firstCrashNs <= f.rec.end!) continue;
     if (/was lost/.test(f.error)) {
       // The name may be the page's previous owner (the replica's view) when the copy died in transit to the
       // crashed client; what must hold is that some client crashed before the page was called lost.
@@ -1223,7 +1241,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   const check = checkHistory(history, { shrinkTimeMs: o.shrinkTimeMs });
   if (!check.ok) problem(`linearizability: ${check.explanation}\n${check.counterexample.map((op) => `      ${describeOp(op)}`).join('\n')}`);
 
-  return { ok: problems.length === 0, seed, options: o, problems, history, check, stats, ...(tracing ? { trace: traceBuf } : {}) };
+  return { ok: problems.length === 0, seed, options: o, problems, history, check, stats, lostOps: failures.filter((f) => /was lost/.test(f.error)).length, ...(tracing ? { trace: traceBuf } : {}) };
 }
 
 // --- reporting ------------------------------------------------------------------------------

@@ -6,12 +6,12 @@
 //
 // `Cluster` is the shared plumbing (route outputs, deliver, record results); the
 // unit tests drive it by hand, `runSeed` drives it from the event queue.
-import { ClientCore, type ClientConfig } from '../../nodes/core/client.js';
+import { ClientCore, type ClientConfig, type RecoveredEntry } from '../../nodes/core/client.js';
 import { checkInvariants } from '../../nodes/core/invariants.js';
 import { ManagerCore, type ManagerConfig } from '../../nodes/core/manager.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
 import type { ClientOutput, ManagerOutput, OpRequest, OpResult } from '../../nodes/core/types.js';
-import type { Message, MessageType, NodeId } from '../../nodes/protocol/messages.js';
+import type { ClientMemory, Message, MessageType, NodeId } from '../../nodes/protocol/messages.js';
 import { checkHistory, type CheckResult } from '../../nodes/control/history/linearizability.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
 import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
@@ -34,6 +34,8 @@ export interface ClusterOptions {
   /** Client retry interval for unanswered faults (default: never). */
   retryMs?: number;
   epoch?: number;
+  /** Client memory mode (default volatile): recoverable clients keep a simulated page store through crashes. */
+  memory?: ClientMemory;
   makeManager?: (cfg: ManagerConfig) => ManagerCore;
   makeClient?: (cfg: ClientConfig) => ClientCore;
 }
@@ -86,6 +88,11 @@ export class Cluster {
   private nextEnvelope = 1;
   /** Restarts per client id: a rebooted client is a new incarnation of the same identity. */
   private readonly incarnations = new Map<NodeId, number>();
+  /**
+   * Each client's page store: what the OS keeps of it through a SIGKILL. Written before the step's outputs
+   * are routed (as the runtime writes before it sends), so a crash between events loses none of it.
+   */
+  readonly disks = new Map<NodeId, Map<number, RecoveredEntry>>();
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -183,6 +190,14 @@ export class Cluster {
   }
 
   private route(from: NodeId, outputs: readonly Output[]): void {
+    if (from !== this.manager.id && !this.down.has(from)) {
+      const disk = this.disks.get(from) ?? new Map<number, RecoveredEntry>();
+      this.disks.set(from, disk);
+      for (const ch of this.client(from).takeDirty()) {
+        if (ch.keep) disk.set(ch.page, { ...ch.keep, data: new Uint8Array(ch.keep.data) });
+        else disk.delete(ch.page);
+      }
+    }
     for (const o of outputs) {
       if (o.type === 'send') this.post({ id: this.nextEnvelope++, from, to: o.to, msg: o.msg, sentAt: this.now });
       else if (o.type === 'done') {
@@ -211,6 +226,7 @@ export class Cluster {
       retryMs: this.opts.retryMs ?? NEVER_MS,
       // The manager never evicts here (clientTimeoutMs 0), so heartbeats would only add traffic.
       heartbeatMs: NEVER_MS,
+      ...(this.opts.memory ? { memory: this.opts.memory, recovered: [...(this.disks.get(id)?.values() ?? [])] } : {}),
     };
     return this.opts.makeClient ? this.opts.makeClient(cfg) : new ClientCore(cfg);
   }
@@ -276,6 +292,10 @@ export interface SimOptions {
   makeManager?: (cfg: ManagerConfig) => ManagerCore;
   makeClient?: (cfg: ClientConfig) => ClientCore;
   faults?: FaultPlan;
+  /** Client memory mode (default volatile). */
+  memory?: ClientMemory;
+  /** After the run, every page is read once at a live client, and those reads join the checked history. */
+  finalReads?: boolean;
 }
 
 export interface SimResult {
@@ -288,6 +308,10 @@ export interface SimResult {
   steps: number;
   check: CheckResult;
   stats: { messages: number; faults: number; hits: number; failed: number; duplicates: number; endNs: number };
+  /** Why each failed op failed. */
+  errors: string[];
+  /** Recovered pages the manager gave back (restore with keep). */
+  restores: number;
 }
 
 /** The per-seed configuration; everything is derived from the seed so a failure replays exactly. */
@@ -447,6 +471,7 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     retryMs: o.retryMs ?? NEVER_MS,
     makeManager: o.makeManager,
     makeClient: o.makeClient,
+    ...(o.memory ? { memory: o.memory } : {}),
   });
   const workers = new Map<NodeId, Worker>(cluster.clients.map((c) => [c.id, { id: c.id, joined: false, crashed: false, issued: 0, current: null }]));
   const worker = (id: NodeId): Worker => {
@@ -455,8 +480,10 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     return w;
   };
 
+  let restores = 0;
   cluster.post = (env) => {
     messages++;
+    if (env.msg.t === 'restore' && env.msg.keep) restores++;
     let at = nowNs + sampleDelay(net, o.delay);
     if (o.ordering === 'fifo') {
       // Per-link FIFO: never overtake the previous message on the same link.
@@ -556,6 +583,7 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
   o.faults?.setup?.(ctl);
   cluster.start();
 
+  const drain = (): void => {
   while (queue.size > 0) {
     if (++steps > o.maxSteps) {
       problem(`quiescence: still busy after ${o.maxSteps} steps (livelock?)`);
@@ -600,6 +628,22 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
         break;
     }
   }
+  };
+  drain();
+
+  if (o.finalReads) {
+    // The state the run left behind, read back: every acknowledged write must still be there (or overwritten).
+    const live = [...workers.values()].filter((w) => !w.crashed && w.joined && !w.current);
+    for (let page = 0; page < o.pages && live.length > 0; page++) {
+      const w = live[page % live.length]!;
+      const op: OpRequest = { id: ++w.issued, kind: 'read', page, offset: 0, length: TOKEN_SPAN };
+      nowNs += 1;
+      cluster.now = nowNs / 1e6;
+      w.current = { op, token: null, record: { client: w.id, op: 'read', page, value: null, start: nowNs, end: null, outcome: 'unknown', fault: false } };
+      cluster.submit(w.id, op);
+      drain();
+    }
+  }
 
   if (o.failOnIgnored) {
     for (const ig of cluster.ignored.slice(0, 5)) problem(`ignored: ${ig.node} ignored ${ig.msg.t} from ${ig.msg.from}: ${ig.reason}`);
@@ -631,7 +675,8 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     duplicates: cluster.manager.counters.duplicates,
     endNs: nowNs,
   };
-  return { ok: problems.length === 0, seed, options: o, history, problems, steps, check, stats };
+  const errors = cluster.results.flatMap((x) => (x.result.ok ? [] : [x.result.error]));
+  return { ok: problems.length === 0, seed, options: o, history, problems, steps, check, stats, errors, restores };
 }
 
 function describe(op: HistoryOp): string {

@@ -41,6 +41,8 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   resume: [{ t: 'resume', ...fault, from: 'm1' }],
   evict: [{ t: 'evict', ...head, from: 'm0', reason: 'no heartbeat for 200 ms' }],
   takeover: [{ t: 'takeover', ...head, from: 'm1' }],
+  reclaim: [{ t: 'reclaim', ...fault, from: 'm0', requester: 'c3' }],
+  reclaimed: [{ t: 'reclaimed', ...fault, requester: 'c3', ok: true, version: 4 }],
   restore: [
     { t: 'restore', ...head, from: 'm0', page: 1, version: 7, keep: true },
     { t: 'restore', ...head, from: 'm1', page: 2, version: 0, keep: false },
