@@ -28,7 +28,7 @@ export function findPackagedApp(platform = process.platform, release = RELEASE) 
   if (override) {
     return existsSync(override) ? { ok: true, executable: resolve(override), kind: 'IVY_PACKAGED_APP' } : { ok: false, reason: `IVY_PACKAGED_APP=${override} does not exist` };
   }
-  const hint = 'package it first: npm run package (needs the Electron binary, which this machine cannot download)';
+  const hint = 'package it first with npm run package (that needs Electron\'s binary: an npm install without ELECTRON_SKIP_BINARY_DOWNLOAD)';
   if (platform === 'linux') {
     const image = ls(release).find((f) => f.endsWith('.AppImage'));
     if (image) {

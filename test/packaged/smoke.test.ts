@@ -5,7 +5,7 @@
 // sandboxed preload, the native save dialog, the unpacked zeromq addon and node processes
 // started with ELECTRON_RUN_AS_NODE. Run it with `npm run test:packaged` (it finds the app
 // and says why when it cannot run); the release workflow runs it after packaging on each OS.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { WebPreferences } from 'electron';
@@ -89,6 +89,9 @@ describe.skipIf(!found.ok)('the packaged app (real Electron, real nodes)', () =>
         // gone already
       }
     }
+    // Keep the app's log with the test results (CI uploads them), then drop the profile.
+    const log = join(userData, 'logs', 'main.log');
+    if (existsSync(log)) copyFileSync(log, join(outDir, 'main.log'));
     rmSync(userData, { recursive: true, force: true });
   });
 
