@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClusterService } from '../nodes/control/service.js';
 import { scenarioHooks } from '../nodes/control/scenarios/service-hooks.js';
 import { CONTENT_SECURITY_POLICY } from '../nodes/control/serve.js';
+import { noDisplayMessage } from './display.js';
 import { registerIpc, type IpcEventLike } from './ipc.js';
 import { openAppLog, teeConsole, type AppLog } from './log.js';
 import { nodeLaunch } from './paths.js';
@@ -43,6 +44,12 @@ console.log(
   `ivy: Ivy Cluster ${app.getVersion()} starting (${process.platform} ${process.arch}, Electron ${process.versions.electron}, ` +
     `${app.isPackaged ? 'packaged' : 'development'}); log ${appLog.file}`,
 );
+const noDisplay = noDisplayMessage({ platform: process.platform, env: process.env, execPath: process.execPath, resourcesPath: process.resourcesPath });
+if (noDisplay) {
+  // Before Chromium sets up its UI and dies with "Missing X server or $DISPLAY".
+  console.error(noDisplay);
+  process.exit(1);
+}
 if (app.commandLine.hasSwitch('no-sandbox')) {
   // Only the AppImage launcher passes this on its own, when the system forbids the user namespaces the sandbox needs.
   console.warn('ivy: the Chromium OS sandbox is off (--no-sandbox on the command line); contextIsolation and the renderer sandbox flag still apply');
