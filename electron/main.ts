@@ -31,13 +31,13 @@ protocol.registerSchemesAsPrivileged([
 
 // IVY_USER_DATA_DIR: a separate profile (settings, run folders, logs), e.g. for the
 // packaged-app smoke test, so it neither collides with nor touches a user's own app.
+// Otherwise the folders are fixed here rather than derived from whichever app name Electron
+// picked up, so the README can say where they are: userData = <appData>/Ivy Cluster; logs in
+// ~/Library/Logs/Ivy Cluster on macOS, <userData>/logs elsewhere.
 const userDataOverride = process.env['IVY_USER_DATA_DIR'];
-if (userDataOverride) {
-  app.setPath('userData', resolve(userDataOverride));
-  app.setAppLogsPath(join(resolve(userDataOverride), 'logs'));
-} else {
-  app.setAppLogsPath(); // macOS: ~/Library/Logs/Ivy Cluster; elsewhere <userData>/logs
-}
+const userData = userDataOverride ? resolve(userDataOverride) : join(app.getPath('appData'), 'Ivy Cluster');
+app.setPath('userData', userData);
+app.setAppLogsPath(process.platform === 'darwin' && !userDataOverride ? join(app.getPath('home'), 'Library', 'Logs', 'Ivy Cluster') : join(userData, 'logs'));
 const appLog: AppLog = openAppLog(app.getPath('logs'));
 teeConsole(appLog);
 console.log(
