@@ -146,14 +146,15 @@ export class ClusterService {
   }
 
   /**
-   * The history so far: for the live cluster, the merge of the clients' logs as they are
-   * now (an operation still in flight has no completion yet and counts as "unknown",
-   * which the checker treats as may-or-may-not have happened).
+   * The history so far: for the live cluster, the merge of the clients' logs cut at this
+   * moment (an operation still in flight then counts as "unknown", which the checker treats
+   * as may-or-may-not have happened).
    */
   private historyOps(source: HistorySource): HistoryOp[] {
     if (source.kind === 'live') {
       if (!this.liveHistoryDir) throw new Error('no cluster has run yet: start one in the Cluster view');
-      return mergeClientLogs(this.liveHistoryDir);
+      // Nodes keep appending while the files are read one after another: read a consistent cut.
+      return mergeClientLogs(this.liveHistoryDir, { cutNs: Number(process.hrtime.bigint()) });
     }
     const ops = this.scenarioHistories.get(source.id);
     if (!ops) throw new Error(`no history for scenario ${source.id}: run it first (Scenarios view)`);

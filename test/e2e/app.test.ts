@@ -23,6 +23,7 @@ import {
   type AppPage,
   type Serve,
 } from './harness.js';
+import { checkHistory as checkHistoryFile } from '../../nodes/control/history/linearizability.js';
 import { checkHistory, exportHistory, exportTimingCsv, killPrimaryAndTimeFailover, rebootPrimary, runScenario, startCluster, startWorkload, type SaveFile } from './steps.js';
 
 const CLIENTS = 4;
@@ -201,6 +202,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
 
     const history = await exportHistory(page, 'live', 'ivy-history.jsonl', download);
     expect(history.length).toBeGreaterThan(ops);
+    expect(checkHistoryFile(history).ok).toBe(true); // what `ivy-cluster check` says of the exported file
     expect(new Set(history.map((o) => o.client))).toEqual(new Set(Array.from({ length: CLIENTS }, (_, i) => `c${i}`)));
     expect(history.some((o) => o.op === 'write' && o.outcome === 'ok')).toBe(true);
   });

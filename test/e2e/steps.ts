@@ -145,21 +145,6 @@ export async function runScenario(
   await page.getByTestId('scenario-clients').fill(String(req.clients));
   await page.getByTestId('scenario-trials').fill(String(req.trials));
 
-  const run = page.getByRole('button', { name: 'Run scenarios', exact: true });
-  if (req.whileClusterRuns) {
-    expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
-    const question = `Stop the running cluster and run ${req.id}?`;
-    const dialog = page.getByRole('alertdialog', { name: question });
-    await run.click();
-    await dialog.waitFor();
-    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
-    await dialog.waitFor({ state: 'hidden' });
-    expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
-    await run.click();
-    await dialog.waitFor();
-    await dialog.getByRole('button', { name: 'Stop cluster and run', exact: true }).click();
-  }
-
   // Sample the progress bar every frame while the scenario runs.
   await page.evaluate(() => {
     const box = { values: [] as string[], texts: [] as string[], stop: false };
@@ -173,7 +158,27 @@ export async function runScenario(
     };
     requestAnimationFrame(tick);
   });
-  if (!req.whileClusterRuns) await run.click();
+  const run = page.getByRole('button', { name: 'Run scenarios', exact: true });
+  if (req.whileClusterRuns) {
+    expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
+    const question = `Stop the running cluster and run ${req.id}?`;
+    const dialog = page.getByRole('alertdialog', { name: question });
+    await run.click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
+    await run.click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Stop cluster and run', exact: true }).click();
+  } else {
+    await run.click();
+  }
+  // Running first (an earlier run's results may still be on screen), then done.
+  await until(page, `scenario ${req.id} to start`, () => document.querySelector('[data-testid="scenario-status"]')?.getAttribute('data-running') === 'true', undefined, {
+    timeout: 60_000,
+    ...o,
+  });
   await until(
     page,
     `scenario ${req.id} to finish`,
