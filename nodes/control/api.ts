@@ -4,6 +4,7 @@
 // other way and are plain data.
 import { z } from 'zod';
 import type { OpKind, PageView, RecordView } from '../core/types.js';
+import type { HistoryOp } from './history/schema.js';
 
 // --- configuration ---------------------------------------------------------------
 
@@ -208,6 +209,38 @@ export const ScenarioRequestSchema = z.object({
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
 
+// --- histories -------------------------------------------------------------------------------
+
+/** Whose history: the cluster started from the Cluster view (running or last stopped), or one scenario of the last run. */
+export const HistorySourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('live') }),
+  z.object({ kind: z.literal('scenario'), id: z.string().regex(/^s\d{1,2}$/, 'scenario id must look like s1') }),
+]);
+export type HistorySource = z.infer<typeof HistorySourceSchema>;
+
+/** The checker's answer on a history (DESIGN §6), as `checkHistory` replies it. */
+export interface HistoryVerdict {
+  source: HistorySource;
+  linearizable: boolean;
+  /** Operations and pages in the history; `unknown`: outcome unknown (in flight when read, or their client died). */
+  ops: number;
+  pages: number;
+  unknown: number;
+  /** When not linearizable: the page, why, and a minimal counterexample (shrunk by the checker). */
+  page: number | null;
+  explanation: string | null;
+  counterexample: HistoryOp[];
+  /** Wall-clock ms of the check. */
+  checkedAt: number;
+}
+
+/** What `exportHistory` replies: the history as JSON Lines and a file name to suggest. */
+export interface HistoryExport {
+  jsonl: string;
+  name: string;
+  ops: number;
+}
+
 // --- commands --------------------------------------------------------------------------------
 
 const nodeId = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
@@ -223,6 +256,8 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('runScenario'), request: ScenarioRequestSchema }),
   z.object({ cmd: z.literal('cancelScenario') }),
   z.object({ cmd: z.literal('timingCsv') }),
+  z.object({ cmd: z.literal('checkHistory'), source: HistorySourceSchema }),
+  z.object({ cmd: z.literal('exportHistory'), source: HistorySourceSchema }),
 ]);
 export type Command = z.input<typeof CommandSchema>;
 export type ParsedCommand = z.output<typeof CommandSchema>;
@@ -243,6 +278,8 @@ export interface ClusterApi {
   subscribe(listener: (push: ServerPush) => void): () => void;
   /** Electron shows a native save dialog; the browser downloads. Returns the path or name saved, or null if cancelled. */
   saveCsv(csv: string, suggestedName: string): Promise<string | null>;
+  /** The same for a history (JSON Lines). */
+  saveHistory(jsonl: string, suggestedName: string): Promise<string | null>;
 }
 
 export type { OpKind };

@@ -13,12 +13,16 @@ import {
   type ClusterEvent,
   type ClusterSnapshot,
   type CommandReply,
+  type HistorySource,
   type Mark,
   type ParsedCommand,
   type PageRow,
   type ServerPush,
   type Workload,
 } from './api.js';
+import { mergeClientLogs } from './history/merge.js';
+import type { HistoryOp } from './history/schema.js';
+import { historyExport, historyVerdict } from './history/verdict.js';
 import { LiveStats } from './stats.js';
 import { Supervisor, type NodeLauncher } from './supervisor.js';
 import type { RecordView } from '../core/types.js';
@@ -53,6 +57,10 @@ export class ClusterService {
   private scenario: AbortController | null = null;
   /** The CSV of the last scenario run, for Export CSV. */
   lastCsv: string | null = null;
+  /** History folder of the cluster last started from the Cluster view (kept after it stops, for Check / Export history). */
+  private liveHistoryDir: string | null = null;
+  /** Each scenario's merged history from the last scenario run (its run folder is gone by then). */
+  private scenarioHistories = new Map<string, HistoryOp[]>();
 
   constructor(private readonly opts: ClusterServiceOptions = {}) {}
 
@@ -125,7 +133,32 @@ export class ClusterService {
       case 'timingCsv':
         if (this.lastCsv === null) throw new Error('no scenario has finished yet');
         return this.lastCsv;
+      case 'checkHistory':
+        return historyVerdict(this.historyOps(cmd.source), cmd.source, Date.now());
+      case 'exportHistory':
+        return historyExport(this.historyOps(cmd.source), cmd.source);
     }
+  }
+
+  /** Called by the scenario hooks when a run finished: the histories Check / Export history read. */
+  setScenarioHistories(histories: ReadonlyMap<string, HistoryOp[]>): void {
+    this.scenarioHistories = new Map(histories);
+  }
+
+  /**
+   * The history so far: for the live cluster, the merge of the clients' logs cut at this
+   * moment (an operation still in flight then counts as "unknown", which the checker treats
+   * as may-or-may-not have happened).
+   */
+  private historyOps(source: HistorySource): HistoryOp[] {
+    if (source.kind === 'live') {
+      if (!this.liveHistoryDir) throw new Error('no cluster has run yet: start one in the Cluster view');
+      // Nodes keep appending while the files are read one after another: read a consistent cut.
+      return mergeClientLogs(this.liveHistoryDir, { cutNs: Number(process.hrtime.bigint()) });
+    }
+    const ops = this.scenarioHistories.get(source.id);
+    if (!ops) throw new Error(`no history for scenario ${source.id}: run it first (Scenarios view)`);
+    return ops;
   }
 
   async startCluster(config: ClusterConfig): Promise<number> {
@@ -136,6 +169,7 @@ export class ClusterService {
       ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}),
     });
     this.attach(sup, config);
+    this.liveHistoryDir = sup.historyDir();
     try {
       return await sup.start();
     } catch (err) {

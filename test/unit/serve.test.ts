@@ -225,6 +225,29 @@ describe('WebSocket messages', () => {
     ]);
   });
 
+  it('routes Check history and Export history, and refuses malformed history sources before the service', async () => {
+    const c = await connect();
+    c.send({ id: 1, command: { cmd: 'checkHistory', source: { kind: 'live' } } });
+    expect(await c.reply()).toEqual({ id: 1, reply: { ok: true, value: 'did checkHistory' } });
+    c.send({ id: 2, command: { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1' } } });
+    expect(await c.reply()).toEqual({ id: 2, reply: { ok: true, value: 'did exportHistory' } });
+    for (const [id, command] of [
+      [3, { cmd: 'checkHistory' }],
+      [4, { cmd: 'checkHistory', source: { kind: 'file', path: '/etc/passwd' } }],
+      [5, { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1/../../x' } }],
+    ] as const) {
+      c.send({ id, command });
+      const r = (await c.reply()) as { id: number; reply: CommandReply };
+      expect(r.id).toBe(id);
+      expect(r.reply.ok).toBe(false);
+      if (!r.reply.ok) expect(r.reply.error).toMatch(/^invalid command: .*source/);
+    }
+    expect(service.received).toEqual([
+      { cmd: 'checkHistory', source: { kind: 'live' } },
+      { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1' } },
+    ]);
+  });
+
   it('answers bad JSON with a clear error and keeps the connection', async () => {
     const c = await connect();
     c.send('{"id": 1, "command": ');

@@ -31,6 +31,7 @@ export function scenarioHooks(opts: ScenarioHookOptions = {}): ScenarioHooks {
         onClusterDone: (sup) => service.detach(sup),
       });
       service.lastCsv = outcome.csv;
+      service.setScenarioHistories(new Map(outcome.runs.map((r) => [r.def.id, r.ops])));
       service.push({ type: 'scenarioResult', results: outcome.runs.map((r) => r.result), csv: outcome.csv, linearizable: outcome.linearizable });
     },
   };

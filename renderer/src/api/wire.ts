@@ -191,3 +191,32 @@ export function parseServerMessage(text: string): ParsedServerMessage {
   if ('error' in p) return { kind: 'invalid', error: p.error };
   return { kind: 'push', push: p.push };
 }
+
+// --- replies whose value a view reads ----------------------------------------------------
+
+const HistoryOpSchema = z.looseObject({
+  client: z.string(),
+  op: opKind,
+  page: num,
+  value: z.string().nullable(),
+  start: num,
+  end: numOrNull,
+  outcome: z.enum(['ok', 'fail', 'unknown']),
+  fault: z.boolean(),
+});
+
+/** The value of a `checkHistory` reply. */
+export const HistoryVerdictSchema = z.looseObject({
+  linearizable: z.boolean(),
+  ops: num,
+  pages: num,
+  unknown: num,
+  page: numOrNull,
+  explanation: z.string().nullable(),
+  counterexample: z.array(HistoryOpSchema),
+  checkedAt: num,
+});
+export type HistoryVerdictView = z.infer<typeof HistoryVerdictSchema>;
+
+/** The value of an `exportHistory` reply. */
+export const HistoryExportSchema = z.looseObject({ jsonl: z.string(), name: z.string().min(1), ops: num });

@@ -5,6 +5,7 @@ import { ClusterConfigSchema, type ClusterConfigInput, type NodeInfo, type Workl
 import { RoleBadge, StateBadge } from '../components/Badge.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
 import { CheckField, NumberField } from '../components/Field.js';
+import { HistoryActions } from '../components/HistoryActions.js';
 import { Uptime } from '../components/Uptime.js';
 import { compareNodeIds, fmtBytes, fmtInt } from '../format.js';
 import { useCommand } from '../state/commands.js';
@@ -48,7 +49,22 @@ export function ClusterView() {
         <WorkloadCard />
       </div>
       <NodesCard />
+      <HistoryCard />
     </div>
+  );
+}
+
+/** "Did it stay linearizable?" for the cluster started here, while it runs or after it stopped. */
+function HistoryCard() {
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <h2 id="history-title">History</h2>
+      <p className="muted small">
+        Every client logs each operation. Check history runs the linearizability checker on the run so far (operations still in flight count as
+        unknown); Export history saves it as JSON Lines for <code>ivy-cluster check</code>.
+      </p>
+      <HistoryActions source={{ kind: 'live' }} testPrefix="live" what="the live cluster" />
+    </section>
   );
 }
 

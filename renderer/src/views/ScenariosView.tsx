@@ -1,9 +1,11 @@
 // Scenarios s1–s6 (DESIGN §5): run with a progress bar, then the seed's tables —
 // one column per trial with the highest and lowest time and the node that took it,
 // then the averages, p50/p99 and failover times — and Export CSV.
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { ScenarioRequest, ScenarioResult, TrialRow } from '../../../nodes/control/api.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DataTable, columnHelper, useColumns, type Columns } from '../components/DataTable.js';
+import { HistoryActions } from '../components/HistoryActions.js';
 import { NumberField } from '../components/Field.js';
 import { fmtMs } from '../format.js';
 import { useCommand } from '../state/commands.js';
@@ -38,6 +40,8 @@ export function ScenariosView() {
   const [form, setForm] = usePersistentState<ScenarioForm>('scenarios:form', DEFAULT_FORM);
   const { run, busy } = useCommand();
   const all = form.selected.length === SCENARIOS.length;
+  // Run while a cluster is running: ask, in place, to stop it and run (scenarios start clusters of their own).
+  const [confirming, setConfirming] = useState(false);
 
   const toggle = (id: string, on: boolean) =>
     setForm((f) => ({
@@ -46,6 +50,20 @@ export function ScenariosView() {
     }));
 
   const start = async () => {
+    if (clusterRunning) {
+      setConfirming(true);
+      return;
+    }
+    await runNow();
+  };
+
+  const stopClusterAndRun = async () => {
+    setConfirming(false);
+    const stopped = await run({ cmd: 'stopCluster' }, 'run');
+    if (stopped.ok) await runNow();
+  };
+
+  const runNow = async () => {
     const request: Partial<ScenarioRequest> & { scenarios: string[] } = {
       scenarios: all ? ['all'] : form.selected,
       clients: form.clients,
@@ -133,7 +151,8 @@ export function ScenariosView() {
               label="Trials"
               value={form.trials}
               optional
-              placeholder="default (5, or 6 for s5/s6)"
+              placeholder="default"
+              hint="Empty: 5 (6 for s5, s6)"
               onChange={(v) => setForm((f) => ({ ...f, trials: v }))}
               min={1}
               max={1000}
@@ -184,9 +203,18 @@ export function ScenariosView() {
         </form>
         {clusterRunning && !scenario.running && (
           <p className="muted small" data-testid="scenario-hint">
-            A cluster is running: stop it first (Cluster view) — each scenario starts clusters of its own.
+            A cluster is running: Run offers to stop it, since each scenario starts clusters of its own.
           </p>
         )}
+        <ConfirmDialog
+          open={confirming}
+          question={`Stop the running cluster and run ${all ? 'all scenarios' : form.selected.join(', ')}?`}
+          detail="Each scenario starts clusters of its own on the same machine; the running cluster and its workload are stopped first."
+          confirmLabel="Stop cluster and run"
+          onConfirm={() => void stopClusterAndRun()}
+          onCancel={() => setConfirming(false)}
+          testId="scenario-confirm"
+        />
         <div className="progress-block" data-testid="scenario-status" data-running={scenario.running ? 'true' : 'false'}>
           <progress
             max={1}
@@ -278,7 +306,8 @@ function Results({ scenario }: { scenario: ScenarioState }) {
         <DataTable label="Scenario summary" testId="scenario-summary" data={summary} columns={columns} getRowId={(r) => r.id} noFilter />
       )}
       {results.map((r) => (
-        <ScenarioTable key={r.id} result={r} />
+        // Keyed by the run too: a new run's table starts without the previous run's verdict.
+        <ScenarioTable key={`${r.id}@${scenario.finishedAt ?? 0}`} result={r} />
       ))}
     </section>
   );
@@ -387,6 +416,7 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
         )}
       </dl>
       <ScenarioFacts result={result} />
+      <HistoryActions source={{ kind: 'scenario', id: result.id }} testPrefix={`scenario-${result.id}`} what={result.id} />
     </div>
   );
 }
