@@ -6,7 +6,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 
 export type LogLine =
   | { i: number; op: 'read' | 'write'; page: number; value: string | null; start: number }
-  | { c: number; value: string | null; end: number; outcome: 'ok' | 'fail'; fault: boolean };
+  /** `pos` / `wpos`: write-update ops' place in the total order (DESIGN §6); `unknown`: the op may still apply. */
+  | { c: number; value: string | null; end: number; outcome: 'ok' | 'fail' | 'unknown'; fault: boolean; pos?: number; wpos?: number };
 
 export class HistoryLog {
   private readonly fd: number;

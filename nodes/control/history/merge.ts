@@ -17,8 +17,10 @@ const CompleteSchema = z.object({
   c: z.number().int(),
   value: z.string().nullable(),
   end: z.number(),
-  outcome: z.enum(['ok', 'fail']),
+  outcome: z.enum(['ok', 'fail', 'unknown']),
   fault: z.boolean(),
+  pos: z.number().int().min(0).optional(),
+  wpos: z.number().int().min(0).optional(),
 });
 
 const FILE = /^(c\d+)\.(\d+)\.jsonl$/;
@@ -46,11 +48,14 @@ export function mergeClientLogs(dir: string): HistoryOp[] {
     }
     for (const [id, inv] of invokes) {
       const done = completions.get(id);
-      ops.push(
-        done
-          ? { client, op: inv.op, page: inv.page, value: inv.op === 'write' ? inv.value : done.value, start: inv.start, end: Math.max(done.end, inv.start), outcome: done.outcome, fault: done.fault }
-          : { client, op: inv.op, page: inv.page, value: inv.value, start: inv.start, end: null, outcome: 'unknown', fault: true },
-      );
+      if (!done) {
+        ops.push({ client, op: inv.op, page: inv.page, value: inv.value, start: inv.start, end: null, outcome: 'unknown', fault: true });
+        continue;
+      }
+      // An op that returned "unknown" (write-update: it may still be applied later) stays open-ended.
+      const end = done.outcome === 'unknown' ? null : Math.max(done.end, inv.start);
+      const order = { ...(done.pos !== undefined ? { pos: done.pos } : {}), ...(done.wpos !== undefined ? { wpos: done.wpos } : {}) };
+      ops.push({ client, op: inv.op, page: inv.page, value: inv.op === 'write' ? inv.value : done.value, start: inv.start, end, outcome: done.outcome, fault: done.fault, ...order });
     }
   }
   return ops.sort((a, b) => a.start - b.start);

@@ -21,6 +21,10 @@ export const historyOpSchema = z
     end: nanos.nullable(),
     outcome: z.enum(['ok', 'fail', 'unknown']),
     fault: z.boolean(),
+    /** Write-update (DESIGN §6): a write's index in the total order; a read's delivered position… */
+    pos: z.number().int().nonnegative().optional(),
+    /** …and, on a read, the index of the write whose value it returned (0: the initial value). */
+    wpos: z.number().int().nonnegative().optional(),
   })
   .superRefine((o, ctx) => {
     if (o.op === 'write' && o.value === null) {
@@ -94,5 +98,7 @@ export function parseHistory(text: string): { ops: HistoryOp[] } {
 export function formatHistoryLine(op: HistoryOp): string {
   const ordered: Record<string, unknown> = {};
   for (const f of FIELDS) ordered[f] = op[f];
+  if (op.pos !== undefined) ordered.pos = op.pos;
+  if (op.wpos !== undefined) ordered.wpos = op.wpos;
   return JSON.stringify(ordered);
 }
