@@ -212,7 +212,11 @@ export class IsisRegistryCore implements SeatCore {
     if (this.role !== 'primary') return;
     // Already a member in this incarnation (a repeated join): the view change under way brings it in.
     const inView = (list: IsisMember[]): boolean => list.some((x) => x.id === m.id && x.incarnation === m.incarnation);
-    if (inView(this.change?.members ?? this.members) || this.joins.get(m.id)?.incarnation === m.incarnation) return;
+    if (this.joins.get(m.id)?.incarnation === m.incarnation) return;
+    if (this.change && inView(this.change.members)) return;
+    // A member of our committed view that asks to join has left it (it was told it is not in a view):
+    // it comes back through a view change, with a state transfer if it dropped its replica.
+    if (inView(this.members)) this.markDead(m, 'rejoined');
     this.stats.joins!++;
     this.joins.set(m.id, m);
     // A rebooted member: its earlier incarnation is dead (and would never answer a prepare).
