@@ -25,6 +25,8 @@ export const ClusterConfigSchema = z.object({
   basePort: z.number().int().min(1024).max(65_000).default(7000),
   host: z.string().default('127.0.0.1'),
   opTimeoutMs: z.number().int().min(50).max(600_000).default(5000),
+  /** Coherence protocol: IVY (central manager) or write-update by ISIS total order (registry in the manager seats). */
+  protocol: z.enum(['ivy', 'isis']).default('ivy'),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
 export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
