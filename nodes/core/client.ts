@@ -107,7 +107,13 @@ export class ClientCore {
   private revalidatedAt = -Infinity;
   /** Listed by the manager since our last hello (then we ask for a lease at once). */
   private joined = false;
-  /** Ops waiting for the lease to be renewed, in arrival order. */
+  /**
+   * Evicted, and not yet listed again: ops wait. A request sent now could be wiped by a second, stale
+   * evict (the answer to a message we sent before the first one arrived), leaving the manager waiting
+   * for a confirm that never comes; once the welcome to our new hello is in, every such evict is behind us.
+   */
+  private rejoining = false;
+  /** Ops waiting for the lease to be renewed (or for the rejoin), in arrival order. */
   private parked: Waiting[] = [];
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
 
@@ -160,9 +166,11 @@ export class ClientCore {
   }
 
   receive(msg: Message, now: number): ClientOutput[] {
+    const wasRejoining = this.rejoining;
     const out = this.dispatch(msg, now);
-    // Ops parked for the lease go on as soon as it is renewed (the handler only sets it).
-    if (this.parked.length > 0 && msg.t === 'hb_ack' && this.leaseValid(now)) this.runParked(now, out);
+    // Parked ops go on as soon as the lease is renewed or we are listed again (the handlers only set state).
+    const renewed = msg.t === 'hb_ack' && this.leaseValid(now);
+    if (this.parked.length > 0 && !this.rejoining && (renewed || wasRejoining)) this.runParked(now, out);
     return out;
   }
 
@@ -186,6 +194,7 @@ export class ClientCore {
         if (this.joined || !msg.members.some((m) => m.id === this.id)) return [];
         // Listed: ask for a lease at once, so it is there by the time the first fault is served.
         this.joined = true;
+        this.rejoining = false;
         return [this.heartbeat(now)];
       }
       case 'hb_ack':
@@ -222,7 +231,7 @@ export class ClientCore {
       return false;
     });
     // A lost or late acknowledgement: ask again.
-    if (this.parked.length > 0 && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
+    if (this.parked.length > 0 && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
     for (const [page, queue] of this.waiting) {
       const keep = queue.filter((w) => {
         if (now - w.since < this.cfg.opTimeoutMs) return true;
@@ -278,7 +287,7 @@ export class ClientCore {
       queue.push(w);
       return;
     }
-    if (this.parked.some((p) => p.op.page === w.op.page)) {
+    if (this.rejoining || this.parked.some((p) => p.op.page === w.op.page)) {
       this.park(w);
       return;
     }
@@ -476,12 +485,12 @@ export class ClientCore {
     for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
     this.waiting.clear();
     this.joined = false;
+    this.rejoining = true;
     this.leaseUntil = -Infinity;
     this.hbSent.clear();
     this.lastHeartbeat = now;
     out.push(...this.start());
-    // Ops parked for the lease become faults on the now empty table (sent after the hello, on the same link).
-    this.runParked(now, out);
+    // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }
 
