@@ -23,7 +23,17 @@ export interface ClientConfig {
   heartbeatMs: number;
   /** An unanswered fault is sent again (same request number) after this long. */
   retryMs: number;
+  /**
+   * MUTANT, never set in production: serve hits without a lease (the behaviour before client leases),
+   * so a client paused past its eviction serves stale copies. The simulators must catch it.
+   */
+  unsafeNoLease?: boolean;
 }
+
+/** Of a lease the manager grants, the client trusts only this share: slack for timers and scheduling. */
+const LEASE_TRUST = 0.9;
+/** Heartbeat send times kept to match acknowledgements (a late ack for an older one is simply dropped). */
+const MAX_HB_SENT = 32;
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
 export const REQS_PER_INCARNATION = 1_000_000;
@@ -64,6 +74,8 @@ export type ClientCounters = {
   ignored: number;
   evictions: number;
   takeovers: number;
+  /** Ops that found the lease run out and waited for the manager to renew it (or to evict us). */
+  revalidations: number;
 };
 
 const covers = (have: Access, need: OpKind): boolean =>
@@ -84,7 +96,28 @@ export class ClientCore implements MemberCore {
   private readonly served = new Map<number, Served>();
   private lastHeartbeat = -Infinity;
   private readonly peers = new Map<NodeId, string>();
-  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0 };
+  /**
+   * Client lease (Gray & Cheriton): hits are served only before this instant of our own clock. Set by
+   * `hb_ack` to the SEND time of the acknowledged heartbeat plus the granted lease, so no clock of
+   * another process is ever compared with ours; the manager evicts only well after it runs out.
+   */
+  private leaseUntil = -Infinity;
+  private hbSeq = 0;
+  /** Send time of each recent heartbeat, by its number. */
+  private readonly hbSent = new Map<number, number>();
+  /** When the last heartbeat sent to revalidate an expired lease went out. */
+  private revalidatedAt = -Infinity;
+  /** Listed by the manager since our last hello (then we ask for a lease at once). */
+  private listedSinceHello = false;
+  /**
+   * Evicted, and not yet listed again: ops wait. A request sent now could be wiped by a second, stale
+   * evict (the answer to a message we sent before the first one arrived), leaving the manager waiting
+   * for a confirm that never comes; once the welcome to our new hello is in, every such evict is behind us.
+   */
+  private rejoining = false;
+  /** Ops waiting for the lease to be renewed (or for the rejoin), in arrival order. */
+  private parked: Waiting[] = [];
+  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
 
   constructor(cfg: ClientConfig) {
     this.cfg = cfg;
@@ -125,18 +158,30 @@ export class ClientCore implements MemberCore {
   submit(op: OpRequest, now: number): ClientOutput[] {
     const bad = this.validate(op);
     if (bad) return [this.finish({ id: op.id, kind: op.kind, page: op.page, ok: false, fault: false, error: bad })];
-    const queue = this.waiting.get(op.page);
-    if (queue) {
-      // Queued behind an open fault (possibly one whose op timed out): it waits for the manager, so it is no cache hit.
-      queue.push({ op, since: now, faulted: true });
-      return [];
-    }
     const out: ClientOutput[] = [];
-    this.runOrFault({ op, since: now, faulted: false }, now, out);
+    this.admit({ op, since: now, faulted: false }, now, out);
     return out;
   }
 
+  /**
+   * May this client serve a hit right now? Only under a lease from the manager it follows that runs out
+   * before that manager may evict it. `now` must be read after the op was invoked: then the copy was
+   * current at that instant, inside the op, however long the process pauses before it answers.
+   */
+  leaseValid(now: number): boolean {
+    return this.cfg.unsafeNoLease === true || now < this.leaseUntil;
+  }
+
   receive(msg: Message, now: number): ClientOutput[] {
+    const wasRejoining = this.rejoining;
+    const out = this.dispatch(msg, now);
+    // Parked ops go on as soon as the lease is renewed or we are listed again (the handlers only set state).
+    const renewed = msg.t === 'hb_ack' && this.leaseValid(now);
+    if (this.parked.length > 0 && !this.rejoining && (renewed || wasRejoining)) this.runParked(now, out);
+    return out;
+  }
+
+  private dispatch(msg: Message, now: number): ClientOutput[] {
     if (msg.from.startsWith('m')) {
       if (msg.t === 'takeover') return this.onTakeover(msg, now);
       if (msg.epoch < this.epoch) {
@@ -151,9 +196,16 @@ export class ClientCore implements MemberCore {
     }
     if ('page' in msg && msg.page >= this.cfg.pages) return this.ignore(msg, `page ${msg.page} out of range`);
     switch (msg.t) {
-      case 'members':
+      case 'members': {
         for (const m of msg.members) this.peers.set(m.id, m.endpoint);
-        return [];
+        if (this.listedSinceHello || !msg.members.some((m) => m.id === this.id)) return [];
+        // Listed: ask for a lease at once, so it is there by the time the first fault is served.
+        this.listedSinceHello = true;
+        this.rejoining = false;
+        return [this.heartbeat(now)];
+      }
+      case 'hb_ack':
+        return this.onHbAck(msg);
       case 'read_fwd':
         return this.onForward(msg, 'read');
       case 'write_fwd':
@@ -180,6 +232,13 @@ export class ClientCore implements MemberCore {
   /** Fails ops that waited longer than the timeout; the fault itself stays open so a late answer is still confirmed. */
   tick(now: number): ClientOutput[] {
     const out: ClientOutput[] = [];
+    this.parked = this.parked.filter((w) => {
+      if (now - w.since < this.cfg.opTimeoutMs) return true;
+      out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager to renew the lease`));
+      return false;
+    });
+    // A lost or late acknowledgement: ask again.
+    if (this.parked.length > 0 && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
     for (const [page, queue] of this.waiting) {
       const keep = queue.filter((w) => {
         if (now - w.since < this.cfg.opTimeoutMs) return true;
@@ -195,10 +254,7 @@ export class ClientCore implements MemberCore {
       p.sentAt = now;
       out.push(this.requestMsg(page, p));
     }
-    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) {
-      this.lastHeartbeat = now;
-      out.push(this.toManager({ t: 'hb', from: this.id, epoch: this.epoch }));
-    }
+    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
   }
 
@@ -229,11 +285,44 @@ export class ClientCore implements MemberCore {
     return null;
   }
 
-  /** Serves `w` locally if access allows, else opens a fault and parks it. */
+  /** Routes a new (or unparked) op: behind its page's open fault, behind parked ops of its page, or on. */
+  private admit(w: Waiting, now: number, out: ClientOutput[]): void {
+    const queue = this.waiting.get(w.op.page);
+    if (queue) {
+      // Queued behind an open fault (possibly one whose op timed out): it waits for the manager, so it is no cache hit.
+      w.faulted = true;
+      queue.push(w);
+      return;
+    }
+    if (this.rejoining || this.parked.some((p) => p.op.page === w.op.page)) {
+      this.park(w);
+      return;
+    }
+    this.runOrFault(w, now, out);
+  }
+
+  private park(w: Waiting): void {
+    w.faulted = true;
+    this.parked.push(w);
+  }
+
+  /** The lease came back (or we start over after an eviction): every parked op goes on, in order. */
+  private runParked(now: number, out: ClientOutput[]): void {
+    const parked = this.parked;
+    this.parked = [];
+    for (const w of parked) this.admit(w, now, out);
+  }
+
+  /** Serves `w` locally if access and lease allow, else opens a fault (or revalidates the lease) and parks it. */
   private runOrFault(w: Waiting, now: number, out: ClientOutput[]): void {
     const entry = this.entry(w.op.page);
     if (covers(entry.access, w.op.kind) && !this.pending.has(w.op.page)) {
-      out.push(this.execute(w, entry));
+      if (this.leaseValid(now)) {
+        out.push(this.execute(w, entry));
+        return;
+      }
+      // The lease ran out (we may have been paused past our eviction): ask the manager before serving.
+      this.awaitLease([w], now, out);
       return;
     }
     w.faulted = true;
@@ -279,10 +368,48 @@ export class ClientCore implements MemberCore {
         out.push(this.openFault(page, w.op.kind, now));
         return;
       }
+      if (!this.leaseValid(now)) {
+        // A page may arrive after we were evicted (sent before): ops that came after it was sent must not read it.
+        this.waiting.delete(page);
+        this.awaitLease(queue, now, out);
+        return;
+      }
       queue.shift();
       out.push(this.execute(w, entry));
     }
     this.waiting.delete(page);
+  }
+
+  // --- the lease ----------------------------------------------------------------
+
+  /** A heartbeat that asks for a lease: numbered, its send time kept to anchor the lease the ack grants. */
+  private heartbeat(now: number): ClientOutput {
+    this.lastHeartbeat = now;
+    const n = ++this.hbSeq;
+    this.hbSent.set(n, now);
+    if (this.hbSent.size > MAX_HB_SENT) this.hbSent.delete(this.hbSent.keys().next().value!);
+    return this.toManager({ t: 'hb', from: this.id, epoch: this.epoch, n });
+  }
+
+  /** Parks ops until the manager renews the lease (or evicts us); the first to park asks for it. */
+  private awaitLease(ws: Waiting[], now: number, out: ClientOutput[]): void {
+    const ask = this.parked.length === 0;
+    for (const w of ws) this.park(w);
+    this.counters.revalidations += ws.length;
+    if (ask) out.push(this.revalidate(now));
+  }
+
+  private revalidate(now: number): ClientOutput {
+    this.revalidatedAt = now;
+    return this.heartbeat(now);
+  }
+
+  private onHbAck(msg: MessageOf<'hb_ack'>): ClientOutput[] {
+    // Only the manager we follow can vouch for us (an older epoch was refused above, a newer one adopted).
+    const sent = this.hbSent.get(msg.n);
+    if (sent === undefined || msg.from !== this.manager) return [];
+    this.leaseUntil = Math.max(this.leaseUntil, sent + msg.ms * LEASE_TRUST);
+    return [];
   }
 
   // --- messages ---------------------------------------------------------------
@@ -364,8 +491,13 @@ export class ClientCore implements MemberCore {
     const out: ClientOutput[] = [];
     for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
     this.waiting.clear();
+    this.listedSinceHello = false;
+    this.rejoining = true;
+    this.leaseUntil = -Infinity;
+    this.hbSent.clear();
     this.lastHeartbeat = now;
     out.push(...this.start());
+    // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }
 

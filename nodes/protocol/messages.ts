@@ -57,9 +57,15 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('resume'), ...fault }),
   /** A manager taking over with a new epoch asks every client for its page table. */
   z.object({ t: z.literal('takeover'), ...head }),
+  /**
+   * The serving manager knows the client that sent heartbeat `n`: it may serve hits for `ms` after it SENT
+   * that heartbeat (its own clock), since the manager evicts it only after a longer silence (client leases).
+   */
+  z.object({ t: z.literal('hb_ack'), ...head, n: u32, ms: u32 }),
 
   // client -> manager (fault tolerance)
-  z.object({ t: z.literal('hb'), ...head }),
+  /** `n` (optional): a lease request; the serving manager answers it with `hb_ack` carrying the same `n`. */
+  z.object({ t: z.literal('hb'), ...head, n: u32.optional() }),
   /** A client's page table, the ground truth a new primary rebuilds its records from. */
   z.object({
     t: z.literal('report'),

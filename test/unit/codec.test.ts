@@ -38,7 +38,8 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   resume: [{ t: 'resume', ...fault, from: 'm1' }],
   evict: [{ t: 'evict', ...head, from: 'm0', reason: 'no heartbeat for 200 ms' }],
   takeover: [{ t: 'takeover', ...head, from: 'm1' }],
-  hb: [{ t: 'hb', ...head }],
+  hb: [{ t: 'hb', ...head }, { t: 'hb', ...head, n: 0xffff_ffff }],
+  hb_ack: [{ t: 'hb_ack', ...head, from: 'm0', n: 17, ms: 1000 }],
   report: [
     {
       t: 'report',
