@@ -7,7 +7,28 @@ import type { OpKind, PageView, RecordView } from '../core/types.js';
 
 // --- configuration ---------------------------------------------------------------
 
+/**
+ * The coherence protocols a cluster can run (DESIGN §2, §2b): IVY (central manager,
+ * write-invalidate, linearizable pages) and write-update by ISIS total order (a
+ * registry in the manager seat, every page replicated, sequentially consistent).
+ */
+export const PROTOCOLS = ['ivy', 'isis'] as const;
+export const ProtocolSchema = z.enum(PROTOCOLS);
+export type Protocol = z.infer<typeof ProtocolSchema>;
+
+/** How people name them (UI, CLI output). */
+export const PROTOCOL_LABELS: Record<Protocol, string> = {
+  ivy: 'IVY (central manager)',
+  isis: 'Write-update (ISIS total order)',
+};
+
+/** The consistency model each protocol's histories are checked against. */
+export type ConsistencyModel = 'linearizable' | 'sequential';
+export const PROTOCOL_MODEL: Record<Protocol, ConsistencyModel> = { ivy: 'linearizable', isis: 'sequential' };
+
 export const ClusterConfigSchema = z.object({
+  /** ivy: manager + clients; isis: registry (m0, backup registry m1) + members. */
+  protocol: ProtocolSchema.default('ivy'),
   clients: z.number().int().min(1).max(128).default(4),
   backup: z.boolean().default(false),
   pages: z.number().int().min(1).max(4096).default(64),
@@ -86,6 +107,50 @@ export interface PageRow extends PageView {
   preview: string;
   /** The workload token stored in the page, if any. */
   token: string | null;
+  /** Write-update: total-order position of the write whose value the replica holds (0 = never written). */
+  wpos?: number;
+}
+
+// --- write-update (ISIS) views ------------------------------------------------------------
+
+/** An ISIS priority: (counter, proposer index), unique, compared lexicographically. */
+export interface OrderPriority {
+  counter: number;
+  proposer: number;
+}
+
+/** One message in a member's pending ISIS queue. */
+export interface OrderQueueEntry {
+  sender: string;
+  seq: number;
+  page: number;
+  /** This member's proposal (what the queue is sorted by until the agreed priority arrives). */
+  proposed: OrderPriority;
+  /** The sender's decision, once it arrived. */
+  agreed: OrderPriority | null;
+  /** At the head and agreed: delivered at the next step. */
+  deliverable: boolean;
+}
+
+/** A member's place in the total order (the Total order panel and the Page caches header). */
+export interface MemberOrderView {
+  /** Membership view the member is in. */
+  view: number;
+  /** Writes delivered so far (its last applied total-order position). */
+  pos: number;
+  /** Members of its view, as it knows them. */
+  members: string[];
+  queue: OrderQueueEntry[];
+}
+
+/** What a registry seat (m0 primary, m1 backup) knows of the group. */
+export interface MembershipView {
+  view: number;
+  members: string[];
+  /** A view change (flush) is under way. */
+  changing: boolean;
+  /** The view being installed while changing. */
+  nextView: number | null;
 }
 
 export interface LatencyPoint {
@@ -128,6 +193,10 @@ export interface ClusterSnapshot {
   records: Record<string, RecordView[]>;
   /** Page table per client id. */
   pageTables: Record<string, PageRow[]>;
+  /** Write-update: the registry's membership view per seat id (instead of records). */
+  membership?: Record<string, MembershipView>;
+  /** Write-update: each member's total-order state (view, pos, pending queue) per client id. */
+  orders?: Record<string, MemberOrderView>;
   histogram: HistogramBucket[];
   series: LatencyPoint[];
   marks: Mark[];
@@ -145,6 +214,8 @@ export interface ClusterEvent {
 
 export interface ScenarioProgress {
   scenario: string;
+  /** The protocol of the cluster this progress is about (absent: ivy). */
+  protocol?: Protocol;
   index: number;
   of: number;
   trial: number;
@@ -195,8 +266,19 @@ export interface ScenarioResult {
   failedOps?: number;
   /** The seeded fault schedule, one line per event (a skipped or failed event is reported as a note/event). */
   schedule?: string[];
-  /** Whether this scenario's history is linearizable (null: not checked). */
+  /** Whether this scenario's history is linearizable (null: not checked; write-update histories are not expected to be). */
   linearizable?: boolean | null;
+  /** The protocol the scenario ran (absent: ivy). */
+  protocol?: Protocol;
+  /** The model the history was checked against: linearizable (ivy) or sequential (isis). */
+  model?: ConsistencyModel;
+  /** Whether the history passed its model's check. */
+  consistent?: boolean | null;
+  /**
+   * What the timing figures are taken over: IVY's faults (cache hits excluded) or
+   * write-update's writes (reads are local, like hits, and excluded).
+   */
+  measures?: 'faults' | 'writes';
 }
 
 export const ScenarioRequestSchema = z.object({
@@ -205,6 +287,13 @@ export const ScenarioRequestSchema = z.object({
   trials: z.number().int().min(1).max(1000).optional(),
   pages: z.number().int().min(1).max(4096).default(3),
   seed: z.number().int().default(1),
+  /** Each scenario runs once per protocol, on clusters of its own. */
+  protocols: z
+    .array(ProtocolSchema)
+    .min(1)
+    .max(PROTOCOLS.length)
+    .refine((ps) => new Set(ps).size === ps.length, 'each protocol at most once')
+    .default(['ivy']),
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
 
@@ -235,7 +324,15 @@ export type ServerPush =
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }
-  | { type: 'scenarioResult'; results: ScenarioResult[]; csv: string; linearizable: boolean | null };
+  | {
+      type: 'scenarioResult';
+      results: ScenarioResult[];
+      csv: string;
+      /** Every IVY history linearizable (null: no IVY run). */
+      linearizable: boolean | null;
+      /** Every history passed its protocol's check (linearizable for IVY, sequential for write-update). */
+      consistent?: boolean | null;
+    };
 
 /** What the renderer programs against; implemented over IPC (Electron) and WebSocket (browser). */
 export interface ClusterApi {

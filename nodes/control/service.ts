@@ -14,11 +14,14 @@ import {
   type ClusterSnapshot,
   type CommandReply,
   type Mark,
+  type MemberOrderView,
+  type MembershipView,
   type ParsedCommand,
   type PageRow,
   type ServerPush,
   type Workload,
 } from './api.js';
+import { membershipOf, orderOf, pageRowsOf } from './protocol-views.js';
 import { LiveStats } from './stats.js';
 import { Supervisor, type NodeLauncher } from './supervisor.js';
 import type { RecordView } from '../core/types.js';
@@ -208,15 +211,22 @@ export class ClusterService {
     const sup = this.sup;
     const records: Record<string, RecordView[]> = {};
     const pageTables: Record<string, PageRow[]> = {};
+    const membership: Record<string, MembershipView> = {};
+    const orders: Record<string, MemberOrderView> = {};
     const clients = [];
     if (sup) {
       for (const m of sup.managers()) {
         const t = sup.telemetryOf(m.id);
         if (t?.records) records[m.id] = t.records;
+        const v = membershipOf(t);
+        if (v) membership[m.id] = v;
       }
       for (const id of sup.clientIds()) {
         const t = sup.telemetryOf(id);
-        if (t?.pageTable) pageTables[id] = t.pageTable;
+        const rows = pageRowsOf(t);
+        if (rows) pageTables[id] = rows;
+        const o = orderOf(t);
+        if (o) orders[id] = o;
         clients.push(this.stats.clientStats(id, t?.counters));
       }
     }
@@ -230,6 +240,8 @@ export class ClusterService {
       clients,
       records,
       pageTables,
+      membership,
+      orders,
       histogram: this.stats.histogram(),
       series: this.stats.series,
       marks: this.marks,

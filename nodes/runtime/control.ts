@@ -35,6 +35,32 @@ export type ToNode = z.infer<typeof ToNodeSchema>;
 
 const latency = z.object({ read: z.string(), write: z.string() });
 
+// Write-update (ISIS) telemetry: bounded, since a node's telemetry is input too.
+const prio = z.object({ counter: z.number().int().min(0), proposer: z.number().int().min(0) });
+const IsisMemberTelemetry = z.object({
+  view: z.number().int().min(0),
+  pos: z.number().int().min(0),
+  members: z.array(NodeIdSchema).max(4096),
+  queue: z
+    .array(
+      z.object({
+        sender: NodeIdSchema,
+        seq: z.number().int().min(0),
+        page: z.number().int().min(0),
+        proposed: prio,
+        agreed: prio.nullable(),
+        deliverable: z.boolean(),
+      }),
+    )
+    .max(4096),
+});
+const IsisRegistryTelemetry = z.object({
+  view: z.number().int().min(0),
+  members: z.array(NodeIdSchema).max(4096),
+  changing: z.boolean(),
+  nextView: z.number().int().min(0).nullable(),
+});
+
 export const FromNodeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), id: NodeIdSchema, pid: z.number().int(), endpoint: z.string() }),
   z.object({
@@ -57,9 +83,15 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
           pending: opKind.nullable(),
           preview: z.string(),
           token: z.string().nullable(),
+          /** Write-update: pos of the write the replica holds. */
+          wpos: z.number().int().min(0).optional(),
         }),
       )
       .optional(),
+    /** Write-update member: its view, delivered position and pending queue. */
+    order: IsisMemberTelemetry.optional(),
+    /** Write-update registry: the membership view it manages. */
+    membership: IsisRegistryTelemetry.optional(),
     /** Manager: record cache and client list. */
     records: z
       .array(

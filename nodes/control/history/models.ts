@@ -1,0 +1,34 @@
+// Which consistency check a protocol's histories get: IVY pages are linearizable
+// registers; write-update with local reads is only sequentially consistent (a read
+// may miss a write completed elsewhere), so its histories are checked against the
+// total order they claim (pos / wpos), never against real time.
+import { PROTOCOL_MODEL, type ConsistencyModel, type Protocol } from '../api.js';
+import { checkHistory, type CheckResult } from './linearizability.js';
+import type { HistoryOp } from './schema.js';
+
+// Until the sequential checker is merged (nodes/control/history/sequential.ts), a
+// sequential check fails loudly instead of passing: no history is ever called
+// consistent without having been checked.
+function sequentialUnavailable(): CheckResult {
+  throw new Error('the sequential-consistency checker is not in this build');
+}
+
+const CHECKERS: Record<ConsistencyModel, (ops: readonly HistoryOp[]) => CheckResult> = {
+  linearizable: (ops) => checkHistory(ops),
+  sequential: sequentialUnavailable,
+};
+
+export function checkModel(model: ConsistencyModel, ops: readonly HistoryOp[]): CheckResult {
+  return CHECKERS[model](ops);
+}
+
+export function checkProtocol(protocol: Protocol, ops: readonly HistoryOp[]): { model: ConsistencyModel; result: CheckResult } {
+  const model = PROTOCOL_MODEL[protocol];
+  return { model, result: checkModel(model, ops) };
+}
+
+/** How a check result reads in one word, per model. */
+export function verdict(model: ConsistencyModel, ok: boolean): string {
+  const name = model === 'linearizable' ? 'linearizable' : 'sequentially consistent';
+  return ok ? name : `NOT ${name}`;
+}
