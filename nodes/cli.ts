@@ -1,7 +1,7 @@
 // The `ivy-cluster` command. Each subcommand validates its flags and delegates to
 // nodes/control; nothing here knows the protocol.
 import { Command } from 'commander';
-import { runCheck } from './control/history/check-command.js';
+import { parseModel, runCheck, type Model } from './control/history/check-command.js';
 import { intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
@@ -37,10 +37,13 @@ program
 
 program
   .command('check')
-  .description('check a history file for linearizability (exit 0: linearizable, 1: not, with a minimal counterexample)')
+  .description('check a history file for linearizability or sequential consistency (exit 0: consistent, 1: not, with a minimal counterexample)')
   .argument('<history>', 'history file (JSON Lines)')
-  .action(async (file: string) => {
-    process.exitCode = await runCheck(file, out);
+  .option('--model <model>', 'linearizable or sequential (default: sequential when the operations carry pos, else linearizable)', parseModel)
+  // Exit 1 means "not consistent" here, so a usage error (bad flag, missing file argument) exits 2 like a bad file.
+  .exitOverride((err) => process.exit(err.exitCode === 1 ? 2 : err.exitCode))
+  .action(async (file: string, opts: { model?: Model }) => {
+    process.exitCode = await runCheck(file, out, opts.model);
   });
 
 program

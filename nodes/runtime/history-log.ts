@@ -4,9 +4,14 @@
 // never reached the file is therefore "unknown" after a crash, never missing.
 import { closeSync, openSync, writeSync } from 'node:fs';
 
+/**
+ * Invoke (`i`) and completion (`c`) lines. A completion may carry the op's place in
+ * a total order (`pos`, and `wpos` on reads; write-update only, DESIGN §6) and the
+ * outcome `unknown` (the client gave up without knowing whether a write took effect).
+ */
 export type LogLine =
   | { i: number; op: 'read' | 'write'; page: number; value: string | null; start: number }
-  | { c: number; value: string | null; end: number; outcome: 'ok' | 'fail'; fault: boolean };
+  | { c: number; value: string | null; end: number; outcome: 'ok' | 'fail' | 'unknown'; fault: boolean; pos?: number; wpos?: number };
 
 export class HistoryLog {
   private readonly fd: number;

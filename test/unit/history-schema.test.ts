@@ -108,4 +108,26 @@ describe('parseHistory', () => {
     expect(err.line).toBe(3);
     expect(err.message).toContain('already written on line 1');
   });
+
+  it('accepts pos on writes and pos + wpos on reads, and writes them after the contract fields', () => {
+    const ops = parseHistory([line({ pos: 1 }), line({ op: 'read', pos: 1, wpos: 1 }), line({ op: 'read', value: null, pos: 0, wpos: 0 })].join('\n')).ops;
+    expect(ops.map((o) => [o.pos, o.wpos])).toEqual([[1, undefined], [1, 1], [0, 0]]);
+    expect(formatHistoryLine(ops[1]!)).toBe(line({ op: 'read', pos: 1, wpos: 1 }));
+    expect(formatHistoryLine(good)).not.toContain('pos');
+  });
+
+  it.each([
+    [{ pos: 0 }, 'field "pos": a write\'s position is 1-based'],
+    [{ pos: -1 }, 'field "pos"'],
+    [{ pos: 1.5 }, 'field "pos"'],
+    [{ pos: '1' }, 'field "pos"'],
+    [{ pos: 1, wpos: 1 }, 'field "wpos": only a read has a wpos'],
+    [{ pos: 2, outcome: 'fail' }, 'field "pos": only an ok operation has a position, not outcome "fail"'],
+    [{ pos: 2, outcome: 'unknown', end: null }, 'not outcome "unknown"'],
+    [{ op: 'read', pos: 2 }, 'field "wpos": a read with pos must also carry wpos'],
+    [{ op: 'read', wpos: 2 }, 'field "pos": a read with wpos must also carry pos'],
+    [{ op: 'read', pos: 2, wpos: -1 }, 'field "wpos"'],
+  ])('rejects a bad position %j', (patch, expected) => {
+    expect(parseError(line(patch)).message).toContain(expected);
+  });
 });

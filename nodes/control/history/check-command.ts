@@ -1,6 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { checkHistory } from './linearizability.js';
+import { InvalidArgumentError } from 'commander';
+import { checkHistory, type CheckResult } from './linearizability.js';
 import { HistoryParseError, parseHistory, type HistoryOp } from './schema.js';
+import { checkSequential } from './sequential.js';
+
+export const MODELS = ['linearizable', 'sequential'] as const;
+export type Model = (typeof MODELS)[number];
+
+/** The `--model` flag parser: a wrong value is answered with what is allowed. */
+export function parseModel(value: string): Model {
+  const model = MODELS.find((m) => m === value);
+  if (model === undefined) throw new InvalidArgumentError(`expected ${MODELS.join(' or ')}, got "${value}"`);
+  return model;
+}
 
 export interface CheckOutput {
   log(s: string): void;
@@ -13,14 +25,23 @@ export function describeOp(op: HistoryOp, base: number): string {
   const end = op.end === null ? '?' : us(op.end);
   const value = op.value ?? 'null';
   const fault = op.fault ? '  (fault injected)' : '';
-  return `  ${op.client.padEnd(6)} ${op.op.padEnd(5)} page ${String(op.page).padEnd(4)} ${value.padEnd(12)} ${us(op.start)} → ${end}  ${op.outcome}${fault}`;
+  const place = op.pos === undefined ? '' : op.wpos === undefined ? `  pos ${op.pos}` : `  pos ${op.pos} wpos ${op.wpos}`;
+  return `  ${op.client.padEnd(6)} ${op.op.padEnd(5)} page ${String(op.page).padEnd(4)} ${value.padEnd(12)} ${us(op.start)} → ${end}  ${op.outcome}${place}${fault}`;
 }
 
+/** DESIGN §6: sequential when the operations carry their place in a total order, else linearizable. */
+export function defaultModel(ops: readonly HistoryOp[]): Model {
+  return ops.some((o) => o.pos !== undefined) ? 'sequential' : 'linearizable';
+}
+
+const NAMES: Record<Model, string> = { linearizable: 'linearizable', sequential: 'sequentially consistent' };
+
 /**
- * Check a history file. Exit codes: 0 linearizable, 1 not linearizable
- * (counterexample printed), 2 file missing, unreadable or malformed.
+ * Check a history file against a consistency model (default: defaultModel).
+ * Exit codes: 0 consistent, 1 not (counterexample printed), 2 file missing,
+ * unreadable or malformed.
  */
-export async function runCheck(file: string, out: CheckOutput): Promise<number> {
+export async function runCheck(file: string, out: CheckOutput, model?: Model): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -39,14 +60,19 @@ export async function runCheck(file: string, out: CheckOutput): Promise<number> 
     return 2;
   }
 
-  const result = checkHistory(ops);
+  const chosen = model ?? defaultModel(ops);
+  const result: CheckResult = chosen === 'sequential' ? checkSequential(ops) : checkHistory(ops);
+  const name = NAMES[chosen];
+  // Say how the model was picked when the user did not pick it and it is not the historical default.
+  const why = model === undefined && chosen === 'sequential' ? ' (model: sequential, because the operations carry pos)' : '';
   if (result.ok) {
     const unknown = ops.filter((o) => o.outcome === 'unknown').length;
-    out.log(`linearizable: ${result.ops} operations on ${result.pages} pages (${unknown} unknown)`);
+    out.log(`${name}: ${result.ops} operations on ${result.pages} pages (${unknown} unknown)${why}`);
     return 0;
   }
   const base = ops.reduce((m, o) => Math.min(m, o.start), Number.POSITIVE_INFINITY);
-  out.log(`NOT linearizable: ${result.explanation}`);
+  const rule = result.rule === undefined ? '' : ` [rule ${result.rule}]`;
+  out.log(`NOT ${name}${rule}: ${result.explanation}${why}`);
   out.log(`counterexample (${result.counterexample.length} operations; times in µs since the first operation started):`);
   for (const op of result.counterexample) out.log(describeOp(op, base));
   return 1;

@@ -11,7 +11,14 @@ import type { HistoryOp } from './schema.js';
 
 export type CheckResult =
   | { ok: true; pages: number; ops: number }
-  | { ok: false; page: number; counterexample: HistoryOp[]; explanation: string };
+  | {
+      ok: false;
+      page: number;
+      counterexample: HistoryOp[];
+      explanation: string;
+      /** Which rule of the model failed (the sequential checker names one; linearizability has one rule). */
+      rule?: string;
+    };
 
 export interface CheckOptions {
   /** Wall-clock budget for shrinking a counterexample (default 2000 ms). */

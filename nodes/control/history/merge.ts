@@ -17,8 +17,10 @@ const CompleteSchema = z.object({
   c: z.number().int(),
   value: z.string().nullable(),
   end: z.number(),
-  outcome: z.enum(['ok', 'fail']),
+  outcome: z.enum(['ok', 'fail', 'unknown']),
   fault: z.boolean(),
+  pos: z.number().int().min(0).optional(),
+  wpos: z.number().int().min(0).optional(),
 });
 
 const FILE = /^(c\d+)\.(\d+)\.jsonl$/;
@@ -46,14 +48,30 @@ export function mergeClientLogs(dir: string): HistoryOp[] {
     }
     for (const [id, inv] of invokes) {
       const done = completions.get(id);
-      ops.push(
-        done
-          ? { client, op: inv.op, page: inv.page, value: inv.op === 'write' ? inv.value : done.value, start: inv.start, end: Math.max(done.end, inv.start), outcome: done.outcome, fault: done.fault }
-          : { client, op: inv.op, page: inv.page, value: inv.value, start: inv.start, end: null, outcome: 'unknown', fault: true },
-      );
+      ops.push(done ? completedOp(client, inv, done) : { client, op: inv.op, page: inv.page, value: inv.value, start: inv.start, end: null, outcome: 'unknown', fault: true });
     }
   }
   return ops.sort((a, b) => a.start - b.start);
+}
+
+function completedOp(client: string, inv: z.infer<typeof InvokeSchema>, done: z.infer<typeof CompleteSchema>): HistoryOp {
+  const op: HistoryOp = {
+    client,
+    op: inv.op,
+    page: inv.page,
+    value: inv.op === 'write' ? inv.value : done.value,
+    start: inv.start,
+    end: Math.max(done.end, inv.start),
+    outcome: done.outcome,
+    fault: done.fault,
+  };
+  // Only a completed op has a place in the total order, and only a read has a wpos
+  // (the history schema rejects anything else, so a bad log line cannot poison the file).
+  if (done.outcome === 'ok' && done.pos !== undefined && (inv.op === 'read' ? done.wpos !== undefined : done.pos >= 1)) {
+    op.pos = done.pos;
+    if (inv.op === 'read') op.wpos = done.wpos;
+  }
+  return op;
 }
 
 export function writeHistory(file: string, ops: readonly HistoryOp[]): void {

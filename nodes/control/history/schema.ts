@@ -3,6 +3,9 @@ import { z } from 'zod';
 /**
  * One line of a history file (JSON Lines), as fixed by the DESIGN contract:
  * {"client":"c3","op":"write","page":2,"value":"c3:17","start":…,"end":…,"outcome":"ok","fault":true}
+ * Write-update (sequentially consistent) histories add the op's claimed place in
+ * the total order: `pos` (writes: 1-based index; reads: writes applied at the
+ * reader, 0 if none) and, on reads, `wpos` (index of the write read, 0 = initial).
  */
 
 // hrtime.bigint() nanoseconds can exceed 2^53 after ~104 days of uptime, so
@@ -21,8 +24,25 @@ export const historyOpSchema = z
     end: nanos.nullable(),
     outcome: z.enum(['ok', 'fail', 'unknown']),
     fault: z.boolean(),
+    pos: z.number().int().nonnegative().optional(),
+    wpos: z.number().int().nonnegative().optional(),
   })
   .superRefine((o, ctx) => {
+    // Only a completed op knows its place in the total order; a write occupies a
+    // place (1-based), a read only reports one, and only a read has a wpos.
+    if (o.pos !== undefined && o.outcome !== 'ok') {
+      ctx.addIssue({ code: 'custom', path: ['pos'], message: `only an ok operation has a position, not outcome "${o.outcome}"` });
+    }
+    if (o.op === 'write' && o.pos !== undefined && o.pos < 1) {
+      ctx.addIssue({ code: 'custom', path: ['pos'], message: 'a write\'s position is 1-based (≥ 1)' });
+    }
+    if (o.op === 'write' && o.wpos !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['wpos'], message: 'only a read has a wpos' });
+    }
+    if (o.op === 'read' && (o.pos === undefined) !== (o.wpos === undefined)) {
+      const [has, lacks] = o.pos === undefined ? ['wpos', 'pos'] : ['pos', 'wpos'];
+      ctx.addIssue({ code: 'custom', path: [lacks], message: `a read with ${has} must also carry ${lacks}` });
+    }
     if (o.op === 'write' && o.value === null) {
       ctx.addIssue({ code: 'custom', path: ['value'], message: 'a write must carry the token it wrote, not null' });
     }
@@ -47,13 +67,15 @@ export class HistoryParseError extends Error {
 }
 
 const FIELDS = ['client', 'op', 'page', 'value', 'start', 'end', 'outcome', 'fault'] as const;
+/** Written after the contract's fields, and only when set, so IVY histories are unchanged. */
+const OPTIONAL_FIELDS = ['pos', 'wpos'] as const;
 
 function describeIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
       const field = issue.path.length > 0 ? String(issue.path[0]) : '';
       if (field === '') return issue.message;
-      const missing = typeof raw === 'object' && raw !== null && !(field in raw);
+      const missing = issue.code !== 'custom' && typeof raw === 'object' && raw !== null && !(field in raw);
       return missing ? `missing field "${field}"` : `field "${field}": ${issue.message}`;
     })
     .join('; ');
@@ -94,5 +116,6 @@ export function parseHistory(text: string): { ops: HistoryOp[] } {
 export function formatHistoryLine(op: HistoryOp): string {
   const ordered: Record<string, unknown> = {};
   for (const f of FIELDS) ordered[f] = op[f];
+  for (const f of OPTIONAL_FIELDS) if (op[f] !== undefined) ordered[f] = op[f];
   return JSON.stringify(ordered);
 }
