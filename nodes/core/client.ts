@@ -4,6 +4,7 @@
 // runtime feeds it decoded messages, operations and clock readings, and carries
 // out the returned outputs in order.
 import type { Access, Message, MessageOf, NodeId } from '../protocol/messages.js';
+import type { MemberCore } from './protocol.js';
 import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './types.js';
 
 export interface ClientConfig {
@@ -54,7 +55,8 @@ interface Pending {
 
 type Served = { to: NodeId; req: number; kind: OpKind };
 
-export interface ClientCounters {
+// A type alias (not an interface) so it is assignable to MemberCore's Record<string, number>.
+export type ClientCounters = {
   ops: number;
   hits: number;
   faults: number;
@@ -62,12 +64,12 @@ export interface ClientCounters {
   ignored: number;
   evictions: number;
   takeovers: number;
-}
+};
 
 const covers = (have: Access, need: OpKind): boolean =>
   have === 'write' || (have === 'read' && need === 'read');
 
-export class ClientCore {
+export class ClientCore implements MemberCore {
   readonly id: NodeId;
   private readonly cfg: ClientConfig;
   private epoch: number;
@@ -105,6 +107,11 @@ export class ClientCore {
   /** Endpoint of a peer client, learned from the manager's member list. */
   endpointOf(id: NodeId): string | undefined {
     return this.peers.get(id);
+  }
+
+  /** Listed by the manager: every peer can reach us, so ops can be served. */
+  get joined(): boolean {
+    return this.peers.has(this.id);
   }
 
   get currentManager(): NodeId {

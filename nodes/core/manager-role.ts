@@ -10,6 +10,7 @@
 import type { Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { ManagerCore } from './manager.js';
 import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
+import type { SeatCore } from './protocol.js';
 import type { Ignored, RecordView, Send } from './types.js';
 
 export type ManagerRole = 'primary' | 'backup' | 'candidate' | 'rejoining';
@@ -57,7 +58,7 @@ const FULL_SYNC_MS = 500;
 /** How long a manager waits for a peer it has never heard from before acting alone. */
 const STARTUP_GRACE_MS = 1000;
 
-export class ManagerRoleCore {
+export class ManagerRoleCore implements SeatCore {
   readonly id: NodeId;
   private readonly cfg: ManagerRoleConfig;
   private role: ManagerRole;

@@ -2,6 +2,7 @@
 // The schemas are the single source of truth: types are inferred from them and
 // every incoming frame is validated against them before the core sees it.
 import { z } from 'zod';
+import { ISIS_MESSAGES } from './isis-messages.js';
 
 /** Node ids: managers are m0 (primary seat) and m1 (backup seat), clients c0, c1, … */
 export const NodeIdSchema = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
@@ -115,6 +116,9 @@ export const MessageSchema = z.discriminatedUnion('t', [
     version: u32,
     data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= LIMITS.maxPageSize, 'page data too large'),
   }),
+
+  // write-update (ISIS total order): isis-messages.ts
+  ...ISIS_MESSAGES,
 ]);
 
 export type Message = z.infer<typeof MessageSchema>;
