@@ -113,11 +113,8 @@ export interface PageRow extends PageView {
 
 // --- write-update (ISIS) views ------------------------------------------------------------
 
-/** An ISIS priority: (counter, proposer index), unique, compared lexicographically. */
-export interface OrderPriority {
-  counter: number;
-  proposer: number;
-}
+/** An ISIS priority: [counter, proposer number], unique, compared lexicographically. */
+export type OrderPriority = [number, number];
 
 /** One message in a member's pending ISIS queue. */
 export interface OrderQueueEntry {
@@ -128,29 +125,32 @@ export interface OrderQueueEntry {
   proposed: OrderPriority;
   /** The sender's decision, once it arrived. */
   agreed: OrderPriority | null;
+  /** Every member holds it agreed. */
+  stable: boolean;
   /** At the head and agreed: delivered at the next step. */
   deliverable: boolean;
 }
 
-/** A member's place in the total order (the Total order panel and the Page caches header). */
+/** A member's place in the total order (the Total order panel and the Page caches). */
 export interface MemberOrderView {
-  /** Membership view the member is in. */
+  /** Membership view the member is in (0 before the first), and the one it is preparing, if any. */
   view: number;
-  /** Writes delivered so far (its last applied total-order position). */
-  pos: number;
+  preparing: number | null;
   /** Members of its view, as it knows them. */
   members: string[];
+  /** Writes delivered so far (its last applied total-order position). */
+  pos: number;
+  /** False while a joiner waits for its state transfer. */
+  hasState: boolean;
   queue: OrderQueueEntry[];
 }
 
 /** What a registry seat (m0 primary, m1 backup) knows of the group. */
 export interface MembershipView {
   view: number;
-  members: string[];
-  /** A view change (flush) is under way. */
-  changing: boolean;
-  /** The view being installed while changing. */
-  nextView: number | null;
+  members: { id: string; incarnation: number; pos: number | null }[];
+  /** A view change under way: the view being installed, its phase, its members and whose flush is awaited. */
+  change: { view: number; phase: 'flush' | 'install'; members: string[]; waitingFor: string[] } | null;
 }
 
 export interface LatencyPoint {

@@ -8,17 +8,21 @@ import type { MemberOrderView, MembershipView, PageRow } from './api.js';
 
 export function membershipOf(t: Telemetry | null): MembershipView | null {
   const m = t?.membership;
-  return m ? { view: m.view, members: [...m.members], changing: m.changing, nextView: m.nextView } : null;
+  if (!m) return null;
+  return {
+    view: m.view,
+    members: m.members.map((x) => ({ ...x })),
+    change: m.change && { ...m.change, members: [...m.change.members], waitingFor: [...m.change.waitingFor] },
+  };
 }
 
 export function orderOf(t: Telemetry | null): MemberOrderView | null {
   const o = t?.order;
   if (!o) return null;
   return {
-    view: o.view,
-    pos: o.pos,
+    ...o,
     members: [...o.members],
-    queue: o.queue.map((q) => ({ ...q, proposed: { ...q.proposed }, agreed: q.agreed && { ...q.agreed } })),
+    queue: o.queue.map((q) => ({ ...q, proposed: [q.proposed[0], q.proposed[1]], agreed: q.agreed && [q.agreed[0], q.agreed[1]] })),
   };
 }
 

@@ -35,12 +35,15 @@ export type ToNode = z.infer<typeof ToNodeSchema>;
 
 const latency = z.object({ read: z.string(), write: z.string() });
 
-// Write-update (ISIS) telemetry: bounded, since a node's telemetry is input too.
-const prio = z.object({ counter: z.number().int().min(0), proposer: z.number().int().min(0) });
+// Write-update (ISIS) telemetry (nodes/core/isis/types.ts views): bounded, since a
+// node's telemetry is input too.
+const prio = z.tuple([z.number().int().min(0), z.number().int().min(0)]);
 const IsisMemberTelemetry = z.object({
   view: z.number().int().min(0),
-  pos: z.number().int().min(0),
+  preparing: z.number().int().min(0).nullable(),
   members: z.array(NodeIdSchema).max(4096),
+  pos: z.number().int().min(0),
+  hasState: z.boolean(),
   queue: z
     .array(
       z.object({
@@ -49,6 +52,7 @@ const IsisMemberTelemetry = z.object({
         page: z.number().int().min(0),
         proposed: prio,
         agreed: prio.nullable(),
+        stable: z.boolean(),
         deliverable: z.boolean(),
       }),
     )
@@ -56,9 +60,10 @@ const IsisMemberTelemetry = z.object({
 });
 const IsisRegistryTelemetry = z.object({
   view: z.number().int().min(0),
-  members: z.array(NodeIdSchema).max(4096),
-  changing: z.boolean(),
-  nextView: z.number().int().min(0).nullable(),
+  members: z.array(z.object({ id: NodeIdSchema, incarnation: z.number().int().min(0), pos: z.number().int().min(0).nullable() })).max(4096),
+  change: z
+    .object({ view: z.number().int().min(0), phase: z.enum(['flush', 'install']), members: z.array(NodeIdSchema).max(4096), waitingFor: z.array(NodeIdSchema).max(4096) })
+    .nullable(),
 });
 
 export const FromNodeSchema = z.discriminatedUnion('type', [

@@ -5,17 +5,11 @@
 import { PROTOCOL_MODEL, type ConsistencyModel, type Protocol } from '../api.js';
 import { checkHistory, type CheckResult } from './linearizability.js';
 import type { HistoryOp } from './schema.js';
-
-// Until the sequential checker is merged (nodes/control/history/sequential.ts), a
-// sequential check fails loudly instead of passing: no history is ever called
-// consistent without having been checked.
-function sequentialUnavailable(): CheckResult {
-  throw new Error('the sequential-consistency checker is not in this build');
-}
+import { checkSequential } from './sequential.js';
 
 const CHECKERS: Record<ConsistencyModel, (ops: readonly HistoryOp[]) => CheckResult> = {
   linearizable: (ops) => checkHistory(ops),
-  sequential: sequentialUnavailable,
+  sequential: (ops) => checkSequential(ops),
 };
 
 export function checkModel(model: ConsistencyModel, ops: readonly HistoryOp[]): CheckResult {
