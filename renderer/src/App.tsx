@@ -10,6 +10,7 @@ import { PagesView } from './views/PagesView.js';
 import { LatencyView } from './views/LatencyView.js';
 import { ScenariosView } from './views/ScenariosView.js';
 import { EventsView } from './views/EventsView.js';
+import { OrderView } from './views/OrderView.js';
 
 export const VIEWS = [
   { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
@@ -19,6 +20,8 @@ export const VIEWS = [
   { id: 'latency', label: 'Latency', render: () => <LatencyView /> },
   { id: 'scenarios', label: 'Scenarios', render: () => <ScenariosView /> },
   { id: 'events', label: 'Event log', render: () => <EventsView /> },
+  // Write-update only; appended so the earlier views keep their Alt+1…7.
+  { id: 'order', label: 'Total order', render: () => <OrderView /> },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];
