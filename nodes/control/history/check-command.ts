@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
-import { checkHistory, type CheckResult } from './linearizability.js';
+import { checkAs, MODELS, type Model } from './check.js';
 import { HistoryParseError, parseHistory, type HistoryOp } from './schema.js';
-import { checkSequential } from './sequential.js';
 
-export const MODELS = ['linearizable', 'sequential'] as const;
-export type Model = (typeof MODELS)[number];
+export { defaultModel, type Model } from './check.js';
 
 /** The `--model` flag parser: a wrong value is answered with what is allowed. */
 export function parseModel(value: string): Model {
@@ -27,11 +25,6 @@ export function describeOp(op: HistoryOp, base: number): string {
   const fault = op.fault ? '  (fault injected)' : '';
   const place = op.pos === undefined ? '' : op.wpos === undefined ? `  pos ${op.pos}` : `  pos ${op.pos} wpos ${op.wpos}`;
   return `  ${op.client.padEnd(6)} ${op.op.padEnd(5)} page ${String(op.page).padEnd(4)} ${value.padEnd(12)} ${us(op.start)} → ${end}  ${op.outcome}${place}${fault}`;
-}
-
-/** DESIGN §6: sequential when the operations carry their place in a total order, else linearizable. */
-export function defaultModel(ops: readonly HistoryOp[]): Model {
-  return ops.some((o) => o.pos !== undefined) ? 'sequential' : 'linearizable';
 }
 
 const NAMES: Record<Model, string> = { linearizable: 'linearizable', sequential: 'sequentially consistent' };
@@ -60,8 +53,7 @@ export async function runCheck(file: string, out: CheckOutput, model?: Model): P
     return 2;
   }
 
-  const chosen = model ?? defaultModel(ops);
-  const result: CheckResult = chosen === 'sequential' ? checkSequential(ops) : checkHistory(ops);
+  const { model: chosen, result } = checkAs(ops, model);
   const name = NAMES[chosen];
   // Say how the model was picked when the user did not pick it and it is not the historical default.
   const why = model === undefined && chosen === 'sequential' ? ' (model: sequential, because the operations carry pos)' : '';
