@@ -3,6 +3,8 @@
 // shapes, so the runtime and the supervisor need no per-protocol code to start one.
 import { ClientCore, type ClientConfig } from './client.js';
 import { ManagerRoleCore, type ManagerRoleConfig } from './manager-role.js';
+import { IsisMemberCore } from './isis/member.js';
+import { IsisRegistryCore } from './isis/registry.js';
 import type { MemberCore, ProtocolName, SeatCore } from './protocol.js';
 
 export type MemberConfig = ClientConfig;
@@ -23,11 +25,7 @@ export const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   },
   isis: {
     label: 'Write-update (ISIS total order)',
-    member: () => {
-      throw new Error('the ISIS member core is not merged yet');
-    },
-    seat: () => {
-      throw new Error('the ISIS registry core is not merged yet');
-    },
+    member: (cfg) => new IsisMemberCore(cfg),
+    seat: (cfg) => new IsisRegistryCore(cfg),
   },
 };

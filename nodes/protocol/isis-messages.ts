@@ -19,7 +19,8 @@ const nodeId = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c
 const u32 = z.number().int().min(0).max(0xffff_ffff);
 const page = z.number().int().min(0).max(ISIS_LIMITS.maxPages - 1);
 const endpoint = z.string().max(256).regex(/^(tcp|ipc|inproc):\/\/\S+$/, 'endpoint must be a ZeroMQ address');
-const bytes = z.instanceof(Uint8Array).refine((d) => d.byteLength <= ISIS_LIMITS.maxPageSize, 'data too large');
+/** Typed as a plain Uint8Array (any backing buffer): the cores keep slices of replicas and frames alike. */
+const bytes = z.custom<Uint8Array>((d) => d instanceof Uint8Array, 'expected bytes').refine((d) => d.byteLength <= ISIS_LIMITS.maxPageSize, 'data too large');
 /** A priority: [counter, proposer number] (c12 proposes with 12), compared lexicographically. */
 export const PrioSchema = z.tuple([u32, u32]);
 const head = { from: nodeId, epoch: u32 };
@@ -47,8 +48,8 @@ export const InstallBodySchema = z.object(installBody);
 export const ISIS_MESSAGES = [
   // member -> registry
   z.object({ t: z.literal('i_join'), ...head, endpoint, incarnation: u32 }),
-  /** `view`: the member's committed view; `pos`: its delivered position. */
-  z.object({ t: z.literal('i_hb'), ...head, incarnation: u32, view, pos: u32 }),
+  /** `view`: the member's committed view; `prepared`: the highest it prepared for; `pos`: its delivered position. */
+  z.object({ t: z.literal('i_hb'), ...head, incarnation: u32, view, prepared: view, pos: u32 }),
   z.object({
     t: z.literal('i_flush'),
     ...head,
@@ -88,10 +89,14 @@ export const ISIS_MESSAGES = [
     ...head,
     view,
     pos: u32,
+    /** Priority of the donor's last delivery in `view` (null: none yet): the joiner drops what the state already holds. */
+    last: PrioSchema.nullable(),
     part: u32,
     parts: z.number().int().min(1).max(ISIS_LIMITS.maxPages),
     pages: z.array(z.object({ page, wpos: u32, data: bytes })).max(ISIS_LIMITS.maxPages),
   }),
+  /** A joiner whose state transfer was lost asks the donor again. */
+  z.object({ t: z.literal('i_state_req'), ...head, view }),
   // registry <-> registry
   z.object({ t: z.literal('i_ping'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']), view }),
   z.object({ t: z.literal('i_sync'), ...head, view, members: z.array(IsisMemberSchema).max(ISIS_LIMITS.maxMembers), known: z.array(IsisMemberSchema).max(ISIS_LIMITS.maxMembers) }),

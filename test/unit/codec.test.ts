@@ -76,7 +76,7 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   ],
   // write-update (ISIS)
   i_join: [{ t: 'i_join', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 }],
-  i_hb: [{ t: 'i_hb', ...head, incarnation: 0, view: 3, pos: 17 }],
+  i_hb: [{ t: 'i_hb', ...head, incarnation: 0, view: 3, prepared: 5, pos: 17 }],
   i_flush: [
     {
       t: 'i_flush',
@@ -108,7 +108,8 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   i_ack: [{ t: 'i_ack', ...head, view: 5, seq: 1 }],
   i_stable: [{ t: 'i_stable', ...head, view: 5, seq: 1 }],
   i_query: [{ t: 'i_query', ...head, view: 5, seq: 1 }],
-  i_state: [{ t: 'i_state', ...head, view: 5, pos: 40, part: 0, parts: 1, pages: [{ page: 0, wpos: 40, data: page(4096) }] }],
+  i_state: [{ t: 'i_state', ...head, view: 5, pos: 40, last: [3, 1], part: 0, parts: 1, pages: [{ page: 0, wpos: 40, data: page(4096) }] }],
+  i_state_req: [{ t: 'i_state_req', ...head, view: 5 }],
   i_ping: [{ t: 'i_ping', from: 'm1', epoch: 2, role: 'backup', view: 4 }],
   i_sync: [{ t: 'i_sync', from: 'm0', epoch: 1, view: 3, members: [{ id: 'c0', endpoint: 'tcp://127.0.0.1:7001', incarnation: 0 }], known: [] }],
 };
