@@ -333,7 +333,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
     const file = join(ensureDir(join(RESULTS, 'e2e')), 'ivy-timings.csv');
     await download.saveAs(file);
     const rows = parse(readFileSync(file, 'utf8'), { skip_empty_lines: true }) as string[][];
-    expect(rows[0]?.join(',')).toBe('scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms');
+    expect(rows[0]?.join(',')).toBe('scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms,protocol');
     const body = rows.slice(1);
     expect(body).toHaveLength(3);
     expect(body.map((r) => [r[0], r[1]])).toEqual([

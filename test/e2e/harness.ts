@@ -206,6 +206,7 @@ export const VIEW_LABELS = {
   latency: 'Latency',
   scenarios: 'Scenarios',
   events: 'Event log',
+  order: 'Total order',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */
