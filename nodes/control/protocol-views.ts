@@ -7,7 +7,7 @@ import type { Telemetry } from '../runtime/control.js';
 import type { MemberOrderView, MembershipView, PageRow } from './api.js';
 
 export function membershipOf(t: Telemetry | null): MembershipView | null {
-  const m = t?.membership;
+  const m = t?.isisRegistry;
   if (!m) return null;
   return {
     view: m.view,
@@ -17,15 +17,21 @@ export function membershipOf(t: Telemetry | null): MembershipView | null {
 }
 
 export function orderOf(t: Telemetry | null): MemberOrderView | null {
-  const o = t?.order;
+  const o = t?.isisMember;
   if (!o) return null;
   return {
-    ...o,
+    view: o.view,
+    preparing: o.preparing,
+    pos: o.pos,
+    hasState: o.hasState,
     members: [...o.members],
     queue: o.queue.map((q) => ({ ...q, proposed: [q.proposed[0], q.proposed[1]], agreed: q.agreed && [q.agreed[0], q.agreed[1]] })),
   };
 }
 
 export function pageRowsOf(t: Telemetry | null): PageRow[] | null {
-  return t?.pageTable ?? null;
+  const rows = t?.pageTable;
+  if (!rows) return null;
+  // A write-update member's page version is the total-order position of the write its replica holds.
+  return t.isisMember ? rows.map((r) => ({ ...r, wpos: r.wpos ?? r.version })) : rows;
 }

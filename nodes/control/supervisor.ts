@@ -246,8 +246,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private nodeConfig(n: NodeHandle): NodeConfig {
-    const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs } = this.config;
-    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200 };
+    const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs, protocol } = this.config;
+    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200, protocol };
     if (n.role !== 'client') {
       const peer = this.managers().find((m) => m.id !== n.id) ?? null;
       const home = n.id === MANAGER_IDS.primary;

@@ -24,7 +24,7 @@ const bytes = z.custom<Uint8Array>((d) => d instanceof Uint8Array, 'expected byt
 /** A priority: [counter, proposer number] (c12 proposes with 12), compared lexicographically. */
 export const PrioSchema = z.tuple([u32, u32]);
 const head = { from: nodeId, epoch: u32 };
-/** View numbers: the primary seat issues odd ones, the backup seat even ones. */
+/** View numbers: epoch * 1e6 + n, so every registry (and every takeover) issues its own. */
 const view = u32;
 
 export const IsisMemberSchema = z.object({ id: nodeId, endpoint, incarnation: u32 });

@@ -1,7 +1,7 @@
 // The client process: a ClientCore behind ZeroMQ, a workload generator, the history
 // log, and fault-latency telemetry. Every operation is timed here with the monotonic
 // clock shared by all processes on the machine.
-import { ClientCore, type ClientOutput, type OpRequest, type OpResult } from '../core/index.js';
+import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult } from '../core/index.js';
 import { mulberry32, pick, type Rng } from '../core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
 import { encode, type Message, type NodeId } from '../protocol/index.js';
@@ -12,6 +12,8 @@ import { encodeHistogram, newHistogram } from './latency.js';
 import { NodeShell } from './node-shell.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
+/** Pending-queue rows shipped per telemetry frame (the Total order panel shows the head of the queue). */
+const TELEMETRY_QUEUE = 200;
 const nowMs = (): number => performance.now();
 
 interface InFlight {
@@ -33,12 +35,13 @@ interface RunningWorkload {
 }
 
 export class ClientNode {
-  private readonly core: ClientCore;
+  private readonly core: MemberCore;
   private readonly shell: NodeShell;
   private readonly log: HistoryLog | null;
   private readonly managers: Map<NodeId, string>;
   private readonly inflight = new Map<number, InFlight>();
   private nextOpId = 1;
+  private announcedReady = false;
   private nextToken: number;
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
@@ -47,7 +50,7 @@ export class ClientNode {
 
   constructor(private readonly cfg: ClientNodeConfig) {
     this.managers = new Map(cfg.managers.map((m) => [m.id, m.endpoint]));
-    this.core = new ClientCore({
+    this.core = PROTOCOLS[cfg.protocol].member({
       id: cfg.id,
       endpoint: cfg.endpoint,
       managers: cfg.managers.map((m) => m.id),
@@ -69,7 +72,7 @@ export class ClientNode {
     this.shell.atStop(() => this.log?.close());
     await this.shell.transport.bind();
     this.shell.onControl((cmd) => this.onControl(cmd));
-    this.apply(this.core.start());
+    this.apply(this.core.start(nowMs()));
     // Op timeouts need a clock tick even when no messages arrive.
     // Ticks drive heartbeats, retries and op timeouts; half the shortest of those is fine-grained enough.
     const tickMs = Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2));
@@ -80,15 +83,16 @@ export class ClientNode {
   // --- protocol plumbing --------------------------------------------------------------
 
   private onMessage(msg: Message): void {
-    const wasKnown = this.core.endpointOf(this.cfg.id) !== undefined;
+    const wasJoined = this.core.joined;
     this.apply(this.core.receive(msg, nowMs()));
-    // Ready once the manager has listed us: from then on every peer can reach us.
-    if (!wasKnown && msg.t === 'members' && this.core.endpointOf(this.cfg.id) !== undefined) {
+    // Ready once we can serve: IVY, listed by the manager; ISIS, in a view with the replicated state.
+    if (!wasJoined && !this.announcedReady && this.core.joined) {
+      this.announcedReady = true;
       this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
     }
   }
 
-  private apply(outputs: ClientOutput[]): void {
+  private apply(outputs: MemberOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'send') {
         const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
@@ -125,7 +129,9 @@ export class ClientNode {
     this.inflight.delete(result.id);
     const data = result.ok ? result.data : undefined;
     const value = f.kind === 'write' ? f.token : data ? decodeToken(data) : null;
-    this.log?.complete({ c: result.id, value, end, outcome: result.ok ? 'ok' : 'fail', fault: result.fault });
+    const outcome = result.ok ? 'ok' : result.unknown ? 'unknown' : 'fail';
+    const order = result.ok ? { ...(result.pos !== undefined ? { pos: result.pos } : {}), ...(result.wpos !== undefined ? { wpos: result.wpos } : {}) } : {};
+    this.log?.complete({ c: result.id, value, end, outcome, fault: result.fault, ...order });
     if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).recordValue(Math.max(100, end - f.t0));
     if (f.cmd !== null) {
       this.shell.toSupervisor({
@@ -220,6 +226,7 @@ export class ClientNode {
         token: bytes ? decodeToken(bytes) : null,
       };
     });
+    const view = this.core.protocolView?.();
     return {
       type: 'telemetry' as const,
       id: this.cfg.id,
@@ -228,6 +235,7 @@ export class ClientNode {
       dropped: { ...this.shell.dropped, send_dropped: this.shell.transport.stats.sendDropped },
       counters: { ...this.core.counters },
       pageTable,
+      ...(view ? { isisMember: { ...view, queue: view.queue.slice(0, TELEMETRY_QUEUE) } } : {}),
       ...(latency ? { latency } : {}),
     };
   }

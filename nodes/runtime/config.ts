@@ -14,6 +14,8 @@ const common = {
   /** Epoch this node starts in (the supervisor's current one). */
   epoch: z.number().int().min(1).default(1),
   telemetryMs: z.number().int().min(20).max(10_000).default(200),
+  /** Coherence protocol: IVY (manager seat = manager) or write-update by ISIS (manager seat = registry). */
+  protocol: z.enum(['ivy', 'isis']).default('ivy'),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [

@@ -34,35 +34,38 @@ export const ToNodeSchema = z.discriminatedUnion('type', [
 export type ToNode = z.infer<typeof ToNodeSchema>;
 
 const latency = z.object({ read: z.string(), write: z.string() });
+const prio = z.tuple([z.number().int(), z.number().int()]);
 
-// Write-update (ISIS) telemetry (nodes/core/isis/types.ts views): bounded, since a
-// node's telemetry is input too.
-const prio = z.tuple([z.number().int().min(0), z.number().int().min(0)]);
-const IsisMemberTelemetry = z.object({
-  view: z.number().int().min(0),
-  preparing: z.number().int().min(0).nullable(),
+/** Write-update member: its view, delivered position and pending ISIS queue (the Total order panel). */
+export const IsisMemberTelemetrySchema = z.object({
+  protocol: z.literal('isis'),
+  view: z.number().int(),
+  preparing: z.number().int().nullable(),
   members: z.array(NodeIdSchema).max(4096),
-  pos: z.number().int().min(0),
+  pos: z.number().int(),
   hasState: z.boolean(),
   queue: z
     .array(
       z.object({
         sender: NodeIdSchema,
-        seq: z.number().int().min(0),
-        page: z.number().int().min(0),
+        seq: z.number().int(),
+        page: z.number().int(),
         proposed: prio,
         agreed: prio.nullable(),
         stable: z.boolean(),
         deliverable: z.boolean(),
       }),
     )
-    .max(4096),
+    .max(1000),
 });
-const IsisRegistryTelemetry = z.object({
-  view: z.number().int().min(0),
-  members: z.array(z.object({ id: NodeIdSchema, incarnation: z.number().int().min(0), pos: z.number().int().min(0).nullable() })).max(4096),
+
+/** Write-update registry: the membership view and the view change under way, if any. */
+export const IsisRegistryTelemetrySchema = z.object({
+  protocol: z.literal('isis'),
+  view: z.number().int(),
+  members: z.array(z.object({ id: NodeIdSchema, incarnation: z.number().int(), pos: z.number().int().nullable() })).max(4096),
   change: z
-    .object({ view: z.number().int().min(0), phase: z.enum(['flush', 'install']), members: z.array(NodeIdSchema).max(4096), waitingFor: z.array(NodeIdSchema).max(4096) })
+    .object({ view: z.number().int(), phase: z.enum(['flush', 'install']), members: z.array(NodeIdSchema).max(4096), waitingFor: z.array(NodeIdSchema).max(4096) })
     .nullable(),
 });
 
@@ -93,10 +96,6 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
         }),
       )
       .optional(),
-    /** Write-update member: its view, delivered position and pending queue. */
-    order: IsisMemberTelemetry.optional(),
-    /** Write-update registry: the membership view it manages. */
-    membership: IsisRegistryTelemetry.optional(),
     /** Manager: record cache and client list. */
     records: z
       .array(
@@ -114,6 +113,9 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
       )
       .optional(),
     clientList: z.array(z.object({ id: NodeIdSchema, endpoint: z.string() })).optional(),
+    /** Write-update only: a member's view and pending queue, or the registry's membership view. */
+    isisMember: IsisMemberTelemetrySchema.optional(),
+    isisRegistry: IsisRegistryTelemetrySchema.optional(),
     /** Client: HDR histograms (compressed base64) of fault latencies since the last telemetry, in ns. */
     latency: latency.optional(),
   }),

@@ -93,6 +93,8 @@ interface Node {
   inc: number;
   up: boolean;
   pausedUntil: number;
+  /** The view a paused member was in: it holds the state for sure only once it commits a newer one. */
+  suspectView: number;
   member: IsisMemberCore | null;
   seat: IsisRegistryCore | null;
   /** Frames that reached a paused node: handled when it resumes. */
@@ -159,7 +161,8 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
       heartbeatTimeoutMs: TIMING.heartbeatTimeoutMs,
       clientTimeoutMs: TIMING.clientTimeoutMs,
       start,
-      epoch: 1,
+      // As the supervisor does: a restarted seat starts from the highest epoch any seat has reached.
+      epoch: Math.max(1, ...[...nodes.values()].map((n) => n.seat?.currentEpoch ?? 1)),
       clients: start === 'rejoin' ? knownClients() : [],
       ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : {}),
     };
@@ -248,7 +251,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
 
   // --- nodes, faults
   const startMember = (id: NodeId, inc: number): void => {
-    const n: Node = { id, inc, up: true, pausedUntil: 0, member: makeMember(id, inc), seat: null, held: [] };
+    const n: Node = { id, inc, up: true, pausedUntil: 0, suspectView: -1, member: makeMember(id, inc), seat: null, held: [] };
     nodes.set(id, n);
     workers.set(id, workers.get(id) ?? { issued: 0, current: null, started: false });
     const w = workers.get(id)!;
@@ -256,7 +259,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     route(n, n.member!.start(now));
   };
   const startSeat = (id: NodeId, start: 'primary' | 'backup' | 'rejoin', inc: number): void => {
-    nodes.set(id, { id, inc, up: true, pausedUntil: 0, member: null, seat: makeSeat(id, start), held: [] });
+    nodes.set(id, { id, inc, up: true, pausedUntil: 0, suspectView: -1, member: null, seat: makeSeat(id, start), held: [] });
   };
   const crashedAt = new Map<string, number>();
   const crash = (id: NodeId): void => {
@@ -274,8 +277,12 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     }
   };
   const liveMembers = (): Node[] => [...nodes.values()].filter((n) => n.member && n.up);
-  /** Members that hold the group's state and are running: a crash or pause leaves at least one of them. */
-  const holders = (): Node[] => liveMembers().filter((n) => n.pausedUntil <= now && n.member!.joined);
+  /**
+   * Members that hold the group's state and are running: a crash or pause leaves at least one of them. A
+   * member paused past the timeout may have been dropped without knowing it yet: it counts again only once
+   * it has committed a newer view.
+   */
+  const holders = (): Node[] => liveMembers().filter((n) => n.pausedUntil <= now && n.member!.joined && n.member!.protocolView().view > n.suspectView);
 
   for (const id of seatIds) startSeat(id, id === 'm0' ? 'primary' : 'backup', 0);
   for (let i = 0; i < o.members; i++) startMember(memberIds[i]!, 0);
@@ -307,6 +314,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
           const n = live[target % Math.max(1, live.length)];
           if (!n || !holders().some((x) => x !== n)) return;
           n.pausedUntil = now + later;
+          n.suspectView = n.member!.protocolView().view;
           faultLog.push(`${now.toFixed(2)}ms pause ${n.id} for ${later.toFixed(1)}ms`);
           queue.push(n.pausedUntil, { kind: 'fault', run: () => resume(n) });
         } else {
@@ -383,6 +391,9 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     }
   }
   stats.endMs = now;
+  if (process.env.ISIS_DEBUG) {
+    for (const n of nodes.values()) console.log(n.id, n.up, JSON.stringify(n.member ? { ...n.member.protocolView(), queue: n.member.protocolView().queue.length } : n.seat!.protocolView()), JSON.stringify(n.member?.counters ?? n.seat!.counters));
+  }
 
   // --- oracles at the end
   const live = liveMembers();

@@ -32,6 +32,7 @@ interface Change {
 /** How long a seat waits for a peer it has never heard from before acting alone. */
 const STARTUP_GRACE_MS = 1000;
 const SYNC_EVERY_MS = 500;
+export const VIEWS_PER_EPOCH = 1_000_000;
 
 export class IsisRegistryCore implements SeatCore {
   readonly id: NodeId;
@@ -112,7 +113,8 @@ export class IsisRegistryCore implements SeatCore {
   }
 
   receive(msg: Message, now: number): SeatOutput[] {
-    if (msg.epoch > this.seen && msg.from.startsWith('m')) this.seen = msg.epoch;
+    // Members carry the epoch of the registry they follow: a takeover must beat it.
+    if (msg.epoch > this.seen) this.seen = msg.epoch;
     if (msg.from.startsWith('m')) return this.fromPeer(msg, now);
     const out: SeatOutput[] = [];
     switch (msg.t) {
@@ -158,8 +160,9 @@ export class IsisRegistryCore implements SeatCore {
     if (!this.started) {
       this.started = true;
       this.startedAt = now;
-      if (this.role === 'rejoining' && this.cfg.peer === null) out.push(...this.takeOver(now, 'rebooted with no peer'));
     }
+    // Rebooted with no peer: first hear the members' heartbeats (they carry the epoch to beat), then serve.
+    if (this.role === 'rejoining' && this.cfg.peer === null && now - this.startedAt >= this.cfg.heartbeatTimeoutMs) out.push(...this.takeOver(now, 'rebooted with no peer'));
     // A long gap since the last tick means we did not run (SIGSTOP): others' silence is not theirs.
     const gap = this.lastTick === null ? 0 : now - this.lastTick;
     this.lastTick = now;
@@ -209,7 +212,11 @@ export class IsisRegistryCore implements SeatCore {
     if (this.role !== 'primary') return;
     // Already a member in this incarnation (a repeated join): the view change under way brings it in.
     const inView = (list: IsisMember[]): boolean => list.some((x) => x.id === m.id && x.incarnation === m.incarnation);
-    if (inView(this.change?.members ?? this.members) || this.joins.get(m.id)?.incarnation === m.incarnation) return;
+    if (this.joins.get(m.id)?.incarnation === m.incarnation) return;
+    if (this.change && inView(this.change.members)) return;
+    // A member of our committed view that asks to join has left it (it was told it is not in a view):
+    // it comes back through a view change, with a state transfer if it dropped its replica.
+    if (inView(this.members)) this.markDead(m, 'rejoined');
     this.stats.joins!++;
     this.joins.set(m.id, m);
     // A rebooted member: its earlier incarnation is dead (and would never answer a prepare).
@@ -414,10 +421,13 @@ export class IsisRegistryCore implements SeatCore {
     return e % 2 === this.cfg.parity ? e : e + 1;
   }
 
-  /** View numbers by seat parity, like epochs: two registries never issue the same view. */
+  /**
+   * View numbers live in the registry's epoch (epoch * VIEWS_PER_EPOCH + n): epochs are unique per seat
+   * and takeover, so two registries (or one before and after a reboot) never issue the same view number,
+   * and a newer registry's views are always higher.
+   */
   private nextView(above: number): number {
-    const v = above + 1;
-    return v % 2 === this.cfg.parity ? v : v + 1;
+    return Math.max(above + 1, this.epoch * VIEWS_PER_EPOCH + 1);
   }
 
   private head(): { from: NodeId; epoch: number } {
