@@ -147,7 +147,7 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
       JSON.stringify({
         results: outcome.runs.map(jsonResult),
         // Every IVY history linearizable (write-update histories are checked for sequential consistency instead).
-        linearizable: outcome.linearizable,
+        linearizable: protocols.includes('ivy') ? outcome.linearizable : null,
         consistent: outcome.consistent,
         protocols,
         models: Object.fromEntries(protocols.map((p) => [p, PROTOCOL_MODEL[p]])),

@@ -51,7 +51,7 @@ export function renderRun(run: ScenarioRun): string[] {
     lines.push(...sustainedLines(run.sustained, run.protocol));
   } else {
     lines.push(`${r.clients} clients, ${r.pages} pages, ${r.trials.length} trials of ${r.rounds}+ rounds, seed ${r.seed} (times in ms)`);
-    lines.push(...renderTable(r.trials, r));
+    lines.push(...renderTable(r.trials, r, 'ms', isis ? 'Writes' : 'Faults'));
     lines.push(
       isis
         ? `p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)} over ${r.faultOps} writes (${r.hits} local reads excluded, ${r.failedOps} failed)`
@@ -65,7 +65,8 @@ export function renderRun(run: ScenarioRun): string[] {
     if (run.def.faults.reboot) lines.push(`hand-back (reboot -> primary ${seat} serving again): ${list(r.handbackMs)}`);
   }
   const seed = run.def.seed;
-  if (seed && !run.sustained) {
+  // The seed's published figures are of its IVY implementation: no comparison for write-update.
+  if (seed && !run.sustained && !isis) {
     const p = seed.published;
     lines.push(`seed (Go, 750 ms sleep per read forward): high avg ${p.highAverage} ms, low avg ${p.lowAverage} ms, average ${p.average} ms`);
   }
