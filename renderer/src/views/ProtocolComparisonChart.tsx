@@ -43,8 +43,15 @@ export function ProtocolComparisonChart({ results }: { results: readonly Scenari
       width,
       height: 240,
       padding: [12, 28, 0, 0],
-      scales: { x: { time: false, distr: 2 }, ms: { auto: true } },
-      axes: [axis({ values: (_u, vals) => vals.map((v) => ids[Math.round(v)] ?? ''), size: 36 }), axis({ scale: 'ms', label: 'ms' })],
+      // One slot per scenario, bars from zero (a bar that starts above zero misleads).
+      scales: {
+        x: { time: false, range: () => [-0.5, ids.length - 0.5] },
+        ms: { range: (_u, _min, max) => [0, Math.max(1, (max ?? 1) * 1.1)] },
+      },
+      axes: [
+        axis({ splits: () => ids.map((_, i) => i), values: (_u, vals) => vals.map((v) => ids[Math.round(v)] ?? ''), size: 36 }),
+        axis({ scale: 'ms', label: 'ms' }),
+      ],
       series: [
         { label: 'scenario', value: (_u, v) => (v == null ? '–' : (ids[Math.round(v)] ?? '')) },
         { label: 'IVY average', scale: 'ms', stroke: ivy, fill: `${ivy}99`, width: 1, paths: bars?.({ size: [0.4, 60], align: -1 }), points: { show: false }, value: ms },
