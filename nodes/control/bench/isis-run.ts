@@ -118,11 +118,11 @@ export interface CompareRow {
   pages: number;
   read_ratio: number;
   ops_per_s: number;
-  /** Every successful op of the kind: IVY hits and write-update local reads included. */
-  read_p50_us: number;
-  read_p99_us: number;
-  write_p50_us: number;
-  write_p99_us: number;
+  /** Every successful op of the kind: IVY hits and write-update local reads included (null: no op of the kind, e.g. reads at ratio 0). */
+  read_p50_us: number | null;
+  read_p99_us: number | null;
+  write_p50_us: number | null;
+  write_p99_us: number | null;
   /** The history passed its protocol's check (linearizable / sequential). */
   consistent: boolean;
 }
@@ -152,10 +152,10 @@ export async function runCompare(opts: CompareOptions): Promise<{ rows: CompareR
         pages: opts.pages,
         read_ratio: readRatio,
         ops_per_s: t.opsPerS,
-        read_p50_us: us1(t.all.read.p50Us),
-        read_p99_us: us1(t.all.read.p99Us),
-        write_p50_us: us1(t.all.write.p50Us),
-        write_p99_us: us1(t.all.write.p99Us),
+        read_p50_us: t.all.read.count > 0 ? us1(t.all.read.p50Us) : null,
+        read_p99_us: t.all.read.count > 0 ? us1(t.all.read.p99Us) : null,
+        write_p50_us: t.all.write.count > 0 ? us1(t.all.write.p50Us) : null,
+        write_p99_us: t.all.write.count > 0 ? us1(t.all.write.p99Us) : null,
         consistent: t.consistent,
       });
     }

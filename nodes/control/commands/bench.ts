@@ -57,11 +57,13 @@ function renderIsis(r: IsisReport): string[] {
   return lines;
 }
 
+const opt = (x: number | null): string => (x === null ? '—' : us(x).trim());
+
 function renderCompare(rows: readonly CompareRow[]): string[] {
   const head = ['read ratio', 'protocol', 'ops/s', 'read p50', 'read p99', 'write p50', 'write p99', 'check'];
   const grid = [
     head,
-    ...rows.map((c) => [String(c.read_ratio), c.protocol, String(c.ops_per_s), us(c.read_p50_us).trim(), us(c.read_p99_us).trim(), us(c.write_p50_us).trim(), us(c.write_p99_us).trim(), c.consistent ? 'ok' : 'FAILED']),
+    ...rows.map((c) => [String(c.read_ratio), c.protocol, String(c.ops_per_s), opt(c.read_p50_us), opt(c.read_p99_us), opt(c.write_p50_us), opt(c.write_p99_us), c.consistent ? 'ok' : 'FAILED']),
   ];
   const widths = head.map((_, i) => Math.max(...grid.map((g) => g[i]!.length)));
   const clients = rows[0]?.clients ?? 0;
