@@ -71,7 +71,7 @@ describe('both protocols from the CLI (real processes)', () => {
     for (const k of ['bare', 'ivy', 'ratio', 'faults_per_s']) expect(r).toHaveProperty(k);
     for (const k of ['read_p50_us', 'read_p99_us', 'write_p50_us', 'write_p99_us']) expect(r.isis[k] as number).toBeGreaterThan(0);
     expect(r.isis.bare.multicast2_p50_us).toBeGreaterThan(0);
-    expect(r.isis.ratio.write_p50).toBeCloseTo((r.isis.write_p50_us as number) / r.isis.bare.multicast2_p50_us, 1);
+    expect(r.isis.ratio.write_p50).toBeCloseTo((r.isis.write_p50_us as number) / r.isis.bare.multicast2_p50_us!, 1);
     expect(r.isis.write_by_clients.map((w) => w.clients)).toEqual([2, 3]);
     expect(r.isis.sequential).toBe(true);
     expect(r.compare.map((c) => `${c.read_ratio}/${c.protocol}`)).toEqual(['0/ivy', '0/isis', '0.9/ivy', '0.9/isis']);
