@@ -35,17 +35,21 @@ function sustainedLines(s: SustainedSummary, protocol: Protocol): string[] {
 }
 
 /** How a write-update run reads differently from an IVY one: said once under its heading. */
-export const ISIS_ROUNDS_NOTE =
-  'write-update: registry in the manager seat (m0 primary registry, m1 backup registry); every page is replicated at every client, ' +
-  'so reads are local hits and excluded like cache hits: at each barrier every client writes a random page, and the tables measure those writes ' +
-  '(multicast, ISIS total order, returned once the writer delivered its own write)';
+export function isisNote(backup: boolean, sustained: boolean): string {
+  const seats = backup ? 'm0 primary registry, m1 backup registry' : 'm0, no backup registry';
+  const what = sustained
+    ? 'reads are local and reported apart from the writes (each a multicast in the ISIS total order, returned once the writer delivered it)'
+    : 'reads are local hits and excluded like cache hits: at each barrier every client writes a random page, and the tables measure those writes ' +
+      '(multicast, ISIS total order, returned once the writer delivered its own write)';
+  return `write-update: registry in the manager seat (${seats}); every page is replicated at every client, so ${what}`;
+}
 
 export function renderRun(run: ScenarioRun): string[] {
   const r = run.result;
   const isis = run.protocol === 'isis';
   const seat = isis ? 'registry' : 'manager';
   const lines = [`${r.id} ${r.name} [${PROTOCOL_LABELS[run.protocol]}] — ${isis ? run.def.description.replace(/\b(primary|backup)\b/g, '$1 registry').replace('central manager', 'registry') : run.def.description}`];
-  if (isis) lines.push(ISIS_ROUNDS_NOTE);
+  if (isis) lines.push(isisNote(run.def.backup, run.sustained !== null));
   if (run.sustained) {
     lines.push(`${r.clients} clients, ${r.pages} pages, sustained load, seed ${r.seed}`);
     lines.push(...sustainedLines(run.sustained, run.protocol));
