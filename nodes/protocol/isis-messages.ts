@@ -47,7 +47,8 @@ export const InstallBodySchema = z.object(installBody);
 
 export const ISIS_MESSAGES = [
   // member -> registry
-  z.object({ t: z.literal('i_join'), ...head, endpoint, incarnation: u32 }),
+  /** `evictions`: how often this incarnation was put out of a view, so a late copy of an earlier join is told apart. */
+  z.object({ t: z.literal('i_join'), ...head, endpoint, incarnation: u32, evictions: u32 }),
   /** `view`: the member's committed view; `prepared`: the highest it prepared for; `pos`: its delivered position. */
   z.object({ t: z.literal('i_hb'), ...head, incarnation: u32, view, prepared: view, pos: u32 }),
   z.object({
@@ -73,7 +74,8 @@ export const ISIS_MESSAGES = [
   z.object({ t: z.literal('i_install'), ...head, ...installBody }),
   /** Every member installed `view`: apply its closings and start ordering in it. */
   z.object({ t: z.literal('i_commit'), ...head, view }),
-  z.object({ t: z.literal('i_evict'), ...head, reason: z.string().max(200) }),
+  /** "You are not in `view`": a member in an older view starts over; one in that view or newer ignores it. */
+  z.object({ t: z.literal('i_evict'), ...head, view, reason: z.string().max(200) }),
   // member -> member (ordering, all within `view`)
   z.object({ t: z.literal('i_msg'), ...head, view, seq: u32, page, offset: u32, data: bytes }),
   z.object({ t: z.literal('i_propose'), ...head, view, seq: u32, prio: PrioSchema }),

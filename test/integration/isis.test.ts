@@ -5,6 +5,7 @@
 // must end identical.
 import { describe, expect, it } from 'vitest';
 import { mergeClientLogs } from '../../nodes/control/history/merge.js';
+import { checkSequential } from '../../nodes/control/history/sequential.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
 import type { Supervisor } from '../../nodes/control/supervisor.js';
 import { roleOf, sleep, startCluster, stateOf, until, workload } from './cluster.js';
@@ -73,7 +74,9 @@ async function finishIsis(sup: Supervisor): Promise<HistoryOp[]> {
   await sup.shutdown();
   const history = mergeClientLogs(sup.historyDir());
   const problems = checkIsis(history);
-  expect(problems, 'sequential consistency').toEqual([]);
+  expect(problems, 'sequential consistency (claimed positions)').toEqual([]);
+  const sc = checkSequential(history);
+  if (!sc.ok) throw new Error(`not sequentially consistent (${sc.rule}): ${sc.explanation}\n${sc.counterexample.map((o) => JSON.stringify(o)).join('\n')}`);
   // No op hangs: every op of a client that stayed alive has an outcome.
   return history;
 }

@@ -16,6 +16,7 @@ import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
 import type { OpRequest, OpResult } from '../../nodes/core/types.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
+import { checkSequential } from '../../nodes/control/history/sequential.js';
 import type { Message, NodeId } from '../../nodes/protocol/messages.js';
 import { EventQueue } from './simulator.js';
 
@@ -420,6 +421,9 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     });
   }
   for (const p of checkOrderHistory(history, order)) problem(`sequential: ${p}`);
+  // And the project's sequential-consistency checker (ivy-cluster check --model sequential) on the same history.
+  const sc = checkSequential(history);
+  if (!sc.ok) problem(`sequential: checkSequential (${sc.rule ?? 'rule'}): ${sc.explanation}\n${sc.counterexample.map((op) => `    ${JSON.stringify(op)}`).join('\n')}`);
   return { ok: problems.length === 0, seed, options: o, problems, history, faults: faultLog, stats };
 }
 

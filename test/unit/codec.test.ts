@@ -75,7 +75,7 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
     { t: 'page_data', ...fault, access: 'read', version: 0, data: new Uint8Array(0) },
   ],
   // write-update (ISIS)
-  i_join: [{ t: 'i_join', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 }],
+  i_join: [{ t: 'i_join', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2, evictions: 0 }],
   i_hb: [{ t: 'i_hb', ...head, incarnation: 0, view: 3, prepared: 5, pos: 17 }],
   i_flush: [
     {
@@ -101,7 +101,7 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
   i_prepare: [{ t: 'i_prepare', from: 'm0', epoch: 1, view: 5, members: [{ id: 'c3', endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 }] }],
   i_install: [{ t: 'i_install', from: 'm1', epoch: 2, view: 6, members: [], closings: [], donor: null, joiners: [] }],
   i_commit: [{ t: 'i_commit', from: 'm0', epoch: 1, view: 5 }],
-  i_evict: [{ t: 'i_evict', from: 'm0', epoch: 1, reason: 'not in view 5' }],
+  i_evict: [{ t: 'i_evict', from: 'm0', epoch: 1, view: 5, reason: 'not in view 5' }],
   i_msg: [{ t: 'i_msg', ...head, view: 5, seq: 3_000_001, page: 2, offset: 4, data: page(32) }],
   i_propose: [{ t: 'i_propose', ...head, view: 5, seq: 1, prio: [7, 3] }],
   i_agreed: [{ t: 'i_agreed', ...head, view: 5, seq: 1, prio: [9, 12] }],

@@ -234,6 +234,10 @@ export class IsisMemberCore implements MemberCore {
         else if (msg.view !== this.view) this.ignore(msg, `commit of view ${msg.view} not installed`, out);
         return;
       case 'i_evict':
+        // Already out (rejoining), or in that view or a newer one (a late or repeated evict): nothing to do.
+        if ((this.view === 0 && !this.pendingInstall) || Math.max(this.view, this.pendingInstall?.view ?? 0) >= msg.view) {
+          return this.ignore(msg, `evict from view ${msg.view} while in view ${this.view}`, out);
+        }
         return this.evict(`evicted by ${msg.from}: ${msg.reason}`, now, out);
       default:
         return this.ignore(msg, `a member does not handle ${msg.t}`, out);
@@ -575,7 +579,8 @@ export class IsisMemberCore implements MemberCore {
   // --- helpers -----------------------------------------------------------------------
 
   private join(): MemberOutput[] {
-    return this.cfg.managers.map((to) => this.send(to, { t: 'i_join', from: this.id, epoch: this.regEpoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation }));
+    const evictions = this.counters.evictions ?? 0;
+    return this.cfg.managers.map((to) => this.send(to, { t: 'i_join', from: this.id, epoch: this.regEpoch, endpoint: this.cfg.endpoint, incarnation: this.cfg.incarnation, evictions }));
   }
 
   private heartbeat(): MessageOf<'i_hb'> {

@@ -52,6 +52,8 @@ export class IsisRegistryCore implements SeatCore {
   /** Members to drop at the next view change, by the incarnation that died. */
   private readonly dead = new Map<NodeId, number>();
   private readonly evictedAt = new Map<NodeId, number>();
+  /** Per member id, the eviction count of the join that last brought it in. */
+  private readonly joinEvictions = new Map<NodeId, number>();
   private change: Change | null = null;
   private started = false;
   private startedAt = 0;
@@ -212,11 +214,16 @@ export class IsisRegistryCore implements SeatCore {
     if (this.role !== 'primary') return;
     // Already a member in this incarnation (a repeated join): the view change under way brings it in.
     const inView = (list: IsisMember[]): boolean => list.some((x) => x.id === m.id && x.incarnation === m.incarnation);
-    if (this.joins.get(m.id)?.incarnation === m.incarnation) return;
-    if (this.change && inView(this.change.members)) return;
-    // A member of our committed view that asks to join has left it (it was told it is not in a view):
-    // it comes back through a view change, with a state transfer if it dropped its replica.
-    if (inView(this.members)) this.markDead(m, 'rejoined');
+    const seenEvictions = this.joinEvictions.get(m.id) ?? -1;
+    if (this.joins.get(m.id)?.incarnation === m.incarnation && msg.evictions <= seenEvictions) return;
+    if (this.change && inView(this.change.members) && msg.evictions <= seenEvictions) return;
+    // A member of our view that joins again after being put out of a view has left it: it comes back
+    // through a view change, with a state transfer. (A late copy of the join that brought it in is ignored.)
+    if (inView(this.change?.members ?? this.members)) {
+      if (msg.evictions <= seenEvictions) return;
+      this.markDead(m, 'rejoined');
+    }
+    this.joinEvictions.set(m.id, msg.evictions);
     this.stats.joins!++;
     this.joins.set(m.id, m);
     // A rebooted member: its earlier incarnation is dead (and would never answer a prepare).
@@ -242,7 +249,7 @@ export class IsisRegistryCore implements SeatCore {
       if (now - last >= this.cfg.heartbeatTimeoutMs) {
         this.evictedAt.set(msg.from, now);
         this.stats.evictions!++;
-        out.push(this.send(msg.from, { t: 'i_evict', ...this.head(), reason: `not a member of view ${this.view}` }));
+        out.push(this.send(msg.from, { t: 'i_evict', ...this.head(), view: this.view, reason: `not a member of view ${this.view}` }));
       }
       return;
     }
@@ -329,7 +336,7 @@ export class IsisRegistryCore implements SeatCore {
     this.members = c.members;
     for (const m of c.members) out.push(this.send(m.id, { t: 'i_commit', ...this.head(), view: c.view }));
     // Members left out (declared dead): if one is alive after all, it learns it must start over.
-    for (const m of removed) if (!c.members.some((x) => x.id === m.id)) out.push(this.send(m.id, { t: 'i_evict', ...this.head(), reason: `not in view ${c.view}` }));
+    for (const m of removed) if (!c.members.some((x) => x.id === m.id)) out.push(this.send(m.id, { t: 'i_evict', ...this.head(), view: c.view, reason: `not in view ${c.view}` }));
     if (this.cfg.peer !== null) out.push(this.syncMsg(now));
   }
 
