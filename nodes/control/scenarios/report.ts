@@ -66,7 +66,8 @@ export function renderRun(run: ScenarioRun): string[] {
     lines.push(`faults: ${r.schedule?.join('; ') || 'none'}`);
     lines.push(`failover (kill -> backup ${seat} took over): ${list(r.failoverMs)}`);
     lines.push(`first ${isis ? 'write' : 'fault'} served after the kill: ${list(r.recoveryMs)}`);
-    if (run.def.faults.reboot) lines.push(`hand-back (reboot -> primary ${seat} serving again): ${list(r.handbackMs)}`);
+    if (run.def.faults.reboot && isis) lines.push('hand-back: none by design (a rebooted registry rejoins as backup; the serving one keeps serving)');
+    else if (run.def.faults.reboot) lines.push(`hand-back (reboot -> primary ${seat} serving again): ${list(r.handbackMs)}`);
   }
   const seed = run.def.seed;
   // The seed's published figures are of its IVY implementation: no comparison for write-update.

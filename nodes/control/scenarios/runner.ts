@@ -172,7 +172,14 @@ async function measure(
     const injector = new FaultInjector(
       sup,
       schedule,
-      { settleMs: opts.settleMs ?? 600, failoverWaitMs: Math.max(5000, 20 * sup.config.heartbeatTimeoutMs), handbackWaitMs: 5000, note },
+      {
+        settleMs: opts.settleMs ?? 600,
+        failoverWaitMs: Math.max(5000, 20 * sup.config.heartbeatTimeoutMs),
+        handbackWaitMs: 5000,
+        // A rebooted write-update registry rejoins as backup (docs/PROTOCOL-ISIS.md): no hand-back to wait for.
+        handback: sup.config.protocol !== 'isis',
+        note,
+      },
       opts.signal,
     );
     const injecting = injector.run();
