@@ -230,7 +230,7 @@ export function ScenariosView() {
               : scenario.error
                 ? `Stopped: ${scenario.error}`
                 : scenario.results
-                  ? `Done: ${scenario.results.length} scenario${scenario.results.length === 1 ? '' : 's'}`
+                  ? doneText(scenario.results)
                   : 'Idle'}
           </span>
         </div>
@@ -489,4 +489,11 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
       )}
     </div>
   );
+}
+
+/** "Done: 2 scenarios", or with both protocols "Done: 1 scenario × 2 protocols". */
+function doneText(results: readonly ScenarioResult[]): string {
+  const ids = new Set(results.map((r) => r.id)).size;
+  const protocols = new Set(results.map((r) => r.protocol ?? 'ivy')).size;
+  return `Done: ${ids} scenario${ids === 1 ? '' : 's'}${protocols > 1 ? ` × ${protocols} protocols` : ''}`;
 }
