@@ -15,14 +15,18 @@ import {
   type CommandReply,
   type HistorySource,
   type Mark,
+  type MemberOrderView,
+  type MembershipView,
   type ParsedCommand,
   type PageRow,
+  type Protocol,
   type ServerPush,
   type Workload,
 } from './api.js';
 import { mergeClientLogs } from './history/merge.js';
 import type { HistoryOp } from './history/schema.js';
 import { historyExport, historyVerdict } from './history/verdict.js';
+import { membershipOf, orderOf, pageRowsOf } from './protocol-views.js';
 import { LiveStats } from './stats.js';
 import { Supervisor, type NodeLauncher } from './supervisor.js';
 import type { RecordView } from '../core/types.js';
@@ -42,6 +46,9 @@ export interface ClusterServiceOptions {
 
 const MAX_EVENTS = 500;
 const MAX_MARKS = 200;
+
+/** Scenario histories are kept per scenario and protocol: a run of both protocols has two of each. */
+export const scenarioHistoryKey = (id: string, protocol: Protocol): string => `${id}/${protocol}`;
 
 export class ClusterService {
   private sup: Supervisor | null = null;
@@ -156,8 +163,8 @@ export class ClusterService {
       // Nodes keep appending while the files are read one after another: read a consistent cut.
       return mergeClientLogs(this.liveHistoryDir, { cutNs: Number(process.hrtime.bigint()) });
     }
-    const ops = this.scenarioHistories.get(source.id);
-    if (!ops) throw new Error(`no history for scenario ${source.id}: run it first (Scenarios view)`);
+    const ops = this.scenarioHistories.get(scenarioHistoryKey(source.id, source.protocol));
+    if (!ops) throw new Error(`no ${source.protocol} history for scenario ${source.id}: run it first (Scenarios view)`);
     return ops;
   }
 
@@ -242,15 +249,22 @@ export class ClusterService {
     const sup = this.sup;
     const records: Record<string, RecordView[]> = {};
     const pageTables: Record<string, PageRow[]> = {};
+    const membership: Record<string, MembershipView> = {};
+    const orders: Record<string, MemberOrderView> = {};
     const clients = [];
     if (sup) {
       for (const m of sup.managers()) {
         const t = sup.telemetryOf(m.id);
         if (t?.records) records[m.id] = t.records;
+        const v = membershipOf(t);
+        if (v) membership[m.id] = v;
       }
       for (const id of sup.clientIds()) {
         const t = sup.telemetryOf(id);
-        if (t?.pageTable) pageTables[id] = t.pageTable;
+        const rows = pageRowsOf(t);
+        if (rows) pageTables[id] = rows;
+        const o = orderOf(t);
+        if (o) orders[id] = o;
         clients.push(this.stats.clientStats(id, t?.counters));
       }
     }
@@ -264,6 +278,8 @@ export class ClusterService {
       clients,
       records,
       pageTables,
+      membership,
+      orders,
       histogram: this.stats.histogram(),
       series: this.stats.series,
       marks: this.marks,

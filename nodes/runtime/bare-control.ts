@@ -7,7 +7,8 @@ import { NodeIdSchema } from '../protocol/messages.js';
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
 export const BareConfigSchema = z.object({
-  role: z.enum(['manager', 'owner', 'copy', 'requester']),
+  /** IVY fault pattern: manager, owner, copy, requester. Write-update's two multicast rounds: mc-sender, mc-member. */
+  role: z.enum(['manager', 'owner', 'copy', 'requester', 'mc-sender', 'mc-member']),
   id: NodeIdSchema,
   endpoint,
   pageSize: z.number().int().min(64).max(1 << 20),
@@ -15,12 +16,13 @@ export const BareConfigSchema = z.object({
   manager: NodeIdSchema,
   owner: NodeIdSchema,
   /** Copy holders, in order: a write with k copies invalidates the first k. */
-  copies: z.array(NodeIdSchema).max(32),
+  copies: z.array(NodeIdSchema).max(128),
 });
 export type BareConfig = z.infer<typeof BareConfigSchema>;
 
 export const ToBareSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write']), copies: z.number().int().min(0).max(32) }),
+  /** multicast: two rounds to the first `copies` members (i_msg -> i_propose, then i_agreed -> i_ack). */
+  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write', 'multicast']), copies: z.number().int().min(0).max(128) }),
 ]);
 export type ToBare = z.infer<typeof ToBareSchema>;
 

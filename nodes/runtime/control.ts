@@ -91,6 +91,8 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
           pending: opKind.nullable(),
           preview: z.string(),
           token: z.string().nullable(),
+          /** Write-update: pos of the write the replica holds. */
+          wpos: z.number().int().min(0).optional(),
         }),
       )
       .optional(),

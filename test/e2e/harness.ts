@@ -224,6 +224,7 @@ export const VIEW_LABELS = {
   scenarios: 'Scenarios',
   events: 'Event log',
   coherence: 'Coherence map',
+  order: 'Total order',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */

@@ -29,7 +29,7 @@ declare global {
   }
 }
 
-export const TIMING_CSV_HEADER = 'scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms';
+export const TIMING_CSV_HEADER = 'scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms,protocol';
 
 /** Fills the start form, presses Start cluster and waits for every node to be up in its role. */
 export async function startCluster(page: Page, shape: { clients: number; pages: number; backup: boolean }, o: StepOptions = {}): Promise<void> {
@@ -107,7 +107,7 @@ export async function rebootPrimary(page: Page, o: StepOptions = {}): Promise<vo
 }
 
 /** Presses a Check history button and returns the verdict the page shows. */
-export async function checkHistory(page: Page, prefix: string, o: StepOptions = {}): Promise<{ linearizable: boolean; text: string }> {
+export async function checkHistory(page: Page, prefix: string, o: StepOptions = {}): Promise<{ consistent: boolean; text: string }> {
   const verdict = page.getByTestId(`${prefix}-history-verdict`);
   const before = (await verdict.count()) ? await verdict.getAttribute('data-checked-at') : null;
   await page.getByTestId(`${prefix}-check-history`).click();
@@ -121,7 +121,7 @@ export async function checkHistory(page: Page, prefix: string, o: StepOptions = 
     [`${prefix}-history-verdict`, before] as const,
     { timeout: 60_000, ...o },
   );
-  return { linearizable: (await verdict.getAttribute('data-value')) === 'true', text: await verdict.innerText() };
+  return { consistent: (await verdict.getAttribute('data-value')) === 'true', text: await verdict.innerText() };
 }
 
 /** Presses an Export history button, saves the file and parses it with the contract's parser. */

@@ -35,21 +35,33 @@ const STALE: HistoryOp[] = [
 ];
 
 describe('historyVerdict', () => {
+  it('checks a write-update history (ops carry pos) for sequential consistency, not linearizability', () => {
+    // STALE's stale read is legal under sequential consistency: c1 applied only the first write when it read.
+    const sc: HistoryOp[] = [
+      { ...op('c0', 'write', 2, 'c0:1', 100, 200), pos: 1 },
+      { ...op('c0', 'write', 2, 'c0:2', 300, 400), pos: 2 },
+      { ...op('c1', 'read', 2, 'c0:1', 500, 600), pos: 1, wpos: 1 },
+    ];
+    const v = historyVerdict(sc, { kind: 'scenario', id: 's1', protocol: 'isis' }, 1);
+    expect([v.model, v.consistent]).toEqual(['sequential', true]);
+    expect(historyVerdict(sc.map(({ pos: _p, wpos: _w, ...o }) => o), { kind: 'live' }, 1)).toMatchObject({ model: 'linearizable', consistent: false });
+  });
+
   it('counts operations, pages and unknown outcomes of a linearizable history', () => {
     const v = historyVerdict(GOOD, { kind: 'live' }, 42);
-    expect(v).toEqual({ source: { kind: 'live' }, linearizable: true, ops: 4, pages: 2, unknown: 1, page: null, explanation: null, counterexample: [], checkedAt: 42 });
+    expect(v).toEqual({ source: { kind: 'live' }, consistent: true, model: 'linearizable', ops: 4, pages: 2, unknown: 1, page: null, explanation: null, counterexample: [], checkedAt: 42 });
   });
 
   it('names the page and gives a small counterexample that is itself not linearizable', () => {
-    const v = historyVerdict(STALE, { kind: 'scenario', id: 's3' }, 1);
-    expect(v.linearizable).toBe(false);
+    const v = historyVerdict(STALE, { kind: 'scenario', id: 's3', protocol: 'ivy' }, 1);
+    expect(v.consistent).toBe(false);
     expect(v.page).toBe(2);
     expect(v.explanation).toBeTruthy();
     expect(v.counterexample.length).toBeGreaterThan(0);
     expect(v.counterexample.length).toBeLessThanOrEqual(3);
     expect(v.counterexample.every((o) => o.page === 2)).toBe(true);
     // Minimal: the counterexample alone still fails.
-    expect(historyVerdict(v.counterexample, { kind: 'live' }, 1).linearizable).toBe(false);
+    expect(historyVerdict(v.counterexample, { kind: 'live' }, 1).consistent).toBe(false);
   });
 });
 
@@ -62,7 +74,7 @@ describe('ClusterService: checkHistory / exportHistory', () => {
     });
     await expect(s.handle({ cmd: 'exportHistory', source: { kind: 'scenario', id: 's2' } })).resolves.toEqual({
       ok: false,
-      error: 'no history for scenario s2: run it first (Scenarios view)',
+      error: 'no ivy history for scenario s2: run it first (Scenarios view)',
     });
     await s.close();
   });
@@ -71,14 +83,14 @@ describe('ClusterService: checkHistory / exportHistory', () => {
     const s = new ClusterService();
     s.setScenarioHistories(
       new Map([
-        ['s1', GOOD],
-        ['s3', STALE],
+        ['s1/ivy', GOOD],
+        ['s3/ivy', STALE],
       ]),
     );
-    const good = await s.handle({ cmd: 'checkHistory', source: { kind: 'scenario', id: 's1' } });
-    expect(good.ok && (good.value as HistoryVerdict).linearizable).toBe(true);
+    const good = await s.handle({ cmd: 'checkHistory', source: { kind: 'scenario', id: 's1', protocol: 'ivy' } });
+    expect(good.ok && (good.value as HistoryVerdict).consistent).toBe(true);
     const bad = await s.handle({ cmd: 'checkHistory', source: { kind: 'scenario', id: 's3' } });
-    expect(bad.ok && (bad.value as HistoryVerdict).linearizable).toBe(false);
+    expect(bad.ok && (bad.value as HistoryVerdict).consistent).toBe(false);
 
     const exported = await s.handle({ cmd: 'exportHistory', source: { kind: 'scenario', id: 's3' } });
     expect(exported.ok).toBe(true);

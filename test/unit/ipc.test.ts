@@ -155,7 +155,7 @@ describe('registerIpc: commands', () => {
     await ipc.invoke(CHANNELS.command, event, { cmd: 'exportHistory', source: { kind: 'scenario', id: 's3' } });
     expect(service.received).toEqual([
       { cmd: 'checkHistory', source: { kind: 'live' } },
-      { cmd: 'exportHistory', source: { kind: 'scenario', id: 's3' } },
+      { cmd: 'exportHistory', source: { kind: 'scenario', id: 's3', protocol: 'ivy' } },
     ]);
   });
 
@@ -173,12 +173,34 @@ describe('registerIpc: commands', () => {
     ['a history of an unknown kind', { cmd: 'checkHistory', source: { kind: 'file', path: '/etc/passwd' } }],
     ['a history export of a bad scenario id', { cmd: 'exportHistory', source: { kind: 'scenario', id: '../s1' } }],
     ['a history export with a path for a source', { cmd: 'exportHistory', source: '/tmp/h.jsonl' }],
+    ['an unknown protocol', { cmd: 'startCluster', config: { protocol: 'paxos' } }],
+    ['a protocol of the wrong type', { cmd: 'startCluster', config: { protocol: ['isis'] } }],
+    ['an unknown scenario protocol', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'raft'] } }],
+    ['a protocol listed twice', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['isis', 'isis'] } }],
+    ['no protocol at all', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: [] } }],
   ])('answers %s with a clear error and never reaches the service', async (_what, raw) => {
     const { ipc, service, event } = setup();
     const reply = (await ipc.invoke(CHANNELS.command, event, raw)) as CommandReply;
     expect(reply.ok).toBe(false);
     if (!reply.ok) expect(reply.error).toMatch(/^invalid command: /);
     expect(service.received).toHaveLength(0);
+  });
+
+  it('routes a write-update start and a two-protocol scenario run with their protocols', async () => {
+    const { ipc, service, event } = setup();
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'startCluster', config: { protocol: 'isis', clients: 3, backup: true } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'runScenario', request: { scenarios: ['s2'] } });
+    expect(service.received[0]).toMatchObject({ cmd: 'startCluster', config: { protocol: 'isis', clients: 3, backup: true } });
+    expect(service.received[1]).toMatchObject({ cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } });
+    // A request from an older UI (no protocols) runs IVY, as it always did.
+    expect(service.received[2]).toMatchObject({ cmd: 'runScenario', request: { scenarios: ['s2'], protocols: ['ivy'] } });
+  });
+
+  it('names the offending protocol field in the error', async () => {
+    const { ipc, event } = setup();
+    const reply = (await ipc.invoke(CHANNELS.command, event, { cmd: 'startCluster', config: { protocol: 'isis2' } })) as CommandReply;
+    expect(reply).toEqual({ ok: false, error: expect.stringContaining('config.protocol') });
   });
 
   it('names the offending field in the error', async () => {

@@ -8,6 +8,8 @@ import { percentile } from '../scenarios/figures.js';
 import { BarePath } from './bare-path.js';
 import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
+import type { Protocol } from '../api.js';
+import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
 
 export interface BenchOptions {
   /** Samples per fault kind and path. */
@@ -17,6 +19,12 @@ export interface BenchOptions {
   throughputS: number;
   basePort: number;
   pageSize: number;
+  /** Which protocols to measure (default ivy); both adds the comparison by read ratio. */
+  protocols?: readonly Protocol[];
+  /** Write-update group sizes for write latency by client count (default 2, 10, 32). */
+  clientSteps?: readonly number[];
+  /** Read ratios of the comparison (default 0, 0.5, 0.9, 0.99). */
+  readRatios?: readonly number[];
   onProgress?: (message: string) => void;
 }
 
@@ -28,7 +36,22 @@ const KINDS: readonly Kind[] = ['read', 'write0', 'write1', 'write9'];
 
 export type PathFigures = Record<`${Kind}_p50_us` | `${Kind}_p99_us` | 'write_p50_us' | 'write_p99_us', number> & { samples: number };
 
-export interface BenchReport {
+/** Everything `bench` measured; the IVY keys when IVY ran, `isis` when write-update ran, `compare` when both did. */
+export interface BenchReport extends Partial<Omit<IvyReport, 'linearizable'>> {
+  protocols: Protocol[];
+  isis?: IsisReport;
+  /** Both protocols, same run: throughput and latency of every op by read ratio. */
+  compare?: CompareRow[];
+  /** IVY read fault p50 / write-update local read p50 (the issue's aim: ≥ 100). */
+  read_speedup_isis_vs_ivy_fault?: number;
+  /** IVY's histories linearizable (null: IVY did not run; write-update is checked for sequential consistency). */
+  linearizable: boolean | null;
+  /** Every history passed its protocol's check. */
+  consistent: boolean;
+  machine: { cpus: number; loadavg: number[] };
+}
+
+export interface IvyReport {
   bare: PathFigures;
   ivy: PathFigures;
   /** The protocol path with a backup manager replicating the records (measured in the same blocks). */
@@ -84,6 +107,44 @@ async function ivyBlock(ivy: IvyPath, n: number, into: Samples | null): Promise<
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const protocols = opts.protocols?.length ? [...opts.protocols] : (['ivy'] as Protocol[]);
+  const machine = (): BenchReport['machine'] => ({ cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) });
+  const ivy = protocols.includes('ivy') ? await runIvyBench(opts) : null;
+  const isis = protocols.includes('isis')
+    ? await runIsisBench({
+        iterations: opts.iterations,
+        blockSize: opts.blockSize,
+        basePort: opts.basePort + 500,
+        pageSize: opts.pageSize,
+        clientSteps: opts.clientSteps ?? [2, 10, 32],
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      })
+    : null;
+  const compare =
+    ivy && isis
+      ? await runCompare({
+          basePort: opts.basePort + 800,
+          durationS: opts.throughputS,
+          readRatios: opts.readRatios ?? [0, 0.5, 0.9, 0.99],
+          clients: 10,
+          pages: 64,
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        })
+      : null;
+  const report: BenchReport = {
+    ...(ivy ?? {}),
+    protocols,
+    linearizable: ivy ? ivy.linearizable : null,
+    consistent: (ivy?.linearizable ?? true) && (isis?.sequential ?? true) && (compare?.rows.every((r) => r.consistent) ?? true),
+    machine: machine(),
+  };
+  if (isis) report.isis = isis;
+  if (compare) report.compare = compare.rows;
+  if (ivy && isis && isis.read_p50_us > 0) report.read_speedup_isis_vs_ivy_fault = Math.round(ivy.ivy.read_p50_us / isis.read_p50_us);
+  return report;
+}
+
+async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
   const say = opts.onProgress ?? (() => undefined);
   say('starting the bare nodes and the cluster');
   const [bare, ivy, ivyB] = await Promise.all([

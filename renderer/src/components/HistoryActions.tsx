@@ -66,14 +66,15 @@ export function HistoryActions({ source, testPrefix, what }: HistoryActionsProps
 
 function Verdict({ verdict, testId }: { verdict: HistoryVerdictView; testId: string }) {
   const at = new Date(verdict.checkedAt).toLocaleTimeString();
+  const name = verdict.model === 'sequential' ? 'sequentially consistent' : 'linearizable';
   const counts = `${fmtInt(verdict.ops)} operations on ${fmtInt(verdict.pages)} page${verdict.pages === 1 ? '' : 's'}, ${fmtInt(verdict.unknown)} with unknown outcome · checked ${at}`;
   return (
-    <div className="verdict" data-testid={testId} data-value={String(verdict.linearizable)} data-checked-at={verdict.checkedAt}>
+    <div className="verdict" data-testid={testId} data-value={String(verdict.consistent)} data-model={verdict.model} data-checked-at={verdict.checkedAt}>
       <p>
-        <span className={`pill ${verdict.linearizable ? 'ok' : 'bad'}`}>{verdict.linearizable ? 'linearizable ✓' : 'NOT linearizable ✗'}</span>{' '}
+        <span className={`pill ${verdict.consistent ? 'ok' : 'bad'}`}>{verdict.consistent ? `${name} ✓` : `NOT ${name} ✗`}</span>{' '}
         <span className="muted small">{counts}</span>
       </p>
-      {!verdict.linearizable && (
+      {!verdict.consistent && (
         <>
           <p className="small">
             Page {verdict.page}: {verdict.explanation}
