@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts', bare: 'nodes/runtime/bare.ts' },
+  entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts', bare: 'nodes/runtime/bare.ts', 'bare-fair': 'nodes/runtime/bare-fair.ts' },
   outdir: 'out/nodes',
   bundle: true,
   platform: 'node',

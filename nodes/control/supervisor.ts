@@ -68,6 +68,16 @@ export function defaultNodeEntry(): string {
   throw new Error('out/nodes/node.js not found: run `npm run build:nodes` first');
 }
 
+/**
+ * Node.js flags for every node process (and the bench's bare nodes, so both paths run alike), after the
+ * parent's own (so `node --cpu-prof bin/ivy-cluster.js …` still reaches every node).
+ */
+export function nodeExecArgv(): string[] {
+  return [...process.execArgv, ...NODE_V8_FLAGS];
+}
+
+const NODE_V8_FLAGS: readonly string[] = [];
+
 export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -160,9 +170,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // --- workloads and single operations ---------------------------------------------------
 
-  setWorkload(spec: WorkloadSpec | null): void {
-    this.workload = spec;
-    for (const n of this.clients()) if (this.isLive(n)) this.sendTo(n, { type: 'workload', spec });
+  /** `only`: just these clients, for this once (the bench's throughput windows); rebooted or added clients are not given it. */
+  setWorkload(spec: WorkloadSpec | null, only?: readonly string[]): void {
+    if (!only) this.workload = spec;
+    for (const n of this.clients()) if (this.isLive(n) && (!only || only.includes(n.id))) this.sendTo(n, { type: 'workload', spec });
   }
 
   /** One operation on one client, resolved with the client's own timing (a round of a scenario). */
@@ -282,6 +293,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const proc = fork(entry, [JSON.stringify(this.nodeConfig(n))], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
+      execArgv: nodeExecArgv(),
       ...(execPath ? { execPath } : {}),
       env: { ...process.env, ...env },
     });
