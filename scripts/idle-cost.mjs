@@ -10,9 +10,11 @@
 //
 // Needs Linux (/proc) and `npm run build:nodes`.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -27,7 +29,7 @@ const basePort = Number(opt('base-port', '23000'));
 const json = args.includes('--json');
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ivy-cluster.js');
 const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on Linux
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms) => sleepMs(ms);
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 function cpuTicks(pid) {
@@ -35,6 +37,20 @@ function cpuTicks(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of the line)
+  } catch {
+    return null;
+  }
+}
+
+/** Voluntary context switches of every thread of the process: how often it went to sleep and woke (load-independent). */
+function wakeups(pid) {
+  try {
+    let n = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(st)?.[1] ?? 0);
+    }
+    return n;
   } catch {
     return null;
   }
@@ -69,16 +85,23 @@ async function measure(clients, port) {
   const nodes = [...ready[2].matchAll(/(\w+)\((\w+)\) pid (\d+)/g)].map((m) => ({ id: m[1], role: m[2], pid: Number(m[3]) }));
   await sleep(settleS * 1000);
   const before = nodes.map((n) => cpuTicks(n.pid));
+  const wakeBefore = nodes.map((n) => wakeups(n.pid));
   const cliBefore = cpuTicks(cli.pid);
   const loadBefore = load();
   await sleep(windowS * 1000);
   const after = nodes.map((n) => cpuTicks(n.pid));
+  const wakeAfter = nodes.map((n) => wakeups(n.pid));
   const cliAfter = cpuTicks(cli.pid);
   const mems = nodes.map((n) => ({ ...n, ...mem(n.pid) }));
   cli.kill('SIGINT');
   await new Promise((r) => cli.once('exit', r));
   let ticks = 0;
   const perRole = {};
+  const wakes = { manager: 0, client: 0 };
+  nodes.forEach((n, i) => {
+    if (wakeBefore[i] !== null && wakeAfter[i] !== null) wakes[n.role === 'client' ? 'client' : 'manager'] += wakeAfter[i] - wakeBefore[i];
+  });
+  const clientCount = nodes.filter((n) => n.role === 'client').length;
   nodes.forEach((n, i) => {
     const d = before[i] !== null && after[i] !== null ? after[i] - before[i] : 0;
     ticks += d;
@@ -102,6 +125,11 @@ async function measure(clients, port) {
     idle_cpu_pct_of_cores: coresShare(ticks),
     idle_cpu_pct_managers: coresShare(perRole.manager ?? 0),
     idle_cpu_pct_clients: coresShare(perRole.client ?? 0),
+    /** Thread wake-ups (voluntary context switches, all threads) per second: per manager (both summed / 2) and per client. */
+    wakeups_per_s: {
+      manager: Math.round(wakes.manager / windowS / Math.max(1, nodes.length - clientCount)),
+      client: Math.round(wakes.client / windowS / Math.max(1, clientCount)),
+    },
     supervisor_cpu_pct_of_cores: cliBefore !== null && cliAfter !== null ? coresShare(cliAfter - cliBefore) : null,
     memory_mib: { manager: roleMem((m) => m.role !== 'client'), client: roleMem((m) => m.role === 'client') },
     loadavg_before_window: loadBefore,
@@ -117,6 +145,7 @@ for (const [i, n] of clientCounts.entries()) {
     console.log(
       `1+1+${n}: ready ${r.ready_ms} ms; idle CPU ${r.idle_cpu_pct_of_cores}% of ${r.cpus} cores over ${r.window_s} s ` +
         `(managers ${r.idle_cpu_pct_managers}%, clients ${r.idle_cpu_pct_clients}%; supervisor ${r.supervisor_cpu_pct_of_cores}%); ` +
+        `wake-ups/s per manager ${r.wakeups_per_s.manager}, per client ${r.wakeups_per_s.client}; ` +
         `client RSS ${r.memory_mib.client.rss_mean} MiB mean / ${r.memory_mib.client.rss_max} max, PSS ${r.memory_mib.client.pss_mean} mean (${r.memory_mib.client.anon_mean} anon); ` +
         `manager RSS ${r.memory_mib.manager.rss_max} MiB, PSS ${r.memory_mib.manager.pss_max}; load average ${r.loadavg_before_window.join(' ')}`,
     );

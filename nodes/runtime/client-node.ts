@@ -42,6 +42,7 @@ export class ClientNode {
   private nextToken: number;
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
+  private lastHeartbeatAt = 0;
   private readonly windowRead = newHistogram();
   private readonly windowWrite = newHistogram();
 
@@ -72,9 +73,25 @@ export class ClientNode {
     this.apply(this.core.start());
     // Op timeouts need a clock tick even when no messages arrive.
     // Ticks drive heartbeats, retries and op timeouts; half the shortest of those is fine-grained enough.
-    const tickMs = Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2));
-    setInterval(() => this.apply(this.core.tick(nowMs())), tickMs).unref();
-    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry());
+    const tickMs = Math.min(this.cfg.telemetryMs, Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2)));
+    // With no op in flight only the heartbeat is due: sleep until just after it instead of ticking twice
+    // per heartbeat (the core decides, as before; it is only asked less often when it has nothing else to do).
+    const tick = (): void => {
+      const now = nowMs();
+      this.apply(this.core.tick(now));
+      this.shell.telemetryTick(now);
+      const wait = this.inflight.size > 0 ? tickMs : Math.min(this.cfg.telemetryMs, Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs()));
+      setTimeout(tick, wait).unref();
+    };
+    setTimeout(tick, tickMs).unref();
+    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
+  }
+
+  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames), an op done, a drop. */
+  private telemetryKey(): string {
+    this.log?.flush(); // completions are batched into the next write; an idle client still flushes its last ones
+    const t = this.shell.transport.stats;
+    return `${t.received} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
   }
 
   // --- protocol plumbing --------------------------------------------------------------
@@ -91,6 +108,7 @@ export class ClientNode {
   private apply(outputs: ClientOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'send') {
+        if (o.msg.t === 'hb') this.lastHeartbeatAt = nowMs();
         const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
         if (endpoint === undefined) this.shell.drop('unknown_peer');
         else this.shell.transport.send(endpoint, encode(o.msg));
