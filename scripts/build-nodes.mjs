@@ -1,8 +1,23 @@
 // Bundles the node process entry and the CLI into out/nodes so that nodes start as
 // plain `node` processes (fast, no TypeScript loader) and `npx ivy-cluster` works.
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
+// zod's namespace re-exports every locale (~300 KB of the ~800 KB node bundle, parsed and held by every
+// process); nothing here uses any but the default English messages, so the bundle gets only that one.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
+  plugins: [zodEnglishOnly],
   entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts', bare: 'nodes/runtime/bare.ts', 'bare-fair': 'nodes/runtime/bare-fair.ts' },
   outdir: 'out/nodes',
   bundle: true,
