@@ -43,6 +43,11 @@ export class ClientNode {
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
   private lastHeartbeatAt = 0;
+  private receivedAtTick = 0;
+  private tickDueAt = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  /** Ends an idle sleep of the tick early: something happened. */
+  private soon: (now: number) => void = () => undefined;
   private readonly windowRead = newHistogram();
   private readonly windowWrite = newHistogram();
 
@@ -74,16 +79,28 @@ export class ClientNode {
     // Op timeouts need a clock tick even when no messages arrive.
     // Ticks drive heartbeats, retries and op timeouts; half the shortest of those is fine-grained enough.
     const tickMs = Math.min(this.cfg.telemetryMs, Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2)));
-    // With no op in flight only the heartbeat is due: sleep until just after it instead of ticking twice
-    // per heartbeat (the core decides, as before; it is only asked less often when it has nothing else to do).
+    // With no op in flight and nothing received, only the heartbeat is due: sleep until just after it
+    // instead of ticking twice per heartbeat (the core decides, as before; it is only asked less often when
+    // it has nothing else to do). A frame or an op ends such a sleep early (soon()), so telemetry of a
+    // change and the retry and timeout clocks of an op run as they did.
     const tick = (): void => {
       const now = nowMs();
       this.apply(this.core.tick(now));
       this.shell.telemetryTick(now);
-      const wait = this.inflight.size > 0 ? tickMs : Math.min(this.cfg.telemetryMs, Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs()));
-      setTimeout(tick, wait).unref();
+      const busy = this.inflight.size > 0 || this.shell.transport.stats.received !== this.receivedAtTick;
+      this.receivedAtTick = this.shell.transport.stats.received;
+      const wait = busy ? tickMs : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
+      this.tickDueAt = now + wait;
+      this.tickTimer = setTimeout(tick, wait).unref();
     };
-    setTimeout(tick, tickMs).unref();
+    this.soon = (now) => {
+      if (this.tickDueAt - now <= tickMs || !this.tickTimer) return;
+      clearTimeout(this.tickTimer);
+      this.tickDueAt = now + tickMs;
+      this.tickTimer = setTimeout(tick, tickMs).unref();
+    };
+    this.tickDueAt = nowMs() + tickMs;
+    this.tickTimer = setTimeout(tick, tickMs).unref();
     this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
   }
 
@@ -98,7 +115,9 @@ export class ClientNode {
 
   private onMessage(msg: Message): void {
     const wasKnown = this.core.endpointOf(this.cfg.id) !== undefined;
-    this.apply(this.core.receive(msg, nowMs()));
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.receive(msg, now));
     // Ready once the manager has listed us: from then on every peer can reach us.
     if (!wasKnown && msg.t === 'members' && this.core.endpointOf(this.cfg.id) !== undefined) {
       this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
@@ -133,7 +152,9 @@ export class ClientNode {
       kind === 'write'
         ? { id, kind, page, offset: 0, data: encodeToken(token!) }
         : { id, kind, page, offset: 0, length: Math.min(TOKEN_SPAN, this.cfg.pageSize) };
-    this.apply(this.core.submit(op, nowMs()));
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.submit(op, now));
   }
 
   private completed(result: OpResult): void {
