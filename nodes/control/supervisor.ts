@@ -288,7 +288,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       epoch: 1,
       managers: this.managers().map((m) => ({ id: m.id, endpoint: m.endpoint })),
       opTimeoutMs,
-      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 10)),
+      // Five heartbeats per client timeout: eviction after the same silence as before, half the idle traffic of ten.
+      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 5)),
       retryMs: Math.max(300, heartbeatTimeoutMs * 2),
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
       incarnation: n.incarnation,
