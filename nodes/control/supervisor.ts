@@ -68,6 +68,23 @@ export function defaultNodeEntry(): string {
   throw new Error('out/nodes/node.js not found: run `npm run build:nodes` first');
 }
 
+/**
+ * Node.js flags for every node process (and the bench's bare nodes, so both paths run alike), after the
+ * parent's own (so `node --cpu-prof bin/ivy-cluster.js …` still reaches every node).
+ */
+export function nodeExecArgv(): string[] {
+  // IVY_NODE_FLAGS (space-separated) replaces the defaults: for measuring what a flag costs or saves.
+  const override = process.env.IVY_NODE_FLAGS;
+  return [...process.execArgv, ...(override === undefined ? NODE_V8_FLAGS : override.split(' ').filter(Boolean))];
+}
+
+/**
+ * A node's live data is small (a page table, a record per page) and short-lived garbage dominates, so
+ * scavenges stay cheap with a small young generation; V8's default lets it grow to 16 MiB semi-spaces
+ * under load, which was most of a busy node's growth in resident memory.
+ */
+const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
 export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -160,9 +177,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // --- workloads and single operations ---------------------------------------------------
 
-  setWorkload(spec: WorkloadSpec | null): void {
-    this.workload = spec;
-    for (const n of this.clients()) if (this.isLive(n)) this.sendTo(n, { type: 'workload', spec });
+  /** `only`: just these clients, for this once (the bench's throughput windows); rebooted or added clients are not given it. */
+  setWorkload(spec: WorkloadSpec | null, only?: readonly string[]): void {
+    if (!only) this.workload = spec;
+    for (const n of this.clients()) if (this.isLive(n) && (!only || only.includes(n.id))) this.sendTo(n, { type: 'workload', spec });
   }
 
   /** One operation on one client, resolved with the client's own timing (a round of a scenario). */
@@ -270,7 +288,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       epoch: 1,
       managers: this.managers().map((m) => ({ id: m.id, endpoint: m.endpoint })),
       opTimeoutMs,
-      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 10)),
+      // Five heartbeats per client timeout: eviction after the same silence as before, half the idle traffic of ten.
+      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 5)),
       retryMs: Math.max(300, heartbeatTimeoutMs * 2),
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
       incarnation: n.incarnation,
@@ -282,6 +301,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const proc = fork(entry, [JSON.stringify(this.nodeConfig(n))], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
+      execArgv: nodeExecArgv(),
       ...(execPath ? { execPath } : {}),
       env: { ...process.env, ...env },
     });

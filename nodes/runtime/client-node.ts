@@ -45,6 +45,12 @@ export class ClientNode {
   private nextToken: number;
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
+  private lastHeartbeatAt = 0;
+  private receivedAtTick = 0;
+  private tickDueAt = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  /** Ends an idle sleep of the tick early: something happened. */
+  private soon: (now: number) => void = () => undefined;
   private readonly windowRead = newHistogram();
   private readonly windowWrite = newHistogram();
 
@@ -75,16 +81,46 @@ export class ClientNode {
     this.apply(this.core.start(nowMs()));
     // Op timeouts need a clock tick even when no messages arrive.
     // Ticks drive heartbeats, retries and op timeouts; half the shortest of those is fine-grained enough.
-    const tickMs = Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2));
-    setInterval(() => this.apply(this.core.tick(nowMs())), tickMs).unref();
-    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry());
+    const tickMs = Math.min(this.cfg.telemetryMs, Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2)));
+    // With no op in flight and nothing received, only the heartbeat is due: sleep until just after it
+    // instead of ticking twice per heartbeat (the core decides, as before; it is only asked less often when
+    // it has nothing else to do). A frame or an op ends such a sleep early (soon()), so telemetry of a
+    // change and the retry and timeout clocks of an op run as they did.
+    const tick = (): void => {
+      const now = nowMs();
+      this.apply(this.core.tick(now));
+      this.shell.telemetryTick(now);
+      const busy = this.inflight.size > 0 || this.shell.transport.stats.received !== this.receivedAtTick;
+      this.receivedAtTick = this.shell.transport.stats.received;
+      const wait = busy ? tickMs : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
+      this.tickDueAt = now + wait;
+      this.tickTimer = setTimeout(tick, wait).unref();
+    };
+    this.soon = (now) => {
+      if (this.tickDueAt - now <= tickMs || !this.tickTimer) return;
+      clearTimeout(this.tickTimer);
+      this.tickDueAt = now + tickMs;
+      this.tickTimer = setTimeout(tick, tickMs).unref();
+    };
+    this.tickDueAt = nowMs() + tickMs;
+    this.tickTimer = setTimeout(tick, tickMs).unref();
+    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
+  }
+
+  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames), an op done, a drop. */
+  private telemetryKey(): string {
+    this.log?.flush(); // completions are batched into the next write; an idle client still flushes its last ones
+    const t = this.shell.transport.stats;
+    return `${t.received} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
   }
 
   // --- protocol plumbing --------------------------------------------------------------
 
   private onMessage(msg: Message): void {
     const wasJoined = this.core.joined;
-    this.apply(this.core.receive(msg, nowMs()));
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.receive(msg, now));
     // Ready once we can serve: IVY, listed by the manager; ISIS, in a view with the replicated state.
     if (!wasJoined && !this.announcedReady && this.core.joined) {
       this.announcedReady = true;
@@ -95,6 +131,7 @@ export class ClientNode {
   private apply(outputs: MemberOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'send') {
+        if (o.msg.t === 'hb' || o.msg.t === 'i_hb') this.lastHeartbeatAt = nowMs();
         const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
         if (endpoint === undefined) this.shell.drop('unknown_peer');
         else this.shell.transport.send(endpoint, encode(o.msg));
@@ -119,7 +156,9 @@ export class ClientNode {
       kind === 'write'
         ? { id, kind, page, offset: 0, data: encodeToken(token!) }
         : { id, kind, page, offset: 0, length: Math.min(TOKEN_SPAN, this.cfg.pageSize) };
-    this.apply(this.core.submit(op, nowMs()));
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.submit(op, now));
   }
 
   private completed(result: OpResult): void {

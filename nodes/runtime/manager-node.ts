@@ -40,7 +40,11 @@ export class ManagerNode {
     this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
     this.announceRole('started');
     // Heartbeats and timeouts are decided by the core; the shell only supplies the clock.
-    setInterval(() => this.apply(this.core.tick(performance.now())), Math.max(1, Math.floor(this.cfg.heartbeatMs / 2)));
+    setInterval(() => {
+      const now = performance.now();
+      this.apply(this.core.tick(now));
+      this.shell.telemetryTick(now);
+    }, Math.max(1, Math.min(Math.floor(this.cfg.heartbeatMs / 2), this.cfg.telemetryMs)));
     this.shell.startTelemetry(this.cfg.telemetryMs, () => ({
       type: 'telemetry',
       id: this.cfg.id,
@@ -52,7 +56,13 @@ export class ManagerNode {
       records: this.core.recordCache(),
       clientList: this.core.clientList(),
       ...(this.core.protocolView ? { isisRegistry: this.core.protocolView() } : {}),
-    }));
+    }), () => this.telemetryKey());
+  }
+
+  /** Heartbeats arrive all the time, so the key is the reported state itself (without the memory reading). */
+  private telemetryKey(): string {
+    const c = this.core;
+    return JSON.stringify([c.currentRole, c.currentEpoch, c.counters, c.recordCache(), c.clientList(), c.protocolView?.(), this.shell.dropped, this.shell.transport.stats.sendDropped]);
   }
 
   private onMessage(msg: Message): void {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FromBareSchema, type BareConfig, type ToBare } from '../../runtime/bare-control.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
-import { defaultNodeEntry } from '../supervisor.js';
+import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
 
 export interface Timed {
   startNs: number;
@@ -108,7 +108,7 @@ export class BarePath {
   }
 
   private spawn(cfg: BareConfig): Promise<void> {
-    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv() });
     this.procs.push(proc);
     if (cfg.role === 'requester' || cfg.role === 'mc-sender') this.requester = proc;
     let stderr = '';

@@ -85,13 +85,22 @@ function render(r: BenchReport): string[] {
 
 const isIvy = (r: BenchReport): r is BenchReport & IvyReport => r.ivy !== undefined && r.bare !== undefined;
 
+const ratioOf = (ivy: number, bare: number): number => Math.round((ivy / bare) * 100) / 100;
+
 function renderIvy(r: IvyReport): string[] {
+  const f = r.fair;
+  const mem = (m: IvyReport['memory']['ivy']['client']): string => (m ? `RSS ${m.rss} MiB (PSS ${m.pss}: ${m.anon} private, ${m.file} file-backed)` : 'n/a');
   const lines = [
-    `bare transport (same sockets and codec, trivial handlers, separate processes), ${r.bare.samples} samples per kind:`,
+    `FAIR bare path (same processes as the protocol path: 1 manager seat + 11 clients; same rotation and hop shapes, no protocol), ${f.bare_detail.samples} samples per kind:`,
+    ...pathLines(f.bare_detail),
+    `FAIR ratio ivy / bare at p50: read ${f.ratio.read_p50}x (${f.ivy.read_p50_us} / ${f.bare.read_p50_us} µs), write (1 copy) ${f.ratio.write_p50}x (${f.ivy.write_p50_us} / ${f.bare.write_p50_us} µs); 9 copies ${ratioOf(r.ivy.write9_p50_us, f.bare_detail.write9_p50_us)}x, 0 copies ${ratioOf(r.ivy.write0_p50_us, f.bare_detail.write0_p50_us)}x`,
+    `FAIR throughput, ${f.throughput.clients} clients back to back on ${f.throughput.pages} pages, ${f.throughput.windows} alternating windows (${f.throughput.seconds} s per path): bare ${f.bare.faults_per_s} faults/s, ivy ${f.ivy.faults_per_s} faults/s, ratio ${f.ratio.faults_per_s}x`,
+    `memory after the throughput windows (largest process of the role): ivy manager ${mem(r.memory.ivy.manager)}, ivy client ${mem(r.memory.ivy.client)}; fair bare client ${mem(r.memory.fair_bare.client)}`,
+    `hot-pair bare transport (the same requester and owner every time; the first figure this bench had), ${r.bare.samples} samples per kind:`,
     ...pathLines(r.bare),
     `ivy protocol (real cluster: 1 manager, 11 clients), ${r.ivy.samples} samples per kind:`,
     ...pathLines(r.ivy),
-    `ratio ivy / bare at p50: read ${r.ratio.read_p50}x, write ${r.ratio.write0_p50}x (0 copies), ${r.ratio.write1_p50}x (1 copy), ${r.ratio.write9_p50}x (9 copies); at p99: read ${r.ratio.read_p99}x, write ${r.ratio.write_p99}x`,
+    `hot-pair ratio ivy / bare at p50: read ${r.ratio.read_p50}x, write ${r.ratio.write0_p50}x (0 copies), ${r.ratio.write1_p50}x (1 copy), ${r.ratio.write9_p50}x (9 copies); at p99: read ${r.ratio.read_p99}x, write ${r.ratio.write_p99}x`,
     `ivy protocol with a backup manager (same cluster shape + m1), ${r.ivy_backup.samples} samples per kind:`,
     ...pathLines(r.ivy_backup),
     `cost of the backup (with / without) at p50: read ${r.backup_cost.read_p50}x, write ${r.backup_cost.write_p50}x; at p99: read ${r.backup_cost.read_p99}x, write ${r.backup_cost.write_p99}x`,
@@ -104,6 +113,7 @@ function renderIvy(r: IvyReport): string[] {
     );
   }
   lines.push(`histories: ${r.linearizable ? 'linearizable' : 'NOT linearizable'}${r.anomalies ? `; ${r.anomalies} ops were not the fault the cycle expected` : ''}`);
+  lines.push(`1-minute load average before each latency block: ${r.loadavg_blocks.join(' ')}`);
   return lines;
 }
 
