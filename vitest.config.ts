@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Four suites with different costs: pure unit tests, the seeded simulator, real
-// processes over ZeroMQ, and a real Chromium against `ivy-cluster serve`.
+// processes over ZeroMQ, and a real Chromium against `ivy-cluster serve`. A fifth,
+// `packaged`, drives the packaged Electron app (npm run test:packaged; not in npm test).
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,15 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'packaged',
+          include: ['test/packaged/**/*.test.ts'],
+          testTimeout: 240_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

@@ -8,4 +8,6 @@ export const CHANNELS = {
   push: 'ivy:push',
   /** renderer -> main (invoke): `{ csv, name }`; answers `{ ok, value: path | null }`. */
   saveCsv: 'ivy:save-csv',
+  /** renderer -> main (invoke): `{ jsonl, name }`; answers `{ ok, value: path | null }`. */
+  saveHistory: 'ivy:save-history',
 } as const;

@@ -61,22 +61,71 @@ export interface IpcRegistration {
 }
 
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
+/** A long live run's history is large: ~150 bytes an operation, a million operations. */
+const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
 
 const SaveCsvSchema = z.object({
   csv: z.string().max(MAX_CSV_BYTES, 'CSV too large'),
   name: z.string().min(1).max(255),
 });
 
-/** A safe file name for the save dialog: no folders, no odd characters, ends in .csv. */
-export function safeCsvName(name: string): string {
+const SaveHistorySchema = z.object({
+  jsonl: z.string().max(MAX_HISTORY_BYTES, 'history too large'),
+  name: z.string().min(1).max(255),
+});
+
+/** A safe file name for the save dialog: no folders, no odd characters, ends in `ext`. */
+export function safeFileName(name: string, ext: string, fallback: string): string {
   let n = basename(name.replace(/\\/g, '/'))
     .replace(/[^A-Za-z0-9._ -]/g, '_')
     .replace(/^\.+/, '')
     .trim();
-  if (!n) n = 'ivy-timings.csv';
-  if (!n.toLowerCase().endsWith('.csv')) n += '.csv';
+  if (!n) n = fallback;
+  if (!n.toLowerCase().endsWith(ext)) n += ext;
   return n;
 }
+
+export function safeCsvName(name: string): string {
+  return safeFileName(name, '.csv', 'ivy-timings.csv');
+}
+
+export function safeHistoryName(name: string): string {
+  return safeFileName(name, '.jsonl', 'ivy-history.jsonl');
+}
+
+interface SaveKind {
+  channel: string;
+  /** Validates a save request: the text to write and the file name to suggest, or why not. */
+  parse(raw: unknown): { ok: true; text: string; name: string } | { ok: false; error: string };
+  title: string;
+  what: string;
+  filter: { name: string; extensions: string[] };
+}
+
+function saveParser<T extends { name: string }>(schema: z.ZodType<T>, text: (d: T) => string, name: (n: string) => string): SaveKind['parse'] {
+  return (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+    return { ok: true, text: text(parsed.data), name: name(parsed.data.name) };
+  };
+}
+
+const SAVES: readonly SaveKind[] = [
+  {
+    channel: CHANNELS.saveCsv,
+    parse: saveParser(SaveCsvSchema, (d) => d.csv, safeCsvName),
+    title: 'Export timing CSV',
+    what: 'the CSV',
+    filter: { name: 'CSV', extensions: ['csv'] },
+  },
+  {
+    channel: CHANNELS.saveHistory,
+    parse: saveParser(SaveHistorySchema, (d) => d.jsonl, safeHistoryName),
+    title: 'Export history',
+    what: 'the history',
+    filter: { name: 'History (JSON Lines)', extensions: ['jsonl'] },
+  },
+];
 
 export function registerIpc(
   ipcMain: IpcMainLike,
@@ -133,35 +182,35 @@ export function registerIpc(
     return { ok: true };
   });
 
-  ipcMain.handle(CHANNELS.saveCsv, async (event, raw): Promise<CommandReply> => {
-    const bad = untrusted(event);
-    if (bad) return bad;
-    const parsed = SaveCsvSchema.safeParse(raw);
-    if (!parsed.success) {
-      return { ok: false, error: `invalid save request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
-    }
-    const name = safeCsvName(parsed.data.name);
-    try {
-      const res = await dialog.showSaveDialog({
-        title: 'Export timing CSV',
-        defaultPath: opts.defaultDir ? join(opts.defaultDir, name) : name,
-        buttonLabel: 'Export',
-        filters: [{ name: 'CSV', extensions: ['csv'] }],
-      });
-      if (res.canceled || !res.filePath) return { ok: true, value: null };
-      await fs.writeFile(res.filePath, parsed.data.csv, 'utf8');
-      return { ok: true, value: res.filePath };
-    } catch (err) {
-      return { ok: false, error: `could not save the CSV: ${(err as Error).message}` };
-    }
-  });
+  for (const save of SAVES) {
+    ipcMain.handle(save.channel, async (event, raw): Promise<CommandReply> => {
+      const bad = untrusted(event);
+      if (bad) return bad;
+      const parsed = save.parse(raw);
+      if (!parsed.ok) return { ok: false, error: `invalid save request: ${parsed.error}` };
+      const { name, text } = parsed;
+      try {
+        const res = await dialog.showSaveDialog({
+          title: save.title,
+          defaultPath: opts.defaultDir ? join(opts.defaultDir, name) : name,
+          buttonLabel: 'Export',
+          filters: [save.filter],
+        });
+        if (res.canceled || !res.filePath) return { ok: true, value: null };
+        await fs.writeFile(res.filePath, text, 'utf8');
+        return { ok: true, value: res.filePath };
+      } catch (err) {
+        return { ok: false, error: `could not save ${save.what}: ${(err as Error).message}` };
+      }
+    });
+  }
 
   return {
     dispose() {
       unsubscribe();
       ipcMain.removeHandler(CHANNELS.command);
       ipcMain.removeHandler(CHANNELS.subscribe);
-      ipcMain.removeHandler(CHANNELS.saveCsv);
+      for (const save of SAVES) ipcMain.removeHandler(save.channel);
       subscribers.clear();
     },
     subscriberCount: () => subscribers.size,

@@ -1,6 +1,6 @@
 // The Electron main process: one window, a supervisor-owning ClusterService, the IPC
-// glue, a strict Content-Security-Policy, and a lifecycle that stops every node
-// process before the app exits.
+// glue, a strict Content-Security-Policy, a log file, and a lifecycle that stops every
+// node process before the app exits.
 import { BrowserWindow, Menu, app, dialog, ipcMain, nativeTheme, net, protocol, session, shell, type MenuItemConstructorOptions } from 'electron';
 import { mkdirSync, promises as fsp } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
@@ -8,7 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ClusterService } from '../nodes/control/service.js';
 import { scenarioHooks } from '../nodes/control/scenarios/service-hooks.js';
 import { CONTENT_SECURITY_POLICY } from '../nodes/control/serve.js';
+import { noDisplayMessage } from './display.js';
 import { registerIpc, type IpcEventLike } from './ipc.js';
+import { openAppLog, teeConsole, type AppLog } from './log.js';
 import { nodeLaunch } from './paths.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +28,32 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
 ]);
+
+// IVY_USER_DATA_DIR: a separate profile (settings, run folders, logs), e.g. for the
+// packaged-app smoke test, so it neither collides with nor touches a user's own app.
+// Otherwise the folders are fixed here rather than derived from whichever app name Electron
+// picked up, so the README can say where they are: userData = <appData>/Ivy Cluster; logs in
+// ~/Library/Logs/Ivy Cluster on macOS, <userData>/logs elsewhere.
+const userDataOverride = process.env['IVY_USER_DATA_DIR'];
+const userData = userDataOverride ? resolve(userDataOverride) : join(app.getPath('appData'), 'Ivy Cluster');
+app.setPath('userData', userData);
+app.setAppLogsPath(process.platform === 'darwin' && !userDataOverride ? join(app.getPath('home'), 'Library', 'Logs', 'Ivy Cluster') : join(userData, 'logs'));
+const appLog: AppLog = openAppLog(app.getPath('logs'));
+teeConsole(appLog);
+console.log(
+  `ivy: Ivy Cluster ${app.getVersion()} starting (${process.platform} ${process.arch}, Electron ${process.versions.electron}, ` +
+    `${app.isPackaged ? 'packaged' : 'development'}); log ${appLog.file}`,
+);
+const noDisplay = noDisplayMessage({ platform: process.platform, env: process.env, execPath: process.execPath, resourcesPath: process.resourcesPath });
+if (noDisplay) {
+  // Before Chromium sets up its UI and dies with "Missing X server or $DISPLAY".
+  console.error(noDisplay);
+  process.exit(1);
+}
+if (app.commandLine.hasSwitch('no-sandbox')) {
+  // Only the AppImage launcher passes this on its own, when the system forbids the user namespaces the sandbox needs.
+  console.warn('ivy: the Chromium OS sandbox is off (--no-sandbox on the command line); contextIsolation and the renderer sandbox flag still apply');
+}
 
 if (!app.requestSingleInstanceLock()) {
   // The cluster uses fixed ports: a second instance would only collide with the first.
@@ -199,6 +227,10 @@ function buildMenu(): void {
       role: 'help',
       submenu: [
         {
+          label: 'Open Logs Folder',
+          click: () => void shell.openPath(app.getPath('logs')),
+        },
+        {
           label: 'Keyboard Shortcuts',
           click: () =>
             void dialog.showMessageBox({
@@ -229,6 +261,7 @@ async function shutdown(): Promise<void> {
     s.close().catch((err: unknown) => console.error('ivy: stopping the cluster failed:', err)),
     new Promise<void>((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS)),
   ]);
+  console.log('ivy: every node stopped; quitting');
 }
 
 app.on('before-quit', (event) => {
@@ -266,6 +299,10 @@ void app.whenReady().then(() => {
   const runRoot = join(app.getPath('userData'), 'runs');
   mkdirSync(runRoot, { recursive: true });
   service = new ClusterService({ launcher, runRoot, scenarios: scenarioHooks() });
+  // The cluster's story (node exits, a node's stderr, failovers, command errors) goes to the log too.
+  service.subscribe((push) => {
+    if (push.type === 'event') appLog.write(push.event.level, `${push.event.kind}${push.event.node ? ` ${push.event.node}` : ''}: ${push.event.message}`);
+  });
   const frameTrusted = (event: IpcEventLike) => isOurUrl(event.senderFrame?.url ?? '');
   const reg = registerIpc(
     ipcMain,

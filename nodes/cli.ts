@@ -2,7 +2,7 @@
 // nodes/control; nothing here knows the protocol.
 import { Command } from 'commander';
 import { parseModel, runCheck, type Model } from './control/history/check-command.js';
-import { intIn, numberIn } from './control/commands/options.js';
+import { clientMemory, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
@@ -18,8 +18,9 @@ const program = new Command()
 program
   .command('up')
   .description('run a local cluster in the foreground until Ctrl-C, the duration ends, or every client ran its --ops')
+  .option('--protocol <p>', 'ivy (central manager, write-invalidate) or isis (write-update, ISIS total order; registry in the manager seat)', oneProtocol, 'ivy')
   .option('--clients <n>', 'number of clients', intIn(1, 128), 4)
-  .option('--backup', 'also run a backup manager', false)
+  .option('--backup', 'also run a backup manager (isis: a backup registry)', false)
   .option('--pages <p>', 'pages in the shared address space', intIn(1, 4096), 64)
   .option('--page-size <bytes>', 'bytes per page', intIn(64, 1 << 20), 4096)
   .option('--read-ratio <r>', 'run a random workload with this fraction of reads (0..1)', numberIn(0, 1))
@@ -30,6 +31,7 @@ program
   .option('--status <file>', 'keep this JSON status file current')
   .option('--seed <n>', 'seed of the random workload', intIn(0, 2 ** 31 - 1), 1)
   .option('--base-port <port>', 'first port (managers: base, base+1; clients from base+10)', intIn(1024, 65_000), 7000)
+  .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .action(async (opts: UpOptions) => {
     process.exitCode = await runUp(opts, out);
   });
@@ -49,6 +51,7 @@ program
   .command('scenario')
   .description('run failover scenarios on real clusters and print the seed\'s highest / lowest / average timing tables')
   .argument('<scenario...>', 's1..s6, a name (baseline, backup, primary-fail, primary-reboot, primary-reboot-many, alternate) or all')
+  .option('--protocol <list>', 'ivy, isis, or a comma list (ivy,isis) to run every scenario for each and compare them', protocolList, ['ivy'])
   .option('--clients <n>', 'clients per cluster', intIn(1, 128), 10)
   .option('--trials <t>', 'trials per scenario (default 5; 6 for s5 and s6)', intIn(1, 1000))
   .option('--pages <p>', 'pages in the shared address space', intIn(1, 4096), 3)
@@ -59,6 +62,7 @@ program
   .option('--rounds <r>', 'rounds per trial (every client issues one fault per round)', intIn(1, 100_000), 20)
   .option('--base-port <port>', 'first port; scenario k of the run uses base + 200k', intIn(1024, 65_000), 7200)
   .option('--op-timeout <ms>', 'an operation fails after waiting this long for a manager', intIn(50, 600_000), 5000)
+  .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .option('--sustained <s>', 'instead of rounds, run a random workload for s seconds and report histograms and throughput', numberIn(0.5, 86_400))
   .option('--rate <n>', 'sustained mode: ops/s per client (0 = back to back)', numberIn(0, 1_000_000), 0)
   .option('--read-ratio <r>', 'sustained mode: fraction of reads', numberIn(0, 1), 0.5)
@@ -69,10 +73,13 @@ program
 program
   .command('bench')
   .description('fault latency of the protocol against the bare transport (same sockets and codec), and aggregate fault throughput')
-  .option('--json', 'print one JSON object: {"bare":{…},"ivy":{…},"ratio":{…},"faults_per_s":…}', false)
+  .option('--json', 'print one JSON object: {"bare":{…},"ivy":{…},"ratio":{…},"faults_per_s":…} (+ "isis", "compare" with --protocol isis / --compare)', false)
+  .option('--protocol <list>', 'ivy, isis, or ivy,isis (both, same run)', protocolList, ['ivy'])
+  .option('--compare', 'both protocols in the same run: latency, write latency by client count, throughput by read ratio (= --protocol ivy,isis)', false)
   .option('--iterations <n>', 'samples per fault kind and path (default 1000, or IVY_BENCH_ITERATIONS)', intIn(1, 1_000_000))
   .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
+  .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .action(async (opts: BenchCliOptions) => {
     process.exitCode = await runBenchCommand(opts, out);
   });

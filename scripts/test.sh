@@ -21,6 +21,7 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
+node scripts/lint-workflows.mjs
 npm run build --silent
 
 mkdir -p test-results && rm -f test-results/vitest-*.json

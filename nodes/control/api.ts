@@ -4,10 +4,33 @@
 // other way and are plain data.
 import { z } from 'zod';
 import type { OpKind, PageView, RecordView } from '../core/types.js';
+import { ClientMemorySchema } from '../protocol/messages.js';
+import type { HistoryOp } from './history/schema.js';
 
 // --- configuration ---------------------------------------------------------------
 
+/**
+ * The coherence protocols a cluster can run (DESIGN §2, §2b): IVY (central manager,
+ * write-invalidate, linearizable pages) and write-update by ISIS total order (a
+ * registry in the manager seat, every page replicated, sequentially consistent).
+ */
+export const PROTOCOLS = ['ivy', 'isis'] as const;
+export const ProtocolSchema = z.enum(PROTOCOLS);
+export type Protocol = z.infer<typeof ProtocolSchema>;
+
+/** How people name them (UI, CLI output). */
+export const PROTOCOL_LABELS: Record<Protocol, string> = {
+  ivy: 'IVY (central manager)',
+  isis: 'Write-update (ISIS total order)',
+};
+
+/** The consistency model each protocol's histories are checked against. */
+export type ConsistencyModel = 'linearizable' | 'sequential';
+export const PROTOCOL_MODEL: Record<Protocol, ConsistencyModel> = { ivy: 'linearizable', isis: 'sequential' };
+
 export const ClusterConfigSchema = z.object({
+  /** ivy: manager + clients; isis: registry (m0, backup registry m1) + members. */
+  protocol: ProtocolSchema.default('ivy'),
   clients: z.number().int().min(1).max(128).default(4),
   backup: z.boolean().default(false),
   pages: z.number().int().min(1).max(4096).default(64),
@@ -24,8 +47,15 @@ export const ClusterConfigSchema = z.object({
   basePort: z.number().int().min(1024).max(65_000).default(7000),
   host: z.string().default('127.0.0.1'),
   opTimeoutMs: z.number().int().min(50).max(600_000).default(5000),
+  /**
+   * Where clients keep their pages (DESIGN §3, seed 004): volatile (die with the process), recoverable (a
+   * page file the OS keeps through SIGKILL), durable (also fdatasync before a write is acknowledged).
+   * Absent: recoverable (DEFAULT_CLIENT_MEMORY).
+   */
+  clientMemory: ClientMemorySchema.optional(),
 });
 export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+export const DEFAULT_CLIENT_MEMORY = 'recoverable' as const;
 export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
 
 export const WorkloadSchema = z.object({
@@ -86,6 +116,50 @@ export interface PageRow extends PageView {
   preview: string;
   /** The workload token stored in the page, if any. */
   token: string | null;
+  /** Write-update: total-order position of the write whose value the replica holds (0 = never written). */
+  wpos?: number;
+}
+
+// --- write-update (ISIS) views ------------------------------------------------------------
+
+/** An ISIS priority: [counter, proposer number], unique, compared lexicographically. */
+export type OrderPriority = [number, number];
+
+/** One message in a member's pending ISIS queue. */
+export interface OrderQueueEntry {
+  sender: string;
+  seq: number;
+  page: number;
+  /** This member's proposal (what the queue is sorted by until the agreed priority arrives). */
+  proposed: OrderPriority;
+  /** The sender's decision, once it arrived. */
+  agreed: OrderPriority | null;
+  /** Every member holds it agreed. */
+  stable: boolean;
+  /** At the head and agreed: delivered at the next step. */
+  deliverable: boolean;
+}
+
+/** A member's place in the total order (the Total order panel and the Page caches). */
+export interface MemberOrderView {
+  /** Membership view the member is in (0 before the first), and the one it is preparing, if any. */
+  view: number;
+  preparing: number | null;
+  /** Members of its view, as it knows them. */
+  members: string[];
+  /** Writes delivered so far (its last applied total-order position). */
+  pos: number;
+  /** False while a joiner waits for its state transfer. */
+  hasState: boolean;
+  queue: OrderQueueEntry[];
+}
+
+/** What a registry seat (m0 primary, m1 backup) knows of the group. */
+export interface MembershipView {
+  view: number;
+  members: { id: string; incarnation: number; pos: number | null }[];
+  /** A view change under way: the view being installed, its phase, its members and whose flush is awaited. */
+  change: { view: number; phase: 'flush' | 'install'; members: string[]; waitingFor: string[] } | null;
 }
 
 export interface LatencyPoint {
@@ -128,6 +202,10 @@ export interface ClusterSnapshot {
   records: Record<string, RecordView[]>;
   /** Page table per client id. */
   pageTables: Record<string, PageRow[]>;
+  /** Write-update: the registry's membership view per seat id (instead of records). */
+  membership?: Record<string, MembershipView>;
+  /** Write-update: each member's total-order state (view, pos, pending queue) per client id. */
+  orders?: Record<string, MemberOrderView>;
   histogram: HistogramBucket[];
   series: LatencyPoint[];
   marks: Mark[];
@@ -145,6 +223,8 @@ export interface ClusterEvent {
 
 export interface ScenarioProgress {
   scenario: string;
+  /** The protocol of the cluster this progress is about (absent: ivy). */
+  protocol?: Protocol;
   index: number;
   of: number;
   trial: number;
@@ -195,8 +275,19 @@ export interface ScenarioResult {
   failedOps?: number;
   /** The seeded fault schedule, one line per event (a skipped or failed event is reported as a note/event). */
   schedule?: string[];
-  /** Whether this scenario's history is linearizable (null: not checked). */
+  /** Whether this scenario's history is linearizable (null: not checked; write-update histories are not expected to be). */
   linearizable?: boolean | null;
+  /** The protocol the scenario ran (absent: ivy). */
+  protocol?: Protocol;
+  /** The model the history was checked against: linearizable (ivy) or sequential (isis). */
+  model?: ConsistencyModel;
+  /** Whether the history passed its model's check. */
+  consistent?: boolean | null;
+  /**
+   * What the timing figures are taken over: IVY's faults (cache hits excluded) or
+   * write-update's writes (reads are local, like hits, and excluded).
+   */
+  measures?: 'faults' | 'writes';
 }
 
 export const ScenarioRequestSchema = z.object({
@@ -205,8 +296,54 @@ export const ScenarioRequestSchema = z.object({
   trials: z.number().int().min(1).max(1000).optional(),
   pages: z.number().int().min(1).max(4096).default(3),
   seed: z.number().int().default(1),
+  /** Each scenario runs once per protocol, on clusters of its own. */
+  protocols: z
+    .array(ProtocolSchema)
+    .min(1)
+    .max(PROTOCOLS.length)
+    .refine((ps) => new Set(ps).size === ps.length, 'each protocol at most once')
+    .default(['ivy']),
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
+
+// --- histories -------------------------------------------------------------------------------
+
+/** Whose history: the cluster started from the Cluster view (running or last stopped), or one scenario of the last run. */
+export const HistorySourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('live') }),
+  z.object({
+    kind: z.literal('scenario'),
+    id: z.string().regex(/^s\d{1,2}$/, 'scenario id must look like s1'),
+    /** Which protocol's run of that scenario (a run of both protocols keeps both histories). */
+    protocol: ProtocolSchema.default('ivy'),
+  }),
+]);
+export type HistorySource = z.infer<typeof HistorySourceSchema>;
+
+/** The checker's answer on a history (DESIGN §6), as `checkHistory` replies it. */
+export interface HistoryVerdict {
+  source: HistorySource;
+  /** Consistent under `model`: linearizable for IVY histories, sequentially consistent for write-update ones. */
+  consistent: boolean;
+  model: 'linearizable' | 'sequential';
+  /** Operations and pages in the history; `unknown`: outcome unknown (in flight when read, or their client died). */
+  ops: number;
+  pages: number;
+  unknown: number;
+  /** When not consistent: the page, why, and a minimal counterexample (shrunk by the checker). */
+  page: number | null;
+  explanation: string | null;
+  counterexample: HistoryOp[];
+  /** Wall-clock ms of the check. */
+  checkedAt: number;
+}
+
+/** What `exportHistory` replies: the history as JSON Lines and a file name to suggest. */
+export interface HistoryExport {
+  jsonl: string;
+  name: string;
+  ops: number;
+}
 
 // --- commands --------------------------------------------------------------------------------
 
@@ -223,6 +360,8 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('runScenario'), request: ScenarioRequestSchema }),
   z.object({ cmd: z.literal('cancelScenario') }),
   z.object({ cmd: z.literal('timingCsv') }),
+  z.object({ cmd: z.literal('checkHistory'), source: HistorySourceSchema }),
+  z.object({ cmd: z.literal('exportHistory'), source: HistorySourceSchema }),
 ]);
 export type Command = z.input<typeof CommandSchema>;
 export type ParsedCommand = z.output<typeof CommandSchema>;
@@ -235,7 +374,15 @@ export type ServerPush =
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }
-  | { type: 'scenarioResult'; results: ScenarioResult[]; csv: string; linearizable: boolean | null };
+  | {
+      type: 'scenarioResult';
+      results: ScenarioResult[];
+      csv: string;
+      /** Every IVY history linearizable (null: no IVY run). */
+      linearizable: boolean | null;
+      /** Every history passed its protocol's check (linearizable for IVY, sequential for write-update). */
+      consistent?: boolean | null;
+    };
 
 /** What the renderer programs against; implemented over IPC (Electron) and WebSocket (browser). */
 export interface ClusterApi {
@@ -243,6 +390,8 @@ export interface ClusterApi {
   subscribe(listener: (push: ServerPush) => void): () => void;
   /** Electron shows a native save dialog; the browser downloads. Returns the path or name saved, or null if cancelled. */
   saveCsv(csv: string, suggestedName: string): Promise<string | null>;
+  /** The same for a history (JSON Lines). */
+  saveHistory(jsonl: string, suggestedName: string): Promise<string | null>;
 }
 
 export type { OpKind };

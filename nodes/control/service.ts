@@ -13,12 +13,20 @@ import {
   type ClusterEvent,
   type ClusterSnapshot,
   type CommandReply,
+  type HistorySource,
   type Mark,
+  type MemberOrderView,
+  type MembershipView,
   type ParsedCommand,
   type PageRow,
+  type Protocol,
   type ServerPush,
   type Workload,
 } from './api.js';
+import { mergeClientLogs } from './history/merge.js';
+import type { HistoryOp } from './history/schema.js';
+import { historyExport, historyVerdict } from './history/verdict.js';
+import { membershipOf, orderOf, pageRowsOf } from './protocol-views.js';
 import { LiveStats } from './stats.js';
 import { Supervisor, type NodeLauncher } from './supervisor.js';
 import type { RecordView } from '../core/types.js';
@@ -39,6 +47,9 @@ export interface ClusterServiceOptions {
 const MAX_EVENTS = 500;
 const MAX_MARKS = 200;
 
+/** Scenario histories are kept per scenario and protocol: a run of both protocols has two of each. */
+export const scenarioHistoryKey = (id: string, protocol: Protocol): string => `${id}/${protocol}`;
+
 export class ClusterService {
   private sup: Supervisor | null = null;
   private stats = new LiveStats();
@@ -53,6 +64,10 @@ export class ClusterService {
   private scenario: AbortController | null = null;
   /** The CSV of the last scenario run, for Export CSV. */
   lastCsv: string | null = null;
+  /** History folder of the cluster last started from the Cluster view (kept after it stops, for Check / Export history). */
+  private liveHistoryDir: string | null = null;
+  /** Each scenario's merged history from the last scenario run (its run folder is gone by then). */
+  private scenarioHistories = new Map<string, HistoryOp[]>();
 
   constructor(private readonly opts: ClusterServiceOptions = {}) {}
 
@@ -125,7 +140,32 @@ export class ClusterService {
       case 'timingCsv':
         if (this.lastCsv === null) throw new Error('no scenario has finished yet');
         return this.lastCsv;
+      case 'checkHistory':
+        return historyVerdict(this.historyOps(cmd.source), cmd.source, Date.now());
+      case 'exportHistory':
+        return historyExport(this.historyOps(cmd.source), cmd.source);
     }
+  }
+
+  /** Called by the scenario hooks when a run finished: the histories Check / Export history read. */
+  setScenarioHistories(histories: ReadonlyMap<string, HistoryOp[]>): void {
+    this.scenarioHistories = new Map(histories);
+  }
+
+  /**
+   * The history so far: for the live cluster, the merge of the clients' logs cut at this
+   * moment (an operation still in flight then counts as "unknown", which the checker treats
+   * as may-or-may-not have happened).
+   */
+  private historyOps(source: HistorySource): HistoryOp[] {
+    if (source.kind === 'live') {
+      if (!this.liveHistoryDir) throw new Error('no cluster has run yet: start one in the Cluster view');
+      // Nodes keep appending while the files are read one after another: read a consistent cut.
+      return mergeClientLogs(this.liveHistoryDir, { cutNs: Number(process.hrtime.bigint()) });
+    }
+    const ops = this.scenarioHistories.get(scenarioHistoryKey(source.id, source.protocol));
+    if (!ops) throw new Error(`no ${source.protocol} history for scenario ${source.id}: run it first (Scenarios view)`);
+    return ops;
   }
 
   async startCluster(config: ClusterConfig): Promise<number> {
@@ -136,6 +176,7 @@ export class ClusterService {
       ...(this.opts.launcher ? { launcher: this.opts.launcher } : {}),
     });
     this.attach(sup, config);
+    this.liveHistoryDir = sup.historyDir();
     try {
       return await sup.start();
     } catch (err) {
@@ -208,15 +249,22 @@ export class ClusterService {
     const sup = this.sup;
     const records: Record<string, RecordView[]> = {};
     const pageTables: Record<string, PageRow[]> = {};
+    const membership: Record<string, MembershipView> = {};
+    const orders: Record<string, MemberOrderView> = {};
     const clients = [];
     if (sup) {
       for (const m of sup.managers()) {
         const t = sup.telemetryOf(m.id);
         if (t?.records) records[m.id] = t.records;
+        const v = membershipOf(t);
+        if (v) membership[m.id] = v;
       }
       for (const id of sup.clientIds()) {
         const t = sup.telemetryOf(id);
-        if (t?.pageTable) pageTables[id] = t.pageTable;
+        const rows = pageRowsOf(t);
+        if (rows) pageTables[id] = rows;
+        const o = orderOf(t);
+        if (o) orders[id] = o;
         clients.push(this.stats.clientStats(id, t?.counters));
       }
     }
@@ -230,6 +278,8 @@ export class ClusterService {
       clients,
       records,
       pageTables,
+      membership,
+      orders,
       histogram: this.stats.histogram(),
       series: this.stats.series,
       marks: this.marks,

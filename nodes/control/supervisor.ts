@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NodeConfig } from '../runtime/config.js';
 import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
-import type { ClusterConfig, ClusterEvent, Mark, NodeInfo, NodeRole, NodeState } from './api.js';
+import { DEFAULT_CLIENT_MEMORY, type ClusterConfig, type ClusterEvent, type Mark, type NodeInfo, type NodeRole, type NodeState } from './api.js';
 import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
 
 /** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
@@ -67,6 +67,23 @@ export function defaultNodeEntry(): string {
   }
   throw new Error('out/nodes/node.js not found: run `npm run build:nodes` first');
 }
+
+/**
+ * Node.js flags for every node process (and the bench's bare nodes, so both paths run alike), after the
+ * parent's own (so `node --cpu-prof bin/ivy-cluster.js …` still reaches every node).
+ */
+export function nodeExecArgv(): string[] {
+  // IVY_NODE_FLAGS (space-separated) replaces the defaults: for measuring what a flag costs or saves.
+  const override = process.env.IVY_NODE_FLAGS;
+  return [...process.execArgv, ...(override === undefined ? NODE_V8_FLAGS : override.split(' ').filter(Boolean))];
+}
+
+/**
+ * A node's live data is small (a page table, a record per page) and short-lived garbage dominates, so
+ * scavenges stay cheap with a small young generation; V8's default lets it grow to 16 MiB semi-spaces
+ * under load, which was most of a busy node's growth in resident memory.
+ */
+const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
 
@@ -160,9 +177,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // --- workloads and single operations ---------------------------------------------------
 
-  setWorkload(spec: WorkloadSpec | null): void {
-    this.workload = spec;
-    for (const n of this.clients()) if (this.isLive(n)) this.sendTo(n, { type: 'workload', spec });
+  /** `only`: just these clients, for this once (the bench's throughput windows); rebooted or added clients are not given it. */
+  setWorkload(spec: WorkloadSpec | null, only?: readonly string[]): void {
+    if (!only) this.workload = spec;
+    for (const n of this.clients()) if (this.isLive(n) && (!only || only.includes(n.id))) this.sendTo(n, { type: 'workload', spec });
   }
 
   /** One operation on one client, resolved with the client's own timing (a round of a scenario). */
@@ -246,8 +264,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private nodeConfig(n: NodeHandle): NodeConfig {
-    const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs } = this.config;
-    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200 };
+    const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs, protocol } = this.config;
+    // Recoverable memory is IVY's (its manager restores pages); an ISIS member gets a state transfer instead.
+    const memory = protocol === 'ivy' ? (this.config.clientMemory ?? DEFAULT_CLIENT_MEMORY) : 'volatile';
+    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200, protocol };
     if (n.role !== 'client') {
       const peer = this.managers().find((m) => m.id !== n.id) ?? null;
       const home = n.id === MANAGER_IDS.primary;
@@ -261,7 +281,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         heartbeatMs,
         heartbeatTimeoutMs,
         clientTimeoutMs,
-        clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation })),
+        clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation, memory })),
       };
     }
     return {
@@ -270,11 +290,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       epoch: 1,
       managers: this.managers().map((m) => ({ id: m.id, endpoint: m.endpoint })),
       opTimeoutMs,
-      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 10)),
+      // Five heartbeats per client timeout: eviction after the same silence as before, half the idle traffic of ten.
+      heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 5)),
       retryMs: Math.max(300, heartbeatTimeoutMs * 2),
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
       incarnation: n.incarnation,
+      memory,
+      ...(memory !== 'volatile' ? { storeFile: this.storeFile(n.id) } : {}),
     };
+  }
+
+  /** A client's page segment: one per client id, kept across its reboots for the whole run. */
+  storeFile(id: string): string {
+    return join(this.runDir, 'pages', `${id}.seg`);
   }
 
   private spawn(n: NodeHandle, state: NodeState = 'starting'): Promise<void> {
@@ -282,6 +310,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const proc = fork(entry, [JSON.stringify(this.nodeConfig(n))], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
+      execArgv: nodeExecArgv(),
       ...(execPath ? { execPath } : {}),
       env: { ...process.env, ...env },
     });

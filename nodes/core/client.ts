@@ -4,6 +4,7 @@
 // runtime feeds it decoded messages, operations and clock readings, and carries
 // out the returned outputs in order.
 import type { Access, ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
+import type { MemberCore } from './protocol.js';
 import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './types.js';
 
 export interface ClientConfig {
@@ -26,6 +27,11 @@ export interface ClientConfig {
   memory?: ClientMemory;
   /** Pages this client's store kept from an earlier incarnation: unusable until the manager's `restore`. */
   recovered?: readonly RecoveredEntry[];
+  /**
+   * MUTANT, never set in production: serve hits without a lease (the behaviour before client leases),
+   * so a client paused past its eviction serves stale copies. The simulators must catch it.
+   */
+  unsafeNoLease?: boolean;
 }
 
 /** A page as the store keeps it: what an owner needs to serve it again. */
@@ -38,6 +44,11 @@ export interface RecoveredEntry {
 
 /** What the shell must make recoverable before it acts on the outputs: a page's owner copy, or its erasure. */
 export type StoreChange = { page: number; keep: RecoveredEntry } | { page: number; keep: null };
+
+/** Of a lease the manager grants, the client trusts only this share: slack for timers and scheduling. */
+const LEASE_TRUST = 0.9;
+/** Heartbeat send times kept to match acknowledgements (a late ack for an older one is simply dropped). */
+const MAX_HB_SENT = 32;
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
 export const REQS_PER_INCARNATION = 1_000_000;
@@ -74,7 +85,8 @@ interface Pending {
 
 type Served = { to: NodeId; req: number; kind: OpKind };
 
-export interface ClientCounters {
+// A type alias (not an interface) so it is assignable to MemberCore's Record<string, number>.
+export type ClientCounters = {
   ops: number;
   hits: number;
   faults: number;
@@ -82,12 +94,14 @@ export interface ClientCounters {
   ignored: number;
   evictions: number;
   takeovers: number;
-}
+  /** Ops that found the lease run out and waited for the manager to renew it (or to evict us). */
+  revalidations: number;
+};
 
 const covers = (have: Access, need: OpKind): boolean =>
   have === 'write' || (have === 'read' && need === 'read');
 
-export class ClientCore {
+export class ClientCore implements MemberCore {
   readonly id: NodeId;
   private readonly cfg: ClientConfig;
   private epoch: number;
@@ -109,7 +123,28 @@ export class ClientCore {
   /** Pages whose owner copy changed (or must be erased) since the last takeDirty(). */
   private readonly dirty = new Set<number>();
   private readonly erased = new Set<number>();
-  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0 };
+  /**
+   * Client lease (Gray & Cheriton): hits are served only before this instant of our own clock. Set by
+   * `hb_ack` to the SEND time of the acknowledged heartbeat plus the granted lease, so no clock of
+   * another process is ever compared with ours; the manager evicts only well after it runs out.
+   */
+  private leaseUntil = -Infinity;
+  private hbSeq = 0;
+  /** Send time of each recent heartbeat, by its number. */
+  private readonly hbSent = new Map<number, number>();
+  /** When the last heartbeat sent to revalidate an expired lease went out. */
+  private revalidatedAt = -Infinity;
+  /** Listed by the manager since our last hello (then we ask for a lease at once). */
+  private listedSinceHello = false;
+  /**
+   * Evicted, and not yet listed again: ops wait. A request sent now could be wiped by a second, stale
+   * evict (the answer to a message we sent before the first one arrived), leaving the manager waiting
+   * for a confirm that never comes; once the welcome to our new hello is in, every such evict is behind us.
+   */
+  private rejoining = false;
+  /** Ops waiting for the lease to be renewed (or for the rejoin), in arrival order. */
+  private parked: Waiting[] = [];
+  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
 
   constructor(cfg: ClientConfig) {
     this.cfg = cfg;
@@ -179,6 +214,11 @@ export class ClientCore {
     return this.peers.get(id);
   }
 
+  /** Listed by the manager: every peer can reach us, so ops can be served. */
+  get joined(): boolean {
+    return this.peers.has(this.id);
+  }
+
   get currentManager(): NodeId {
     return this.manager;
   }
@@ -190,18 +230,30 @@ export class ClientCore {
   submit(op: OpRequest, now: number): ClientOutput[] {
     const bad = this.validate(op);
     if (bad) return [this.finish({ id: op.id, kind: op.kind, page: op.page, ok: false, fault: false, error: bad })];
-    const queue = this.waiting.get(op.page);
-    if (queue) {
-      // Queued behind an open fault (possibly one whose op timed out): it waits for the manager, so it is no cache hit.
-      queue.push({ op, since: now, faulted: true });
-      return [];
-    }
     const out: ClientOutput[] = [];
-    this.runOrFault({ op, since: now, faulted: false }, now, out);
+    this.admit({ op, since: now, faulted: false }, now, out);
     return out;
   }
 
+  /**
+   * May this client serve a hit right now? Only under a lease from the manager it follows that runs out
+   * before that manager may evict it. `now` must be read after the op was invoked: then the copy was
+   * current at that instant, inside the op, however long the process pauses before it answers.
+   */
+  leaseValid(now: number): boolean {
+    return this.cfg.unsafeNoLease === true || now < this.leaseUntil;
+  }
+
   receive(msg: Message, now: number): ClientOutput[] {
+    const wasRejoining = this.rejoining;
+    const out = this.dispatch(msg, now);
+    // Parked ops go on as soon as the lease is renewed or we are listed again (the handlers only set state).
+    const renewed = msg.t === 'hb_ack' && this.leaseValid(now);
+    if (this.parked.length > 0 && !this.rejoining && (renewed || wasRejoining)) this.runParked(now, out);
+    return out;
+  }
+
+  private dispatch(msg: Message, now: number): ClientOutput[] {
     if (msg.from.startsWith('m')) {
       if (msg.t === 'takeover') return this.onTakeover(msg, now);
       if (msg.epoch < this.epoch) {
@@ -217,9 +269,16 @@ export class ClientCore {
     if ('page' in msg && msg.page >= this.cfg.pages) return this.ignore(msg, `page ${msg.page} out of range`);
     if ('inc' in msg && msg.inc !== undefined && msg.inc !== this.cfg.incarnation) return this.ignore(msg, `${msg.t} meant for incarnation ${msg.inc} of ${this.id}`);
     switch (msg.t) {
-      case 'members':
+      case 'members': {
         for (const m of msg.members) this.peers.set(m.id, m.endpoint);
-        return [];
+        if (this.listedSinceHello || !msg.members.some((m) => m.id === this.id)) return [];
+        // Listed: ask for a lease at once, so it is there by the time the first fault is served.
+        this.listedSinceHello = true;
+        this.rejoining = false;
+        return [this.heartbeat(now)];
+      }
+      case 'hb_ack':
+        return this.onHbAck(msg);
       case 'read_fwd':
         return this.onForward(msg, 'read');
       case 'write_fwd':
@@ -250,6 +309,13 @@ export class ClientCore {
   /** Fails ops that waited longer than the timeout; the fault itself stays open so a late answer is still confirmed. */
   tick(now: number): ClientOutput[] {
     const out: ClientOutput[] = [];
+    this.parked = this.parked.filter((w) => {
+      if (now - w.since < this.cfg.opTimeoutMs) return true;
+      out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager to renew the lease`));
+      return false;
+    });
+    // A lost or late acknowledgement: ask again.
+    if (this.parked.length > 0 && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
     for (const [page, queue] of this.waiting) {
       const keep = queue.filter((w) => {
         if (now - w.since < this.cfg.opTimeoutMs) return true;
@@ -265,10 +331,7 @@ export class ClientCore {
       p.sentAt = now;
       out.push(this.requestMsg(page, p));
     }
-    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) {
-      this.lastHeartbeat = now;
-      out.push(this.toManager({ t: 'hb', from: this.id, epoch: this.epoch }));
-    }
+    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
   }
 
@@ -300,11 +363,44 @@ export class ClientCore {
     return null;
   }
 
-  /** Serves `w` locally if access allows, else opens a fault and parks it. */
+  /** Routes a new (or unparked) op: behind its page's open fault, behind parked ops of its page, or on. */
+  private admit(w: Waiting, now: number, out: ClientOutput[]): void {
+    const queue = this.waiting.get(w.op.page);
+    if (queue) {
+      // Queued behind an open fault (possibly one whose op timed out): it waits for the manager, so it is no cache hit.
+      w.faulted = true;
+      queue.push(w);
+      return;
+    }
+    if (this.rejoining || this.parked.some((p) => p.op.page === w.op.page)) {
+      this.park(w);
+      return;
+    }
+    this.runOrFault(w, now, out);
+  }
+
+  private park(w: Waiting): void {
+    w.faulted = true;
+    this.parked.push(w);
+  }
+
+  /** The lease came back (or we start over after an eviction): every parked op goes on, in order. */
+  private runParked(now: number, out: ClientOutput[]): void {
+    const parked = this.parked;
+    this.parked = [];
+    for (const w of parked) this.admit(w, now, out);
+  }
+
+  /** Serves `w` locally if access and lease allow, else opens a fault (or revalidates the lease) and parks it. */
   private runOrFault(w: Waiting, now: number, out: ClientOutput[]): void {
     const entry = this.entry(w.op.page);
     if (covers(entry.access, w.op.kind) && !this.pending.has(w.op.page)) {
-      out.push(this.execute(w, entry));
+      if (this.leaseValid(now)) {
+        out.push(this.execute(w, entry));
+        return;
+      }
+      // The lease ran out (we may have been paused past our eviction): ask the manager before serving.
+      this.awaitLease([w], now, out);
       return;
     }
     w.faulted = true;
@@ -351,10 +447,48 @@ export class ClientCore {
         out.push(this.openFault(page, w.op.kind, now));
         return;
       }
+      if (!this.leaseValid(now)) {
+        // A page may arrive after we were evicted (sent before): ops that came after it was sent must not read it.
+        this.waiting.delete(page);
+        this.awaitLease(queue, now, out);
+        return;
+      }
       queue.shift();
       out.push(this.execute(w, entry));
     }
     this.waiting.delete(page);
+  }
+
+  // --- the lease ----------------------------------------------------------------
+
+  /** A heartbeat that asks for a lease: numbered, its send time kept to anchor the lease the ack grants. */
+  private heartbeat(now: number): ClientOutput {
+    this.lastHeartbeat = now;
+    const n = ++this.hbSeq;
+    this.hbSent.set(n, now);
+    if (this.hbSent.size > MAX_HB_SENT) this.hbSent.delete(this.hbSent.keys().next().value!);
+    return this.toManager({ t: 'hb', from: this.id, epoch: this.epoch, n });
+  }
+
+  /** Parks ops until the manager renews the lease (or evicts us); the first to park asks for it. */
+  private awaitLease(ws: Waiting[], now: number, out: ClientOutput[]): void {
+    const ask = this.parked.length === 0;
+    for (const w of ws) this.park(w);
+    this.counters.revalidations += ws.length;
+    if (ask) out.push(this.revalidate(now));
+  }
+
+  private revalidate(now: number): ClientOutput {
+    this.revalidatedAt = now;
+    return this.heartbeat(now);
+  }
+
+  private onHbAck(msg: MessageOf<'hb_ack'>): ClientOutput[] {
+    // Only the manager we follow can vouch for us (an older epoch was refused above, a newer one adopted).
+    const sent = this.hbSent.get(msg.n);
+    if (sent === undefined || msg.from !== this.manager) return [];
+    this.leaseUntil = Math.max(this.leaseUntil, sent + msg.ms * LEASE_TRUST);
+    return [];
   }
 
   // --- messages ---------------------------------------------------------------
@@ -500,8 +634,13 @@ export class ClientCore {
     const out: ClientOutput[] = [];
     for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
     this.waiting.clear();
+    this.listedSinceHello = false;
+    this.rejoining = true;
+    this.leaseUntil = -Infinity;
+    this.hbSent.clear();
     this.lastHeartbeat = now;
     out.push(...this.start());
+    // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }
 

@@ -5,3 +5,5 @@ export * from './invariants.js';
 export * from './token.js';
 export * from './manager-role.js';
 export * from './rebuild.js';
+export * from './protocol.js';
+export * from './protocols.js';

@@ -5,12 +5,19 @@ import type { NodeId } from '../protocol/messages.js';
 import type { ClientCore } from './client.js';
 import type { ManagerCore } from './manager.js';
 
-export function checkInvariants(manager: ManagerCore, clients: readonly ClientCore[]): string[] {
+//
+// With client leases, a copy counts only while its holder may serve it: `canServe` (e.g. the client's
+// lease is valid at the simulated instant) leaves out clients that would revalidate first. A client
+// paused past its eviction still holds its old copies, harmlessly; the record may still list it until
+// the eviction, so pages such a client holds or is listed for are not compared with the record.
+export function checkInvariants(manager: ManagerCore, clients: readonly ClientCore[], canServe?: (c: ClientCore) => boolean): string[] {
   const problems: string[] = [];
   const records = manager.recordCache();
+  const suspended = canServe ? clients.filter((c) => !canServe(c)) : [];
+  const serving = canServe ? clients.filter((c) => canServe(c)) : clients;
   for (const rec of records) {
     const { page } = rec;
-    const views = clients.map((c) => ({ id: c.id, view: c.pageTable()[page]!, bytes: c.pageBytes(page) }));
+    const views = serving.map((c) => ({ id: c.id, view: c.pageTable()[page]!, bytes: c.pageBytes(page) }));
     const writers = views.filter((v) => v.view.access === 'write');
     const holders = views.filter((v) => v.view.access !== 'none');
     const owners = views.filter((v) => v.view.owner);
@@ -31,6 +38,11 @@ export function checkInvariants(manager: ManagerCore, clients: readonly ClientCo
     }
     const quiet = rec.active === null && rec.queue.length === 0 && views.every((v) => v.view.pending === null);
     if (!quiet) continue;
+    const involved = suspended.some((c) => {
+      const v = c.pageTable()[page]!;
+      return v.access !== 'none' || v.owner || v.pending !== null || rec.owner === c.id || rec.copyset.includes(c.id);
+    });
+    if (involved) continue;
     const ownerId: NodeId | null = owner?.id ?? null;
     if (rec.owner !== ownerId) problems.push(`page ${page}: manager says owner ${rec.owner}, clients say ${ownerId}`);
     const copies = holders.filter((h) => h.id !== ownerId).map((h) => h.id).sort();

@@ -7,9 +7,31 @@
 // Epochs fence old primaries: m0 takes odd epochs and m1 even ones, so two managers
 // can never claim the same epoch, and every client ignores (and answers with
 // epoch_reject) a manager older than the one it follows.
+//
+// Client leases across a takeover (see leaseMsFor in manager.ts). A client serves hits only under a lease
+// from the primary it follows, anchored at its own send time of a heartbeat that primary acknowledged.
+// A new primary must not hand out a page, or write a client off, while such a lease from the old primary
+// is in force. We chose "the candidate waits the lease out" over "clients report their lease state":
+// a report comes only from a client that is running, and a running client is no danger (its report puts
+// its copies into the rebuilt records); the danger is the client that does not report, and it cannot
+// tell us anything. What bounds its lease instead:
+// - A client that reports is tracked by the new records: its old lease is harmless.
+// - A client that does not report sent its last heartbeat to the old primary before it could take our
+//   takeover (re-sent every heartbeatMs), i.e. at most a message delay after the candidacy began: it
+//   follows our epoch from then on, and an acknowledgement of the old epoch is refused. So its lease
+//   ends by candidacy start + delay + lease (= clientTimeoutMs / 2).
+// - A candidate serves without a known client's report only after clientTimeoutMs from the start of its
+//   run of candidacies (candidateTick), which covers that with clientTimeoutMs / 2 to spare for the delay.
+// - A client presumed dead (its primary declared it dead, which it does only after its lease ran out, or
+//   listed it no more) is waited for max(heartbeatTimeoutMs, lease) instead of heartbeatTimeoutMs: it may
+//   have rejoined within the last sync period and be paused now, holding a fresh lease.
+// What remains: the argument takes a message delay below clientTimeoutMs / 2 (1 s by default) on one
+// machine; an old primary that kept serving with its link to the backup cut but not to its clients
+// (a partition: not in this fault model yet) would need leader leases too.
 import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
-import { ManagerCore } from './manager.js';
+import { leaseMsFor, ManagerCore } from './manager.js';
 import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
+import type { SeatCore } from './protocol.js';
 import type { Ignored, RecordView, Send } from './types.js';
 
 export type ManagerRole = 'primary' | 'backup' | 'candidate' | 'rejoining';
@@ -59,7 +81,7 @@ const FULL_SYNC_MS = 500;
 /** How long a manager waits for a peer it has never heard from before acting alone. */
 const STARTUP_GRACE_MS = 1000;
 
-export class ManagerRoleCore {
+export class ManagerRoleCore implements SeatCore {
   readonly id: NodeId;
   private readonly cfg: ManagerRoleConfig;
   private role: ManagerRole;
@@ -392,7 +414,9 @@ export class ManagerRoleCore {
    */
   private allReported(now: number): boolean {
     const c = this.candidacy!;
-    const graceOver = now - c.startedAt >= this.cfg.heartbeatTimeoutMs;
+    // Not before a lease the old primary may have granted the presumed-dead client has run out (see the top).
+    const lease = this.cfg.clientTimeoutMs > 0 ? leaseMsFor(this.cfg.clientTimeoutMs) : 0;
+    const graceOver = now - c.startedAt >= Math.max(this.cfg.heartbeatTimeoutMs, lease);
     for (const id of this.known.keys()) if (!c.reports.has(id) && !(graceOver && this.presumedDead.has(id))) return false;
     return true;
   }

@@ -28,6 +28,21 @@ export interface ManagerConfig {
  * the clients' default operation timeout (5 s), so a waiting operation fails with this message, not a timeout.
  */
 export const HELD_WAIT_MS = 3000;
+/** A lease that never runs out, for a manager that never evicts (clientTimeoutMs 0). */
+export const NO_EXPIRY_MS = 0xffff_ffff;
+
+/**
+ * The client lease a manager grants (Gray & Cheriton): half the client timeout. A lease runs from the
+ * client's SEND time of the heartbeat it answers, and the manager hears that heartbeat after it was sent
+ * and evicts only after clientTimeoutMs of silence from then on, so every lease it granted has run out
+ * clientTimeoutMs / 2 before it may evict. That half is the safety margin: for the pause between a
+ * client's lease check and its answer, for timer lateness, and for a takeover (manager-role.ts), where a
+ * candidate waits clientTimeoutMs for a silent client whose last lease from the old primary may have
+ * been granted up to a message delay after the candidacy began.
+ */
+export function leaseMsFor(clientTimeoutMs: number): number {
+  return clientTimeoutMs > 0 ? Math.floor(clientTimeoutMs / 2) : NO_EXPIRY_MS;
+}
 
 export interface Request {
   requester: NodeId;
@@ -169,7 +184,9 @@ export class ManagerCore {
     }
     switch (msg.t) {
       case 'hb':
-        return [];
+        // Renews the client's lease (the heartbeat updated lastHeard above, which is what the lease relies on).
+        if (msg.n === undefined) return [];
+        return [this.send(msg.from, { t: 'hb_ack', from: this.id, epoch: this.epoch, n: msg.n, ms: leaseMsFor(this.cfg.clientTimeoutMs) })];
       case 'read_req':
       case 'write_req': {
         // Request numbers carry the incarnation, and links need not be FIFO. A dead incarnation's request

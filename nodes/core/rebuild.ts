@@ -102,9 +102,12 @@ export function rebuildRecords(
       // the sender's row carries the version it sent, so the requester's recovered copy is current exactly
       // when it is not older; otherwise the sender takes back the copy it gave away.
       const orphan = rows
-        .filter(({ row }) => {
+        .filter(({ id, row }) => {
           const sv = row.served;
-          if (sv === null || sv.kind !== 'write' || row.access !== 'none' || (was && row.version < was.version)) return false;
+          if (sv === null || sv.kind !== 'write' || row.access !== 'none') return false;
+          // The replica is as new as the tombstone (same version) and names another holder: the page moved on
+          // after this transfer (that tombstone died with a rebooted client), so the replica decides.
+          if (was && (row.version < was.version || (row.version === was.version && was.owner !== id && (was.heldBy ?? was.owner) !== sv.to))) return false;
           // Only a recoverable requester's store can tell whether it installed the page; a volatile one may
           // have acknowledged writes on it before it died, so its page stays lost (below).
           const target = reports.get(sv.to);

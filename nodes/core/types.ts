@@ -13,9 +13,14 @@ export type OpRequest =
   | { id: number; kind: 'read'; page: number; offset: number; length: number }
   | { id: number; kind: 'write'; page: number; offset: number; data: Uint8Array };
 
+/**
+ * `pos` / `wpos` (write-update only, DESIGN §6): a write's place in the total order; a read's delivered
+ * position and the position of the write whose value it returned. `unknown` on a failure: the op may
+ * still take effect (history outcome "unknown").
+ */
 export type OpResult =
-  | { id: number; kind: OpKind; page: number; ok: true; fault: boolean; version: number; data?: Uint8Array }
-  | { id: number; kind: OpKind; page: number; ok: false; fault: boolean; error: string };
+  | { id: number; kind: OpKind; page: number; ok: true; fault: boolean; version: number; data?: Uint8Array; pos?: number; wpos?: number }
+  | { id: number; kind: OpKind; page: number; ok: false; fault: boolean; error: string; unknown?: true };
 
 export type Done = { type: 'done'; result: OpResult };
 

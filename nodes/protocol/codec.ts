@@ -4,6 +4,7 @@
 // (@msgpack/msgpack is pure TypeScript: no optional native add-on, so every
 // platform installs the same thing from the lock file.)
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { fastValidate } from './fast-validate.js';
 import { LIMITS, MessageSchema, type Message } from './messages.js';
 
 const encoder = new Encoder({ ignoreUndefined: true });
@@ -35,15 +36,29 @@ export function decode(frame: Uint8Array): DecodeResult {
   } catch (err) {
     return { ok: false, reason: 'undecodable', detail: err instanceof Error ? err.message : String(err) };
   }
-  // Binary decodes as a view of the input; a Buffer input yields Buffer views. Normalise to plain Uint8Array.
-  if (raw !== null && typeof raw === 'object' && 'data' in raw && Buffer.isBuffer(raw.data)) {
-    const b = raw.data;
-    (raw as { data: Uint8Array }).data = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  }
+  // Binary decodes as a view of the input; a Buffer input yields Buffer views. Normalise to plain Uint8Array
+  // (ISIS frames carry bytes nested in arrays: queue entries, decisions, state chunks).
+  raw = plainBytes(raw, 0);
+  // The frames of every fault are checked by hand first; anything it is unsure of goes to zod.
+  const fast = fastValidate(raw);
+  if (fast !== null) return { ok: true, msg: fast };
   const parsed = MessageSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, reason: 'invalid', detail: issue ? `${issue.path.join('.') || 'frame'}: ${issue.message}` : 'invalid' };
   }
   return { ok: true, msg: parsed.data };
+}
+
+/** Buffers anywhere in a decoded value (to a small depth) become plain Uint8Array views. */
+function plainBytes(v: unknown, depth: number): unknown {
+  if (Buffer.isBuffer(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (depth > 6 || v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = plainBytes(v[i], depth + 1);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) o[k] = plainBytes(o[k], depth + 1);
+  return v;
 }

@@ -2,6 +2,7 @@
 // The schemas are the single source of truth: types are inferred from them and
 // every incoming frame is validated against them before the core sees it.
 import { z } from 'zod';
+import { ISIS_MESSAGES } from './isis-messages.js';
 
 /** Node ids: managers are m0 (primary seat) and m1 (backup seat), clients c0, c1, … */
 export const NodeIdSchema = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
@@ -83,9 +84,15 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('reclaimed'), ...fault, requester: NodeIdSchema, ok: z.boolean(), version: u32 }),
   /** A manager taking over with a new epoch asks every client for its page table. */
   z.object({ t: z.literal('takeover'), ...head }),
+  /**
+   * The serving manager knows the client that sent heartbeat `n`: it may serve hits for `ms` after it SENT
+   * that heartbeat (its own clock), since the manager evicts it only after a longer silence (client leases).
+   */
+  z.object({ t: z.literal('hb_ack'), ...head, n: u32, ms: u32 }),
 
   // client -> manager (fault tolerance)
-  z.object({ t: z.literal('hb'), ...head }),
+  /** `n` (optional): a lease request; the serving manager answers it with `hb_ack` carrying the same `n`. */
+  z.object({ t: z.literal('hb'), ...head, n: u32.optional() }),
   /** A client's page table, the ground truth a new primary rebuilds its records from. */
   z.object({
     t: z.literal('report'),
@@ -147,6 +154,9 @@ export const MessageSchema = z.discriminatedUnion('t', [
     version: u32,
     data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= LIMITS.maxPageSize, 'page data too large'),
   }),
+
+  // write-update (ISIS total order): isis-messages.ts
+  ...ISIS_MESSAGES,
 ]);
 
 export type Message = z.infer<typeof MessageSchema>;

@@ -7,7 +7,8 @@ import { NodeIdSchema } from '../protocol/messages.js';
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
 export const BareConfigSchema = z.object({
-  role: z.enum(['manager', 'owner', 'copy', 'requester']),
+  /** IVY fault pattern: manager, owner, copy, requester. Write-update's two multicast rounds: mc-sender, mc-member. */
+  role: z.enum(['manager', 'owner', 'copy', 'requester', 'mc-sender', 'mc-member']),
   id: NodeIdSchema,
   endpoint,
   pageSize: z.number().int().min(64).max(1 << 20),
@@ -15,12 +16,13 @@ export const BareConfigSchema = z.object({
   manager: NodeIdSchema,
   owner: NodeIdSchema,
   /** Copy holders, in order: a write with k copies invalidates the first k. */
-  copies: z.array(NodeIdSchema).max(32),
+  copies: z.array(NodeIdSchema).max(128),
 });
 export type BareConfig = z.infer<typeof BareConfigSchema>;
 
 export const ToBareSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write']), copies: z.number().int().min(0).max(32) }),
+  /** multicast: two rounds to the first `copies` members (i_msg -> i_propose, then i_agreed -> i_ack). */
+  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write', 'multicast']), copies: z.number().int().min(0).max(128) }),
 ]);
 export type ToBare = z.infer<typeof ToBareSchema>;
 
@@ -30,3 +32,35 @@ export const FromBareSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('log'), message: z.string().max(2000) }),
 ]);
 export type FromBare = z.infer<typeof FromBareSchema>;
+
+// --- the fair bare path (bare-fair.ts): the same processes and hop shapes as the protocol path ---
+
+export const FairBareConfigSchema = z.object({
+  role: z.enum(['manager', 'client']),
+  id: NodeIdSchema,
+  endpoint,
+  pages: z.number().int().min(1).max(65_536),
+  pageSize: z.number().int().min(64).max(1 << 20),
+  peers: z.array(z.object({ id: NodeIdSchema, endpoint })).max(256),
+  manager: NodeIdSchema,
+});
+export type FairBareConfig = z.infer<typeof FairBareConfigSchema>;
+
+export const ToFairBareSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write']), page: z.number().int().min(0) }),
+  /** Back-to-back random ops until `null` (then the client answers with `count`). */
+  z.object({
+    type: z.literal('workload'),
+    spec: z.object({ readRatio: z.number().min(0).max(1), pages: z.number().int().min(1), seed: z.number().int() }).nullable(),
+  }),
+]);
+export type ToFairBare = z.infer<typeof ToFairBareSchema>;
+
+export const FromFairBareSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), id: NodeIdSchema }),
+  z.object({ type: z.literal('done'), id: z.number().int(), ok: z.boolean(), fault: z.boolean(), startNs: z.number(), endNs: z.number() }),
+  /** Workload ops completed since the workload started: faults and cache hits. */
+  z.object({ type: z.literal('count'), id: NodeIdSchema, faults: z.number().int(), hits: z.number().int() }),
+  z.object({ type: z.literal('log'), message: z.string().max(2000) }),
+]);
+export type FromFairBare = z.infer<typeof FromFairBareSchema>;

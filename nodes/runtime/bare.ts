@@ -7,6 +7,9 @@
 //          -write_fwd-> owner -page_data-> requester -confirm-> manager
 // The manager keeps no records: a write request for page k invalidates the first k
 // copy holders (the page number names the copy count), so the driver picks k per op.
+// Write-update's baseline, two bare multicast rounds with ISIS's own frames:
+//   mc-sender -i_msg-> k members -i_propose-> mc-sender -i_agreed-> k members -i_ack-> mc-sender
+// (no queue, no priorities: what an ISIS write costs on these sockets beyond the wire).
 import { decode, encode, type Message, type MessageOf } from '../protocol/index.js';
 import { BareConfigSchema, FromBareSchema, ToBareSchema, type BareConfig, type FromBare } from './bare-control.js';
 import { Transport } from './transport.js';
@@ -90,12 +93,53 @@ function requester(msg: Message): void {
   toParent({ type: 'done', id: done.id, startNs: done.startNs, endNs });
 }
 
-const handlers = { manager, owner, copy, requester } as const;
+// --- write-update baseline: two multicast rounds ------------------------------------------------
+let round: { id: number; seq: number; startNs: number; phase: 1 | 2; left: number; members: string[] } | null = null;
+let nextSeq = 1;
+const MC_VIEW = 1;
+
+function mcMember(msg: Message): void {
+  const head = { from: cfg.id, epoch: EPOCH, view: MC_VIEW };
+  if (msg.t === 'i_msg') send(msg.from, { t: 'i_propose', ...head, seq: msg.seq, prio: [msg.seq, Number(cfg.id.slice(1))] });
+  else if (msg.t === 'i_agreed') send(msg.from, { t: 'i_ack', ...head, seq: msg.seq });
+}
+
+function mcSender(msg: Message): void {
+  const r = round;
+  if (!r || !('seq' in msg) || msg.seq !== r.seq) return;
+  if (!((r.phase === 1 && msg.t === 'i_propose') || (r.phase === 2 && msg.t === 'i_ack'))) return;
+  if (--r.left > 0) return;
+  if (r.phase === 1) {
+    r.phase = 2;
+    r.left = r.members.length;
+    for (const m of r.members) send(m, { t: 'i_agreed', from: cfg.id, epoch: EPOCH, view: MC_VIEW, seq: r.seq, prio: [r.seq, 0] });
+    return;
+  }
+  round = null;
+  toParent({ type: 'done', id: r.id, startNs: r.startNs, endNs: nowNs() });
+}
+
+function startMulticast(id: number, copies: number): void {
+  const members = cfg.copies.slice(0, copies);
+  const seq = nextSeq++;
+  const startNs = nowNs();
+  if (members.length === 0) {
+    toParent({ type: 'done', id, startNs, endNs: nowNs() });
+    return;
+  }
+  round = { id, seq, startNs, phase: 1, left: members.length, members };
+  // A write's worth of data, as an ISIS write carries its token.
+  for (const m of members) send(m, { t: 'i_msg', from: cfg.id, epoch: EPOCH, view: MC_VIEW, seq, page: 0, offset: 0, data: page.subarray(0, 32).slice() });
+}
+
+const handlers = { manager, owner, copy, requester, 'mc-sender': mcSender, 'mc-member': mcMember } as const;
 
 process.on('message', (raw: unknown) => {
   const parsed = ToBareSchema.safeParse(raw);
-  if (!parsed.success || cfg.role !== 'requester') return;
+  if (!parsed.success) return;
   const op = parsed.data;
+  if (cfg.role === 'mc-sender' && op.kind === 'multicast') return startMulticast(op.id, op.copies);
+  if (cfg.role !== 'requester' || op.kind === 'multicast') return;
   const req = nextReq++;
   current = { id: op.id, req, startNs: nowNs() };
   const t = op.kind === 'read' ? 'read_req' : 'write_req';

@@ -1,7 +1,7 @@
 // The client process: a ClientCore behind ZeroMQ, a workload generator, the history
 // log, and fault-latency telemetry. Every operation is timed here with the monotonic
 // clock shared by all processes on the machine.
-import { ClientCore, type ClientOutput, type OpRequest, type OpResult } from '../core/index.js';
+import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult } from '../core/index.js';
 import { mulberry32, pick, type Rng } from '../core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
 import { encode, type Message, type NodeId } from '../protocol/index.js';
@@ -10,8 +10,12 @@ import type { ToNode, WorkloadSpec } from './control.js';
 import { HistoryLog } from './history-log.js';
 import { encodeHistogram, newHistogram } from './latency.js';
 import { NodeShell } from './node-shell.js';
+import { openPageStore, type PageStore, type Recovery } from './page-store.js';
+import { rmSync } from 'node:fs';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
+/** Pending-queue rows shipped per telemetry frame (the Total order panel shows the head of the queue). */
+const TELEMETRY_QUEUE = 200;
 const nowMs = (): number => performance.now();
 
 interface InFlight {
@@ -33,21 +37,42 @@ interface RunningWorkload {
 }
 
 export class ClientNode {
-  private readonly core: ClientCore;
+  private readonly core: MemberCore;
   private readonly shell: NodeShell;
   private readonly log: HistoryLog | null;
   private readonly managers: Map<NodeId, string>;
   private readonly inflight = new Map<number, InFlight>();
   private nextOpId = 1;
+  private announcedReady = false;
   private nextToken: number;
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
+  private lastHeartbeatAt = 0;
+  private receivedAtTick = 0;
+  private tickDueAt = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  /** Ends an idle sleep of the tick early: something happened. */
+  private soon: (now: number) => void = () => undefined;
   private readonly windowRead = newHistogram();
   private readonly windowWrite = newHistogram();
+  /** Where owned pages are written before a write is acknowledged (nothing for volatile memory). */
+  private readonly store: PageStore;
+  private readonly recovery: Recovery | null;
+  /** When recovery finished (monotonic ms), and how many recovered pages still wait for the manager. */
+  private readonly bootAt = nowMs();
+  private recoveredPending = 0;
 
   constructor(private readonly cfg: ClientNodeConfig) {
     this.managers = new Map(cfg.managers.map((m) => [m.id, m.endpoint]));
-    this.core = new ClientCore({
+    const memory = cfg.protocol === 'ivy' ? cfg.memory : 'volatile';
+    // Incarnation 0 is a new cluster: a segment left by an earlier run in this directory is not ours.
+    if (cfg.incarnation === 0 && cfg.storeFile) rmSync(cfg.storeFile, { force: true });
+    const opened = openPageStore(memory, cfg.storeFile ?? null, { pages: cfg.pages, pageSize: cfg.pageSize });
+    this.store = opened.store;
+    this.recovery = opened.recovery;
+    const recovered = (this.recovery?.pages ?? []).filter((p) => p.owner);
+    this.recoveredPending = recovered.length;
+    this.core = PROTOCOLS[cfg.protocol].member({
       id: cfg.id,
       endpoint: cfg.endpoint,
       managers: cfg.managers.map((m) => m.id),
@@ -58,6 +83,8 @@ export class ClientNode {
       pageSize: cfg.pageSize,
       opTimeoutMs: cfg.opTimeoutMs,
       incarnation: cfg.incarnation,
+      memory,
+      recovered: recovered.map((p) => ({ page: p.page, access: p.access, version: p.version, data: p.data })),
     });
     this.nextToken = cfg.incarnation * 1_000_000 + 1;
     this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;
@@ -68,29 +95,75 @@ export class ClientNode {
     this.shell.installSignalHandlers();
     this.shell.atStop(() => this.log?.close());
     await this.shell.transport.bind();
+    this.shell.atStop(() => this.store.close());
+    this.reportRecovery();
     this.shell.onControl((cmd) => this.onControl(cmd));
-    this.apply(this.core.start());
+    this.apply(this.core.start(nowMs()));
     // Op timeouts need a clock tick even when no messages arrive.
     // Ticks drive heartbeats, retries and op timeouts; half the shortest of those is fine-grained enough.
-    const tickMs = Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2));
-    setInterval(() => this.apply(this.core.tick(nowMs())), tickMs).unref();
-    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry());
+    const tickMs = Math.min(this.cfg.telemetryMs, Math.max(5, Math.floor(Math.min(this.cfg.heartbeatMs, this.cfg.retryMs, this.cfg.opTimeoutMs / 5) / 2)));
+    // With no op in flight and nothing received, only the heartbeat is due: sleep until just after it
+    // instead of ticking twice per heartbeat (the core decides, as before; it is only asked less often when
+    // it has nothing else to do). A frame or an op ends such a sleep early (soon()), so telemetry of a
+    // change and the retry and timeout clocks of an op run as they did.
+    const tick = (): void => {
+      const now = nowMs();
+      this.apply(this.core.tick(now));
+      this.shell.telemetryTick(now);
+      const busy = this.inflight.size > 0 || this.shell.transport.stats.received !== this.receivedAtTick;
+      this.receivedAtTick = this.shell.transport.stats.received;
+      const wait = busy ? tickMs : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
+      this.tickDueAt = now + wait;
+      this.tickTimer = setTimeout(tick, wait).unref();
+    };
+    this.soon = (now) => {
+      if (this.tickDueAt - now <= tickMs || !this.tickTimer) return;
+      clearTimeout(this.tickTimer);
+      this.tickDueAt = now + tickMs;
+      this.tickTimer = setTimeout(tick, tickMs).unref();
+    };
+    this.tickDueAt = nowMs() + tickMs;
+    this.tickTimer = setTimeout(tick, tickMs).unref();
+    this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
+  }
+
+  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames), an op done, a drop. */
+  private telemetryKey(): string {
+    this.log?.flush(); // completions are batched into the next write; an idle client still flushes its last ones
+    const t = this.shell.transport.stats;
+    return `${t.received} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
   }
 
   // --- protocol plumbing --------------------------------------------------------------
 
   private onMessage(msg: Message): void {
-    const wasKnown = this.core.endpointOf(this.cfg.id) !== undefined;
-    this.apply(this.core.receive(msg, nowMs()));
-    // Ready once the manager has listed us: from then on every peer can reach us.
-    if (!wasKnown && msg.t === 'members' && this.core.endpointOf(this.cfg.id) !== undefined) {
+    const wasJoined = this.core.joined;
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.receive(msg, now));
+    // Ready once we can serve: IVY, listed by the manager; ISIS, in a view with the replicated state.
+    if (!wasJoined && !this.announcedReady && this.core.joined) {
+      this.announcedReady = true;
       this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
     }
   }
 
-  private apply(outputs: ClientOutput[]): void {
+  private apply(outputs: MemberOutput[]): void {
+    // Rio Vista: the owner's copy is in the OS (durable: on the device) before any write is acknowledged,
+    // any page is confirmed to the manager, or any page is passed on.
+    const changes = this.core.takeDirty?.() ?? [];
+    if (changes.length > 0) {
+      const epoch = this.core.currentEpoch;
+      for (const ch of changes) {
+        if (ch.keep) this.store.put({ page: ch.page, access: ch.keep.access, owner: true, version: ch.keep.version, epoch, data: ch.keep.data });
+        else this.store.erase(ch.page);
+      }
+      this.store.sync();
+    }
+    if (this.recoveredPending > 0) this.noteRestored();
     for (const o of outputs) {
       if (o.type === 'send') {
+        if (o.msg.t === 'hb' || o.msg.t === 'i_hb') this.lastHeartbeatAt = nowMs();
         const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
         if (endpoint === undefined) this.shell.drop('unknown_peer');
         else this.shell.transport.send(endpoint, encode(o.msg));
@@ -115,7 +188,9 @@ export class ClientNode {
       kind === 'write'
         ? { id, kind, page, offset: 0, data: encodeToken(token!) }
         : { id, kind, page, offset: 0, length: Math.min(TOKEN_SPAN, this.cfg.pageSize) };
-    this.apply(this.core.submit(op, nowMs()));
+    const now = nowMs();
+    this.soon(now);
+    this.apply(this.core.submit(op, now));
   }
 
   private completed(result: OpResult): void {
@@ -125,7 +200,9 @@ export class ClientNode {
     this.inflight.delete(result.id);
     const data = result.ok ? result.data : undefined;
     const value = f.kind === 'write' ? f.token : data ? decodeToken(data) : null;
-    this.log?.complete({ c: result.id, value, end, outcome: result.ok ? 'ok' : 'fail', fault: result.fault });
+    const outcome = result.ok ? 'ok' : result.unknown ? 'unknown' : 'fail';
+    const order = result.ok ? { ...(result.pos !== undefined ? { pos: result.pos } : {}), ...(result.wpos !== undefined ? { wpos: result.wpos } : {}) } : {};
+    this.log?.complete({ c: result.id, value, end, outcome, fault: result.fault, ...order });
     if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).recordValue(Math.max(100, end - f.t0));
     if (f.cmd !== null) {
       this.shell.toSupervisor({
@@ -205,6 +282,28 @@ export class ClientNode {
 
   // --- telemetry ----------------------------------------------------------------------
 
+  // --- recoverable memory -------------------------------------------------------------
+
+  /** What the page segment gave back, and everything wrong with it, in the event log. */
+  private reportRecovery(): void {
+    const r = this.recovery;
+    if (!r) return;
+    for (const p of r.problems) this.shell.log(p.lost ? 'warn' : 'info', p.message);
+    if (r.quarantined) this.shell.log('warn', `unusable segment moved to ${r.quarantined}`);
+    if (!r.fresh) this.shell.log('info', `recovered ${this.recoveredPending} owned page(s) from ${r.file} (incarnation ${this.cfg.incarnation}); waiting for the manager to restore them`);
+  }
+
+  /** Once the manager has ruled on every recovered page: how long it took, and what came back. */
+  private noteRestored(): void {
+    const table = this.core.pageTable();
+    const waiting = table.filter((p) => p.recovered).length;
+    if (waiting > 0) return;
+    const total = this.recoveredPending;
+    this.recoveredPending = 0;
+    const owned = table.filter((p) => p.owner).length;
+    this.shell.log('info', `recovered pages served again ${Math.round(nowMs() - this.bootAt)} ms after start: ${total} ruled on, ${owned} owned now`);
+  }
+
   private telemetry() {
     this.log?.flush();
     // An idle client ships no histograms: encoding one deflates it, and idle nodes should cost next to nothing.
@@ -220,6 +319,7 @@ export class ClientNode {
         token: bytes ? decodeToken(bytes) : null,
       };
     });
+    const view = this.core.protocolView?.();
     return {
       type: 'telemetry' as const,
       id: this.cfg.id,
@@ -228,6 +328,7 @@ export class ClientNode {
       dropped: { ...this.shell.dropped, send_dropped: this.shell.transport.stats.sendDropped },
       counters: { ...this.core.counters },
       pageTable,
+      ...(view ? { isisMember: { ...view, queue: view.queue.slice(0, TELEMETRY_QUEUE) } } : {}),
       ...(latency ? { latency } : {}),
     };
   }

@@ -2,7 +2,7 @@
 // like any other input: a node started by hand with a bad config exits with a
 // clear message instead of misbehaving.
 import { z } from 'zod';
-import { NodeIdSchema } from '../protocol/messages.js';
+import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -14,6 +14,8 @@ const common = {
   /** Epoch this node starts in (the supervisor's current one). */
   epoch: z.number().int().min(1).default(1),
   telemetryMs: z.number().int().min(20).max(10_000).default(200),
+  /** Coherence protocol: IVY (manager seat = manager) or write-update by ISIS (manager seat = registry). */
+  protocol: z.enum(['ivy', 'isis']).default('ivy'),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [
@@ -27,7 +29,7 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     heartbeatTimeoutMs: z.number().int().min(5).default(500),
     clientTimeoutMs: z.number().int().min(0).default(2000),
     /** Clients known at spawn, so a manager rebooted with no peer can still reach them. */
-    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0) })).default([]),
+    clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0), memory: ClientMemorySchema.optional() })).default([]),
   }),
   z.object({
     role: z.literal('client'),
@@ -40,6 +42,10 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     historyFile: z.string().optional(),
     /** Restarts of this client id so far: write tokens and request numbers of each incarnation never collide. */
     incarnation: z.number().int().min(0).max(4000).default(0),
+    /** Where this client keeps its pages (DESIGN §3); recoverable and durable need `storeFile`. IVY only. */
+    memory: ClientMemorySchema.default('volatile'),
+    /** The client's page segment (page-store.ts), the same file for every incarnation of this client id. */
+    storeFile: z.string().optional(),
   }),
 ]);
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;

@@ -34,6 +34,40 @@ export const ToNodeSchema = z.discriminatedUnion('type', [
 export type ToNode = z.infer<typeof ToNodeSchema>;
 
 const latency = z.object({ read: z.string(), write: z.string() });
+const prio = z.tuple([z.number().int(), z.number().int()]);
+
+/** Write-update member: its view, delivered position and pending ISIS queue (the Total order panel). */
+export const IsisMemberTelemetrySchema = z.object({
+  protocol: z.literal('isis'),
+  view: z.number().int(),
+  preparing: z.number().int().nullable(),
+  members: z.array(NodeIdSchema).max(4096),
+  pos: z.number().int(),
+  hasState: z.boolean(),
+  queue: z
+    .array(
+      z.object({
+        sender: NodeIdSchema,
+        seq: z.number().int(),
+        page: z.number().int(),
+        proposed: prio,
+        agreed: prio.nullable(),
+        stable: z.boolean(),
+        deliverable: z.boolean(),
+      }),
+    )
+    .max(1000),
+});
+
+/** Write-update registry: the membership view and the view change under way, if any. */
+export const IsisRegistryTelemetrySchema = z.object({
+  protocol: z.literal('isis'),
+  view: z.number().int(),
+  members: z.array(z.object({ id: NodeIdSchema, incarnation: z.number().int(), pos: z.number().int().nullable() })).max(4096),
+  change: z
+    .object({ view: z.number().int(), phase: z.enum(['flush', 'install']), members: z.array(NodeIdSchema).max(4096), waitingFor: z.array(NodeIdSchema).max(4096) })
+    .nullable(),
+});
 
 export const FromNodeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), id: NodeIdSchema, pid: z.number().int(), endpoint: z.string() }),
@@ -57,6 +91,10 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
           pending: opKind.nullable(),
           preview: z.string(),
           token: z.string().nullable(),
+          /** Write-update: pos of the write the replica holds. */
+          wpos: z.number().int().min(0).optional(),
+          /** Recovered from the client's page store, waiting for the manager's verdict. */
+          recovered: z.boolean().optional(),
         }),
       )
       .optional(),
@@ -79,6 +117,9 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
       )
       .optional(),
     clientList: z.array(z.object({ id: NodeIdSchema, endpoint: z.string() })).optional(),
+    /** Write-update only: a member's view and pending queue, or the registry's membership view. */
+    isisMember: IsisMemberTelemetrySchema.optional(),
+    isisRegistry: IsisRegistryTelemetrySchema.optional(),
     /** Client: HDR histograms (compressed base64) of fault latencies since the last telemetry, in ns. */
     latency: latency.optional(),
   }),

@@ -1,18 +1,20 @@
 // The manager process: the primary/backup role machine (and, while serving, the
 // per-epoch ManagerCore) behind ZeroMQ. Role changes are reported to the supervisor
 // the moment they happen; records and the client list go out with telemetry.
-import { ManagerRoleCore, type RoleOutput } from '../core/index.js';
+import { PROTOCOLS, type SeatCore, type SeatOutput } from '../core/index.js';
 import { encode, type Message } from '../protocol/index.js';
 import type { ManagerNodeConfig } from './config.js';
 import { NodeShell } from './node-shell.js';
 
 export class ManagerNode {
-  private readonly core: ManagerRoleCore;
+  private readonly core: SeatCore;
+  /** Member endpoints whose connection we watch (ISIS: a dropped connection = a dead member). */
+  private readonly watched = new Set<string>();
   private readonly shell: NodeShell;
 
   constructor(private readonly cfg: ManagerNodeConfig) {
     const seat = Number(cfg.id.slice(1));
-    this.core = new ManagerRoleCore({
+    this.core = PROTOCOLS[cfg.protocol].seat({
       id: cfg.id,
       peer: cfg.peer?.id ?? null,
       pages: cfg.pages,
@@ -38,7 +40,11 @@ export class ManagerNode {
     this.shell.toSupervisor({ type: 'ready', id: this.cfg.id, pid: process.pid, endpoint: this.cfg.endpoint });
     this.announceRole('started');
     // Heartbeats and timeouts are decided by the core; the shell only supplies the clock.
-    setInterval(() => this.apply(this.core.tick(performance.now())), Math.max(1, Math.floor(this.cfg.heartbeatMs / 2)));
+    setInterval(() => {
+      const now = performance.now();
+      this.apply(this.core.tick(now));
+      this.shell.telemetryTick(now);
+    }, Math.max(1, Math.min(Math.floor(this.cfg.heartbeatMs / 2), this.cfg.telemetryMs)));
     this.shell.startTelemetry(this.cfg.telemetryMs, () => ({
       type: 'telemetry',
       id: this.cfg.id,
@@ -49,7 +55,14 @@ export class ManagerNode {
       counters: this.core.counters,
       records: this.core.recordCache(),
       clientList: this.core.clientList(),
-    }));
+      ...(this.core.protocolView ? { isisRegistry: this.core.protocolView() } : {}),
+    }), () => this.telemetryKey());
+  }
+
+  /** Heartbeats arrive all the time, so the key is the reported state itself (without the memory reading). */
+  private telemetryKey(): string {
+    const c = this.core;
+    return JSON.stringify([c.currentRole, c.currentEpoch, c.counters, c.recordCache(), c.clientList(), c.protocolView?.(), this.shell.dropped, this.shell.transport.stats.sendDropped]);
   }
 
   private onMessage(msg: Message): void {
@@ -61,7 +74,7 @@ export class ManagerNode {
     this.shell.toSupervisor({ type: 'role', id: this.cfg.id, role: this.core.currentRole, epoch: this.core.currentEpoch, reason, atNs });
   }
 
-  private apply(outputs: RoleOutput[]): void {
+  private apply(outputs: SeatOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'ignored') {
         this.shell.drop(o.reason.startsWith('stale') ? 'stale_epoch' : 'ignored');
@@ -72,6 +85,21 @@ export class ManagerNode {
         if (endpoint === undefined) this.shell.drop('unknown_peer');
         else this.shell.transport.send(endpoint, encode(o.msg));
       }
+    }
+    this.watchMembers();
+  }
+
+  /** Fast crash detection: the kernel closes a killed member's sockets, and ZeroMQ tells us at once. */
+  private watchMembers(): void {
+    const lost = this.core.memberConnectionLost?.bind(this.core);
+    if (!lost) return;
+    for (const m of this.core.clientList()) {
+      if (this.watched.has(m.endpoint)) continue;
+      this.watched.add(m.endpoint);
+      this.shell.transport.watch(m.endpoint, () => {
+        const id = this.core.clientList().find((c) => c.endpoint === m.endpoint)?.id;
+        if (id) this.apply(lost(id, performance.now()));
+      });
     }
   }
 }

@@ -9,7 +9,6 @@ export class NodeShell {
   readonly transport: Transport;
   /** Frames dropped, by reason: undecodable, invalid, oversize, or a protocol-level reason. */
   readonly dropped: Record<string, number> = {};
-  private telemetryTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly onStop: (() => void)[] = [];
 
@@ -64,11 +63,35 @@ export class NodeShell {
   }
 
   private produce: (() => FromNode) | null = null;
+  private telemetryCheck: ((now: number) => void) | null = null;
 
-  startTelemetry(everyMs: number, produce: () => FromNode): void {
+  /**
+   * Telemetry every `everyMs` while something changes, and at least every `keepaliveMs` (resident
+   * memory, a sign of life) when nothing does: an idle node neither builds nor ships its tables, and
+   * the supervisor does not parse them. `changeKey` is cheap and differs whenever a report would.
+   * There is no timer of its own: the role calls telemetryTick() from the tick it runs anyway, so an
+   * idle node wakes once per tick, not once per tick and once per report.
+   */
+  startTelemetry(everyMs: number, produce: () => FromNode, changeKey: () => string, keepaliveMs = Math.max(2000, everyMs * 10)): void {
     this.produce = produce;
-    this.telemetryTimer = setInterval(() => this.toSupervisor(produce()), everyMs);
+    let lastKey = changeKey();
+    let lastCheck = performance.now();
+    let lastSent = lastCheck;
+    this.telemetryCheck = (now) => {
+      if (now - lastCheck < everyMs * 0.9) return; // timers fire a little early or late: don't skip a whole tick
+      lastCheck = now;
+      const key = changeKey();
+      if (key === lastKey && now - lastSent < keepaliveMs) return;
+      lastKey = key;
+      lastSent = now;
+      this.toSupervisor(produce());
+    };
     this.toSupervisor(produce());
+  }
+
+  /** Called from the role's own tick (which must run at least every `everyMs`). */
+  telemetryTick(now: number): void {
+    if (!this.stopping) this.telemetryCheck?.(now);
   }
 
   atStop(fn: () => void): void {
@@ -79,7 +102,6 @@ export class NodeShell {
   async shutdown(code: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     for (const fn of this.onStop) fn();
     this.transport.close();
     // A graceful stop reports its last telemetry window so no measured latency is lost.

@@ -3,7 +3,12 @@
 // Sends never block the node: a peer that is down fills its ZeroMQ queue (bounded
 // by the high-water mark) and further frames to it are dropped and counted; the
 // protocol's timeouts and retries own recovery, not the transport.
-import * as zmq from 'zeromq';
+import { createRequire } from 'node:module';
+import type * as Zmq from 'zeromq';
+
+// zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
+// source for named exports (cjs-module-lexer) in every node's start-up.
+const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
 
 export interface TransportStats {
   sent: number;
@@ -13,7 +18,7 @@ export interface TransportStats {
 
 export class Transport {
   private readonly pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000 });
-  private readonly pushes = new Map<string, zmq.Push>();
+  private readonly pushes = new Map<string, Zmq.Push>();
   private closed = false;
   readonly stats: TransportStats = { sent: 0, received: 0, sendDropped: 0 };
 
@@ -37,12 +42,13 @@ export class Transport {
     void this.receiveLoop();
   }
 
+  // One pair of settle handlers for every send, not two new closures per frame.
+  private readonly onSent = (): void => void this.stats.sent++;
+  private readonly onSendDropped = (): void => void this.stats.sendDropped++;
+
   send(endpoint: string, frame: Buffer): void {
     if (this.closed) return;
-    this.push(endpoint).send(frame).then(
-      () => void this.stats.sent++,
-      () => void this.stats.sendDropped++,
-    );
+    this.push(endpoint).send(frame).then(this.onSent, this.onSendDropped);
   }
 
   /**
@@ -56,7 +62,7 @@ export class Transport {
     });
   }
 
-  private push(endpoint: string): zmq.Push {
+  private push(endpoint: string): Zmq.Push {
     let push = this.pushes.get(endpoint);
     if (!push) {
       push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500 });
@@ -73,9 +79,16 @@ export class Transport {
     this.pushes.clear();
   }
 
+  /**
+   * receive() directly rather than the socket's async iterator: when frames are queued it reads one
+   * synchronously (an already resolved promise), so a wake drains the queue without the iterator's
+   * extra async step and result object per frame. zeromq v6 has no batch read.
+   */
   private async receiveLoop(): Promise<void> {
+    const pull = this.pull;
     try {
-      for await (const [frame] of this.pull) {
+      while (!this.closed) {
+        const [frame] = await pull.receive();
         if (!frame) continue;
         this.stats.received++;
         this.onFrame(frame);

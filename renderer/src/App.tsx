@@ -11,6 +11,7 @@ import { LatencyView } from './views/LatencyView.js';
 import { ScenariosView } from './views/ScenariosView.js';
 import { EventsView } from './views/EventsView.js';
 import { CoherenceView } from './views/CoherenceView.js';
+import { OrderView } from './views/OrderView.js';
 
 export const VIEWS = [
   { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
@@ -21,6 +22,8 @@ export const VIEWS = [
   { id: 'scenarios', label: 'Scenarios', render: () => <ScenariosView /> },
   { id: 'events', label: 'Event log', render: () => <EventsView /> },
   { id: 'coherence', label: 'Coherence map', render: () => <CoherenceView /> },
+  // Write-update only; appended so the earlier views keep their shortcuts.
+  { id: 'order', label: 'Total order', render: () => <OrderView /> },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];

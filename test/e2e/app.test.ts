@@ -1,11 +1,11 @@
 // The real UI in a real Chromium against `ivy-cluster serve`, with real nodes:
 // start a cluster from the form, watch a workload, kill the primary and time the
 // failover as the user sees it, reboot it and watch the role come back, kill and
-// reboot a client, run a scenario and export its CSV. Screenshots of each moment go
-// to docs/screenshots/ (overwritten on every run, so the README shows the real app).
-import { readFileSync } from 'node:fs';
+// reboot a client, check and export the live history, run a scenario while the
+// cluster runs (confirming the stop in place), check its history and export its CSV.
+// The steps shared with the packaged-app smoke test live in steps.ts. Screenshots of
+// each moment go to test-results/screenshots (docs/screenshots with `npm run screenshots`).
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,16 +23,20 @@ import {
   type AppPage,
   type Serve,
 } from './harness.js';
+import { checkHistory as checkHistoryFile } from '../../nodes/control/history/linearizability.js';
+import { checkHistory, exportHistory, exportTimingCsv, killPrimaryAndTimeFailover, rebootPrimary, runScenario, startCluster, startWorkload, type SaveFile } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 16;
 
-declare global {
-  interface Window {
-    __ivyFailover?: { clickAt: number | null; primaryAt: number | null };
-    __ivyProgress?: { values: string[]; texts: string[]; stop: boolean };
-  }
-}
+/** In a browser, saving a file is a download. */
+const download: SaveFile = async (page, click, suggestedName) => {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click()]);
+  expect(d.suggestedFilename()).toBe(suggestedName);
+  const file = join(ensureDir(join(RESULTS, 'e2e')), suggestedName);
+  await d.saveAs(file);
+  return file;
+};
 
 /** Samples in the latency time series (the Latency view must be showing). */
 async function latencySamples(page: Page): Promise<number> {
@@ -63,26 +67,9 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
 
   it(`starts 1 manager + backup + ${CLIENTS} clients from the form and runs a workload`, async () => {
     const { page } = app;
-    await showView(page, 'cluster');
-    await page.getByTestId('start-clients').fill(String(CLIENTS));
-    await page.getByTestId('start-pages').fill(String(PAGES));
-    await page.getByTestId('start-backup').check();
-    await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
-
-    const want: Record<string, { role: string; state: string }> = {
-      m0: { role: 'primary', state: 'up' },
-      m1: { role: 'backup', state: 'up' },
-    };
-    for (let i = 0; i < CLIENTS; i++) want[`c${i}`] = { role: 'client', state: 'up' };
-    await waitForNodes(page, `m0 primary, m1 backup and ${CLIENTS} clients up`, want, { timeout: 60_000, serve });
-    await expect.poll(() => page.locator('[data-testid^="node-row-c"]').count()).toBe(CLIENTS);
-    expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
-
+    await startCluster(page, { clients: CLIENTS, pages: PAGES, backup: true }, { serve });
     // A workload: 60 % reads at 50 ops/s per client.
-    await page.getByTestId('workload-read-ratio').fill('0.6');
-    await page.getByTestId('workload-rate').fill('50');
-    await page.getByRole('button', { name: 'Start workload', exact: true }).click();
-    await until(page, 'the workload to be on', () => document.querySelector('[data-testid="workload-state"]')?.textContent === 'on', undefined, { serve });
+    await startWorkload(page, { readRatio: 0.6, rate: 50 }, { serve });
 
     // Clients: operations are being counted.
     await showView(page, 'clients');
@@ -137,66 +124,21 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
 
   it('fails over: after Kill m0, m1 shows as primary within 2 s', async () => {
     const { page } = app;
-    await showView(page, 'cluster');
-    await waitForNodes(page, 'm0 primary and m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve });
-
-    // Time it in the page: the click, then the first DOM mutation that shows m1 as primary.
-    await page.evaluate(() => {
-      const box = { clickAt: null as number | null, primaryAt: null as number | null };
-      window.__ivyFailover = box;
-      document.addEventListener(
-        'click',
-        (e) => {
-          if ((e.target as Element | null)?.closest('[aria-label="Kill m0"]') && box.clickAt === null) box.clickAt = performance.now();
-        },
-        { capture: true },
-      );
-      const check = () => {
-        if (box.primaryAt !== null || box.clickAt === null) return;
-        if (document.querySelector('[data-testid="node-role-m1"]')?.getAttribute('data-role') === 'primary') {
-          box.primaryAt = performance.now();
-          observer.disconnect();
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-    });
     const wallStart = Date.now();
-    await page.getByRole('button', { name: 'Kill m0', exact: true }).click();
-    const uiMs = await until(
-      page,
-      'm1 to show as primary',
-      () => {
-        const f = window.__ivyFailover;
-        return f && f.clickAt !== null && f.primaryAt !== null ? f.primaryAt - f.clickAt : false;
-      },
-      undefined,
-      { timeout: 30_000, serve },
-    );
+    const uiMs = await killPrimaryAndTimeFailover(page, { serve });
     figures.failoverUiMs = Math.round(Number(uiMs));
     figures.failoverWallMs = Date.now() - wallStart;
     console.log(`failover in the UI: Kill m0 click -> m1 primary in ${Number(uiMs).toFixed(0)} ms`);
     expect(Number(uiMs)).toBeGreaterThan(0);
     expect(Number(uiMs)).toBeLessThan(2000);
-
-    await waitForNodes(page, 'm0 down, m1 primary and up', { m0: { state: 'down' }, m1: { role: 'primary', state: 'up' } }, { serve });
-    expect(Number(await page.getByTestId('node-epoch-m1').innerText())).toBeGreaterThan(1);
     await screenshot(page, 'failover');
   });
 
   it('hands the primary role back to m0 after Reboot m0', async () => {
     const { page } = app;
     const t0 = Date.now();
-    await page.getByRole('button', { name: 'Reboot m0', exact: true }).click();
-    await waitForNodes(
-      page,
-      'm0 primary again and m1 backup',
-      { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } },
-      { timeout: 60_000, serve },
-    );
+    await rebootPrimary(page, { serve });
     figures.handbackUiMs = Date.now() - t0;
-    const pid = (await nodeStatus(page, 'm0')).pid;
-    expect(pid).toMatch(/^\d+$/);
   });
 
   it('kills client c1 (down) and reboots it (up, new pid)', async () => {
@@ -242,6 +184,29 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
     await screenshot(page, 'events');
   });
 
+  it('checks the live history so far (after the kills and reboots) and exports it as JSON Lines', async () => {
+    const { page } = app;
+    await showView(page, 'cluster');
+    const first = await checkHistory(page, 'live', { serve });
+    expect(first.consistent, first.text).toBe(true);
+    expect(first.text).toMatch(/linearizable ✓/);
+    const ops = Number(/([\d,]+) operations/.exec(first.text)?.[1]?.replace(/,/g, '') ?? 0);
+    expect(ops).toBeGreaterThan(100);
+    // The history grows while the workload runs: a second check sees more.
+    await page.waitForTimeout(1000);
+    const second = await checkHistory(page, 'live', { serve });
+    expect(second.consistent, second.text).toBe(true);
+    expect(Number(/([\d,]+) operations/.exec(second.text)?.[1]?.replace(/,/g, '') ?? 0)).toBeGreaterThan(ops);
+    await page.getByTestId('live-history-verdict').scrollIntoViewIfNeeded();
+    await screenshot(page, 'history');
+
+    const history = await exportHistory(page, 'live', 'ivy-history.jsonl', download);
+    expect(history.length).toBeGreaterThan(ops);
+    expect(checkHistoryFile(history).ok).toBe(true); // what `ivy-cluster check` says of the exported file
+    expect(new Set(history.map((o) => o.client))).toEqual(new Set(Array.from({ length: CLIENTS }, (_, i) => `c${i}`)));
+    expect(history.some((o) => o.op === 'write' && o.outcome === 'ok')).toBe(true);
+  });
+
   it('shows the backup in step with the primary once the workload stops', async () => {
     const { page } = app;
     await showView(page, 'cluster');
@@ -275,83 +240,25 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
     await screenshot(page, 'records');
   });
 
-  it('runs scenario s1 (2 trials): progress, results, linearizable, Export CSV', async () => {
+  it('runs scenario s1 (2 trials) while a cluster runs: confirm in place, progress, results, history, Export CSV', async () => {
     const { page } = app;
-    await showView(page, 'cluster');
-    await page.getByRole('button', { name: 'Stop cluster', exact: true }).click();
-    await until(page, 'the cluster to stop', () => document.querySelector('[data-testid="cluster-status"]')?.getAttribute('data-running') === 'false', undefined, {
-      timeout: 60_000,
-      serve,
-    });
-
-    await showView(page, 'scenarios');
-    for (const id of ['s2', 's3', 's4', 's5', 's6']) await page.getByTestId(`scenario-pick-${id}`).setChecked(false);
-    await page.getByTestId('scenario-pick-s1').setChecked(true);
-    await page.getByTestId('scenario-clients').fill(String(CLIENTS));
-    await page.getByTestId('scenario-trials').fill('2');
-
-    // Sample the progress bar every frame while the scenario runs.
-    await page.evaluate(() => {
-      const box = { values: [] as string[], texts: [] as string[], stop: false };
-      window.__ivyProgress = box;
-      const tick = () => {
-        const v = document.querySelector('[data-testid="scenario-progress"]')?.getAttribute('data-value') ?? '';
-        const t = document.querySelector('[data-testid="scenario-progress-text"]')?.textContent ?? '';
-        if (box.values[box.values.length - 1] !== v) box.values.push(v);
-        if (box.texts[box.texts.length - 1] !== t) box.texts.push(t);
-        if (!box.stop) requestAnimationFrame(tick);
-      };
-      requestAnimationFrame(tick);
-    });
     const t0 = Date.now();
-    await page.getByRole('button', { name: 'Run scenarios', exact: true }).click();
-    await page.getByTestId('scenario-result-s1').waitFor({ timeout: 170_000 });
+    const progress = await runScenario(page, { id: 's1', clients: CLIENTS, trials: 2, whileClusterRuns: true }, { serve });
     figures.scenarioS1Ms = Date.now() - t0;
-    const progress = await page.evaluate(() => {
-      const p = window.__ivyProgress;
-      if (p) p.stop = true;
-      return p ?? { values: [], texts: [], stop: true };
-    });
     const fractions = progress.values.map(Number).filter((v) => Number.isFinite(v));
     expect(fractions.some((v) => v > 0 && v < 1), `progress values seen: ${progress.values.join(', ')}`).toBe(true);
-    expect(await page.getByTestId('scenario-progress').getAttribute('data-value')).toBe('1');
     expect(progress.texts.some((t) => /trial \d+\/2/.test(t)), `progress texts seen: ${progress.texts.join(' | ')}`).toBe(true);
-    expect(await page.getByTestId('scenario-progress-text').innerText()).toMatch(/^Done/);
 
-    // The seed's table: one column per trial.
-    const table = page.getByTestId('scenario-table-s1');
-    const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
-    expect(headers).toEqual(expect.arrayContaining(['Trial 1', 'Trial 2']));
-    const highest = await table.locator('tbody tr').filter({ hasText: 'Highest time (ms)' }).locator('td').allInnerTexts();
-    expect(highest.slice(1).map((v) => Number(v.replace(/[^\d.]/g, '')))).toSatisfy((vs: number[]) => vs.length === 2 && vs.every((v) => Number.isFinite(v) && v > 0));
-    expect(await page.getByTestId('linearizable').getAttribute('data-value')).toBe('true');
+    // The scenario's own history: checked again on demand, and exported.
+    const verdict = await checkHistory(page, 'scenario-s1', { serve });
+    expect(verdict.consistent, verdict.text).toBe(true);
     await screenshot(page, 'scenarios');
+    const history = await exportHistory(page, 'scenario-s1', 'ivy-history-s1.jsonl', download);
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.every((o) => /^c\d+$/.test(o.client))).toBe(true);
 
     // Export CSV: in a browser it downloads.
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.getByRole('button', { name: 'Export CSV', exact: true }).click()]);
-    expect(download.suggestedFilename()).toBe('ivy-timings.csv');
-    const file = join(ensureDir(join(RESULTS, 'e2e')), 'ivy-timings.csv');
-    await download.saveAs(file);
-    const rows = parse(readFileSync(file, 'utf8'), { skip_empty_lines: true }) as string[][];
-    expect(rows[0]?.join(',')).toBe('scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms');
-    const body = rows.slice(1);
-    expect(body).toHaveLength(3);
-    expect(body.map((r) => [r[0], r[1]])).toEqual([
-      ['s1', '1'],
-      ['s1', '2'],
-      ['s1', 'average'],
-    ]);
-    for (const r of body) {
-      for (const col of [2, 4, 6]) {
-        const v = Number(r[col]);
-        expect(Number.isFinite(v) && v > 0, `column ${col} of ${r.join(',')}`).toBe(true);
-      }
-    }
-    for (const r of body.slice(0, 2)) {
-      expect(r[3]).toMatch(/^c\d+$/);
-      expect(r[5]).toMatch(/^c\d+$/);
-      expect(Number(r[2])).toBeGreaterThanOrEqual(Number(r[4]));
-    }
+    await exportTimingCsv(page, { id: 's1', trials: 2 }, download);
   });
 
   it('logged no console errors, page errors or CSP violations', async () => {

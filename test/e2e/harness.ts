@@ -9,8 +9,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 export const RESULTS = join(ROOT, 'test-results');
+/**
+ * Where screenshots go: test-results/screenshots (ignored) on every test run, so tests never
+ * modify tracked files. `npm run screenshots` points IVY_SCREENSHOTS_DIR at docs/screenshots
+ * to regenerate the README's pictures from the same runs.
+ */
+export const SCREENSHOTS = resolve(ROOT, process.env.IVY_SCREENSHOTS_DIR ?? join('test-results', 'screenshots'));
 export const VIEWPORT = { width: 1400, height: 900 } as const;
 
 declare global {
@@ -219,6 +224,7 @@ export const VIEW_LABELS = {
   scenarios: 'Scenarios',
   events: 'Event log',
   coherence: 'Coherence map',
+  order: 'Total order',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */

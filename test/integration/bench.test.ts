@@ -1,5 +1,5 @@
 // `ivy-cluster bench --json` on real processes with a tiny iteration count: the
-// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10799.
+// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10820.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,5 +32,21 @@ describe('ivy-cluster bench --json (real processes)', () => {
     expect(ratio.read_p50).toBeCloseTo(ivy.read_p50_us! / bare.read_p50_us!, 1);
     expect(ivy.read_p99_us).toBeGreaterThanOrEqual(ivy.read_p50_us!);
     expect(r.linearizable).toBe(true);
+
+    // DESIGN §6 `fair`: the bare path with the protocol path's processes, rotation and hop shapes.
+    const fair = r.fair as unknown as Record<'bare' | 'ivy' | 'ratio', Record<string, number>> & { anomalies: number };
+    for (const side of ['bare', 'ivy'] as const) for (const k of ['read_p50_us', 'write_p50_us', 'faults_per_s']) positive(fair[side][k]);
+    for (const k of ['read_p50', 'write_p50', 'faults_per_s']) positive(fair.ratio[k]);
+    expect(fair.ratio.read_p50).toBeCloseTo(fair.ivy.read_p50_us! / fair.bare.read_p50_us!, 1);
+    expect(fair.ivy.read_p50_us).toBe(ivy.read_p50_us); // the same protocol samples, two baselines
+    expect(fair.anomalies).toBe(0); // every op of the rotation was the fault it was meant to be
+    // DESIGN §6 `rss_mib`, and PSS beside it (Linux /proc).
+    const rss = r.rss_mib as Record<string, number>;
+    const pss = r.pss_mib as Record<string, number>;
+    for (const k of ['manager', 'client']) {
+      positive(rss[k]);
+      positive(pss[k]);
+      expect(pss[k]).toBeLessThanOrEqual(rss[k]!);
+    }
   });
 });

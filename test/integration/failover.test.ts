@@ -140,7 +140,8 @@ describe('crash-proof manager pair', () => {
   });
 
   it('a crashed client loses only the pages it alone held; operations on them fail clearly', async () => {
-    const sup = await startCluster({ clients: 10, backup: true, pages: 8, clientTimeoutMs: 600, opTimeoutMs: 2000 });
+    // Volatile client memory: what this test is about (recoverable memory: recoverable.test.ts).
+    const sup = await startCluster({ clients: 10, backup: true, pages: 8, clientTimeoutMs: 600, opTimeoutMs: 2000, clientMemory: 'volatile' });
     workload(sup, 0.3, 23, 100);
     await sleep(800);
     await sup.kill('c3');

@@ -57,7 +57,7 @@ describe('ivy-cluster scenario (real processes)', () => {
     }
 
     const rows = parse(readFileSync(csvFile, 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0]!)).toEqual(['scenario', 'trial', 'highest_ms', 'highest_node', 'lowest_ms', 'lowest_node', 'average_ms']);
+    expect(Object.keys(rows[0]!)).toEqual(['scenario', 'trial', 'highest_ms', 'highest_node', 'lowest_ms', 'lowest_node', 'average_ms', 'protocol']);
     expect(rows).toHaveLength(6 * 3);
     for (const r of out.results) {
       const mine = rows.filter((row) => row.scenario === r.id);

@@ -11,7 +11,7 @@ import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerCore } from '../../nodes/core/manager.js';
 import type { ClientOutput, ManagerOutput } from '../../nodes/core/types.js';
 import type { Message } from '../../nodes/protocol/messages.js';
-import { mulberry32, optionsForSeed, report, runSeed, type SimOptions, type SimResult } from './simulator.js';
+import { mulberry32, optionsForSeed, report, runSeed, type DelayModel, type SimOptions, type SimResult } from './simulator.js';
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -51,6 +51,8 @@ function sweep(seeds: number[], overrides: Overrides = {}): Sweep {
 }
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+/** Client cores of the current sweep, to sum their counters. */
+const counted: ClientCore[] = [];
 
 /**
  * One client is SIGKILLed mid-run (its memory is gone; messages it already sent still arrive) and
@@ -71,18 +73,61 @@ const crashPlan = (seed: number): Partial<SimOptions> => ({
 });
 const crashReplay = process.env.SIM_CRASH === '1';
 
+/** Client timeout of the pause runs, in virtual ms: a few dozen message delays. */
+const PAUSE_CLIENT_TIMEOUT_MS = 2;
+/** Pause lengths, as multiples of the client timeout: the issue's 0.5×, 1×, 1.5× and 3×. */
+const PAUSE_FACTORS = [0.5, 1, 1.5, 3];
+
+/**
+ * Clients paused (SIGSTOP) for 0.5×, 1×, 1.5× or 3× the client timeout, then resumed with their old
+ * page tables (issue 13): the manager evicts the ones paused too long, and a resumed client must not
+ * serve a hit from a copy nobody invalidates any more. One to three pauses per run, sometimes
+ * overlapping, while the others keep writing.
+ */
+const pausePlan = (seed: number): Partial<SimOptions> => ({
+  clientTimeoutMs: PAUSE_CLIENT_TIMEOUT_MS,
+  // Delays stay well below the client timeout (the seed's slow tail is capped at a quarter of it): links
+  // as slow as the timeout itself declare live clients dead, where the cluster makes no promise of progress.
+  delay: capTail(optionsForSeed(seed).delay, (PAUSE_CLIENT_TIMEOUT_MS / 4) * 1e6),
+  // Links in order, as ZeroMQ keeps them. Fully reordered links break eviction itself, leases or not: a
+  // fault retried before the evict arrived can overtake the client's new hello and be served to a client
+  // that abandoned it, wedging the page (closing that would take a request floor in the hello).
+  ordering: 'fifo',
+  // An eviction is a declared death: until the page data in flight from the evicted owner is confirmed,
+  // the records rightly disagree with the tables (as in the crash runs).
+  checkInvariants: 'quiescent',
+  failOnIgnored: false, // acknowledgements and answers addressed to an evicted client are rightly ignored
+  faults: {
+    setup: (ctl) => {
+      const r = mulberry32(seed ^ 0x57a11);
+      const clients = optionsForSeed(seed).clients;
+      for (let k = 1 + Math.floor(r() * 3); k > 0; k--) {
+        const victim = `c${Math.floor(r() * clients)}`;
+        const factor = PAUSE_FACTORS[Math.floor(r() * PAUSE_FACTORS.length)]!;
+        ctl.at(Math.floor(r() * 3_000_000), (c) => c.pause(victim, Math.round(factor * PAUSE_CLIENT_TIMEOUT_MS * 1e6)));
+      }
+    },
+  },
+});
+function capTail(d: DelayModel, maxNs: number): DelayModel {
+  return d.kind === 'mixed' ? { ...d, slowMaxNs: Math.min(d.slowMaxNs, maxNs) } : d;
+}
+const pauseReplay = process.env.SIM_PAUSE === '1';
+const PAUSE_SEEDS = envInt('SIM_PAUSE_SEEDS', 1000);
+
 describe('simulated cluster', () => {
   if (replay !== undefined) {
     it(`replays seed ${replay}`, () => {
       const seed = envInt('SIM_SEED', 0);
-      const r = runSeed(seed, crashReplay ? { ...crashPlan(seed), ...(process.env.SIM_MEMORY === 'recoverable' ? { memory: 'recoverable' as const, finalReads: true } : {}) } : {});
+      const recoverable = process.env.SIM_MEMORY === 'recoverable' ? { memory: 'recoverable' as const, finalReads: true } : {};
+      const r = runSeed(seed, crashReplay ? { ...crashPlan(seed), ...recoverable } : pauseReplay ? pausePlan(seed) : {});
       const o = r.options;
       console.log(
         `seed ${seed}: ${r.ok ? 'ok' : 'FAILED'} in ${r.steps} steps, ${r.stats.messages} messages, ${r.history.length} ops ` +
           `(${r.stats.faults} faults, ${r.stats.hits} hits, ${r.stats.failed} failed, ${r.stats.duplicates} duplicate requests); ` +
           `clients=${o.clients} pages=${o.pages} ordering=${o.ordering} timeout=${o.opTimeoutMs ?? 'none'} retry=${o.retryMs ?? 'none'}`,
       );
-      if (!r.ok) console.log(report(r, crashReplay ? 'SIM_CRASH=1 ' : ''));
+      if (!r.ok) console.log(report(r, crashReplay ? 'SIM_CRASH=1 ' : pauseReplay ? 'SIM_PAUSE=1 ' : ''));
       expect(r.problems).toEqual([]);
     });
     return;
@@ -198,6 +243,37 @@ describe('simulated cluster', () => {
     expect(unknown).toBeGreaterThan(0);
   });
 
+  it(`${PAUSE_SEEDS} seeds with clients paused past the client timeout: no resumed client serves a stale copy, every history linearizable`, () => {
+    const t0 = performance.now();
+    let evictions = 0;
+    let revalidations = 0;
+    const { failed, totals } = sweep(range(BASE, PAUSE_SEEDS), (seed) => {
+      const plan = pausePlan(seed);
+      return {
+        ...plan,
+        makeClient: (cfg) => {
+          const c = new ClientCore(cfg);
+          counted.push(c);
+          return c;
+        },
+      };
+    });
+    for (const c of counted) {
+      evictions += c.counters.evictions;
+      revalidations += c.counters.revalidations;
+    }
+    counted.length = 0;
+    const ms = performance.now() - t0;
+    console.log(`pause sim: ${PAUSE_SEEDS} seeds in ${(ms / 1000).toFixed(1)} s, ${failed.length} failed; evictions ${evictions}, revalidations ${revalidations}; ${JSON.stringify(totals)}`);
+    for (const r of failed.slice(0, 3)) console.error(report(r, 'SIM_PAUSE=1 '));
+    expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]} (replay: SIM_SEED=${r.seed} SIM_PAUSE=1 npx vitest run --project sim)`)).toEqual([]);
+    if (PAUSE_SEEDS >= 200) {
+      // The pauses did what they are for: clients evicted while paused, and leases that ran out and were renewed.
+      expect(evictions).toBeGreaterThan(PAUSE_SEEDS / 4);
+      expect(revalidations).toBeGreaterThan(PAUSE_SEEDS / 4);
+    }
+  });
+
   it('runs scheduled fault actions at their virtual time', () => {
     const seen: number[] = [];
     const r = runSeed(5, { faults: { setup: (ctl) => ctl.at(250_000, (c) => seen.push(c.nowNs())) } });
@@ -262,6 +338,16 @@ const MUTANTS: { name: string; overrides: Partial<SimOptions> }[] = [
   { name: 'manager that does not wait for inv_acks', overrides: { makeManager: (cfg) => new EagerManager(cfg) } },
   { name: 'client that reads from a stale copy', overrides: { makeClient: (cfg) => new StaleClient(cfg) } },
 ];
+
+describe.skipIf(replay !== undefined)('mutant: client that serves hits without a lease (the code before issue 13)', () => {
+  it('is caught by the linearizability checker on the pause runs', () => {
+    const unsafe = (seed: number): Partial<SimOptions> => ({ ...pausePlan(seed), shrinkTimeMs: 20, makeClient: (cfg) => new ClientCore({ ...cfg, unsafeNoLease: true }) });
+    const { failed } = sweep(range(1, 400), unsafe);
+    const stale = failed.filter((r) => r.check.ok === false);
+    expect(stale.length).toBeGreaterThan(0);
+    console.log(`caught in ${stale.length}/400 seeds; e.g. ${stale[0]!.problems.find((p) => p.startsWith('linearizability'))?.split('\n')[0]}`);
+  });
+});
 
 describe.skipIf(replay !== undefined).each(MUTANTS)('mutant: $name', ({ overrides }) => {
   const seeds = range(1, 200);

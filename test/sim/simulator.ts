@@ -33,6 +33,8 @@ export interface ClusterOptions {
   opTimeoutMs: number;
   /** Client retry interval for unanswered faults (default: never). */
   retryMs?: number;
+  /** The manager evicts a client silent this long (default 0: never); clients then heartbeat every tenth of it. */
+  clientTimeoutMs?: number;
   epoch?: number;
   /** Client memory mode (default volatile): recoverable clients keep a simulated page store through crashes. */
   memory?: ClientMemory;
@@ -75,6 +77,8 @@ export class Cluster {
   readonly ignored: { node: NodeId; msg: Message; reason: string }[] = [];
   /** Crashed nodes: messages to them are dropped (the hook for fault injection). */
   readonly down = new Set<NodeId>();
+  /** Paused clients (SIGSTOP): the simulator holds their messages; the invariants skip them like the dead. */
+  readonly paused = new Set<NodeId>();
   /** Core clock in milliseconds; the simulator advances it. */
   now = 0;
   /** Where sends go: manual tests keep them in `inflight`, the simulator schedules them. */
@@ -163,8 +167,10 @@ export class Cluster {
   }
 
   /** DESIGN §2 invariants over the live nodes: a crashed client's memory is gone, not a stale copy. */
-  invariants(): string[] {
-    return checkInvariants(this.manager, this.down.size === 0 ? this.clients : this.clients.filter((c) => !this.down.has(c.id)));
+  invariants(leaseAware = true): string[] {
+    const live = this.down.size === 0 ? this.clients : this.clients.filter((c) => !this.down.has(c.id));
+    // A copy counts only while its holder may serve it (client leases); a paused client serves nothing.
+    return leaseAware ? checkInvariants(this.manager, live, (c) => !this.paused.has(c.id) && c.leaseValid(this.now)) : checkInvariants(this.manager, live);
   }
 
   // --- fault injection: crash drops a node's messages, restart gives it a fresh core ---
@@ -189,7 +195,7 @@ export class Cluster {
     this.route(id, c.start());
   }
 
-  private route(from: NodeId, outputs: readonly Output[]): void {
+  route(from: NodeId, outputs: readonly Output[]): void {
     if (from !== this.manager.id && !this.down.has(from)) {
       const disk = this.disks.get(from) ?? new Map<number, RecoveredEntry>();
       this.disks.set(from, disk);
@@ -208,8 +214,8 @@ export class Cluster {
   }
 
   private freshManager(): ManagerCore {
-    // No silence-based eviction: nothing here sends heartbeats, and crashes are injected explicitly.
-    const cfg: ManagerConfig = { id: MANAGER_ID, epoch: this.opts.epoch ?? 1, pages: this.opts.pages, clientTimeoutMs: 0 };
+    // Silence-based eviction only in runs with client pauses; otherwise crashes are injected explicitly.
+    const cfg: ManagerConfig = { id: MANAGER_ID, epoch: this.opts.epoch ?? 1, pages: this.opts.pages, clientTimeoutMs: this.opts.clientTimeoutMs ?? 0 };
     return this.opts.makeManager ? this.opts.makeManager(cfg) : new ManagerCore(cfg);
   }
 
@@ -224,8 +230,9 @@ export class Cluster {
       opTimeoutMs: this.opts.opTimeoutMs,
       incarnation: this.incarnations.get(id) ?? 0,
       retryMs: this.opts.retryMs ?? NEVER_MS,
-      // The manager never evicts here (clientTimeoutMs 0), so heartbeats would only add traffic.
-      heartbeatMs: NEVER_MS,
+      // Without evictions (clientTimeoutMs 0) heartbeats would only add traffic: the one lease a client
+      // asks for when it joins never runs out. With them, the supervisor's ratio: a tenth of the timeout.
+      heartbeatMs: this.opts.clientTimeoutMs ? this.opts.clientTimeoutMs / 10 : NEVER_MS,
       ...(this.opts.memory ? { memory: this.opts.memory, recovered: [...(this.disks.get(id)?.values() ?? [])] } : {}),
     };
     return this.opts.makeClient ? this.opts.makeClient(cfg) : new ClientCore(cfg);
@@ -256,6 +263,12 @@ export interface SimControl {
   /** Crash a node: in-flight and future messages to it are lost; a client's outstanding op becomes "unknown". */
   crash(id: NodeId): void;
   restart(id: NodeId): void;
+  /**
+   * SIGSTOP a client for `forNs`: it processes nothing (no timers, no messages, no new ops), then
+   * resumes with its old state; the frames that reached it meanwhile arrive in order, racing its
+   * overdue timer and its next op. Needs `clientTimeoutMs` for the manager to evict it.
+   */
+  pause(id: NodeId, forNs: number): void;
 }
 
 /** Fault injection: schedule crashes/restarts in `setup`, or drop chosen messages in `filter`. */
@@ -279,6 +292,11 @@ export interface SimOptions {
   opTimeoutMs: number | null;
   /** Clients tick this often and resend unanswered faults (same request id); null = no retries. */
   retryMs: number | null;
+  /**
+   * The manager evicts a client silent this long (null = never); clients then heartbeat every tenth of
+   * it and renew their leases, and both sides tick. The runs with client pauses set it.
+   */
+  clientTimeoutMs: number | null;
   maxSteps: number;
   /**
    * DESIGN §2 invariants: after every event ('always'); only once the run is over ('quiescent', for
@@ -341,6 +359,7 @@ export function optionsForSeed(seed: number): SimOptions {
     opTimeoutMs: pick(r, 5) === 0 ? 0.05 + r() * 0.5 : null,
     // One in three retries unanswered faults, often while the original is still in flight: duplicates must be harmless.
     retryMs: pick(r, 3) === 0 ? 0.03 + r() * 0.3 : null,
+    clientTimeoutMs: null,
     maxSteps: 500_000,
     checkInvariants: 'always',
     failOnIgnored: true,
@@ -364,6 +383,9 @@ type SimEvent =
   | { kind: 'op'; client: NodeId }
   | { kind: 'tick'; client: NodeId }
   | { kind: 'retry'; client: NodeId }
+  /** Periodic ticks (heartbeats, leases, evictions) of a client, or of the manager (client: null). */
+  | { kind: 'beat'; client: NodeId | null }
+  | { kind: 'resume'; client: NodeId }
   | { kind: 'fault'; action: (ctl: SimControl) => void };
 
 export interface Queued<E> {
@@ -443,6 +465,10 @@ interface Worker {
   crashed: boolean;
   issued: number;
   current: Outstanding | null;
+  /** Frames that reached it while paused, in arrival order. */
+  held: Envelope[] | null;
+  /** Its next op came due while it was paused. */
+  deferredOp: boolean;
 }
 
 const MAX_PROBLEMS = 20;
@@ -469,11 +495,14 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     pageSize: o.pageSize,
     opTimeoutMs: o.opTimeoutMs ?? NEVER_MS,
     retryMs: o.retryMs ?? NEVER_MS,
+    ...(o.clientTimeoutMs !== null ? { clientTimeoutMs: o.clientTimeoutMs } : {}),
     makeManager: o.makeManager,
     makeClient: o.makeClient,
     ...(o.memory ? { memory: o.memory } : {}),
   });
-  const workers = new Map<NodeId, Worker>(cluster.clients.map((c) => [c.id, { id: c.id, joined: false, crashed: false, issued: 0, current: null }]));
+  const workers = new Map<NodeId, Worker>(
+    cluster.clients.map((c) => [c.id, { id: c.id, joined: false, crashed: false, issued: 0, current: null, held: null, deferredOp: false }]),
+  );
   const worker = (id: NodeId): Worker => {
     const w = workers.get(id);
     if (!w) throw new Error(`no worker ${id}`);
@@ -492,6 +521,13 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
       linkClock.set(link, at);
     }
     queue.push(at, { kind: 'deliver', env });
+  };
+
+  // Periodic ticks while the workload runs (then they stop, or the run would never go quiet).
+  const beatNs = o.clientTimeoutMs === null ? 0 : Math.ceil((o.clientTimeoutMs / 20) * 1e6);
+  const finished = (): boolean => [...workers.values()].every((w) => w.crashed || (w.issued >= o.opsPerClient && !w.current && w.held === null));
+  const scheduleBeat = (client: NodeId | null): void => {
+    if (beatNs > 0 && !finished()) queue.push(nowNs + beatNs, { kind: 'beat', client });
   };
 
   const ticking = new Set<NodeId>();
@@ -568,6 +604,28 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
       const w = workers.get(id);
       if (w) w.crashed = false;
     },
+    pause: (id, forNs) => {
+      const w = worker(id);
+      if (w.crashed || w.held !== null) return;
+      w.held = [];
+      cluster.paused.add(id);
+      queue.push(nowNs + forNs, { kind: 'resume', client: id });
+    },
+  };
+
+  /** SIGCONT: held frames arrive in order; the overdue timer and the next op race them (either may run first). */
+  const resume = (w: Worker): void => {
+    const held = w.held ?? [];
+    w.held = null;
+    cluster.paused.delete(w.id);
+    held.forEach((env, i) => queue.push(nowNs + 1 + i, { kind: 'deliver', env }));
+    const after = nowNs + held.length + 1;
+    queue.push(net() < 0.5 ? nowNs : after, { kind: 'tick', client: w.id });
+    if (w.deferredOp) {
+      w.deferredOp = false;
+      queue.push(net() < 0.5 ? nowNs : after, { kind: 'op', client: w.id });
+    }
+    scheduleRetryTick(w);
   };
 
   let checking = o.checkInvariants === 'always';
@@ -582,6 +640,7 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
 
   o.faults?.setup?.(ctl);
   cluster.start();
+  if (beatNs > 0) for (const id of [null, ...workers.keys()]) queue.push(Math.floor(net() * beatNs), { kind: 'beat', client: id });
 
   const drain = (): void => {
   while (queue.size > 0) {
@@ -597,6 +656,11 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
         const { env } = ev;
         if (o.faults?.filter && !o.faults.filter(env, ctl)) break;
         if (cluster.down.has(env.to)) break;
+        const held = workers.get(env.to)?.held;
+        if (held) {
+          held.push(env);
+          break;
+        }
         cluster.deliver(env);
         // A client may work once it has joined (its hello was processed); see the report on why.
         const w = workers.get(env.to);
@@ -607,16 +671,31 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
         }
         break;
       }
-      case 'op':
-        issue(worker(ev.client));
+      case 'op': {
+        const w = worker(ev.client);
+        if (w.held) w.deferredOp = true;
+        else issue(w);
         break;
+      }
       case 'tick':
-        if (!worker(ev.client).crashed) cluster.tick(ev.client);
+        if (!worker(ev.client).crashed && !worker(ev.client).held) cluster.tick(ev.client);
+        break;
+      case 'beat':
+        if (ev.client === null) {
+          cluster.route(MANAGER_ID, cluster.manager.tick(cluster.now));
+          cluster.afterStep();
+        } else if (!worker(ev.client).crashed && !worker(ev.client).held) {
+          cluster.tick(ev.client);
+        }
+        scheduleBeat(ev.client);
+        break;
+      case 'resume':
+        resume(worker(ev.client));
         break;
       case 'retry': {
         const w = worker(ev.client);
         ticking.delete(w.id);
-        if (w.crashed) break;
+        if (w.crashed || w.held) break;
         cluster.tick(w.id);
         // Stop once nothing can need a retry, or the run would never go quiet.
         const open = cluster.client(w.id).pageTable().some((v) => v.pending !== null);
@@ -660,7 +739,9 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
   for (const c of cluster.clients.filter((x) => !cluster.down.has(x.id))) {
     for (const v of c.pageTable()) if (v.pending) problem(`quiescence: ${c.id} page ${v.page} still has a ${v.pending} fault open`);
   }
-  if (o.checkInvariants !== 'never') for (const b of cluster.invariants()) problem(`invariant at the end: ${b}`);
+  // At the end every copy counts, leased or not: the run is over, so leases may have lapsed, and no
+  // client is paused any more: a stale copy still held now would be served by the next op.
+  if (o.checkInvariants !== 'never') for (const b of cluster.invariants(false)) problem(`invariant at the end: ${b}`);
 
   const check = checkHistory(history, { shrinkTimeMs: o.shrinkTimeMs });
   if (!check.ok) {

@@ -47,7 +47,8 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
     { t: 'restore', ...head, from: 'm0', page: 1, version: 7, keep: true },
     { t: 'restore', ...head, from: 'm1', page: 2, version: 0, keep: false },
   ],
-  hb: [{ t: 'hb', ...head }],
+  hb: [{ t: 'hb', ...head }, { t: 'hb', ...head, n: 0xffff_ffff }],
+  hb_ack: [{ t: 'hb_ack', ...head, from: 'm0', n: 17, ms: 1000 }],
   report: [
     {
       t: 'report',
@@ -83,6 +84,44 @@ const SAMPLES: { [T in MessageType]: MessageOf<T>[] } = {
     { t: 'page_data', ...fault, access: 'write', version: 3, data: page(4096) },
     { t: 'page_data', ...fault, access: 'read', version: 0, data: new Uint8Array(0) },
   ],
+  // write-update (ISIS)
+  i_join: [{ t: 'i_join', ...head, endpoint: 'tcp://127.0.0.1:7003', incarnation: 2, evictions: 0 }],
+  i_hb: [{ t: 'i_hb', ...head, incarnation: 0, view: 3, prepared: 5, pos: 17 }],
+  i_flush: [
+    {
+      t: 'i_flush',
+      ...head,
+      view: 5,
+      incarnation: 1,
+      installed: 3,
+      hasState: true,
+      pos: 9,
+      queue: [{ sender: 'c1', seq: 4, page: 1, offset: 0, data: page(16), prio: [12, 3], agreed: true }],
+      lastInstall: {
+        view: 3,
+        members: [{ id: 'c1', endpoint: 'tcp://127.0.0.1:7001', incarnation: 0 }],
+        closings: [{ view: 1, decisions: [{ sender: 'c1', seq: 2, page: 0, offset: 8, data: page(8), prio: [4, 1] }] }],
+        donor: 'c1',
+        joiners: ['c3'],
+      },
+    },
+    { t: 'i_flush', ...head, view: 1, incarnation: 0, installed: 0, hasState: false, pos: 0, queue: [], lastInstall: null },
+  ],
+  i_installed: [{ t: 'i_installed', ...head, view: 5 }],
+  i_prepare: [{ t: 'i_prepare', from: 'm0', epoch: 1, view: 5, members: [{ id: 'c3', endpoint: 'tcp://127.0.0.1:7003', incarnation: 2 }] }],
+  i_install: [{ t: 'i_install', from: 'm1', epoch: 2, view: 6, members: [], closings: [], donor: null, joiners: [] }],
+  i_commit: [{ t: 'i_commit', from: 'm0', epoch: 1, view: 5 }],
+  i_evict: [{ t: 'i_evict', from: 'm0', epoch: 1, view: 5, reason: 'not in view 5' }],
+  i_msg: [{ t: 'i_msg', ...head, view: 5, seq: 3_000_001, page: 2, offset: 4, data: page(32) }],
+  i_propose: [{ t: 'i_propose', ...head, view: 5, seq: 1, prio: [7, 3] }],
+  i_agreed: [{ t: 'i_agreed', ...head, view: 5, seq: 1, prio: [9, 12] }],
+  i_ack: [{ t: 'i_ack', ...head, view: 5, seq: 1 }],
+  i_stable: [{ t: 'i_stable', ...head, view: 5, seq: 1 }],
+  i_query: [{ t: 'i_query', ...head, view: 5, seq: 1 }],
+  i_state: [{ t: 'i_state', ...head, view: 5, pos: 40, last: [3, 1], part: 0, parts: 1, pages: [{ page: 0, wpos: 40, data: page(4096) }] }],
+  i_state_req: [{ t: 'i_state_req', ...head, view: 5 }],
+  i_ping: [{ t: 'i_ping', from: 'm1', epoch: 2, role: 'backup', view: 4 }],
+  i_sync: [{ t: 'i_sync', from: 'm0', epoch: 1, view: 3, members: [{ id: 'c0', endpoint: 'tcp://127.0.0.1:7001', incarnation: 0 }], known: [] }],
 };
 const ALL: Message[] = Object.values(SAMPLES).flat();
 

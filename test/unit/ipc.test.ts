@@ -6,6 +6,7 @@ import { CHANNELS } from '../../electron/channels.js';
 import {
   registerIpc,
   safeCsvName,
+  safeHistoryName,
   type DialogLike,
   type FsLike,
   type IpcEventLike,
@@ -123,9 +124,9 @@ function setup(opts: Parameters<typeof registerIpc>[4] = {}) {
 }
 
 describe('registerIpc: commands', () => {
-  it('registers exactly the three invoke channels and removes them on dispose', () => {
+  it('registers exactly the four invoke channels and removes them on dispose', () => {
     const { ipc, reg, service } = setup();
-    expect([...ipc.handlers.keys()].sort()).toEqual([CHANNELS.command, CHANNELS.saveCsv, CHANNELS.subscribe].sort());
+    expect([...ipc.handlers.keys()].sort()).toEqual([CHANNELS.command, CHANNELS.saveCsv, CHANNELS.saveHistory, CHANNELS.subscribe].sort());
     expect(service.listeners.size).toBe(1);
     reg.dispose();
     expect(ipc.handlers.size).toBe(0);
@@ -148,6 +149,16 @@ describe('registerIpc: commands', () => {
     expect(service.received[2]).toEqual({ cmd: 'killNode', id: 'm0' });
   });
 
+  it('routes Check history and Export history for the live run and for one scenario', async () => {
+    const { ipc, service, event } = setup();
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'checkHistory', source: { kind: 'live' } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'exportHistory', source: { kind: 'scenario', id: 's3' } });
+    expect(service.received).toEqual([
+      { cmd: 'checkHistory', source: { kind: 'live' } },
+      { cmd: 'exportHistory', source: { kind: 'scenario', id: 's3', protocol: 'ivy' } },
+    ]);
+  });
+
   it.each([
     ['nothing', undefined],
     ['a string', 'killNode m0'],
@@ -158,12 +169,38 @@ describe('registerIpc: commands', () => {
     ['a config out of range', { cmd: 'startCluster', config: { clients: 100000 } }],
     ['a wrongly typed field', { cmd: 'startCluster', config: { backup: 'yes' } }],
     ['a bad scenario', { cmd: 'runScenario', request: { scenarios: ['s1; drop'] } }],
+    ['a history check without a source', { cmd: 'checkHistory' }],
+    ['a history of an unknown kind', { cmd: 'checkHistory', source: { kind: 'file', path: '/etc/passwd' } }],
+    ['a history export of a bad scenario id', { cmd: 'exportHistory', source: { kind: 'scenario', id: '../s1' } }],
+    ['a history export with a path for a source', { cmd: 'exportHistory', source: '/tmp/h.jsonl' }],
+    ['an unknown protocol', { cmd: 'startCluster', config: { protocol: 'paxos' } }],
+    ['a protocol of the wrong type', { cmd: 'startCluster', config: { protocol: ['isis'] } }],
+    ['an unknown scenario protocol', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'raft'] } }],
+    ['a protocol listed twice', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['isis', 'isis'] } }],
+    ['no protocol at all', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: [] } }],
   ])('answers %s with a clear error and never reaches the service', async (_what, raw) => {
     const { ipc, service, event } = setup();
     const reply = (await ipc.invoke(CHANNELS.command, event, raw)) as CommandReply;
     expect(reply.ok).toBe(false);
     if (!reply.ok) expect(reply.error).toMatch(/^invalid command: /);
     expect(service.received).toHaveLength(0);
+  });
+
+  it('routes a write-update start and a two-protocol scenario run with their protocols', async () => {
+    const { ipc, service, event } = setup();
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'startCluster', config: { protocol: 'isis', clients: 3, backup: true } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'runScenario', request: { scenarios: ['s2'] } });
+    expect(service.received[0]).toMatchObject({ cmd: 'startCluster', config: { protocol: 'isis', clients: 3, backup: true } });
+    expect(service.received[1]).toMatchObject({ cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } });
+    // A request from an older UI (no protocols) runs IVY, as it always did.
+    expect(service.received[2]).toMatchObject({ cmd: 'runScenario', request: { scenarios: ['s2'], protocols: ['ivy'] } });
+  });
+
+  it('names the offending protocol field in the error', async () => {
+    const { ipc, event } = setup();
+    const reply = (await ipc.invoke(CHANNELS.command, event, { cmd: 'startCluster', config: { protocol: 'isis2' } })) as CommandReply;
+    expect(reply).toEqual({ ok: false, error: expect.stringContaining('config.protocol') });
   });
 
   it('names the offending field in the error', async () => {
@@ -196,6 +233,7 @@ describe('registerIpc: commands', () => {
     await expect(ipc.invoke(CHANNELS.command, evil, { cmd: 'stopCluster' })).resolves.toEqual({ ok: false, error: 'untrusted sender' });
     await expect(ipc.invoke(CHANNELS.subscribe, evil)).resolves.toEqual({ ok: false, error: 'untrusted sender' });
     await expect(ipc.invoke(CHANNELS.saveCsv, evil, { csv: 'a', name: 'x.csv' })).resolves.toEqual({ ok: false, error: 'untrusted sender' });
+    await expect(ipc.invoke(CHANNELS.saveHistory, evil, { jsonl: 'a', name: 'h.jsonl' })).resolves.toEqual({ ok: false, error: 'untrusted sender' });
     expect(service.received).toHaveLength(0);
   });
 });
@@ -294,6 +332,58 @@ describe('registerIpc: saveCsv', () => {
     await expect(ipc.invoke(CHANNELS.saveCsv, event, { csv: 'a', name: 'a.csv' })).resolves.toEqual({
       ok: false,
       error: 'could not save the CSV: EACCES: permission denied',
+    });
+  });
+});
+
+describe('registerIpc: saveHistory', () => {
+  const line = '{"client":"c0","op":"write","page":0,"value":"c0:1","start":1,"end":2,"outcome":"ok","fault":true}\n';
+
+  it('asks where to save with a JSON Lines filter and writes the file', async () => {
+    const { ipc, dialog, fs, event } = setup({ defaultDir: '/home/me/Documents' });
+    dialog.result = { canceled: false, filePath: '/home/me/h.jsonl' };
+    const reply = await ipc.invoke(CHANNELS.saveHistory, event, { jsonl: line, name: 'ivy-history-s1.jsonl' });
+    expect(reply).toEqual({ ok: true, value: '/home/me/h.jsonl' });
+    expect(fs.files.get('/home/me/h.jsonl')).toBe(line);
+    expect(dialog.calls[0]?.defaultPath).toBe('/home/me/Documents/ivy-history-s1.jsonl');
+    expect(dialog.calls[0]?.filters).toEqual([{ name: 'History (JSON Lines)', extensions: ['jsonl'] }]);
+  });
+
+  it('returns null when the user cancels, writing nothing', async () => {
+    const { ipc, dialog, fs, event } = setup();
+    dialog.result = { canceled: true };
+    await expect(ipc.invoke(CHANNELS.saveHistory, event, { jsonl: line, name: 'h.jsonl' })).resolves.toEqual({ ok: true, value: null });
+    expect(fs.files.size).toBe(0);
+  });
+
+  it('never lets the suggested name choose a folder or another extension', async () => {
+    const { ipc, dialog, event } = setup({ defaultDir: '/docs' });
+    await ipc.invoke(CHANNELS.saveHistory, event, { jsonl: line, name: '../../.bashrc' });
+    expect(dialog.calls[0]?.defaultPath).toBe('/docs/bashrc.jsonl');
+    expect(safeHistoryName('')).toBe('ivy-history.jsonl');
+    expect(safeHistoryName('C:\\Windows\\h.exe')).toBe('h.exe.jsonl');
+  });
+
+  it.each([
+    ['nothing', undefined],
+    ['no history', { name: 'h.jsonl' }],
+    ['a CSV request on the history channel', { csv: 'a', name: 'h.jsonl' }],
+    ['a non-string history', { jsonl: ['a'], name: 'h.jsonl' }],
+    ['a name too long', { jsonl: 'a', name: 'x'.repeat(300) }],
+  ])('rejects %s with a clear error', async (_what, raw) => {
+    const { ipc, dialog, event } = setup();
+    const reply = (await ipc.invoke(CHANNELS.saveHistory, event, raw)) as CommandReply;
+    expect(reply.ok).toBe(false);
+    if (!reply.ok) expect(reply.error).toMatch(/^invalid save request: /);
+    expect(dialog.calls).toHaveLength(0);
+  });
+
+  it('reports a failed write', async () => {
+    const { ipc, fs, event } = setup();
+    fs.fail = new Error('ENOSPC: no space left on device');
+    await expect(ipc.invoke(CHANNELS.saveHistory, event, { jsonl: line, name: 'h.jsonl' })).resolves.toEqual({
+      ok: false,
+      error: 'could not save the history: ENOSPC: no space left on device',
     });
   });
 });

@@ -28,7 +28,7 @@ describe('timingCsv', () => {
   const parsed = parse(csv, { columns: true, skip_empty_lines: true }) as Row[];
 
   it('has the DESIGN §6 header and one row per trial plus one summary row per scenario', () => {
-    expect(csv.split('\n')[0]).toBe('scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms');
+    expect(csv.split('\n')[0]).toBe('scenario,trial,highest_ms,highest_node,lowest_ms,lowest_node,average_ms,protocol');
     expect(parsed.map((r) => `${r.scenario}:${r.trial}`)).toEqual(['s1:1', 's1:2', 's1:average', 's3:1', 's3:2', 's3:average']);
   });
 
@@ -74,9 +74,41 @@ describe('timingCsv', () => {
   });
 });
 
+describe('timingCsv with both protocols (DESIGN §6: protocol column appended last)', () => {
+  const ivy = { ...s1, protocol: 'ivy' as const };
+  const isis = { ...result('s1', [trialRow(1, [{ ms: 1.5, node: 'c2' }, { ms: 0.75, node: 'c7' }]), trialRow(2, [{ ms: 2, node: 'c0' }])]), protocol: 'isis' as const };
+  const csv = timingCsv([ivy, isis]);
+  const rows = parse(csv, { skip_empty_lines: true }) as string[][];
+
+  it('keeps every earlier column in its place and adds protocol as the last one', () => {
+    expect(rows[0]).toEqual(['scenario', 'trial', 'highest_ms', 'highest_node', 'lowest_ms', 'lowest_node', 'average_ms', 'protocol']);
+    for (const r of rows) expect(r).toHaveLength(8);
+  });
+
+  it('writes each protocol\'s rows, trials then its summary row, tagged with the protocol', () => {
+    expect(rows.slice(1).map((r) => `${r[0]}:${r[1]}:${r[7]}`)).toEqual(['s1:1:ivy', 's1:2:ivy', 's1:average:ivy', 's1:1:isis', 's1:2:isis', 's1:average:isis']);
+    const isisAvg = rows.find((r) => r[1] === 'average' && r[7] === 'isis')!;
+    expect(Number(isisAvg[2])).toBe(isis.highAverageMs);
+    expect(Number(isisAvg[6])).toBe(isis.averageMs);
+    const isisTrial1 = rows.find((r) => r[1] === '1' && r[7] === 'isis')!;
+    expect(isisTrial1.slice(2, 6)).toEqual(['1.5', 'c2', '0.75', 'c7']);
+  });
+
+  it('the first seven columns of a one-protocol file are what they were before the protocol column', () => {
+    const before = (parse(timingCsv([s1]), { skip_empty_lines: true }) as string[][]).map((r) => r.slice(0, 7));
+    const mixed = rows.filter((r) => r[7] !== 'isis').map((r) => r.slice(0, 7));
+    expect(mixed).toEqual(before);
+  });
+
+  it('defaults the protocol of a result without one to ivy', () => {
+    const only = parse(timingCsv([s3]), { columns: true }) as Row[];
+    expect(new Set(only.map((r) => r.protocol))).toEqual(new Set(['ivy']));
+  });
+});
+
 describe('sustainedCsv', () => {
   it('writes one row per scenario and fault kind', () => {
     const csv = sustainedCsv([{ id: 's1', kind: 'read', count: 10, p50Ms: 0.5, p90Ms: 0.9, p99Ms: 1.25, maxMs: 3, faultsPerS: 1234.4 }]);
-    expect(parse(csv, { columns: true })).toEqual([{ scenario: 's1', kind: 'read', count: '10', p50_ms: '0.5', p90_ms: '0.9', p99_ms: '1.25', max_ms: '3', faults_per_s: '1234' }]);
+    expect(parse(csv, { columns: true })).toEqual([{ scenario: 's1', kind: 'read', count: '10', p50_ms: '0.5', p90_ms: '0.9', p99_ms: '1.25', max_ms: '3', faults_per_s: '1234', protocol: 'ivy' }]);
   });
 });

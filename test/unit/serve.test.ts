@@ -225,6 +225,41 @@ describe('WebSocket messages', () => {
     ]);
   });
 
+  it('routes Check history and Export history, and refuses malformed history sources before the service', async () => {
+    const c = await connect();
+    c.send({ id: 1, command: { cmd: 'checkHistory', source: { kind: 'live' } } });
+    expect(await c.reply()).toEqual({ id: 1, reply: { ok: true, value: 'did checkHistory' } });
+    c.send({ id: 2, command: { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1' } } });
+    expect(await c.reply()).toEqual({ id: 2, reply: { ok: true, value: 'did exportHistory' } });
+    for (const [id, command] of [
+      [3, { cmd: 'checkHistory' }],
+      [4, { cmd: 'checkHistory', source: { kind: 'file', path: '/etc/passwd' } }],
+      [5, { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1/../../x' } }],
+    ] as const) {
+      c.send({ id, command });
+      const r = (await c.reply()) as { id: number; reply: CommandReply };
+      expect(r.id).toBe(id);
+      expect(r.reply.ok).toBe(false);
+      if (!r.reply.ok) expect(r.reply.error).toMatch(/^invalid command: .*source/);
+    }
+    expect(service.received).toEqual([
+      { cmd: 'checkHistory', source: { kind: 'live' } },
+      { cmd: 'exportHistory', source: { kind: 'scenario', id: 's1', protocol: 'ivy' } },
+    ]);
+  });
+
+  it('routes a write-update start and a two-protocol scenario request', async () => {
+    const c = await connect();
+    c.send({ id: 5, command: { cmd: 'startCluster', config: { protocol: 'isis', clients: 2 } } });
+    expect((await c.reply()).reply.ok).toBe(true);
+    c.send({ id: 6, command: { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } } });
+    expect((await c.reply()).reply.ok).toBe(true);
+    expect(service.received).toEqual([
+      CommandSchema.parse({ cmd: 'startCluster', config: { protocol: 'isis', clients: 2 } }),
+      CommandSchema.parse({ cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'isis'] } }),
+    ]);
+  });
+
   it('answers bad JSON with a clear error and keeps the connection', async () => {
     const c = await connect();
     c.send('{"id": 1, "command": ');
@@ -257,6 +292,8 @@ describe('WebSocket messages', () => {
     ['a bad node id', { cmd: 'killNode', id: 'm0; rm -rf /' }, /id: node id must look like m0 or c12/],
     ['an out-of-range config', { cmd: 'startCluster', config: { clients: 0 } }, /config\.clients/],
     ['a bad workload', { cmd: 'setWorkload', workload: { readRatio: 2 } }, /workload\.readRatio/],
+    ['an unknown protocol', { cmd: 'startCluster', config: { protocol: 'tmk' } }, /config\.protocol/],
+    ['a bad scenario protocol list', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['isis', 'isis'] } }, /request\.protocols/],
   ])('rejects %s with an error naming the field', async (_what, command, pattern) => {
     const c = await connect();
     c.send({ id: 9, command });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FromBareSchema, type BareConfig, type ToBare } from '../../runtime/bare-control.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
-import { defaultNodeEntry } from '../supervisor.js';
+import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
 
 export interface Timed {
   startNs: number;
@@ -51,8 +51,32 @@ export class BarePath {
     return path;
   }
 
-  /** One fault's message pattern, closed loop; resolves with the requester's own timing. */
-  op(kind: 'read' | 'write', copies: number): Promise<Timed> {
+  /**
+   * Write-update's baseline: a sender and `members` other members (bare nodes), on
+   * the same transport and codec, doing two multicast rounds per op with ISIS's own
+   * frames (i_msg -> i_propose, i_agreed -> i_ack). Ports: base (sender), base+10… (members).
+   */
+  static async startMulticast(basePort: number, pageSize: number, members: number): Promise<BarePath> {
+    const path = new BarePath(bareEntry());
+    const host = '127.0.0.1';
+    const ids = Array.from({ length: members + 1 }, (_, i) => `c${i}`);
+    const peers = ids.map((id, i) => ({ id, endpoint: `tcp://${host}:${basePort + (i === 0 ? 0 : 9 + i)}` }));
+    await assertPortsFree(host, clusterPorts(basePort, members, false));
+    try {
+      await Promise.all(
+        peers.map(({ id, endpoint }, i) =>
+          path.spawn({ role: i === 0 ? 'mc-sender' : 'mc-member', id, endpoint, pageSize, peers, manager: 'c0', owner: 'c0', copies: ids.slice(1) }),
+        ),
+      );
+    } catch (err) {
+      await path.stop();
+      throw err;
+    }
+    return path;
+  }
+
+  /** One fault's message pattern (or two multicast rounds), closed loop; resolves with the requester's own timing. */
+  op(kind: 'read' | 'write' | 'multicast', copies: number): Promise<Timed> {
     const proc = this.requester;
     if (!proc?.connected) return Promise.reject(new Error('bare requester is not running'));
     const id = this.nextId++;
@@ -84,9 +108,9 @@ export class BarePath {
   }
 
   private spawn(cfg: BareConfig): Promise<void> {
-    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv() });
     this.procs.push(proc);
-    if (cfg.role === 'requester') this.requester = proc;
+    if (cfg.role === 'requester' || cfg.role === 'mc-sender') this.requester = proc;
     let stderr = '';
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));

@@ -1,10 +1,8 @@
 // The protocol path of `ivy-cluster bench`: a real cluster (one manager, eleven
-// clients) driven one op at a time so every op is a fault with a known shape. The
-// page's ownership rotates through the clients:
-//   read + write(1 copy): the next client reads (forwarded to the owner), the one
-//                         after writes (invalidates that reader, forwarded to the owner);
-//   write(0 copies):      the next client writes (forwarded to the owner);
-//   write(9 copies):      nine clients read, the next one writes (nine invalidations).
+// clients) driven one op at a time so every op is a fault with a known shape (the
+// rotation in rotation.ts), and for the fair throughput comparison, windows in which
+// ten of its clients run a random workload back to back.
+import type { ClientMemory } from '../../protocol/messages.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,33 +10,35 @@ import { ClusterConfigSchema } from '../api.js';
 import { checkHistory } from '../history/linearizability.js';
 import { mergeClientLogs } from '../history/merge.js';
 import { Supervisor } from '../supervisor.js';
+import { emptySamples, Rotation, ROTATION_CLIENTS, type Samples } from './rotation.js';
 
-export interface Samples {
-  read: number[];
-  write0: number[];
-  write1: number[];
-  write9: number[];
-}
-
-export const emptySamples = (): Samples => ({ read: [], write0: [], write1: [], write9: [] });
+export { emptySamples, type Samples };
 
 /** An owner, nine readers and a writer. */
-export const IVY_BENCH_CLIENTS = 11;
-const PAGE = 0;
+export const IVY_BENCH_CLIENTS = ROTATION_CLIENTS;
+
+export interface ThroughputWindow {
+  fromNs: number;
+  toNs: number;
+}
 
 export class IvyPath {
-  private owner = 0;
-  /** Ops that came back as a hit or a failure where the cycle expects a fault (should stay 0). */
-  anomalies = 0;
+  private readonly rotation: Rotation;
+  private readonly windows: ThroughputWindow[] = [];
 
   private constructor(
     private readonly sup: Supervisor,
     private readonly runDir: string,
-  ) {}
+  ) {
+    this.rotation = new Rotation((client, kind, page) => this.sup.op(`c${client}`, kind, page, 0), 'ivy');
+  }
 
-  /** `backup`: run a backup manager too, so its cost on fault latency can be read off against the same path without. */
-  static async start(basePort: number, pageSize: number, backup = false): Promise<IvyPath> {
-    const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages: 1, pageSize, basePort, backup });
+  /**
+   * `backup`: run a backup manager too, so its cost on fault latency can be read off against the same path without.
+   * `pages`: the rotation uses page 0; throughput windows use all of them.
+   */
+  static async start(basePort: number, pageSize: number, backup = false, pages = 1, clientMemory?: ClientMemory): Promise<IvyPath> {
+    const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages, pageSize, basePort, backup, ...(clientMemory ? { clientMemory } : {}) });
     const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-'));
     const sup = new Supervisor({ config, runDir });
     try {
@@ -49,51 +49,62 @@ export class IvyPath {
       throw err;
     }
     const path = new IvyPath(sup, runDir);
-    await path.op('write', 0, null); // first touch: the manager grants a zero page, no forward
+    await path.rotation.firstTouch();
     return path;
   }
 
-  /** Read by the next client, then a write that invalidates that one copy. */
-  async readThenWrite1(into: Samples | null): Promise<void> {
-    const reader = this.next(1);
-    const writer = this.next(2);
-    await this.op('read', reader, into?.read ?? null);
-    await this.op('write', writer, into?.write1 ?? null);
-    this.owner = writer;
+  get anomalies(): number {
+    return this.rotation.anomalies;
   }
 
-  async write0(into: Samples | null): Promise<void> {
-    const writer = this.next(1);
-    await this.op('write', writer, into?.write0 ?? null);
-    this.owner = writer;
+  readThenWrite1(into: Samples | null): Promise<void> {
+    return this.rotation.readThenWrite1(into);
   }
 
-  async write9(into: Samples | null): Promise<void> {
-    for (let i = 1; i <= 9; i++) await this.op('read', this.next(i), null);
-    const writer = this.next(10);
-    await this.op('write', writer, into?.write9 ?? null);
-    this.owner = writer;
+  write0(into: Samples | null): Promise<void> {
+    return this.rotation.write0(into);
   }
 
-  /** Shuts the cluster down and checks the (sequential) history it recorded. */
-  async stop(): Promise<{ linearizable: boolean; ops: number }> {
+  write9(into: Samples | null): Promise<void> {
+    return this.rotation.write9(into);
+  }
+
+  block(n: number, into: Samples | null): Promise<void> {
+    return this.rotation.block(n, into);
+  }
+
+  /** Process ids of the manager and the clients, for memory readings. */
+  pids(): { manager: number[]; client: number[] } {
+    const infos = this.sup.nodeInfos();
+    const of = (f: (id: string) => boolean): number[] => infos.filter((n) => f(n.id) && n.pid !== null).map((n) => n.pid!);
+    return { manager: of((id) => id.startsWith('m')), client: of((id) => id.startsWith('c')) };
+  }
+
+  /**
+   * `clients` of the clients run a random workload back to back for `seconds`; the faults are counted
+   * from the history at stop(), over every window (ops started inside one).
+   */
+  async throughputWindow(clients: number, pages: number, seconds: number, seed: number): Promise<void> {
+    const ids = this.sup.clientIds().slice(0, clients);
+    const fromNs = Number(process.hrtime.bigint());
+    this.sup.setWorkload({ readRatio: 0.5, rate: 0, ops: 0, pages, seed }, ids);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const toNs = Number(process.hrtime.bigint());
+    this.sup.setWorkload(null, ids);
+    this.windows.push({ fromNs, toNs });
+    await new Promise((r) => setTimeout(r, 100)); // the op in flight at the stop completes before the next block
+  }
+
+  /** Shuts the cluster down and checks the (sequential) history it recorded; counts the throughput windows' faults. */
+  async stop(): Promise<{ linearizable: boolean; ops: number; windowFaults: number; windowSeconds: number }> {
     await this.sup.shutdown();
     const ops = mergeClientLogs(this.sup.historyDir());
     rmSync(this.runDir, { recursive: true, force: true });
-    return { linearizable: checkHistory(ops).ok, ops: ops.length };
-  }
-
-  private next(k: number): number {
-    return (this.owner + k) % IVY_BENCH_CLIENTS;
-  }
-
-  private async op(kind: 'read' | 'write', client: number, into: number[] | null): Promise<void> {
-    const done = await this.sup.op(`c${client}`, kind, PAGE, 0);
-    if (!done.ok || !done.fault) {
-      this.anomalies++;
-      if (!done.ok) throw new Error(`c${client} ${kind} failed: ${done.error ?? 'unknown error'}`);
-      return;
+    let windowFaults = 0;
+    for (const o of ops) {
+      if (o.fault && o.outcome === 'ok' && this.windows.some((w) => o.start >= w.fromNs && o.start <= w.toNs)) windowFaults++;
     }
-    into?.push((done.endNs - done.startNs) / 1000);
+    const windowSeconds = this.windows.reduce((s, w) => s + (w.toNs - w.fromNs) / 1e9, 0);
+    return { linearizable: checkHistory(ops).ok, ops: ops.length, windowFaults, windowSeconds };
   }
 }

@@ -1,13 +1,22 @@
 // `ivy-cluster bench`: the protocol's fault latency against the bare transport's,
 // then the aggregate fault throughput. Bare and protocol measurements alternate in
-// blocks (ABBA order) so the noise of a shared machine falls on both alike, and both
-// are closed loop, one op at a time, driven the same way over the control channel:
-// what is measured is latency, not queueing.
+// blocks (rotating order) so the noise of a shared machine falls on all alike, and
+// all are closed loop, one op at a time, driven the same way over the control
+// channel: what is measured is latency, not queueing.
+// Two bare paths: the hot pair (`bare`: the same requester and owner every time, the
+// first figure this bench had) and the fair one (`fair.bare`: the protocol path's
+// processes, rotation and hop shapes, minus the protocol), against which the
+// targets are set; the fair throughput alternates windows of both paths too.
+import type { ClientMemory } from '../../protocol/messages.js';
 import { cpus, loadavg } from 'node:os';
 import { percentile } from '../scenarios/figures.js';
 import { BarePath } from './bare-path.js';
+import { FairBarePath } from './fair-bare-path.js';
 import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
+import { roleMemory, type RoleMemory } from './memory.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
+import type { Protocol } from '../api.js';
+import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
 
 export interface BenchOptions {
   /** Samples per fault kind and path. */
@@ -17,7 +26,15 @@ export interface BenchOptions {
   throughputS: number;
   basePort: number;
   pageSize: number;
+  /** Which protocols to measure (default ivy); both adds the comparison by read ratio. */
+  protocols?: readonly Protocol[];
+  /** Write-update group sizes for write latency by client count (default 2, 10, 32). */
+  clientSteps?: readonly number[];
+  /** Read ratios of the comparison (default 0, 0.5, 0.9, 0.99). */
+  readRatios?: readonly number[];
   onProgress?: (message: string) => void;
+  /** Client memory mode of the IVY clusters (absent: the default, recoverable). */
+  clientMemory?: ClientMemory;
 }
 
 /** The headline write fault: one copy to invalidate, so the wait for acknowledgements is in it. */
@@ -28,7 +45,37 @@ const KINDS: readonly Kind[] = ['read', 'write0', 'write1', 'write9'];
 
 export type PathFigures = Record<`${Kind}_p50_us` | `${Kind}_p99_us` | 'write_p50_us' | 'write_p99_us', number> & { samples: number };
 
-export interface BenchReport {
+type FairFigures = { read_p50_us: number; write_p50_us: number; faults_per_s: number };
+
+/** DESIGN §6 `fair`: bare path with the same processes, rotation and hop shapes as the protocol path. */
+export interface FairReport {
+  bare: FairFigures;
+  ivy: FairFigures;
+  ratio: { read_p50: number; write_p50: number; faults_per_s: number };
+  /** Every latency kind of the fair bare path (`ivy` has the protocol's). */
+  bare_detail: PathFigures;
+  /** Clients working and pages in the throughput windows; seconds per path, in `windows` alternating windows. */
+  throughput: { clients: number; pages: number; seconds: number; windows: number };
+  anomalies: number;
+}
+
+/** Everything `bench` measured; the IVY keys when IVY ran, `isis` when write-update ran, `compare` when both did. */
+export interface BenchReport extends Partial<Omit<IvyReport, 'linearizable'>> {
+  protocols: Protocol[];
+  isis?: IsisReport;
+  /** Both protocols, same run: throughput and latency of every op by read ratio. */
+  compare?: CompareRow[];
+  /** IVY read fault p50 / write-update local read p50 (the issue's aim: ≥ 100). */
+  read_speedup_isis_vs_ivy_fault?: number;
+  /** IVY's histories linearizable (null: IVY did not run; write-update is checked for sequential consistency). */
+  linearizable: boolean | null;
+  /** Every history passed its protocol's check. */
+  consistent: boolean;
+  machine: { cpus: number; loadavg: number[] };
+}
+
+export interface IvyReport {
+  /** The hot-pair bare path: the same requester and owner every time. */
   bare: PathFigures;
   ivy: PathFigures;
   /** The protocol path with a backup manager replicating the records (measured in the same blocks). */
@@ -47,6 +94,14 @@ export interface BenchReport {
   anomalies: number;
   linearizable: boolean;
   machine: { cpus: number; loadavg: number[] };
+  fair: FairReport;
+  /** DESIGN §6: resident memory per role (MiB, the largest process), protocol cluster after its throughput windows. */
+  rss_mib: { manager: number; client: number };
+  /** Proportional set size per role (shared pages divided among the processes that map them). */
+  pss_mib: { manager: number; client: number };
+  /** The same readings in full, protocol and fair bare clusters; `loadavg` before each latency block. */
+  memory: { ivy: Record<'manager' | 'client', RoleMemory | null>; fair_bare: Record<'manager' | 'client', RoleMemory | null> };
+  loadavg_blocks: number[];
 }
 
 const us1 = (x: number): number => Math.round(x * 10) / 10;
@@ -75,52 +130,124 @@ async function bareBlock(bare: BarePath, n: number, into: Samples | null): Promi
   }
 }
 
-async function ivyBlock(ivy: IvyPath, n: number, into: Samples | null): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    await ivy.readThenWrite1(into);
-    await ivy.write0(into);
-    await ivy.write9(into);
-  }
-}
+const load1 = (): number => Math.round(loadavg()[0]! * 100) / 100;
+
+/** Clients and pages of the fair throughput windows (the seed's 10 clients; 64 pages as `faults_per_s`). */
+const FAIR_TPUT = { clients: 10, pages: 64 } as const;
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const protocols = opts.protocols?.length ? [...opts.protocols] : (['ivy'] as Protocol[]);
+  const machine = (): BenchReport['machine'] => ({ cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) });
+  const ivy = protocols.includes('ivy') ? await runIvyBench(opts) : null;
+  const isis = protocols.includes('isis')
+    ? await runIsisBench({
+        iterations: opts.iterations,
+        blockSize: opts.blockSize,
+        basePort: opts.basePort + 500,
+        pageSize: opts.pageSize,
+        clientSteps: opts.clientSteps ?? [2, 10, 32],
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      })
+    : null;
+  const compare =
+    ivy && isis
+      ? await runCompare({
+          basePort: opts.basePort + 800,
+          durationS: opts.throughputS,
+          readRatios: opts.readRatios ?? [0, 0.5, 0.9, 0.99],
+          clients: 10,
+          pages: 64,
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        })
+      : null;
+  const report: BenchReport = {
+    ...(ivy ?? {}),
+    protocols,
+    linearizable: ivy ? ivy.linearizable : null,
+    consistent: (ivy?.linearizable ?? true) && (isis?.sequential ?? true) && (compare?.rows.every((r) => r.consistent) ?? true),
+    machine: machine(),
+  };
+  if (isis) report.isis = isis;
+  if (compare) report.compare = compare.rows;
+  if (ivy && isis && isis.read_p50_us > 0) report.read_speedup_isis_vs_ivy_fault = Math.round(ivy.ivy.read_p50_us / isis.read_p50_us);
+  return report;
+}
+
+async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
   const say = opts.onProgress ?? (() => undefined);
-  say('starting the bare nodes and the cluster');
-  const [bare, ivy, ivyB] = await Promise.all([
+  say('starting the bare nodes and the clusters');
+  const started = await Promise.allSettled([
     BarePath.start(opts.basePort, opts.pageSize),
-    IvyPath.start(opts.basePort + 100, opts.pageSize),
-    IvyPath.start(opts.basePort + 150, opts.pageSize, true),
+    IvyPath.start(opts.basePort + 100, opts.pageSize, false, FAIR_TPUT.pages, opts.clientMemory),
+    IvyPath.start(opts.basePort + 150, opts.pageSize, true, 1, opts.clientMemory),
+    FairBarePath.start(opts.basePort + 400, opts.pageSize, FAIR_TPUT.pages),
   ]);
-  const s = { bare: emptySamples(), ivy: emptySamples(), ivyB: emptySamples() };
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop().then(() => undefined) : undefined)));
+  };
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  const [bare, ivy, ivyB, fair] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [BarePath, IvyPath, IvyPath, FairBarePath];
+  const s = { bare: emptySamples(), ivy: emptySamples(), ivyB: emptySamples(), fair: emptySamples() };
   const blocks = Math.ceil(opts.iterations / opts.blockSize);
+  const loadBlocks: number[] = [];
+  const windows = Math.max(2, 2 * Math.round(opts.throughputS / 2));
+  const windowS = opts.throughputS / windows;
+  let memory: BenchReport['memory'] | undefined;
   try {
-    // Warm both paths (connections, JIT, caches) before anything counts.
+    // Warm every path (connections, JIT, caches) before anything counts.
     await bareBlock(bare, 20, null);
-    await ivyBlock(ivy, 20, null);
-    await ivyBlock(ivyB, 20, null);
+    await fair.block(20, null);
+    await ivy.block(20, null);
+    await ivyB.block(20, null);
     for (let b = 0; b < blocks; b++) {
       const n = Math.min(opts.blockSize, opts.iterations - b * opts.blockSize);
-      say(`latency block ${b + 1}/${blocks} (${n} of each fault kind per path)`);
+      loadBlocks.push(load1());
+      say(`latency block ${b + 1}/${blocks} (${n} of each fault kind per path; load ${loadBlocks.at(-1)})`);
       // Rotate the order so drifts in machine load fall on every path alike.
-      const order = [() => bareBlock(bare, n, s.bare), () => ivyBlock(ivy, n, s.ivy), () => ivyBlock(ivyB, n, s.ivyB)];
+      const order = [() => bareBlock(bare, n, s.bare), () => fair.block(n, s.fair), () => ivy.block(n, s.ivy), () => ivyB.block(n, s.ivyB)];
       for (let k = 0; k < order.length; k++) await order[(b + k) % order.length]!();
     }
+    // Fair throughput: windows of the two paths alternate (ABBA), the same clients, pages and workload.
+    for (let w = 0; w < windows; w++) {
+      say(`fair throughput window ${w + 1}/${windows}: ${FAIR_TPUT.clients} clients back to back on ${FAIR_TPUT.pages} pages, ${windowS.toFixed(2)} s per path (load ${load1()})`);
+      const pair = [() => fair.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, windowS, w + 1), () => ivy.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, windowS, w + 1)];
+      if (w % 4 === 1 || w % 4 === 2) pair.reverse();
+      for (const run of pair) await run();
+    }
+    const ivyPids = ivy.pids();
+    const fairPids = fair.pids();
+    memory = {
+      ivy: { manager: roleMemory(ivyPids.manager), client: roleMemory(ivyPids.client) },
+      fair_bare: { manager: roleMemory(fairPids.manager), client: roleMemory(fairPids.client) },
+    };
   } catch (err) {
-    await Promise.all([bare.stop(), ivy.stop(), ivyB.stop()]);
+    await stopAll();
     throw err;
   }
   const anomalies = ivy.anomalies + ivyB.anomalies;
-  const [, history, historyB] = await Promise.all([bare.stop(), ivy.stop(), ivyB.stop()]);
+  const fairAnomalies = fair.anomalies;
+  const fairTput = fair.throughput();
+  const [, history, historyB] = await Promise.all([bare.stop(), ivy.stop(), ivyB.stop(), fair.stop()]);
+  if (memory === undefined) throw new Error('memory was not read');
 
   const throughput: ThroughputResult[] = [];
   for (const [i, pages] of [64, 3].entries()) {
-    say(`throughput: 10 clients back to back on ${pages} pages for ${opts.throughputS} s`);
+    say(`throughput: 10 clients back to back on ${pages} pages for ${opts.throughputS} s (load ${load1()})`);
     throughput.push(await measureThroughput({ basePort: opts.basePort + 200 + 100 * i, clients: 10, pages, readRatio: 0.5, durationS: opts.throughputS, seed: 1 }));
   }
 
   const bareF = figures(s.bare);
   const ivyF = figures(s.ivy);
   const ivyBF = figures(s.ivyB);
+  const fairF = figures(s.fair);
+  const perS = (faults: number, seconds: number): number => Math.round(faults / Math.max(1e-9, seconds));
+  const fairBareTput = perS(fairTput.windowFaults, fairTput.windowSeconds);
+  const fairIvyTput = perS(history.windowFaults, history.windowSeconds);
+  const mem = memory;
   return {
     bare: bareF,
     ivy: ivyF,
@@ -149,5 +276,21 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     anomalies,
     linearizable: history.linearizable && historyB.linearizable && throughput.every((t) => t.linearizable),
     machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
+    fair: {
+      bare: { read_p50_us: fairF.read_p50_us, write_p50_us: fairF.write_p50_us, faults_per_s: fairBareTput },
+      ivy: { read_p50_us: ivyF.read_p50_us, write_p50_us: ivyF.write_p50_us, faults_per_s: fairIvyTput },
+      ratio: {
+        read_p50: ratio(ivyF.read_p50_us, fairF.read_p50_us),
+        write_p50: ratio(ivyF.write_p50_us, fairF.write_p50_us),
+        faults_per_s: ratio(fairIvyTput, fairBareTput),
+      },
+      bare_detail: fairF,
+      throughput: { ...FAIR_TPUT, seconds: Math.round(fairTput.windowSeconds * 100) / 100, windows },
+      anomalies: fairAnomalies,
+    },
+    rss_mib: { manager: mem.ivy.manager?.rss ?? 0, client: mem.ivy.client?.rss ?? 0 },
+    pss_mib: { manager: mem.ivy.manager?.pss ?? 0, client: mem.ivy.client?.pss ?? 0 },
+    memory: mem,
+    loadavg_blocks: loadBlocks,
   };
 }

@@ -4,13 +4,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfigSchema } from '../api.js';
-import { checkHistory } from '../history/linearizability.js';
+import { ClusterConfigSchema, type Protocol } from '../api.js';
+import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
 import { sustainedSummary, type SustainedSummary } from '../scenarios/figures.js';
+import { newHistogram } from '../../runtime/latency.js';
+import { summarize } from '../stats.js';
+import type { HistoryOp } from '../history/schema.js';
+import type { LatencySummary } from '../api.js';
 import { Supervisor } from '../supervisor.js';
 
 export interface ThroughputOptions {
+  /** Default ivy. */
+  protocol?: Protocol;
   basePort: number;
   clients: number;
   pages: number;
@@ -27,11 +33,18 @@ export interface ThroughputResult extends SustainedSummary {
   clients: number;
   pages: number;
   readRatio: number;
-  linearizable: boolean;
+  protocol: Protocol;
+  /** IVY: the history is linearizable; write-update: null (not asked: its reads are local, SC is the claim). */
+  linearizable: boolean | null;
+  /** The history passed its protocol's check. */
+  consistent: boolean;
+  /** Every successful op of each kind, hits and local reads included: what a program waits for, comparable across protocols. */
+  all: { read: LatencySummary; write: LatencySummary };
 }
 
 export async function measureThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
-  const config = ClusterConfigSchema.parse({ clients: opts.clients, pages: opts.pages, basePort: opts.basePort });
+  const protocol = opts.protocol ?? 'ivy';
+  const config = ClusterConfigSchema.parse({ protocol, clients: opts.clients, pages: opts.pages, basePort: opts.basePort });
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-tput-'));
   const sup = new Supervisor({ config, runDir });
   try {
@@ -52,7 +65,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       await sup.shutdown();
     }
     const ops = mergeClientLogs(sup.historyDir());
-    const summary = sustainedSummary(ops, fromNs, toNs);
+    const summary = sustainedSummary(ops, fromNs, toNs, protocol);
     const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
     const clientRss = rss.filter((r) => r.id.startsWith('c')).map((r) => r.bytes);
     const rssMiB = {
@@ -60,8 +73,31 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       clientMean: mib(clientRss.reduce((a, b) => a + b, 0) / Math.max(1, clientRss.length)),
       clientMax: mib(Math.max(0, ...clientRss)),
     };
-    return { ...summary, readyMs: Math.round(readyMs), rssMiB, clients: opts.clients, pages: opts.pages, readRatio: opts.readRatio, linearizable: checkHistory(ops).ok };
+    const { result } = checkProtocol(protocol, ops);
+    return {
+      ...summary,
+      readyMs: Math.round(readyMs),
+      rssMiB,
+      clients: opts.clients,
+      pages: opts.pages,
+      readRatio: opts.readRatio,
+      protocol,
+      linearizable: protocol === 'ivy' ? result.ok : null,
+      consistent: result.ok,
+      all: allOps(ops, fromNs, toNs),
+    };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
+}
+
+/** Latency of every successful op that started in the window, by kind (IVY hits and write-update local reads included). */
+export function allOps(ops: readonly HistoryOp[], fromNs: number, toNs: number): { read: LatencySummary; write: LatencySummary } {
+  const read = newHistogram();
+  const write = newHistogram();
+  for (const o of ops) {
+    if (o.outcome !== 'ok' || o.end === null || o.start < fromNs || o.start > toNs) continue;
+    (o.op === 'read' ? read : write).recordValue(Math.max(100, o.end - o.start));
+  }
+  return { read: summarize(read), write: summarize(write) };
 }

@@ -1,12 +1,22 @@
 // `ivy-cluster bench [--json]`: prints the bare-path and protocol fault latencies,
 // their ratios and the aggregate fault throughput; --json prints the DESIGN §6
 // object (and more keys). IVY_BENCH_ITERATIONS / IVY_BENCH_SECONDS shorten a run
-// (tests); the flags win over them.
-import { runBench, type BenchReport, type PathFigures } from '../bench/run.js';
+// (tests); the flags win over them. `--protocol isis` measures write-update (local
+// reads, writes against two bare multicast rounds, writes by group size);
+// `--compare` (= --protocol ivy,isis) measures both and their throughput by read
+// ratio in the same run. IVY_BENCH_CLIENT_STEPS / IVY_BENCH_READ_RATIOS (comma
+// lists) shorten those parts.
+import type { ClientMemory } from '../../protocol/messages.js';
+import type { Protocol } from '../api.js';
+import type { CompareRow, IsisReport } from '../bench/isis-run.js';
+import { runBench, type BenchReport, type IvyReport, type PathFigures } from '../bench/run.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
+  clientMemory?: ClientMemory;
   json: boolean;
+  protocol: Protocol[];
+  compare: boolean;
   iterations?: number;
   throughputSeconds?: number;
   basePort: number;
@@ -27,13 +37,72 @@ function pathLines(f: PathFigures): string[] {
   return [row('read fault', 'read'), row('write fault, 0 copies', 'write0'), row('write fault, 1 copy', 'write1'), row('write fault, 9 copies', 'write9')];
 }
 
-function render(r: BenchReport): string[] {
+function envList(name: string, min: number, max: number): number[] | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const xs = raw.split(',').map((x) => Number(x.trim()));
+  if (xs.some((x) => !Number.isFinite(x) || x < min || x > max)) throw new Error(`${name} must be a comma list of numbers from ${min} to ${max}, got "${raw}"`);
+  return xs;
+}
+
+function renderIsis(r: IsisReport): string[] {
   const lines = [
-    `bare transport (same sockets and codec, trivial handlers, separate processes), ${r.bare.samples} samples per kind:`,
+    `write-update (ISIS total order; real cluster: 1 registry, ${r.clients} members), ${r.samples} samples per kind:`,
+    `  ${'local read'.padEnd(24)} p50 ${us(r.read_p50_us)}   p99 ${us(r.read_p99_us)}`,
+    `  ${'write (total order)'.padEnd(24)} p50 ${us(r.write_p50_us)}   p99 ${us(r.write_p99_us)}`,
+    `bare: two multicast rounds to ${r.bare.members} members (same sockets and codec, ISIS frames, trivial handlers), ${r.bare.samples} samples:`,
+    `  ${'2 multicast rounds'.padEnd(24)} p50 ${us(r.bare.multicast2_p50_us)}   p99 ${us(r.bare.multicast2_p99_us)}`,
+    `ratio write / two bare rounds: ${r.ratio.write_p50}x at p50, ${r.ratio.write_p99}x at p99`,
+  ];
+  for (const w of r.write_by_clients) lines.push(`  write with ${String(w.clients).padStart(3)} members: p50 ${us(w.write_p50_us)}   p99 ${us(w.write_p99_us)}  (${w.samples} samples)`);
+  lines.push(`write-update histories: ${r.sequential ? 'sequentially consistent' : 'NOT sequentially consistent'} (checked in the sequential model: reads are local, so not linearizable by design)`);
+  return lines;
+}
+
+const opt = (x: number | null): string => (x === null ? '—' : us(x).trim());
+
+function renderCompare(rows: readonly CompareRow[]): string[] {
+  const head = ['read ratio', 'protocol', 'ops/s', 'read p50', 'read p99', 'write p50', 'write p99', 'check'];
+  const grid = [
+    head,
+    ...rows.map((c) => [String(c.read_ratio), c.protocol, String(c.ops_per_s), opt(c.read_p50_us), opt(c.read_p99_us), opt(c.write_p50_us), opt(c.write_p99_us), c.consistent ? 'ok' : 'FAILED']),
+  ];
+  const widths = head.map((_, i) => Math.max(...grid.map((g) => g[i]!.length)));
+  const clients = rows[0]?.clients ?? 0;
+  return [
+    `both protocols, ${clients} clients back to back on ${rows[0]?.pages ?? 0} pages (latency of every op: IVY hits and write-update local reads included):`,
+    ...grid.map((g) => '  ' + g.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')),
+  ];
+}
+
+function render(r: BenchReport): string[] {
+  const lines: string[] = [];
+  if (isIvy(r)) lines.push(...renderIvy(r));
+  if (r.isis) lines.push(...renderIsis(r.isis));
+  if (r.compare) lines.push(...renderCompare(r.compare));
+  if (r.read_speedup_isis_vs_ivy_fault !== undefined) lines.push(`write-update local read vs IVY read fault at p50: ${r.read_speedup_isis_vs_ivy_fault}x faster`);
+  lines.push(`machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadavg.join(' ')}`);
+  return lines;
+}
+
+const isIvy = (r: BenchReport): r is BenchReport & IvyReport => r.ivy !== undefined && r.bare !== undefined;
+
+const ratioOf = (ivy: number, bare: number): number => Math.round((ivy / bare) * 100) / 100;
+
+function renderIvy(r: IvyReport): string[] {
+  const f = r.fair;
+  const mem = (m: IvyReport['memory']['ivy']['client']): string => (m ? `RSS ${m.rss} MiB (PSS ${m.pss}: ${m.anon} private, ${m.file} file-backed)` : 'n/a');
+  const lines = [
+    `FAIR bare path (same processes as the protocol path: 1 manager seat + 11 clients; same rotation and hop shapes, no protocol), ${f.bare_detail.samples} samples per kind:`,
+    ...pathLines(f.bare_detail),
+    `FAIR ratio ivy / bare at p50: read ${f.ratio.read_p50}x (${f.ivy.read_p50_us} / ${f.bare.read_p50_us} µs), write (1 copy) ${f.ratio.write_p50}x (${f.ivy.write_p50_us} / ${f.bare.write_p50_us} µs); 9 copies ${ratioOf(r.ivy.write9_p50_us, f.bare_detail.write9_p50_us)}x, 0 copies ${ratioOf(r.ivy.write0_p50_us, f.bare_detail.write0_p50_us)}x`,
+    `FAIR throughput, ${f.throughput.clients} clients back to back on ${f.throughput.pages} pages, ${f.throughput.windows} alternating windows (${f.throughput.seconds} s per path): bare ${f.bare.faults_per_s} faults/s, ivy ${f.ivy.faults_per_s} faults/s, ratio ${f.ratio.faults_per_s}x`,
+    `memory after the throughput windows (largest process of the role): ivy manager ${mem(r.memory.ivy.manager)}, ivy client ${mem(r.memory.ivy.client)}; fair bare client ${mem(r.memory.fair_bare.client)}`,
+    `hot-pair bare transport (the same requester and owner every time; the first figure this bench had), ${r.bare.samples} samples per kind:`,
     ...pathLines(r.bare),
     `ivy protocol (real cluster: 1 manager, 11 clients), ${r.ivy.samples} samples per kind:`,
     ...pathLines(r.ivy),
-    `ratio ivy / bare at p50: read ${r.ratio.read_p50}x, write ${r.ratio.write0_p50}x (0 copies), ${r.ratio.write1_p50}x (1 copy), ${r.ratio.write9_p50}x (9 copies); at p99: read ${r.ratio.read_p99}x, write ${r.ratio.write_p99}x`,
+    `hot-pair ratio ivy / bare at p50: read ${r.ratio.read_p50}x, write ${r.ratio.write0_p50}x (0 copies), ${r.ratio.write1_p50}x (1 copy), ${r.ratio.write9_p50}x (9 copies); at p99: read ${r.ratio.read_p99}x, write ${r.ratio.write_p99}x`,
     `ivy protocol with a backup manager (same cluster shape + m1), ${r.ivy_backup.samples} samples per kind:`,
     ...pathLines(r.ivy_backup),
     `cost of the backup (with / without) at p50: read ${r.backup_cost.read_p50}x, write ${r.backup_cost.write_p50}x; at p99: read ${r.backup_cost.read_p99}x, write ${r.backup_cost.write_p99}x`,
@@ -46,7 +115,7 @@ function render(r: BenchReport): string[] {
     );
   }
   lines.push(`histories: ${r.linearizable ? 'linearizable' : 'NOT linearizable'}${r.anomalies ? `; ${r.anomalies} ops were not the fault the cycle expected` : ''}`);
-  lines.push(`machine: ${r.machine.cpus} CPUs, load average ${r.machine.loadavg.join(' ')}`);
+  lines.push(`1-minute load average before each latency block: ${r.loadavg_blocks.join(' ')}`);
   return lines;
 }
 
@@ -55,12 +124,19 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
   try {
     const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
     const throughputS = opts.throughputSeconds ?? envNumber('IVY_BENCH_SECONDS') ?? 5;
+    const protocols: Protocol[] = opts.compare ? ['ivy', 'isis'] : opts.protocol;
+    const clientSteps = envList('IVY_BENCH_CLIENT_STEPS', 1, 128);
+    const readRatios = envList('IVY_BENCH_READ_RATIOS', 0, 1);
     report = await runBench({
+      protocols,
+      ...(clientSteps ? { clientSteps } : {}),
+      ...(readRatios ? { readRatios } : {}),
       iterations,
       blockSize: Math.min(100, iterations),
       throughputS,
       basePort: opts.basePort,
       pageSize: 4096,
+      ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
       onProgress: (m) => out.error(m),
     });
   } catch (err) {
@@ -69,5 +145,5 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
   }
   if (opts.json) out.log(JSON.stringify(report));
   else for (const line of render(report)) out.log(line);
-  return report.linearizable ? 0 : 1;
+  return report.consistent ? 0 : 1;
 }

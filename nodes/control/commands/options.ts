@@ -21,3 +21,40 @@ export function numberIn(min: number, max: number): (value: string) => number {
     return n;
   };
 }
+
+const PROTOCOL_NAMES = ['ivy', 'isis'] as const;
+type ProtocolName = (typeof PROTOCOL_NAMES)[number];
+
+function protocolName(raw: string, value: string): ProtocolName {
+  const p = raw.trim().toLowerCase();
+  if ((PROTOCOL_NAMES as readonly string[]).includes(p)) return p as ProtocolName;
+  throw new InvalidArgumentError(`expected ${PROTOCOL_NAMES.join(' or ')}${value.includes(',') ? ' in the comma list' : ''}, got "${raw.trim() || value}"`);
+}
+
+const MEMORY_MODES = ['volatile', 'recoverable', 'durable'] as const;
+
+/** `--client-memory volatile|recoverable|durable` (DESIGN §3). */
+export function clientMemory(value: string): (typeof MEMORY_MODES)[number] {
+  const m = value.trim().toLowerCase();
+  if ((MEMORY_MODES as readonly string[]).includes(m)) return m as (typeof MEMORY_MODES)[number];
+  throw new InvalidArgumentError(`expected volatile, recoverable or durable, got "${value}"`);
+}
+
+/** `--protocol ivy|isis` for commands that run one cluster. */
+export function oneProtocol(value: string): ProtocolName {
+  if (value.includes(',')) throw new InvalidArgumentError(`expected one protocol (ivy or isis), got the list "${value}": only scenario and bench run several`);
+  return protocolName(value, value);
+}
+
+/** `--protocol ivy,isis`: one or more protocols, each at most once, in the order given. */
+export function protocolList(value: string): ProtocolName[] {
+  const parts = value.split(',');
+  if (parts.some((p) => p.trim() === '')) throw new InvalidArgumentError(`expected ivy, isis or a comma list such as ivy,isis, got "${value}"`);
+  const out: ProtocolName[] = [];
+  for (const part of parts) {
+    const p = protocolName(part, value);
+    if (out.includes(p)) throw new InvalidArgumentError(`protocol "${p}" is listed twice in "${value}"`);
+    out.push(p);
+  }
+  return out;
+}

@@ -20,6 +20,10 @@ export function rendererDir(): string {
     const candidate = join(dir, 'out', 'renderer');
     if (existsSync(join(candidate, 'index.html'))) return candidate;
     if (existsSync(join(dir, 'renderer', 'index.html')) && dir.endsWith('out')) return join(dir, 'renderer');
+    // A packaged app run in Node mode (ELECTRON_RUN_AS_NODE=1 …/app.asar.unpacked/out/nodes/cli.js serve):
+    // the UI stays inside app.asar, which Electron's Node reads like a folder.
+    const packaged = join(dir, 'app.asar', 'out', 'renderer');
+    if (existsSync(join(packaged, 'index.html'))) return packaged;
   }
   throw new Error('the UI is not built (out/renderer missing): run `npm run build` first');
 }

@@ -25,7 +25,21 @@ const CompleteSchema = z.object({
 
 const FILE = /^(c\d+)\.(\d+)\.jsonl$/;
 
-export function mergeClientLogs(dir: string): HistoryOp[] {
+export interface MergeOptions {
+  /**
+   * A consistent cut for reading a live run (monotonic ns, taken before the first file is
+   * read): operations invoked after it are left out, and completions after it are ignored
+   * (the operation counts as in flight: "unknown"). Without it, a file read later could hold
+   * a read of a value whose write was invoked after an earlier file was read — a read of a
+   * value nobody wrote, in the merged history. With it, every read that completed before the
+   * cut returns a value whose invoke line (written before the write can take effect) was
+   * already on disk when the first file was read.
+   */
+  cutNs?: number;
+}
+
+export function mergeClientLogs(dir: string, opts: MergeOptions = {}): HistoryOp[] {
+  const cut = opts.cutNs ?? Number.POSITIVE_INFINITY;
   const ops: HistoryOp[] = [];
   for (const name of readdirSync(dir).sort()) {
     const m = FILE.exec(name);
@@ -42,9 +56,9 @@ export function mergeClientLogs(dir: string): HistoryOp[] {
         continue; // a line torn by SIGKILL mid-write: its op is unknown at worst
       }
       const inv = InvokeSchema.safeParse(raw);
-      if (inv.success) invokes.set(inv.data.i, inv.data);
+      if (inv.success && inv.data.start <= cut) invokes.set(inv.data.i, inv.data);
       const done = CompleteSchema.safeParse(raw);
-      if (done.success) completions.set(done.data.c, done.data);
+      if (done.success && done.data.end <= cut) completions.set(done.data.c, done.data);
     }
     for (const [id, inv] of invokes) {
       const done = completions.get(id);

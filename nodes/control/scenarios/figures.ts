@@ -2,7 +2,7 @@
 // fault latencies, the time from a kill to the first fault served after it, and the
 // sustained-mode histogram summaries and throughput.
 import { newHistogram } from '../../runtime/latency.js';
-import type { LatencySummary } from '../api.js';
+import type { LatencySummary, Protocol } from '../api.js';
 import type { HistoryOp } from '../history/schema.js';
 import { summarize } from '../stats.js';
 import { roundMs } from './table.js';
@@ -16,14 +16,22 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /**
- * Kill -> end of the first successful fault that was issued after the kill. Ops
+ * The ops whose latency says something about the protocol: IVY's faults (a hit is a
+ * local memory access); write-update's writes (every read is local).
+ */
+export function isProtocolOp(o: Pick<HistoryOp, 'op' | 'fault'>, protocol: Protocol = 'ivy'): boolean {
+  return protocol === 'isis' ? o.op === 'write' : o.fault;
+}
+
+/**
+ * Kill -> end of the first successful fault (write-update: write) that was issued after the kill. Ops
  * already in flight at the kill are not counted: one that had passed the manager
  * before it died would complete at once and say nothing about the takeover.
  */
-export function recoveryMs(ops: readonly HistoryOp[], killNs: number): number {
+export function recoveryMs(ops: readonly HistoryOp[], killNs: number, protocol: Protocol = 'ivy'): number {
   let best = Number.POSITIVE_INFINITY;
   for (const o of ops) {
-    if (o.outcome === 'ok' && o.fault && o.end !== null && o.start >= killNs && o.end < best) best = o.end;
+    if (o.outcome === 'ok' && isProtocolOp(o, protocol) && o.end !== null && o.start >= killNs && o.end < best) best = o.end;
   }
   return Number.isFinite(best) ? roundMs((best - killNs) / 1e6) : Number.NaN;
 }
@@ -41,8 +49,13 @@ export interface SustainedSummary {
   write: LatencySummary;
 }
 
-/** HDR summaries (p50/p90/p99/max, µs) of the successful faults that started in [fromNs, toNs], and throughput over it. */
-export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs: number): SustainedSummary {
+/**
+ * HDR summaries (p50/p90/p99/max, µs) of the successful faults that started in
+ * [fromNs, toNs], and throughput over it. Write-update: `faults` are the writes (each
+ * one total-order multicast) and `hits` the reads, which are local; the read summary
+ * is then of those local reads, so the two protocols' read costs can be compared.
+ */
+export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs: number, protocol: Protocol = 'ivy'): SustainedSummary {
   const read = newHistogram();
   const write = newHistogram();
   const counts = { ops: 0, faults: 0, hits: 0, failed: 0, unknown: 0 };
@@ -51,7 +64,10 @@ export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs
     counts.ops++;
     if (o.outcome === 'fail') counts.failed++;
     else if (o.outcome === 'unknown' || o.end === null) counts.unknown++;
-    else if (!o.fault) counts.hits++;
+    else if (protocol === 'isis') {
+      counts[o.op === 'write' ? 'faults' : 'hits']++;
+      (o.op === 'read' ? read : write).recordValue(Math.max(100, o.end - o.start));
+    } else if (!o.fault) counts.hits++;
     else {
       counts.faults++;
       (o.op === 'read' ? read : write).recordValue(Math.max(100, o.end - o.start));

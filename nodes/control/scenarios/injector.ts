@@ -16,6 +16,8 @@ export interface InjectorOptions {
   failoverWaitMs: number;
   /** Longest wait for the hand-back mark after the primary's reboot. */
   handbackWaitMs: number;
+  /** Whether a rebooted m0 takes its role back (IVY, as in the seed). Write-update's registry does not: it rejoins as backup. */
+  handback?: boolean;
   note: (message: string) => void;
 }
 
@@ -53,7 +55,10 @@ export class FaultInjector {
   private serving: ManagerSeat = 'm0';
   private readonly onMark = (m: Mark): void => {
     // atNs is when the node changed role, on the clock op timings use.
-    this.marks.push({ kind: m.kind, node: m.node, ns: m.atNs });
+    // Without hand-backs (write-update), m0 taking over from a dead m1 is a failover like any other,
+    // though the supervisor names every return of m0 to primary a hand-back.
+    const kind = m.kind === 'handback' && this.opts.handback === false ? 'failover' : m.kind;
+    this.marks.push({ kind, node: m.node, ns: m.atNs });
     if ((m.kind === 'failover' || m.kind === 'handback') && (m.node === 'm0' || m.node === 'm1')) this.serving = m.node;
     for (const w of this.markWaiters) w();
   };
@@ -134,7 +139,7 @@ export class FaultInjector {
       this.opts.note(`reboot of ${e.node} failed: ${err instanceof Error ? err.message : String(err)}`);
       return;
     }
-    if (tookOver && e.node === 'm0') {
+    if (tookOver && e.node === 'm0' && this.opts.handback !== false) {
       const back = await this.waitMark('handback', rebootNs, this.opts.handbackWaitMs);
       if (back === null) this.opts.note(`no hand-back ${this.opts.handbackWaitMs} ms after rebooting m0`);
     }

@@ -3,7 +3,8 @@
 // random page it does not hold — and the round ends when all have answered. Times
 // are the clients' own monotonic start and end, so the control channel's latency is
 // not in them.
-import type { Rng } from '../../core/random.js';
+import { pick, type Rng } from '../../core/random.js';
+import type { Protocol } from '../api.js';
 import type { OpDone, Supervisor } from '../supervisor.js';
 
 export interface RoundOp {
@@ -40,14 +41,27 @@ const toRoundOp = (d: OpDone): RoundOp => ({
 });
 
 /**
+ * What every client issues at the barrier. IVY: one fault (read or write at random, on
+ * a random page the client does not hold). Write-update: one write on a random page —
+ * every page is replicated at every client, so a read is always a local hit and, like
+ * IVY's cache hits, says nothing about the protocol; the rounds measure writes.
+ */
+export type RoundPlan = { kind: 'faults' } | { kind: 'writes'; pages: number };
+
+export function roundPlan(protocol: Protocol, pages: number): RoundPlan {
+  return protocol === 'isis' ? { kind: 'writes', pages } : { kind: 'faults' };
+}
+
+/**
  * Issues the round and waits for every answer. A client that does not answer within
  * `guardMs` (its own op timeout should have answered first) counts as a failed op, so
  * a wedged node cannot hang the scenario.
  */
-export async function runRound(sup: RoundDriver, rng: Rng, guardMs: number): Promise<RoundOp[]> {
+export async function runRound(sup: RoundDriver, rng: Rng, guardMs: number, plan: RoundPlan = { kind: 'faults' }): Promise<RoundOp[]> {
   const clients = liveClients(sup);
-  // Draw every seed before sending anything, so the sends go out back to back.
+  // Draw every seed (and page) before sending anything, so the sends go out back to back.
   const seeds = clients.map(() => Math.floor(rng() * 0x7fff_ffff));
+  const pages = plan.kind === 'writes' ? clients.map(() => pick(rng, plan.pages)) : [];
   const now = (): number => Number(process.hrtime.bigint());
   const pending = clients.map((client, i) => {
     const startNs = now();
@@ -56,13 +70,19 @@ export async function runRound(sup: RoundDriver, rng: Rng, guardMs: number): Pro
     const guard = new Promise<RoundOp>((resolve) => {
       timer = setTimeout(() => resolve(failed(`no answer within ${guardMs} ms`)), guardMs);
     });
-    const op = sup.op(client, 'random', 'missing', seeds[i]!).then(toRoundOp, (err: unknown) => failed(err instanceof Error ? err.message : String(err)));
+    const issued = plan.kind === 'writes' ? sup.op(client, 'write', pages[i]!, seeds[i]!) : sup.op(client, 'random', 'missing', seeds[i]!);
+    const op = issued.then(toRoundOp, (err: unknown) => failed(err instanceof Error ? err.message : String(err)));
     return Promise.race([op, guard]).finally(() => clearTimeout(timer));
   });
   return Promise.all(pending);
 }
 
-/** The samples that count for the tables: successful faults, in milliseconds, with the node that took them. */
-export function faultSamples(ops: readonly RoundOp[]): { ms: number; node: string }[] {
-  return ops.filter((o) => o.ok && o.fault).map((o) => ({ ms: (o.endNs - o.startNs) / 1e6, node: o.client }));
+/** Whether an op counts for the tables: a successful fault (IVY), a successful write (write-update). */
+export function isMeasured(o: Pick<RoundOp, 'ok' | 'fault' | 'kind'>, plan: RoundPlan = { kind: 'faults' }): boolean {
+  return o.ok && (plan.kind === 'writes' ? o.kind === 'write' : o.fault);
+}
+
+/** The samples that count for the tables, in milliseconds, with the node that took them. */
+export function faultSamples(ops: readonly RoundOp[], plan: RoundPlan = { kind: 'faults' }): { ms: number; node: string }[] {
+  return ops.filter((o) => isMeasured(o, plan)).map((o) => ({ ms: (o.endNs - o.startNs) / 1e6, node: o.client }));
 }

@@ -1,21 +1,26 @@
-// Runs scenarios one after another, each on a fresh cluster on its own ports:
-// starts the cluster, runs the seed's rounds (or a sustained workload) while the
-// fault injector carries out the seeded schedule, shuts the cluster down, merges the
-// clients' logs into the scenario's history and checks it for linearizability.
+// Runs scenarios one after another, each on a fresh cluster on its own ports and
+// once per protocol asked for: starts the cluster, runs the seed's rounds (or a
+// sustained workload) while the fault injector carries out the seeded schedule,
+// shuts the cluster down, merges the clients' logs into the scenario's history and
+// checks it — linearizability for IVY, sequential consistency for write-update. In
+// write-update the registry sits in the manager seat, so the schedule's kills of
+// "the primary" kill the primary registry.
+import type { ClientMemory } from '../../protocol/messages.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../../core/random.js';
-import { ClusterConfigSchema, type ClusterEvent, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
-import { checkHistory, type CheckResult } from '../history/linearizability.js';
+import { ClusterConfigSchema, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
+import type { CheckResult } from '../history/linearizability.js';
+import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
 import type { HistoryOp } from '../history/schema.js';
 import { Supervisor, type NodeLauncher } from '../supervisor.js';
 import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
-import { percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
+import { isProtocolOp, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
 import { FaultInjector, type KillRecord } from './injector.js';
-import { faultSamples, runRound, type RoundOp } from './rounds.js';
+import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
 
@@ -40,6 +45,8 @@ export interface SustainedMode {
 
 export interface RunnerOptions {
   scenarios: readonly ScenarioDef[];
+  /** Each scenario runs once per protocol, in this order (default: ivy only). */
+  protocols?: readonly Protocol[];
   clients: number;
   pages: number;
   /** Trials per scenario; default: the scenario's own (5, or 6 for s5 and s6). */
@@ -47,6 +54,8 @@ export interface RunnerOptions {
   seed: number;
   basePort: number;
   opTimeoutMs: number;
+  /** Client memory mode of every cluster (absent: the default, recoverable). */
+  clientMemory?: ClientMemory;
   mode: RoundsMode | SustainedMode;
   launcher?: NodeLauncher;
   /** Pause after each reboot before the next fault event (default 600 ms). */
@@ -63,6 +72,9 @@ export interface RunnerOptions {
 
 export interface ScenarioRun {
   def: ScenarioDef;
+  protocol: Protocol;
+  /** What `check` checked: linearizability (ivy) or sequential consistency (isis). */
+  model: ConsistencyModel;
   result: ScenarioResult;
   /** Sustained mode only. */
   sustained: SustainedSummary | null;
@@ -74,9 +86,12 @@ export interface ScenarioRun {
 
 export interface RunOutcome {
   runs: ScenarioRun[];
-  /** Timing CSV (DESIGN §6) of the rounds-mode runs. */
+  /** Timing CSV (DESIGN §6, with the protocol column) of the rounds-mode runs. */
   csv: string;
+  /** Every IVY history is linearizable (true when there was none). */
   linearizable: boolean;
+  /** Every history passed its own protocol's check. */
+  consistent: boolean;
 }
 
 /** Slots of the schedule in sustained mode: the duration is cut into trials x SUSTAINED_SLOTS. */
@@ -86,34 +101,48 @@ export function trialsOf(def: ScenarioDef, opts: Pick<RunnerOptions, 'trials'>):
   return opts.trials ?? def.defaultTrials;
 }
 
-export async function runScenarios(opts: RunnerOptions): Promise<RunOutcome> {
-  const lastPort = opts.basePort + (opts.scenarios.length - 1) * PORT_STRIDE + 10 + opts.clients;
-  if (lastPort > 65_535) throw new Error(`ports ${opts.basePort}..${lastPort} do not fit below 65536: choose a lower base port`);
-  const runs: ScenarioRun[] = [];
-  for (const [index, def] of opts.scenarios.entries()) {
-    opts.signal?.throwIfAborted();
-    runs.push(await runOne(def, index, opts));
-  }
-  const csv = timingCsv(runs.filter((r) => r.sustained === null).map((r) => r.result));
-  return { runs, csv, linearizable: runs.every((r) => r.check.ok) };
+/** (scenario, protocol) pairs in run order: each scenario for every protocol before the next scenario, so they sit side by side. */
+export function runPlan(opts: Pick<RunnerOptions, 'scenarios' | 'protocols'>): { def: ScenarioDef; protocol: Protocol }[] {
+  const protocols = opts.protocols?.length ? opts.protocols : (['ivy'] as const);
+  return opts.scenarios.flatMap((def) => protocols.map((protocol) => ({ def, protocol })));
 }
 
-async function runOne(def: ScenarioDef, index: number, opts: RunnerOptions): Promise<ScenarioRun> {
+export async function runScenarios(opts: RunnerOptions): Promise<RunOutcome> {
+  const plan = runPlan(opts);
+  const lastPort = opts.basePort + (plan.length - 1) * PORT_STRIDE + 10 + opts.clients;
+  if (lastPort > 65_535) throw new Error(`ports ${opts.basePort}..${lastPort} do not fit below 65536: choose a lower base port`);
+  const runs: ScenarioRun[] = [];
+  for (const [index, { def, protocol }] of plan.entries()) {
+    opts.signal?.throwIfAborted();
+    runs.push(await runOne(def, protocol, index, plan.length, opts));
+  }
+  const csv = timingCsv(runs.filter((r) => r.sustained === null).map((r) => r.result));
+  return {
+    runs,
+    csv,
+    linearizable: runs.filter((r) => r.protocol === 'ivy').every((r) => r.check.ok),
+    consistent: runs.every((r) => r.check.ok),
+  };
+}
+
+async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: number, opts: RunnerOptions): Promise<ScenarioRun> {
   const trials = trialsOf(def, opts);
   const rounds = opts.mode.kind === 'rounds' ? opts.mode.rounds : SUSTAINED_SLOTS;
   const schedule = buildSchedule(def, { trials, rounds, seed: opts.seed });
   const progress = (message: string, trial = 0, round?: number): void =>
-    opts.onProgress?.({ scenario: def.id, index, of: opts.scenarios.length, trial, trials, message, ...(round !== undefined ? { round, rounds } : {}) });
-  const note = (message: string): void => opts.onNote?.(def.id, message);
+    opts.onProgress?.({ scenario: def.id, protocol, index, of, trial, trials, message, ...(round !== undefined ? { round, rounds } : {}) });
+  const note = (message: string): void => opts.onNote?.(protocol === 'ivy' ? def.id : `${def.id}/${protocol}`, message);
 
   const config = ClusterConfigSchema.parse({
+    protocol,
     clients: opts.clients,
     backup: def.backup,
     pages: opts.pages,
     basePort: opts.basePort + index * PORT_STRIDE,
     opTimeoutMs: opts.opTimeoutMs,
+    ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
   });
-  const runDir = mkdtempSync(join(tmpdir(), `ivy-scenario-${def.id}-`));
+  const runDir = mkdtempSync(join(tmpdir(), `ivy-scenario-${def.id}-${protocol}-`));
   // Spawning dozens of node processes on a small machine takes a while.
   const sup = new Supervisor({ config, runDir, readyTimeoutMs: 20_000 + 500 * opts.clients, ...(opts.launcher ? { launcher: opts.launcher } : {}) });
   if (opts.onEvent) sup.on('event', opts.onEvent);
@@ -121,9 +150,9 @@ async function runOne(def: ScenarioDef, index: number, opts: RunnerOptions): Pro
   try {
     const measured = await measure(sup, def, trials, schedule, opts, progress, note);
     const ops = mergeClientLogs(sup.historyDir());
-    progress('checking the history for linearizability');
-    const check = checkHistory(ops);
-    return assemble(def, opts, rounds, schedule, measured, ops, check);
+    progress(`checking the history for ${protocol === 'isis' ? 'sequential consistency' : 'linearizability'}`);
+    const { model, result: check } = checkProtocol(protocol, ops);
+    return assemble(def, protocol, model, opts, rounds, schedule, measured, ops, check);
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -141,12 +170,20 @@ async function measure(
 ): Promise<Measured> {
   opts.onCluster?.(sup);
   try {
-    progress(`starting ${opts.clients} clients and ${def.backup ? 'two managers' : 'a manager'} on port ${sup.config.basePort}`);
+    const seats = sup.config.protocol === 'isis' ? ['a registry', 'two registries'] : ['a manager', 'two managers'];
+    progress(`starting ${opts.clients} clients and ${seats[def.backup ? 1 : 0]} (${sup.config.protocol}) on port ${sup.config.basePort}`);
     await sup.start();
     const injector = new FaultInjector(
       sup,
       schedule,
-      { settleMs: opts.settleMs ?? 600, failoverWaitMs: Math.max(5000, 20 * sup.config.heartbeatTimeoutMs), handbackWaitMs: 5000, note },
+      {
+        settleMs: opts.settleMs ?? 600,
+        failoverWaitMs: Math.max(5000, 20 * sup.config.heartbeatTimeoutMs),
+        handbackWaitMs: 5000,
+        // A rebooted write-update registry rejoins as backup (docs/PROTOCOL-ISIS.md): no hand-back to wait for.
+        handback: sup.config.protocol !== 'isis',
+        note,
+      },
       opts.signal,
     );
     const injecting = injector.run();
@@ -190,10 +227,11 @@ async function measureRounds(
   // Per-client op seeds from the scenario's own stream (apart from the schedule's), the same alone or in a run of several.
   const rng = mulberry32((opts.seed * 7919 + Number(def.id.slice(1)) * 104_729 + 17) >>> 0);
   const guardMs = 2 * opts.opTimeoutMs + 2000;
+  const plan = roundPlan(sup.config.protocol, opts.pages);
   for (let w = 0; w < mode.warmupRounds; w++) {
     opts.signal?.throwIfAborted();
     progress(`warm-up round ${w + 1}/${mode.warmupRounds}`);
-    await runRound(sup, rng, guardMs);
+    await runRound(sup, rng, guardMs, plan);
   }
   const rows: TrialRow[] = [];
   const samplesMs: number[] = [];
@@ -206,13 +244,13 @@ async function measureRounds(
     for (let r = 0; r < mode.rounds || !injector.settledThrough(t); r++) {
       opts.signal?.throwIfAborted();
       progress(r < mode.rounds ? `trial ${t + 1}/${trials}, round ${r + 1}/${mode.rounds}` : `trial ${t + 1}/${trials}, round ${r + 1} (faults still under way)`, t + 1, r + 1);
-      const round = runRound(sup, rng, guardMs);
+      const round = runRound(sup, rng, guardMs, plan);
       injector.reach(t, r); // the ops are out: a fault due in this round may land now
       trialOps.push(...(await round));
     }
-    const samples = faultSamples(trialOps);
+    const samples = faultSamples(trialOps, plan);
     const failedHere = trialOps.filter((o) => !o.ok).length;
-    hits += trialOps.filter((o) => o.ok && !o.fault).length;
+    hits += trialOps.filter((o) => o.ok && !isMeasured(o, plan)).length;
     failed += failedHere;
     samplesMs.push(...samples.map((s) => s.ms));
     rows.push({ ...trialRow(t + 1, samples), faults: samples.length, failed: failedHere });
@@ -273,6 +311,8 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 function assemble(
   def: ScenarioDef,
+  protocol: Protocol,
+  model: ConsistencyModel,
   opts: RunnerOptions,
   rounds: number,
   schedule: FaultEvent[],
@@ -284,10 +324,10 @@ function assemble(
   let samplesMs = m.samplesMs;
   if (m.window) {
     const { fromNs, toNs } = m.window;
-    sustained = sustainedSummary(ops, fromNs, toNs);
+    sustained = sustainedSummary(ops, fromNs, toNs, protocol);
     samplesMs = [];
     for (const o of ops) {
-      if (o.outcome === 'ok' && o.fault && o.end !== null && o.start >= fromNs && o.start <= toNs) samplesMs.push((o.end - o.start) / 1e6);
+      if (o.outcome === 'ok' && isProtocolOp(o, protocol) && o.end !== null && o.start >= fromNs && o.start <= toNs) samplesMs.push((o.end - o.start) / 1e6);
     }
   }
   const serving = m.kills.filter((k) => k.serving);
@@ -300,7 +340,7 @@ function assemble(
     p50Ms: roundMs(percentile(samplesMs, 50)),
     p99Ms: roundMs(percentile(samplesMs, 99)),
     failoverMs: serving.filter((k) => k.failoverMs !== null).map((k) => roundMs(k.failoverMs!)),
-    recoveryMs: serving.map((k) => recoveryMs(ops, k.killNs)),
+    recoveryMs: serving.map((k) => recoveryMs(ops, k.killNs, protocol)),
     handbackMs: m.kills.filter((k) => k.handbackMs !== null).map((k) => roundMs(k.handbackMs!)),
     clients: opts.clients,
     pages: opts.pages,
@@ -310,7 +350,12 @@ function assemble(
     hits: sustained ? sustained.hits : m.hits,
     failedOps: sustained ? sustained.failed : m.failed,
     schedule: schedule.map(describeEvent),
-    linearizable: check.ok,
+    // A write-update history is sequentially consistent at best; its linearizability is not asked.
+    linearizable: model === 'linearizable' ? check.ok : null,
+    protocol,
+    model,
+    consistent: check.ok,
+    measures: protocol === 'isis' ? 'writes' : 'faults',
   };
-  return { def, result, sustained, schedule, kills: m.kills, ops, check };
+  return { def, protocol, model, result, sustained, schedule, kills: m.kills, ops, check };
 }

@@ -1,7 +1,9 @@
 // Scenarios for the UIs: the ClusterService (Electron and `ivy-cluster serve`) runs a
 // scenario request through these hooks. Each scenario's cluster is shown live while
-// it runs; progress and the final results (tables, CSV, linearizability) are pushed.
-import type { ClusterService, ScenarioHooks } from '../service.js';
+// it runs; progress and the final results (tables, CSV with the protocol column, each
+// history's check: linearizability for IVY, sequential consistency for write-update)
+// are pushed.
+import { scenarioHistoryKey, type ClusterService, type ScenarioHooks } from '../service.js';
 import { resolveScenarios } from './definitions.js';
 import { runScenarios } from './runner.js';
 
@@ -17,6 +19,7 @@ export function scenarioHooks(opts: ScenarioHookOptions = {}): ScenarioHooks {
     async run(service: ClusterService, request, signal): Promise<void> {
       const outcome = await runScenarios({
         scenarios: resolveScenarios(request.scenarios),
+        protocols: request.protocols,
         clients: request.clients,
         pages: request.pages,
         ...(request.trials !== undefined ? { trials: request.trials } : {}),
@@ -31,7 +34,15 @@ export function scenarioHooks(opts: ScenarioHookOptions = {}): ScenarioHooks {
         onClusterDone: (sup) => service.detach(sup),
       });
       service.lastCsv = outcome.csv;
-      service.push({ type: 'scenarioResult', results: outcome.runs.map((r) => r.result), csv: outcome.csv, linearizable: outcome.linearizable });
+      service.setScenarioHistories(new Map(outcome.runs.map((r) => [scenarioHistoryKey(r.def.id, r.protocol), r.ops])));
+      const ivyRan = outcome.runs.some((r) => r.protocol === 'ivy');
+      service.push({
+        type: 'scenarioResult',
+        results: outcome.runs.map((r) => r.result),
+        csv: outcome.csv,
+        linearizable: ivyRan ? outcome.linearizable : null,
+        consistent: outcome.consistent,
+      });
     },
   };
 }

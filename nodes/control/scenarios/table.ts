@@ -52,7 +52,8 @@ export function trialRow(trial: number, samples: readonly { ms: number; node: st
 }
 
 /** The seed-style table: a header row of trials, highest and lowest rows (with nodes), then the three summary lines. */
-export function renderTable(rows: readonly TrialRow[], summary: TableSummary, unit = 'ms'): string[] {
+/** `measured`: what the counted samples are (IVY faults; write-update writes). */
+export function renderTable(rows: readonly TrialRow[], summary: TableSummary, unit = 'ms', measured = 'Faults'): string[] {
   const cells = (label: string, values: readonly string[]): string[] => [label, ...values];
   const grid = [
     cells('', rows.map((r) => `trial ${r.trial}`)),
@@ -62,7 +63,7 @@ export function renderTable(rows: readonly TrialRow[], summary: TableSummary, un
     cells('  node', rows.map((r) => r.lowestNode || '—')),
   ];
   // How many faults each trial's figures were taken over (and how many ops failed), when known.
-  if (rows.every((r) => r.faults !== undefined)) grid.push(cells('Faults', rows.map((r) => String(r.faults))));
+  if (rows.every((r) => r.faults !== undefined)) grid.push(cells(measured, rows.map((r) => String(r.faults))));
   if (rows.some((r) => (r.failed ?? 0) > 0)) grid.push(cells('Failed', rows.map((r) => String(r.failed ?? 0))));
   const widths = grid[0]!.map((_, col) => Math.max(...grid.map((line) => (line[col] ?? '').length)));
   const lines = grid.map((line) =>

@@ -36,6 +36,10 @@ export class IpcClusterApi implements ClusterApi, StatusSource {
     return this.bridge.saveCsv(csv, suggestedName);
   }
 
+  saveHistory(jsonl: string, suggestedName: string): Promise<string | null> {
+    return this.bridge.saveHistory(jsonl, suggestedName);
+  }
+
   onStatus(_listener: (status: ConnectionStatus) => void): () => void {
     return () => {};
   }

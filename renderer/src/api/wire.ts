@@ -59,6 +59,30 @@ const PageRowSchema = z.looseObject({
   pending: opKind.nullable(),
   preview: z.string(),
   token: z.string().nullable(),
+  wpos: num.optional(),
+});
+
+const protocol = z.enum(['ivy', 'isis']);
+const model = z.enum(['linearizable', 'sequential']);
+
+// Write-update views: the registry's membership view and each member's place in the total order.
+const prio = z.tuple([num, num]);
+const MembershipSchema = z.looseObject({
+  view: num,
+  members: z.array(z.looseObject({ id: z.string(), incarnation: num, pos: numOrNull })),
+  change: z
+    .looseObject({ view: num, phase: z.enum(['flush', 'install']), members: z.array(z.string()), waitingFor: z.array(z.string()) })
+    .nullable(),
+});
+const OrderSchema = z.looseObject({
+  view: num,
+  preparing: numOrNull,
+  members: z.array(z.string()),
+  pos: num,
+  hasState: z.boolean(),
+  queue: z.array(
+    z.looseObject({ sender: z.string(), seq: num, page: num, proposed: prio, agreed: prio.nullable(), stable: z.boolean(), deliverable: z.boolean() }),
+  ),
 });
 
 const LatencyPointSchema = z.looseObject({
@@ -75,12 +99,14 @@ const SnapshotSchema = z.looseObject({
   seq: num,
   t: num,
   running: z.boolean(),
-  config: z.looseObject({ clients: num, backup: z.boolean(), pages: num, pageSize: num }).nullable(),
+  config: z.looseObject({ protocol: protocol.optional(), clients: num, backup: z.boolean(), pages: num, pageSize: num }).nullable(),
   workload: z.looseObject({ readRatio: num, rate: num }).nullable(),
   nodes: z.array(NodeInfoSchema),
   clients: z.array(ClientStatsSchema),
   records: z.record(z.string(), z.array(RecordViewSchema)),
   pageTables: z.record(z.string(), z.array(PageRowSchema)),
+  membership: z.record(z.string(), MembershipSchema).optional(),
+  orders: z.record(z.string(), OrderSchema).optional(),
   histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),
   series: z.array(LatencyPointSchema),
   marks: z.array(z.looseObject({ t: num, kind: z.string(), node: z.string(), atNs: num.optional() })),
@@ -96,6 +122,7 @@ const EventSchema = z.looseObject({
 
 const ProgressSchema = z.looseObject({
   scenario: z.string(),
+  protocol: protocol.optional(),
   index: num,
   of: num,
   trial: num,
@@ -136,6 +163,10 @@ const ScenarioResultSchema = z.looseObject({
   failedOps: num.optional(),
   schedule: z.array(z.string()).optional(),
   linearizable: z.boolean().nullable().optional(),
+  protocol: protocol.optional(),
+  model: model.optional(),
+  consistent: z.boolean().nullable().optional(),
+  measures: z.enum(['faults', 'writes']).optional(),
 });
 
 export const ServerPushSchema = z.discriminatedUnion('type', [
@@ -147,6 +178,7 @@ export const ServerPushSchema = z.discriminatedUnion('type', [
     results: z.array(ScenarioResultSchema),
     csv: z.string(),
     linearizable: z.boolean().nullable(),
+    consistent: z.boolean().nullable().optional(),
   }),
 ]);
 
@@ -191,3 +223,33 @@ export function parseServerMessage(text: string): ParsedServerMessage {
   if ('error' in p) return { kind: 'invalid', error: p.error };
   return { kind: 'push', push: p.push };
 }
+
+// --- replies whose value a view reads ----------------------------------------------------
+
+const HistoryOpSchema = z.looseObject({
+  client: z.string(),
+  op: opKind,
+  page: num,
+  value: z.string().nullable(),
+  start: num,
+  end: numOrNull,
+  outcome: z.enum(['ok', 'fail', 'unknown']),
+  fault: z.boolean(),
+});
+
+/** The value of a `checkHistory` reply. */
+export const HistoryVerdictSchema = z.looseObject({
+  consistent: z.boolean(),
+  model: z.enum(['linearizable', 'sequential']),
+  ops: num,
+  pages: num,
+  unknown: num,
+  page: numOrNull,
+  explanation: z.string().nullable(),
+  counterexample: z.array(HistoryOpSchema),
+  checkedAt: num,
+});
+export type HistoryVerdictView = z.infer<typeof HistoryVerdictSchema>;
+
+/** The value of an `exportHistory` reply. */
+export const HistoryExportSchema = z.looseObject({ jsonl: z.string(), name: z.string().min(1), ops: num });

@@ -87,18 +87,11 @@ export class WsClusterApi implements ClusterApi, StatusSource {
 
   /** The browser has no save dialog: download the file and report its name. */
   async saveCsv(csv: string, suggestedName: string): Promise<string | null> {
-    const blob = new Blob([csv], { type: 'text/csv;charset=utf-8' });
-    const href = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = href;
-    a.download = suggestedName;
-    a.rel = 'noopener';
-    a.style.display = 'none';
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
-    return suggestedName;
+    return download(csv, 'text/csv;charset=utf-8', suggestedName);
+  }
+
+  async saveHistory(jsonl: string, suggestedName: string): Promise<string | null> {
+    return download(jsonl, 'application/x-ndjson;charset=utf-8', suggestedName);
   }
 
   onStatus(listener: (status: ConnectionStatus) => void): () => void {
@@ -225,4 +218,19 @@ export class WsClusterApi implements ClusterApi, StatusSource {
       this.queue = [];
     }
   }
+}
+
+function download(text: string, type: string, suggestedName: string): string {
+  const blob = new Blob([text], { type });
+  const href = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = suggestedName;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return suggestedName;
 }

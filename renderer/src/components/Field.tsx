@@ -97,3 +97,46 @@ export function CheckField({
     </div>
   );
 }
+
+/** A labelled drop-down of fixed choices (the value is always one of them). */
+export function SelectField<T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  disabled,
+  testId,
+  hint,
+}: {
+  label: string;
+  value: T;
+  options: readonly { value: T; label: string }[];
+  onChange: (v: T) => void;
+  disabled?: boolean;
+  testId?: string;
+  hint?: ReactNode;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        disabled={disabled}
+        data-testid={testId}
+        onChange={(e) => {
+          const next = options.find((o) => o.value === e.target.value);
+          if (next) onChange(next.value);
+        }}
+      >
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {hint && <small className="hint">{hint}</small>}
+    </div>
+  );
+}

@@ -26,6 +26,10 @@ export function describe(command: Command): string {
       return 'Cancel scenarios';
     case 'timingCsv':
       return 'Timing CSV';
+    case 'checkHistory':
+      return 'Check history';
+    case 'exportHistory':
+      return 'Export history';
   }
 }
 

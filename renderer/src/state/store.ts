@@ -22,6 +22,8 @@ export interface ScenarioState {
   results: ScenarioResult[] | null;
   csv: string | null;
   linearizable: boolean | null;
+  /** Every history passed its protocol's check (linearizable for IVY, sequential for write-update). */
+  consistent: boolean | null;
   /** When the last result arrived (ms), to tell a fresh result from an old one. */
   finishedAt: number | null;
   error: string | null;
@@ -52,6 +54,7 @@ const initialScenario: ScenarioState = {
   results: null,
   csv: null,
   linearizable: null,
+  consistent: null,
   finishedAt: null,
   error: null,
 };
@@ -126,6 +129,7 @@ export class ClusterStore {
           results: p.results,
           csv: p.csv,
           linearizable: p.linearizable,
+          consistent: p.consistent ?? p.linearizable,
           finishedAt: Date.now(),
         };
         break;

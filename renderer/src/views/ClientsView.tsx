@@ -9,6 +9,8 @@ export function ClientsView() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
   const clients = useMemo(() => snapshot?.clients ?? [], [snapshot]);
+  // Write-update: a hit is a local read and a fault a total-order write; only writes are timed (reads need no message).
+  const isis = snapshot?.config?.protocol === 'isis';
 
   const columns = useColumns<ClientStats>(() => {
     const h = columnHelper<ClientStats>();
@@ -21,8 +23,8 @@ export function ClientsView() {
         cell: (c) => <strong>{c.getValue()}</strong>,
       }),
       h.accessor('ops', { header: 'Ops', meta: { numeric: true }, cell: (c) => fmtInt(c.getValue()) }),
-      h.accessor('hits', { header: 'Hits', meta: { numeric: true }, cell: (c) => fmtInt(c.getValue()) }),
-      h.accessor('faults', { header: 'Faults', meta: { numeric: true }, cell: (c) => fmtInt(c.getValue()) }),
+      h.accessor('hits', { header: isis ? 'Local reads' : 'Hits', meta: { numeric: true }, cell: (c) => fmtInt(c.getValue()) }),
+      h.accessor('faults', { header: isis ? 'Writes' : 'Faults', meta: { numeric: true }, cell: (c) => fmtInt(c.getValue()) }),
       h.accessor('failed', {
         header: 'Failed',
         meta: { numeric: true },
@@ -34,7 +36,7 @@ export function ClientsView() {
       us((c) => c.write.p99Us, 'writeP99', 'Write p99'),
       us((c) => Math.max(c.read.maxUs, c.write.maxUs), 'max', 'Max'),
     ]);
-  });
+  }, [isis]);
 
   const totals = useMemo(() => {
     let ops = 0,
@@ -54,10 +56,16 @@ export function ClientsView() {
     <section className="card grow" aria-labelledby="clients-title">
       <h2 id="clients-title">Clients</h2>
       <p className="muted summary" data-testid="clients-summary">
-        {clients.length} clients · {fmtInt(totals.ops)} ops · {fmtInt(totals.hits)} hits · {fmtInt(totals.faults)} faults ·{' '}
+        {clients.length} clients · {fmtInt(totals.ops)} ops · {fmtInt(totals.hits)} {isis ? 'local reads' : 'hits'} · {fmtInt(totals.faults)}{' '}
+        {isis ? 'writes' : 'faults'} ·{' '}
         <span className={totals.failed > 0 ? 'error-text' : undefined}>{fmtInt(totals.failed)} failed</span>
-        {totals.ops > 0 ? ` · hit rate ${((100 * totals.hits) / totals.ops).toFixed(1)}%` : ''}
+        {totals.ops > 0 && !isis ? ` · hit rate ${((100 * totals.hits) / totals.ops).toFixed(1)}%` : ''}
       </p>
+      {isis && (
+        <p className="muted small" data-testid="clients-isis-note">
+          Write-update: every read is local (no message, not timed here); latency columns are of writes, each one ISIS total-order multicast.
+        </p>
+      )}
       <DataTable
         label="Clients"
         testId="clients-table"

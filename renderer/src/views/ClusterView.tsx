@@ -1,10 +1,11 @@
 // Start / stop a cluster, drive a workload, and the nodes table with Kill / Stop /
 // Reboot per row. This is the first view, so a freshly started cluster is visible at once.
 import { useMemo } from 'react';
-import { ClusterConfigSchema, type ClusterConfigInput, type NodeInfo, type WorkloadInput } from '../../../nodes/control/api.js';
+import { ClusterConfigSchema, PROTOCOL_LABELS, PROTOCOLS, type ClusterConfigInput, type NodeInfo, type Protocol, type WorkloadInput } from '../../../nodes/control/api.js';
 import { RoleBadge, StateBadge } from '../components/Badge.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
-import { CheckField, NumberField } from '../components/Field.js';
+import { CheckField, NumberField, SelectField } from '../components/Field.js';
+import { HistoryActions } from '../components/HistoryActions.js';
 import { Uptime } from '../components/Uptime.js';
 import { compareNodeIds, fmtBytes, fmtInt } from '../format.js';
 import { useCommand } from '../state/commands.js';
@@ -13,6 +14,7 @@ import { usePersistentState } from '../state/persist.js';
 import { useStore } from '../state/store.js';
 
 interface StartForm {
+  protocol: Protocol;
   clients: number;
   pages: number;
   pageSize: number;
@@ -26,6 +28,7 @@ interface StartForm {
 // a backup manager: failover is what people come to watch.
 const ENGINE_DEFAULTS = ClusterConfigSchema.parse({});
 const DEFAULT_FORM: StartForm = {
+  protocol: ENGINE_DEFAULTS.protocol,
   clients: ENGINE_DEFAULTS.clients,
   pages: ENGINE_DEFAULTS.pages,
   pageSize: ENGINE_DEFAULTS.pageSize,
@@ -48,7 +51,22 @@ export function ClusterView() {
         <WorkloadCard />
       </div>
       <NodesCard />
+      <HistoryCard />
     </div>
+  );
+}
+
+/** "Did it stay linearizable?" for the cluster started here, while it runs or after it stopped. */
+function HistoryCard() {
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <h2 id="history-title">History</h2>
+      <p className="muted small">
+        Every client logs each operation. Check history runs the linearizability checker on the run so far (operations still in flight count as
+        unknown); Export history saves it as JSON Lines for <code>ivy-cluster check</code>.
+      </p>
+      <HistoryActions source={{ kind: 'live' }} testPrefix="live" what="the live cluster" />
+    </section>
   );
 }
 
@@ -56,13 +74,16 @@ function StartCard() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
   const running = snapshot?.running ?? false;
-  const [edited, setForm] = usePersistentState<StartForm>('cluster:start', DEFAULT_FORM);
+  const [stored, setForm] = usePersistentState<StartForm>('cluster:start', DEFAULT_FORM);
+  // A form saved before the protocol selector existed has no protocol: IVY, as it ran then.
+  const edited: StartForm = { ...stored, protocol: PROTOCOLS.includes(stored.protocol) ? stored.protocol : 'ivy' };
   const { run, busy } = useCommand();
   // While a cluster runs, the (disabled) form shows what it actually runs with.
   const cfg = snapshot?.config;
   const form: StartForm =
     running && cfg
       ? {
+          protocol: cfg.protocol ?? 'ivy',
           clients: cfg.clients,
           pages: cfg.pages,
           pageSize: cfg.pageSize,
@@ -76,6 +97,7 @@ function StartCard() {
     if (v != null) setForm((f) => ({ ...f, [k]: v }));
   };
   const timeoutTooShort = form.heartbeatTimeoutMs <= form.heartbeatMs;
+  const isis = form.protocol === 'isis';
 
   const start = () => {
     const config: Partial<ClusterConfigInput> = { ...edited };
@@ -92,6 +114,15 @@ function StartCard() {
           if (!running) start();
         }}
       >
+        <SelectField
+          label="Protocol"
+          value={form.protocol}
+          options={PROTOCOLS.map((p) => ({ value: p, label: PROTOCOL_LABELS[p] }))}
+          onChange={(v) => set('protocol')(v)}
+          disabled={running}
+          testId="start-protocol"
+          hint={isis ? 'Registry in the manager seat; every page replicated; writes in one total order' : 'Central manager; write-invalidate'}
+        />
         <NumberField label="Clients" value={form.clients} onChange={set('clients')} min={1} max={128} testId="start-clients" disabled={running} />
         <NumberField label="Pages" value={form.pages} onChange={set('pages')} min={1} max={4096} testId="start-pages" disabled={running} />
         <NumberField
@@ -121,7 +152,7 @@ function StartCard() {
           max={60_000}
           testId="start-heartbeat-timeout"
           disabled={running}
-          hint={timeoutTooShort ? 'Should be longer than the interval' : 'Silence before the backup takes over'}
+          hint={timeoutTooShort ? 'Should be longer than the interval' : `Silence before the backup ${isis ? 'registry' : ''} takes over`.replace('  ', ' ')}
         />
         <NumberField
           label="Client timeout (ms)"
@@ -133,7 +164,7 @@ function StartCard() {
           disabled={running}
           hint="Silence before a client is declared dead"
         />
-        <CheckField label="Backup manager" checked={form.backup} onChange={set('backup')} testId="start-backup" disabled={running} />
+        <CheckField label={isis ? 'Backup registry' : 'Backup manager'} checked={form.backup} onChange={set('backup')} testId="start-backup" disabled={running} />
         <div className="button-row">
           <button type="submit" className="primary" disabled={running || busy('startCluster')} aria-label="Start cluster" data-testid="start-cluster">
             {busy('startCluster') ? 'Starting…' : 'Start cluster'}
@@ -349,6 +380,9 @@ function NodesCard() {
   // The serving primary: a dead manager keeps the role it last reported, so pick the live one with the newest epoch.
   const serving = nodes.filter((n) => n.role === 'primary' && n.state === 'up').sort((a, b) => b.epoch - a.epoch)[0];
   const managersKnown = nodes.some((n) => n.role !== 'client');
+  const protocol: Protocol = snapshot?.config?.protocol ?? 'ivy';
+  // Write-update: the serving registry's membership view number.
+  const view = protocol === 'isis' && serving ? (snapshot?.membership?.[serving.id]?.view ?? null) : null;
 
   return (
     <section className="card grow" aria-labelledby="nodes-title">
@@ -356,8 +390,13 @@ function NodesCard() {
       <p className="muted summary" data-testid="cluster-summary">
         {running ? (
           <>
-            Running · {nodes.length} nodes · {up} up · epoch {epoch}
-            {serving ? ` · ${serving.id} serves as primary` : managersKnown ? ' · no primary serving' : ''}
+            Running{' '}
+            <span className="pill on" data-testid="cluster-protocol" data-protocol={protocol}>
+              {PROTOCOL_LABELS[protocol]}
+            </span>{' '}
+            · {nodes.length} nodes · {up} up · epoch {epoch}
+            {serving ? ` · ${serving.id} serves as primary${protocol === 'isis' ? ' registry' : ''}` : managersKnown ? ` · no primary ${protocol === 'isis' ? 'registry' : ''} serving`.replace('  ', ' ') : ''}
+            {view !== null && <span data-testid="cluster-view"> · view {view}</span>}
           </>
         ) : nodes.length ? (
           'Stopped'

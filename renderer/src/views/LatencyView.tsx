@@ -58,11 +58,17 @@ export function LatencyView() {
   const histogram = snapshot?.histogram;
   const series = snapshot?.series;
   const marks = snapshot?.marks;
+  const isis = snapshot?.config?.protocol === 'isis';
 
   return (
     <div className="view-stack">
       <section className="card" aria-labelledby="latency-now-title">
         <h2 id="latency-now-title">Latency</h2>
+        {isis && (
+          <p className="muted small" data-testid="latency-isis-note">
+            Write-update: reads are local (no message) and not timed here; the write figures are ISIS total-order writes.
+          </p>
+        )}
         <LatestFigures series={series ?? []} />
       </section>
       <section className="card" aria-labelledby="series-title">
@@ -71,7 +77,7 @@ export function LatencyView() {
         <MarksLegend marks={marks ?? []} />
       </section>
       <section className="card" aria-labelledby="hist-title">
-        <h3 id="hist-title">Histogram (operations that needed the manager)</h3>
+        <h3 id="hist-title">{isis ? 'Histogram (writes: every one a total-order multicast)' : 'Histogram (operations that needed the manager)'}</h3>
         <HistogramChart histogram={histogram ?? []} scheme={scheme} />
       </section>
     </div>

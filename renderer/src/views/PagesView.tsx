@@ -1,5 +1,8 @@
 // Client page caches. "All clients" flattens every page table (64 × 64 = 4096 rows),
-// which the table paginates; one client shows its own table.
+// which the table paginates; one client shows its own table. In a write-update
+// cluster every client holds a full replica: its rows show, per page, the
+// total-order position of the write the replica holds (wpos), beside the client's
+// last applied position (pos), instead of IVY's access rights and ownership.
 import { useId, useMemo } from 'react';
 import type { PageRow } from '../../../nodes/control/api.js';
 import { AccessBadge } from '../components/Badge.js';
@@ -11,6 +14,8 @@ import { useStore } from '../state/store.js';
 
 interface PageCacheRow extends PageRow {
   client: string;
+  /** Write-update: the client's last applied total-order position. */
+  appliedPos: number | null;
 }
 
 const ACCESS_ORDER = { none: 0, read: 1, write: 2 } as const;
@@ -24,6 +29,8 @@ export function PagesView() {
   const hideId = useId();
 
   const tables = snapshot?.pageTables;
+  const orders = snapshot?.orders;
+  const isis = snapshot?.config?.protocol === 'isis';
   const clientIds = useMemo(() => Object.keys(tables ?? {}).sort(compareNodeIds), [tables]);
   const effective = selected === 'all' || clientIds.includes(selected) ? selected : 'all';
 
@@ -32,16 +39,37 @@ export function PagesView() {
     if (!tables) return out;
     const ids = effective === 'all' ? clientIds : [effective];
     for (const client of ids) {
+      const appliedPos = orders?.[client]?.pos ?? null;
       for (const r of tables[client] ?? []) {
-        if (hideNone && r.access === 'none' && !r.pending) continue;
-        out.push({ ...r, client });
+        if (!isis && hideNone && r.access === 'none' && !r.pending) continue;
+        out.push({ ...r, client, appliedPos });
       }
     }
     return out;
-  }, [tables, clientIds, effective, hideNone]);
+  }, [tables, orders, isis, clientIds, effective, hideNone]);
 
   const columns = useColumns<PageCacheRow>(() => {
     const h = columnHelper<PageCacheRow>();
+    if (isis) {
+      return h.columns([
+        h.accessor('client', { header: 'Client', sortFn: (a, b) => compareNodeIds(a.original.client, b.original.client) }),
+        h.accessor('page', { header: 'Page', meta: { numeric: true } }),
+        h.accessor((r) => r.wpos ?? -1, {
+          id: 'wpos',
+          header: () => <span title="Total-order position of the write whose value this replica holds (0: never written)">Write pos</span>,
+          meta: { numeric: true },
+          cell: (c) => <span data-testid={`page-wpos-${c.row.original.client}-${c.row.original.page}`}>{c.row.original.wpos ?? '–'}</span>,
+        }),
+        h.accessor((r) => r.appliedPos ?? -1, {
+          id: 'appliedPos',
+          header: () => <span title="The client's last applied total-order position">Applied pos</span>,
+          meta: { numeric: true },
+          cell: (c) => c.row.original.appliedPos ?? '–',
+        }),
+        h.accessor('preview', { header: 'Preview', meta: { className: 'mono preview' } }),
+        h.accessor((r) => r.token ?? '', { id: 'token', header: 'Token', meta: { className: 'mono' }, cell: (c) => c.getValue() || '–' }),
+      ]);
+    }
     return h.columns([
       h.accessor('client', { header: 'Client', sortFn: (a, b) => compareNodeIds(a.original.client, b.original.client) }),
       h.accessor('page', { header: 'Page', meta: { numeric: true } }),
@@ -60,11 +88,17 @@ export function PagesView() {
       h.accessor('preview', { header: 'Preview', meta: { className: 'mono preview' } }),
       h.accessor((r) => r.token ?? '', { id: 'token', header: 'Token', meta: { className: 'mono' }, cell: (c) => c.getValue() || '–' }),
     ]);
-  });
+  }, [isis]);
 
   return (
     <section className="card grow" aria-labelledby="pages-title">
-      <h2 id="pages-title">Client page caches</h2>
+      <h2 id="pages-title">{isis ? 'Client replicas' : 'Client page caches'}</h2>
+      {isis && (
+        <p className="muted small" data-testid="pages-isis-note">
+          Write-update: every client holds every page. Write pos is the total-order position of the write a replica holds; applied pos is
+          how far the client has delivered the total order. Two clients with the same applied pos hold identical replicas.
+        </p>
+      )}
       <div className="inline-controls">
         <label htmlFor={selectId}>Client</label>
         <select id={selectId} value={effective} onChange={(e) => setSelected(e.target.value)} data-testid="pages-client">
@@ -75,11 +109,15 @@ export function PagesView() {
             </option>
           ))}
         </select>
-        <input id={hideId} type="checkbox" checked={hideNone} onChange={(e) => setHideNone(e.target.checked)} />
-        <label htmlFor={hideId}>Hide pages with no access</label>
+        {!isis && (
+          <>
+            <input id={hideId} type="checkbox" checked={hideNone} onChange={(e) => setHideNone(e.target.checked)} />
+            <label htmlFor={hideId}>Hide pages with no access</label>
+          </>
+        )}
       </div>
       <DataTable
-        label="Page caches"
+        label={isis ? 'Replicas' : 'Page caches'}
         testId="pages-table"
         data={rows}
         columns={columns}

@@ -1,8 +1,10 @@
 // The managers' record caches, primary and backup side by side. A row that differs
 // from the other manager's record for the same page is marked, so a lagging or
-// diverged backup is visible at a glance.
+// diverged backup is visible at a glance. A write-update cluster keeps no page
+// records (every client holds every page): its registries' membership views are
+// shown instead — view number, members, and any view change under way.
 import { useMemo } from 'react';
-import type { NodeInfo } from '../../../nodes/control/api.js';
+import type { MembershipView, NodeInfo } from '../../../nodes/control/api.js';
 import type { RecordView } from '../../../nodes/core/types.js';
 import { RoleBadge, StateBadge } from '../components/Badge.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
@@ -30,6 +32,13 @@ function describeQueue(q: RecordView['queue']): string {
 const EMPTY: RecordView[] = [];
 
 export function RecordsView() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  if (snapshot?.config?.protocol === 'isis') return <MembershipViews />;
+  return <IvyRecords />;
+}
+
+function IvyRecords() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
   const managers = useMemo(() => {
@@ -135,6 +144,88 @@ function ManagerRecords({ id, node, rows }: { id: string; node: NodeInfo | undef
         initialSorting={[{ id: 'page', desc: false }]}
         pageSize={100}
         emptyText={node?.state === 'up' ? 'No records yet.' : `No records (${id} is ${node?.state ?? 'absent'}).`}
+      />
+    </div>
+  );
+}
+
+type MemberRow = MembershipView['members'][number];
+
+function MembershipViews() {
+  const { store } = useApp();
+  const snapshot = useStore(store, (s) => s.snapshot);
+  const seats = useMemo(() => {
+    const ids = new Set<string>(Object.keys(snapshot?.membership ?? {}));
+    for (const n of snapshot?.nodes ?? []) if (n.role !== 'client') ids.add(n.id);
+    return [...ids].sort(compareNodeIds);
+  }, [snapshot]);
+  const nodes = snapshot?.nodes ?? [];
+  return (
+    <section className="card grow" aria-labelledby="records-title">
+      <h2 id="records-title">Registry membership views</h2>
+      <p className="muted small">
+        Write-update keeps no page records: every client holds every page. The registry (manager seat) tracks who is in the group; a crash, a
+        join or a reboot makes it run a view change (flush the old view's messages, install the new one).
+      </p>
+      {seats.length === 0 ? (
+        <p className="muted">No registry: start a write-update cluster on the Cluster tab.</p>
+      ) : (
+        <div className="side-by-side">
+          {seats.map((id) => (
+            <RegistryPane key={id} id={id} node={nodes.find((n) => n.id === id)} view={snapshot?.membership?.[id] ?? null} />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function RegistryPane({ id, node, view }: { id: string; node: NodeInfo | undefined; view: MembershipView | null }) {
+  const columns = useColumns<MemberRow>(() => {
+    const h = columnHelper<MemberRow>();
+    return h.columns([
+      h.accessor('id', { header: 'Member', sortFn: (a, b) => compareNodeIds(a.original.id, b.original.id) }),
+      h.accessor('incarnation', { header: 'Incarnation', meta: { numeric: true } }),
+      h.accessor((m) => m.pos ?? -1, {
+        id: 'pos',
+        header: 'Delivered pos',
+        meta: { numeric: true },
+        cell: (c) => (c.row.original.pos == null ? '–' : c.row.original.pos),
+      }),
+    ]);
+  });
+  const change = view?.change ?? null;
+  return (
+    <div className="pane" data-testid={`membership-${id}`}>
+      <h3>
+        {id} {node && <RoleBadge role={node.role} />} {node && <StateBadge state={node.state} />}{' '}
+        {view && (
+          <span className="muted small">
+            view <strong data-testid={`membership-view-${id}`}>{view.view}</strong> · {view.members.length} members
+          </span>
+        )}
+      </h3>
+      <p className="small" data-testid={`membership-change-${id}`} data-changing={String(change !== null)}>
+        {change ? (
+          <span className="busy-text">
+            View change to {change.view} ({change.phase}): members {change.members.join(' ') || '–'}
+            {change.waitingFor.length > 0 ? ` · waiting for ${change.waitingFor.join(' ')}` : ''}
+          </span>
+        ) : view ? (
+          <span className="muted">No view change in progress</span>
+        ) : (
+          <span className="muted">{node?.state === 'up' ? 'No membership view yet.' : `No view (${id} is ${node?.state ?? 'absent'}).`}</span>
+        )}
+      </p>
+      <DataTable
+        label={`Members ${id}`}
+        testId={`membership-table-${id}`}
+        data={view?.members ?? []}
+        columns={columns}
+        getRowId={(m) => m.id}
+        rowTestId={(m) => `member-row-${id}-${m.id}`}
+        initialSorting={[{ id: 'id', desc: false }]}
+        emptyText="No members."
       />
     </div>
   );

@@ -1,10 +1,15 @@
 // Scenarios s1–s6 (DESIGN §5): run with a progress bar, then the seed's tables —
 // one column per trial with the highest and lowest time and the node that took it,
-// then the averages, p50/p99 and failover times — and Export CSV.
-import { useMemo } from 'react';
-import type { ScenarioRequest, ScenarioResult, TrialRow } from '../../../nodes/control/api.js';
+// then the averages, p50/p99 and failover times — and Export CSV. Each scenario can
+// run for IVY, write-update (ISIS) or both; both puts each scenario's two results
+// side by side, with a comparison chart, and the CSV carries the protocol column.
+import { useMemo, useState } from 'react';
+import { PROTOCOL_LABELS, type Protocol, type ScenarioRequest, type ScenarioResult, type TrialRow } from '../../../nodes/control/api.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DataTable, columnHelper, useColumns, type Columns } from '../components/DataTable.js';
-import { NumberField } from '../components/Field.js';
+import { HistoryActions } from '../components/HistoryActions.js';
+import { NumberField, SelectField } from '../components/Field.js';
+import { ProtocolComparisonChart } from './ProtocolComparisonChart.js';
 import { fmtMs } from '../format.js';
 import { useCommand } from '../state/commands.js';
 import { useApp } from '../state/context.js';
@@ -20,7 +25,19 @@ export const SCENARIOS = [
   { id: 's6', name: 'alternate', what: 'primary and backup killed in turn' },
 ] as const;
 
+type ProtocolChoice = 'ivy' | 'isis' | 'both';
+const PROTOCOL_CHOICES: readonly { value: ProtocolChoice; label: string }[] = [
+  { value: 'ivy', label: PROTOCOL_LABELS.ivy },
+  { value: 'isis', label: PROTOCOL_LABELS.isis },
+  { value: 'both', label: 'Both, side by side' },
+];
+const protocolsOf = (c: ProtocolChoice): Protocol[] => (c === 'both' ? ['ivy', 'isis'] : [c]);
+
+/** A result's key: its scenario id, suffixed with the protocol when it is not IVY (s1, s1-isis). */
+export const resultKey = (r: Pick<ScenarioResult, 'id' | 'protocol'>): string => (r.protocol && r.protocol !== 'ivy' ? `${r.id}-${r.protocol}` : r.id);
+
 interface ScenarioForm {
+  protocol?: ProtocolChoice;
   selected: string[];
   clients: number;
   trials: number | null;
@@ -28,7 +45,7 @@ interface ScenarioForm {
   seed: number;
 }
 
-const DEFAULT_FORM: ScenarioForm = { selected: ['s1'], clients: 10, trials: null, pages: 3, seed: 1 };
+const DEFAULT_FORM: ScenarioForm = { protocol: 'ivy', selected: ['s1'], clients: 10, trials: null, pages: 3, seed: 1 };
 export const CSV_NAME = 'ivy-timings.csv';
 
 export function ScenariosView() {
@@ -38,6 +55,9 @@ export function ScenariosView() {
   const [form, setForm] = usePersistentState<ScenarioForm>('scenarios:form', DEFAULT_FORM);
   const { run, busy } = useCommand();
   const all = form.selected.length === SCENARIOS.length;
+  // Run while a cluster is running: ask, in place, to stop it and run (scenarios start clusters of their own).
+  const [confirming, setConfirming] = useState(false);
+  const choice: ProtocolChoice = PROTOCOL_CHOICES.some((c) => c.value === form.protocol) ? form.protocol! : 'ivy';
 
   const toggle = (id: string, on: boolean) =>
     setForm((f) => ({
@@ -46,11 +66,26 @@ export function ScenariosView() {
     }));
 
   const start = async () => {
+    if (clusterRunning) {
+      setConfirming(true);
+      return;
+    }
+    await runNow();
+  };
+
+  const stopClusterAndRun = async () => {
+    setConfirming(false);
+    const stopped = await run({ cmd: 'stopCluster' }, 'run');
+    if (stopped.ok) await runNow();
+  };
+
+  const runNow = async () => {
     const request: Partial<ScenarioRequest> & { scenarios: string[] } = {
       scenarios: all ? ['all'] : form.selected,
       clients: form.clients,
       pages: form.pages,
       seed: form.seed,
+      protocols: protocolsOf(choice),
     };
     if (form.trials != null) request.trials = form.trials;
     store.setScenario({ running: true, progress: null, fraction: 0, error: null });
@@ -120,6 +155,15 @@ export function ScenariosView() {
             ))}
           </fieldset>
           <div className="form-grid">
+            <SelectField
+              label="Protocol"
+              value={choice}
+              options={PROTOCOL_CHOICES}
+              onChange={(v) => setForm((f) => ({ ...f, protocol: v }))}
+              disabled={scenario.running}
+              testId="scenario-protocol"
+              hint={choice === 'ivy' ? 'Rounds measure faults' : 'Write-update rounds measure writes (its reads are local)'}
+            />
             <NumberField
               label="Clients"
               value={form.clients}
@@ -133,7 +177,8 @@ export function ScenariosView() {
               label="Trials"
               value={form.trials}
               optional
-              placeholder="default (5, or 6 for s5/s6)"
+              placeholder="default"
+              hint="Empty: 5 (6 for s5, s6)"
               onChange={(v) => setForm((f) => ({ ...f, trials: v }))}
               min={1}
               max={1000}
@@ -184,9 +229,18 @@ export function ScenariosView() {
         </form>
         {clusterRunning && !scenario.running && (
           <p className="muted small" data-testid="scenario-hint">
-            A cluster is running: stop it first (Cluster view) — each scenario starts clusters of its own.
+            A cluster is running: Run offers to stop it, since each scenario starts clusters of its own.
           </p>
         )}
+        <ConfirmDialog
+          open={confirming}
+          question={`Stop the running cluster and run ${all ? 'all scenarios' : form.selected.join(', ')}?`}
+          detail="Each scenario starts clusters of its own on the same machine; the running cluster and its workload are stopped first."
+          confirmLabel="Stop cluster and run"
+          onConfirm={() => void stopClusterAndRun()}
+          onCancel={() => setConfirming(false)}
+          testId="scenario-confirm"
+        />
         <div className="progress-block" data-testid="scenario-status" data-running={scenario.running ? 'true' : 'false'}>
           <progress
             max={1}
@@ -199,12 +253,12 @@ export function ScenariosView() {
           <span className="muted" data-testid="scenario-progress-text" aria-live="polite">
             {scenario.running
               ? p
-                ? `${p.scenario} (${Math.min(p.index + 1, p.of)}/${p.of})${p.trial > 0 ? ` · trial ${p.trial}/${p.trials}` : ''}${p.message ? ` · ${p.message}` : ''}`
+                ? `${p.scenario}${p.protocol ? ` ${p.protocol === 'isis' ? 'write-update' : 'IVY'}` : ''} (${Math.min(p.index + 1, p.of)}/${p.of})${p.trial > 0 ? ` · trial ${p.trial}/${p.trials}` : ''}${p.message ? ` · ${p.message}` : ''}`
                 : 'starting…'
               : scenario.error
                 ? `Stopped: ${scenario.error}`
                 : scenario.results
-                  ? `Done: ${scenario.results.length} scenario${scenario.results.length === 1 ? '' : 's'}`
+                  ? doneText(scenario.results)
                   : 'Idle'}
           </span>
         </div>
@@ -223,8 +277,31 @@ function Linearizable({ value, testId = 'linearizable' }: { value: boolean | nul
   );
 }
 
+/** A write-update history is checked for sequential consistency (its reads are local, so it is not linearizable). */
+function Sequential({ value, testId }: { value: boolean | null; testId: string }) {
+  const text = value === true ? 'sequentially consistent ✓' : value === false ? 'sequentially consistent ✗' : 'not checked';
+  return (
+    <span
+      className={`pill ${value === true ? 'ok' : value === false ? 'bad' : 'off'}`}
+      data-testid={testId}
+      data-value={String(value)}
+      title="Checked against the total order the history claims (pos / wpos); write-update reads are local, so SC — not linearizability — is the claim"
+    >
+      {text}
+    </span>
+  );
+}
+
+function CheckPill({ result, testId }: { result: ScenarioResult; testId: string }) {
+  if (result.model === 'sequential') return <Sequential value={result.consistent ?? null} testId={testId} />;
+  return result.linearizable !== undefined ? <Linearizable value={result.linearizable} testId={testId} /> : null;
+}
+
 interface SummaryRow {
+  key: string;
   id: string;
+  protocol: Protocol;
+  check: string;
   name: string;
   trials: number;
   highAverageMs: number;
@@ -240,7 +317,10 @@ function Results({ scenario }: { scenario: ScenarioState }) {
   const summary = useMemo<SummaryRow[]>(
     () =>
       results.map((r) => ({
+        key: resultKey(r),
         id: r.id,
+        protocol: r.protocol ?? 'ivy',
+        check: r.model === 'sequential' ? (r.consistent ? 'SC ✓' : 'SC ✗') : r.linearizable === true ? 'lin. ✓' : r.linearizable === false ? 'lin. ✗' : '–',
         name: r.name,
         trials: r.trials.length,
         highAverageMs: r.highAverageMs,
@@ -258,6 +338,7 @@ function Results({ scenario }: { scenario: ScenarioState }) {
       h.accessor(k, { header, meta: { numeric: true }, cell: (c) => fmtMs(c.getValue()) });
     return h.columns([
       h.accessor('id', { header: 'Scenario' }),
+      h.accessor('protocol', { header: 'Protocol', cell: (c) => (c.getValue() === 'isis' ? 'write-update' : 'IVY') }),
       h.accessor('name', { header: 'Name' }),
       h.accessor('trials', { header: 'Trials', meta: { numeric: true } }),
       ms('highAverageMs', 'High avg (ms)'),
@@ -266,20 +347,35 @@ function Results({ scenario }: { scenario: ScenarioState }) {
       ms('p50Ms', 'p50 (ms)'),
       ms('p99Ms', 'p99 (ms)'),
       h.accessor('failover', { header: 'Failover (ms)', cell: (c) => c.getValue() || '–' }),
+      h.accessor('check', { header: 'Check' }),
     ]);
   });
+  const protocols = new Set(results.map((r) => r.protocol ?? 'ivy'));
+  const ivyRan = protocols.has('ivy');
 
   return (
     <section className="card" aria-labelledby="results-title" data-testid="scenario-results">
       <h2 id="results-title">
-        Results <Linearizable value={scenario.linearizable} />
+        Results {ivyRan && <Linearizable value={scenario.linearizable} />}
+        {protocols.has('isis') && <Sequential value={scenario.consistent} testId="consistent" />}
       </h2>
-      {results.length > 1 && (
-        <DataTable label="Scenario summary" testId="scenario-summary" data={summary} columns={columns} getRowId={(r) => r.id} noFilter />
+      {protocols.has('isis') && (
+        <p className="muted small" data-testid="scenario-isis-note">
+          Write-update (ISIS): the registry sits in the manager seat (kills of the primary kill the primary registry); every page is
+          replicated, so reads are local hits and excluded like cache hits — at each barrier every client writes, and the tables measure
+          those writes. Its histories are checked for sequential consistency, not linearizability.
+        </p>
       )}
-      {results.map((r) => (
-        <ScenarioTable key={r.id} result={r} />
-      ))}
+      {results.length > 1 && (
+        <DataTable label="Scenario summary" testId="scenario-summary" data={summary} columns={columns} getRowId={(r) => r.key} noFilter />
+      )}
+      {protocols.size > 1 && <ProtocolComparisonChart results={results} />}
+      <div className={protocols.size > 1 ? 'side-by-side' : undefined}>
+        {results.map((r) => (
+          // Keyed by the run too: a new run's table starts without the previous run's verdict.
+          <ScenarioTable key={`${resultKey(r)}@${scenario.finishedAt ?? 0}`} result={r} />
+        ))}
+      </div>
     </section>
   );
 }
@@ -313,7 +409,7 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
   const rows = useMemo<TrialMetricRow[]>(
     () =>
       METRICS.filter((m) => !m.optional || result.trials.some((t) => t[m.key] != null)).map((m) => ({
-        metric: m.metric,
+        metric: m.key === 'faults' && result.measures === 'writes' ? 'Writes measured' : m.metric,
         key: m.key,
         values: result.trials.map((t) => trialValue(t, m.key)),
       })),
@@ -343,50 +439,54 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
     return cols;
   }, [trialCount, result.trials]);
 
+  const key = resultKey(result);
+  const isis = result.protocol === 'isis';
   return (
-    <div className="scenario-result" data-testid={`scenario-result-${result.id}`}>
+    <div className="scenario-result" data-testid={`scenario-result-${key}`} data-protocol={result.protocol ?? 'ivy'}>
       <h3>
-        {result.id} · {result.name}
-        {result.linearizable !== undefined && <Linearizable value={result.linearizable} testId={`linearizable-${result.id}`} />}
+        {result.id} · {result.name}{' '}
+        {result.protocol && <span className="pill on">{isis ? 'write-update' : 'IVY'}</span>}{' '}
+        <CheckPill result={result} testId={isis ? `consistent-${key}` : `linearizable-${key}`} />
       </h3>
-      <DataTable label={`Scenario ${result.id} trials`} testId={`scenario-table-${result.id}`} data={rows} columns={columns} getRowId={(r) => r.key} noFilter compact />
-      <dl className="figures" data-testid={`scenario-figures-${result.id}`}>
+      <DataTable label={`Scenario ${key} trials`} testId={`scenario-table-${key}`} data={rows} columns={columns} getRowId={(r) => r.key} noFilter compact />
+      <dl className="figures" data-testid={`scenario-figures-${key}`}>
         <div>
           <dt>High time average</dt>
-          <dd data-testid={`scenario-${result.id}-high-average`}>{fmtMs(result.highAverageMs)} ms</dd>
+          <dd data-testid={`scenario-${resultKey(result)}-high-average`}>{fmtMs(result.highAverageMs)} ms</dd>
         </div>
         <div>
           <dt>Low time average</dt>
-          <dd data-testid={`scenario-${result.id}-low-average`}>{fmtMs(result.lowAverageMs)} ms</dd>
+          <dd data-testid={`scenario-${resultKey(result)}-low-average`}>{fmtMs(result.lowAverageMs)} ms</dd>
         </div>
         <div>
           <dt>Average</dt>
-          <dd data-testid={`scenario-${result.id}-average`}>{fmtMs(result.averageMs)} ms</dd>
+          <dd data-testid={`scenario-${resultKey(result)}-average`}>{fmtMs(result.averageMs)} ms</dd>
         </div>
         <div>
           <dt>p50 / p99</dt>
-          <dd data-testid={`scenario-${result.id}-percentiles`}>
+          <dd data-testid={`scenario-${resultKey(result)}-percentiles`}>
             {fmtMs(result.p50Ms)} / {fmtMs(result.p99Ms)} ms
           </dd>
         </div>
         <div>
           <dt>Failover times</dt>
-          <dd data-testid={`scenario-${result.id}-failover`}>{msList(result.failoverMs)}</dd>
+          <dd data-testid={`scenario-${resultKey(result)}-failover`}>{msList(result.failoverMs)}</dd>
         </div>
         {result.recoveryMs && result.recoveryMs.length > 0 && (
           <div>
             <dt title="Kill of the serving manager until the first fault issued after it completed">Recovery</dt>
-            <dd data-testid={`scenario-${result.id}-recovery`}>{msList(result.recoveryMs)}</dd>
+            <dd data-testid={`scenario-${resultKey(result)}-recovery`}>{msList(result.recoveryMs)}</dd>
           </div>
         )}
         {result.handbackMs && result.handbackMs.length > 0 && (
           <div>
             <dt title="Reboot of the primary until it served again">Hand-back</dt>
-            <dd data-testid={`scenario-${result.id}-handback`}>{msList(result.handbackMs)}</dd>
+            <dd data-testid={`scenario-${resultKey(result)}-handback`}>{msList(result.handbackMs)}</dd>
           </div>
         )}
       </dl>
       <ScenarioFacts result={result} />
+      <HistoryActions source={{ kind: 'scenario', id: result.id, protocol: result.protocol ?? 'ivy' }} testPrefix={`scenario-${resultKey(result)}`} what={resultKey(result)} />
     </div>
   );
 }
@@ -397,8 +497,9 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
   if (result.pages != null) facts.push(`${result.pages} pages`);
   if (result.rounds != null) facts.push(`${result.rounds} rounds per trial`);
   if (result.seed != null) facts.push(`seed ${result.seed}`);
-  if (result.faultOps != null) facts.push(`${result.faultOps} faults measured`);
-  if (result.hits != null) facts.push(`${result.hits} cache hits excluded`);
+  const writes = result.measures === 'writes';
+  if (result.faultOps != null) facts.push(`${result.faultOps} ${writes ? 'writes' : 'faults'} measured`);
+  if (result.hits != null) facts.push(`${result.hits} ${writes ? 'local reads' : 'cache hits'} excluded`);
   if (result.failedOps != null) facts.push(`${result.failedOps} failed`);
   if (!facts.length && !result.schedule?.length) return null;
   return (
@@ -407,7 +508,7 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
       {result.schedule && result.schedule.length > 0 && (
         <details>
           <summary>Fault schedule ({result.schedule.length})</summary>
-          <ol className="schedule" data-testid={`scenario-${result.id}-schedule`}>
+          <ol className="schedule" data-testid={`scenario-${resultKey(result)}-schedule`}>
             {result.schedule.map((line, i) => (
               <li key={i} className="mono">
                 {line}
@@ -418,4 +519,11 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
       )}
     </div>
   );
+}
+
+/** "Done: 2 scenarios", or with both protocols "Done: 1 scenario × 2 protocols". */
+function doneText(results: readonly ScenarioResult[]): string {
+  const ids = new Set(results.map((r) => r.id)).size;
+  const protocols = new Set(results.map((r) => r.protocol ?? 'ivy')).size;
+  return `Done: ${ids} scenario${ids === 1 ? '' : 's'}${protocols > 1 ? ` × ${protocols} protocols` : ''}`;
 }

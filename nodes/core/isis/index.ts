@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './queue.js';
+export * from './flush.js';
+export * from './member.js';
+export * from './registry.js';

@@ -1,0 +1,212 @@
+// The fair bare path of `ivy-cluster bench`: the protocol path minus the protocol.
+// The same processes (a manager seat and N clients), the same transport and codec,
+// and the same hop shapes, because the bare manager keeps the least state that
+// decides them — per page an owner, a copy set and a queue of one request at a time:
+//   read:  requester -read_req-> manager -read_fwd-> owner -page_data-> requester -confirm-> manager
+//   write: requester -write_req-> manager -invalidate-> k holders -inv_ack-> manager
+//          -write_fwd-> owner -page_data-> requester -confirm-> manager
+// (first touch and an owner's upgrade: manager -grant-> requester -confirm-> manager).
+// What it leaves out is what the protocol adds: epochs and fencing, duplicate and
+// retry handling, heartbeats, failure detection, the history log, telemetry.
+import { mulberry32, pick, type Rng } from '../core/random.js';
+import { decode, encode, type Access, type Message, type MessageOf } from '../protocol/index.js';
+import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type FairBareConfig, type FromFairBare, type ToFairBare } from './bare-control.js';
+import { Transport } from './transport.js';
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+const EPOCH = 1;
+
+function parseConfig(): FairBareConfig {
+  const parsed = FairBareConfigSchema.safeParse(JSON.parse(process.argv[2] ?? 'null'));
+  if (!parsed.success) {
+    console.error(`bad bare node config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    process.exit(2);
+  }
+  return parsed.data;
+}
+
+const cfg = parseConfig();
+const peers = new Map(cfg.peers.map((p) => [p.id, p.endpoint]));
+const toParent = (msg: FromFairBare): void => {
+  if (process.send && process.connected) process.send(FromFairBareSchema.parse(msg));
+};
+const transport = new Transport(cfg.endpoint, (frame) => {
+  const r = decode(frame);
+  if (r.ok) (cfg.role === 'manager' ? manager : client)(r.msg);
+});
+const send = (to: string, msg: Message): void => {
+  const endpoint = peers.get(to);
+  if (endpoint === undefined) toParent({ type: 'log', message: `${cfg.id}: no endpoint for ${to}` });
+  else transport.send(endpoint, encode(msg));
+};
+
+// --- manager: one request per page at a time, as the real manager ---------------------------
+interface Req {
+  requester: string;
+  req: number;
+  kind: 'read' | 'write';
+}
+interface PageRecord {
+  owner: string | null;
+  copyset: Set<string>;
+  active: (Req & { awaiting: number }) | null;
+  queue: Req[];
+}
+const records: PageRecord[] = Array.from({ length: cfg.role === 'manager' ? cfg.pages : 0 }, () => ({ owner: null, copyset: new Set(), active: null, queue: [] }));
+
+function manager(msg: Message): void {
+  const rec = 'page' in msg ? records[msg.page] : undefined;
+  if (!rec) return;
+  if (msg.t === 'read_req' || msg.t === 'write_req') {
+    rec.queue.push({ requester: msg.from, req: msg.req, kind: msg.t === 'read_req' ? 'read' : 'write' });
+    if (!rec.active) startNext(msg.page, rec);
+  } else if (msg.t === 'inv_ack') {
+    const a = rec.active;
+    if (!a || a.req !== msg.req || a.requester !== msg.requester) return;
+    rec.copyset.delete(msg.from);
+    if (--a.awaiting === 0) transfer(msg.page, rec, a);
+  } else if (msg.t === 'confirm') {
+    const a = rec.active;
+    if (!a || a.req !== msg.req || a.requester !== msg.from) return;
+    if (msg.access === 'write') {
+      rec.owner = msg.from;
+      rec.copyset.clear();
+    } else if (rec.owner === null) rec.owner = msg.from;
+    else if (rec.owner !== msg.from) rec.copyset.add(msg.from);
+    rec.active = null;
+    startNext(msg.page, rec);
+  }
+}
+
+function startNext(page: number, rec: PageRecord): void {
+  const next = rec.queue.shift();
+  if (!next) return;
+  const a = { ...next, awaiting: 0 };
+  rec.active = a;
+  if (next.kind === 'write') {
+    for (const holder of rec.copyset) {
+      if (holder === a.requester || holder === rec.owner) continue;
+      a.awaiting++;
+      send(holder, { t: 'invalidate', from: cfg.id, epoch: EPOCH, page, req: a.req, requester: a.requester });
+    }
+    if (a.awaiting > 0) return;
+  }
+  transfer(page, rec, a);
+}
+
+function transfer(page: number, rec: PageRecord, a: Req): void {
+  const base = { from: cfg.id, epoch: EPOCH, page, req: a.req };
+  if (rec.owner === null) send(a.requester, { t: 'grant', ...base, access: 'write', zero: true });
+  else if (rec.owner === a.requester) send(a.requester, { t: 'grant', ...base, access: a.kind, zero: false });
+  else send(rec.owner, { t: a.kind === 'read' ? 'read_fwd' : 'write_fwd', ...base, requester: a.requester });
+}
+
+// --- client: a page table, one op at a time ---------------------------------------------------
+interface Entry {
+  access: Access;
+  owner: boolean;
+  data: Uint8Array | null;
+}
+const table: Entry[] = Array.from({ length: cfg.role === 'client' ? cfg.pages : 0 }, () => ({ access: 'none', owner: false, data: null }));
+const token = new Uint8Array(16).fill(7);
+let current: { cmd: number | null; kind: 'read' | 'write'; page: number; req: number; startNs: number } | null = null;
+let nextReq = 1;
+let workload: { rng: Rng; readRatio: number; pages: number; faults: number; hits: number; stopping: boolean } | null = null;
+
+function submit(kind: 'read' | 'write', page: number, cmd: number | null): void {
+  const startNs = nowNs();
+  const e = table[page];
+  if (!e) return void finish(cmd, false, false, startNs);
+  if (e.access === 'write' || (kind === 'read' && e.access === 'read')) return void finish(cmd, true, false, startNs);
+  current = { cmd, kind, page, req: nextReq++, startNs };
+  send(cfg.manager, { t: kind === 'read' ? 'read_req' : 'write_req', from: cfg.id, epoch: EPOCH, page, req: current.req });
+}
+
+function finish(cmd: number | null, ok: boolean, fault: boolean, startNs: number): void {
+  const endNs = nowNs();
+  if (cmd !== null) toParent({ type: 'done', id: cmd, ok, fault, startNs, endNs });
+  else if (workload) {
+    if (fault) workload.faults++;
+    else workload.hits++;
+    if (workload.stopping) report();
+    else setImmediate(nextWorkloadOp); // as the real client: keep the socket loop responsive between ops
+  }
+}
+
+/** Counts ops started inside the window, like the protocol path's history (so the one in flight at the stop counts). */
+function report(): void {
+  if (!workload) return;
+  toParent({ type: 'count', id: cfg.id, faults: workload.faults, hits: workload.hits });
+  workload = null;
+}
+
+function nextWorkloadOp(): void {
+  const w = workload;
+  if (!w || current) return;
+  const kind = w.rng() < w.readRatio ? 'read' : 'write';
+  submit(kind, pick(w.rng, Math.min(w.pages, cfg.pages)), null);
+}
+
+function client(msg: Message): void {
+  const e = 'page' in msg ? table[msg.page] : undefined;
+  if (!e) return;
+  if (msg.t === 'read_fwd' || msg.t === 'write_fwd') {
+    if (e.data === null || e.access === 'none') return;
+    const access = msg.t === 'read_fwd' ? 'read' : 'write';
+    const data = e.data.slice();
+    if (access === 'read') Object.assign(e, { access: 'read', owner: true });
+    else Object.assign(e, { access: 'none', owner: false, data: null });
+    send(msg.requester, { t: 'page_data', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access, version: 1, data });
+  } else if (msg.t === 'invalidate') {
+    Object.assign(e, { access: 'none', data: null });
+    send(cfg.manager, { t: 'inv_ack', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, requester: msg.requester });
+  } else if (msg.t === 'grant' || msg.t === 'page_data') {
+    const c = current;
+    if (!c || c.req !== msg.req || c.page !== msg.page) return;
+    if (msg.t === 'grant') {
+      if (msg.zero) e.data = new Uint8Array(cfg.pageSize);
+      else if (e.data === null) return;
+      e.owner = e.owner || msg.access === 'write' || msg.zero;
+    } else {
+      e.data = new Uint8Array(msg.data);
+      e.owner = msg.access === 'write';
+    }
+    e.access = msg.access;
+    if (c.kind === 'write') e.data.set(token);
+    current = null;
+    const confirm: MessageOf<'confirm'> = { t: 'confirm', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access: e.access, version: 1 };
+    send(cfg.manager, confirm);
+    finish(c.cmd, true, true, c.startNs);
+  }
+}
+
+function onControl(m: ToFairBare): void {
+  if (m.type === 'op') submit(m.kind, m.page, m.id);
+  else if (m.spec) {
+    workload = { rng: mulberry32(m.spec.seed * 1000 + Number(cfg.id.slice(1))), readRatio: m.spec.readRatio, pages: m.spec.pages, faults: 0, hits: 0, stopping: false };
+    nextWorkloadOp();
+  } else if (workload) {
+    workload.stopping = true;
+    if (!current) report();
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = ToFairBareSchema.safeParse(raw);
+  if (parsed.success && cfg.role === 'client') onControl(parsed.data);
+});
+
+const stop = (): void => {
+  transport.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('disconnect', stop);
+
+transport.bind().then(
+  () => toParent({ type: 'ready', id: cfg.id }),
+  (err: unknown) => {
+    console.error(`[${cfg.id}] bind failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

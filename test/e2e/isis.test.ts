@@ -1,0 +1,183 @@
+// Write-update (ISIS) in the real UI, in Chromium, against `ivy-cluster serve` with
+// real nodes: start a write-update cluster from the form, see the registry's
+// membership and every member up, watch replicas and the total order, kill a client
+// and see the view change (the registry's view number grows, the member is gone),
+// then run s1 for both protocols and export one CSV with the protocol column.
+// Screenshots go to test-results/e2e-isis/ (ignored), never to docs/.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULTS, assertBuilt, ensureDir, launchChromium, openApp, showView, startServe, until, waitForNodes, type AppPage, type Serve } from './harness.js';
+
+const CLIENTS = 4;
+const PAGES = 4;
+const OUT = join(RESULTS, 'e2e-isis');
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: join(OUT, `${name}.png`), animations: 'disabled', caret: 'hide' });
+}
+
+const viewNumber = (page: Page, seat: string): Promise<number> =>
+  page.evaluate((id) => Number(document.querySelector(`[data-testid="membership-view-${id}"]`)?.textContent ?? 'NaN'), seat);
+
+describe('write-update (ISIS) in Chromium (real nodes)', () => {
+  let serve: Serve | undefined;
+  let browser: Browser | undefined;
+  let app: AppPage;
+
+  beforeAll(async () => {
+    assertBuilt();
+    serve = await startServe();
+    browser = await launchChromium();
+    app = await openApp(browser, serve.url);
+  });
+
+  afterAll(async () => {
+    await app?.context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await serve?.stop();
+  });
+
+  it(`starts a registry + backup registry + ${CLIENTS} members from the form`, async () => {
+    const { page } = app;
+    await showView(page, 'cluster');
+    await page.getByTestId('start-protocol').selectOption('isis');
+    await page.getByTestId('start-clients').fill(String(CLIENTS));
+    await page.getByTestId('start-pages').fill(String(PAGES));
+    await page.getByTestId('start-backup').check();
+    await expect.poll(() => page.getByText('Backup registry', { exact: true }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
+
+    const want: Record<string, { role: string; state: string }> = { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } };
+    for (let i = 0; i < CLIENTS; i++) want[`c${i}`] = { role: 'client', state: 'up' };
+    await waitForNodes(page, `registry m0, backup registry m1 and ${CLIENTS} members up`, want, { timeout: 90_000, serve });
+    expect(await page.getByTestId('cluster-protocol').getAttribute('data-protocol')).toBe('isis');
+
+    // Records: the registry's membership view, not page records.
+    await showView(page, 'records');
+    await until(
+      page,
+      'the registry to list every member',
+      (n) => Array.from({ length: n }, (_, i) => `c${i}`).every((c) => document.querySelector(`[data-testid="member-row-m0-${c}"]`) !== null),
+      CLIENTS,
+      { timeout: 60_000, serve },
+    );
+    expect(await viewNumber(page, 'm0')).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('[data-testid^="records-table-"]').count()).toBe(0);
+    await shot(page, 'membership');
+  });
+
+  it('shows full replicas and the total order while members write', async () => {
+    const { page } = app;
+    await showView(page, 'cluster');
+    await page.getByTestId('workload-read-ratio').fill('0.5');
+    await page.getByTestId('workload-rate').fill('20');
+    await page.getByRole('button', { name: 'Start workload', exact: true }).click();
+    await until(page, 'the workload to be on', () => document.querySelector('[data-testid="workload-state"]')?.textContent === 'on', undefined, { serve });
+
+    // Page caches: every member holds every page.
+    await showView(page, 'pages');
+    await page.getByTestId('pages-isis-note').waitFor();
+    await page.getByTestId('pages-table').locator('.table-count').getByText(`${CLIENTS * PAGES} rows`).waitFor({ timeout: 30_000 });
+    await until(
+      page,
+      'a replica holding a written value (write pos > 0)',
+      () => Array.from(document.querySelectorAll('[data-testid^="page-wpos-"]')).some((e) => Number(e.textContent) > 0),
+      undefined,
+      { timeout: 60_000, serve },
+    );
+    await shot(page, 'replicas');
+
+    // Total order panel by its keyboard shortcut (Alt+9): every member has delivered writes.
+    await page.keyboard.press('Alt+9');
+    await page.getByTestId('view-order').waitFor();
+    await until(
+      page,
+      'every member to have delivered writes',
+      (n) => Array.from({ length: n }, (_, i) => Number(document.querySelector(`[data-testid="order-pos-c${i}"]`)?.textContent ?? '0')).every((p) => p > 0),
+      CLIENTS,
+      { timeout: 60_000, serve },
+    );
+    await page.getByTestId('order-queue').waitFor();
+    await shot(page, 'total-order');
+  });
+
+  it('a killed member leaves the view: the view number grows and the member is gone', async () => {
+    const { page } = app;
+    await showView(page, 'records');
+    const before = await viewNumber(page, 'm0');
+    const victim = `c${CLIENTS - 1}`;
+    await showView(page, 'cluster');
+    await page.getByTestId(`kill-${victim}`).click();
+    await showView(page, 'records');
+    await until(
+      page,
+      `a view change without ${victim}`,
+      ({ v, seat, before: b }) => {
+        const view = Number(document.querySelector(`[data-testid="membership-view-${seat}"]`)?.textContent ?? 'NaN');
+        const gone = document.querySelector(`[data-testid="member-row-${seat}-${v}"]`) === null;
+        const settled = document.querySelector(`[data-testid="membership-change-${seat}"]`)?.getAttribute('data-changing') === 'false';
+        return view > b && gone && settled;
+      },
+      { v: victim, seat: 'm0', before },
+      { timeout: 60_000, serve },
+    );
+    expect(await viewNumber(page, 'm0')).toBeGreaterThan(before);
+    await shot(page, 'view-change');
+
+    // The survivors go on writing: their delivered positions keep growing.
+    await showView(page, 'order');
+    const pos0 = Number(await page.getByTestId('order-pos-c0').innerText());
+    await expect.poll(async () => Number(await page.getByTestId('order-pos-c0').innerText()), { timeout: 30_000 }).toBeGreaterThan(pos0);
+  });
+
+  it('runs s1 for both protocols side by side and exports one CSV with the protocol column', async () => {
+    const { page } = app;
+    await showView(page, 'cluster');
+    await page.getByRole('button', { name: 'Stop cluster', exact: true }).click();
+    await until(page, 'the cluster to stop', () => document.querySelector('[data-testid="cluster-status"]')?.getAttribute('data-running') === 'false', undefined, {
+      timeout: 60_000,
+      serve,
+    });
+
+    await showView(page, 'scenarios');
+    await page.getByTestId('scenario-protocol').selectOption('both');
+    for (const id of ['s2', 's3', 's4', 's5', 's6']) await page.getByTestId(`scenario-pick-${id}`).setChecked(false);
+    await page.getByTestId('scenario-pick-s1').setChecked(true);
+    await page.getByTestId('scenario-clients').fill('3');
+    await page.getByTestId('scenario-trials').fill('2');
+    await page.getByRole('button', { name: 'Run scenarios', exact: true }).click();
+    await page.getByTestId('scenario-result-s1-isis').waitFor({ timeout: 170_000 });
+    await page.getByTestId('scenario-result-s1').waitFor();
+
+    expect(await page.getByTestId('linearizable-s1').getAttribute('data-value')).toBe('true');
+    expect(await page.getByTestId('consistent-s1-isis').getAttribute('data-value')).toBe('true');
+    await page.getByTestId('scenario-isis-note').waitFor();
+    await page.getByTestId('protocol-comparison-chart').waitFor();
+    const isisTable = page.getByTestId('scenario-table-s1-isis');
+    expect(await isisTable.locator('tbody tr').filter({ hasText: 'Writes measured' }).count()).toBe(1);
+    await shot(page, 'scenarios-both');
+
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.getByRole('button', { name: 'Export CSV', exact: true }).click()]);
+    const file = join(ensureDir(OUT), 'timings-both.csv');
+    await download.saveAs(file);
+    const rows = parse(readFileSync(file, 'utf8'), { skip_empty_lines: true }) as string[][];
+    expect(rows[0]).toEqual(['scenario', 'trial', 'highest_ms', 'highest_node', 'lowest_ms', 'lowest_node', 'average_ms', 'protocol']);
+    const body = rows.slice(1);
+    expect(body.map((r) => `${r[0]}:${r[1]}:${r[7]}`)).toEqual(['s1:1:ivy', 's1:2:ivy', 's1:average:ivy', 's1:1:isis', 's1:2:isis', 's1:average:isis']);
+    for (const r of body) {
+      for (const col of [2, 4, 6]) expect(Number(r[col]) > 0, `column ${col} of ${r.join(',')}`).toBe(true);
+    }
+  });
+
+  it('logged no console errors, page errors or CSP violations', async () => {
+    const problems = await app.collectCsp();
+    expect(await app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
+    expect(problems.csp).toEqual([]);
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,116 @@
+// The two pure pieces of the write-update protocol: the delivery queue (priority
+// order, delivery from the head once stable) and the view-change decision.
+import { describe, expect, it } from 'vitest';
+import { decideViewChange, type FlushReport } from '../../nodes/core/isis/flush.js';
+import { DeliveryQueue, type QueueEntry } from '../../nodes/core/isis/queue.js';
+import type { InstallBody, Prio } from '../../nodes/core/isis/types.js';
+
+const entry = (sender: string, seq: number, proposed: Prio, agreed: Prio | null = null, stable = false): QueueEntry => ({
+  sender,
+  seq,
+  page: 0,
+  offset: 0,
+  data: new Uint8Array([seq]),
+  proposed,
+  agreed,
+  stable,
+  since: 0,
+});
+const q = (sender: string, seq: number, prio: [number, number], agreed: boolean): FlushReport['queue'][number] => ({ sender, seq, page: 0, offset: 0, data: new Uint8Array([seq]), prio, agreed });
+const report = (id: string, installed: number, queue: FlushReport['queue'] = [], lastInstall: InstallBody | null = null, hasState = true): FlushReport => ({ id, installed, hasState, queue, lastInstall });
+
+describe('delivery queue', () => {
+  it('orders by priority, counter first, then proposer number', () => {
+    const dq = new DeliveryQueue();
+    dq.add(entry('c1', 1, [3, 1]));
+    dq.add(entry('c2', 1, [2, 7]));
+    dq.add(entry('c0', 1, [3, 0]));
+    expect(dq.list().map((e) => e.sender)).toEqual(['c2', 'c0', 'c1']);
+  });
+
+  it('delivers the head only once it is stable, and never past an undecided head', () => {
+    const dq = new DeliveryQueue();
+    const a = entry('c0', 1, [1, 0]);
+    const b = entry('c1', 1, [2, 1], [2, 1], true);
+    dq.add(a);
+    dq.add(b);
+    expect(dq.popDeliverable('stable')).toBeUndefined(); // b is stable, but a (lower) is undecided
+    // a's agreed priority moves it behind b: b is now the head, and stable.
+    a.agreed = [5, 2];
+    expect(dq.head()).toBe(b);
+    expect(dq.popDeliverable('stable')).toBe(b);
+    expect(dq.popDeliverable('stable')).toBeUndefined(); // a is agreed, not yet stable
+  });
+
+  it('pops in priority order as entries become stable', () => {
+    const dq = new DeliveryQueue();
+    const a = entry('c0', 1, [1, 0], [4, 1], false);
+    const b = entry('c1', 1, [2, 1], [2, 1], true);
+    dq.add(a);
+    dq.add(b);
+    expect(dq.popDeliverable('stable')).toBe(b);
+    expect(dq.popDeliverable('stable')).toBeUndefined();
+    a.stable = true;
+    expect(dq.popDeliverable('stable')).toBe(a);
+    expect(dq.size).toBe(0);
+  });
+
+  it("the broken 'proposed' rule delivers an undecided head", () => {
+    const dq = new DeliveryQueue();
+    dq.add(entry('c0', 1, [1, 0]));
+    expect(dq.popDeliverable('proposed')?.sender).toBe('c0');
+  });
+});
+
+describe('view-change decision', () => {
+  it('delivers every message any survivor holds agreed, at its agreed priority, and drops the rest', () => {
+    const d = decideViewChange([
+      report('c0', 7, [q('c2', 1, [5, 2], true), q('c3', 1, [4, 0], false)]),
+      report('c1', 7, [q('c2', 2, [3, 1], true), q('c3', 1, [6, 1], false)]),
+    ]);
+    expect(d.closings).toHaveLength(1);
+    expect(d.closings[0]!.view).toBe(7);
+    expect(d.closings[0]!.decisions.map((x) => `${x.sender}#${x.seq}@${x.prio.join('.')}`)).toEqual(['c2#2@3.1', 'c2#1@5.2']);
+    expect(d.donor).toBe('c0');
+    expect(d.joiners).toEqual([]);
+  });
+
+  it('lists the same message once when several survivors hold it', () => {
+    const d = decideViewChange([report('c0', 3, [q('c2', 1, [5, 2], true)]), report('c1', 3, [q('c2', 1, [5, 2], true)])]);
+    expect(d.closings[0]!.decisions).toHaveLength(1);
+  });
+
+  it('members without state become joiners; with nobody holding state there is no donor', () => {
+    const d = decideViewChange([report('c0', 3), report('c5', 0, [], null, false)]);
+    expect(d.joiners).toEqual(['c5']);
+    expect(d.donor).toBe('c0');
+    const fresh = decideViewChange([report('c0', 0, [], null, false)]);
+    expect(fresh).toEqual({ closings: [], donor: null, joiners: ['c0'] });
+  });
+
+  it('reuses the closing an interrupted install handed out, and brings a laggard through it', () => {
+    const handedOut: InstallBody = {
+      view: 9,
+      members: [],
+      closings: [{ view: 7, decisions: [{ sender: 'c2', seq: 4, page: 0, offset: 0, data: new Uint8Array([4]), prio: [8, 2] }] }],
+      donor: 'c0',
+      joiners: [],
+    };
+    // c0 installed view 9 (committed), c1 never saw its install: it is still at 7 and holds other agreed messages.
+    const d = decideViewChange([report('c0', 9, [], handedOut), report('c1', 7, [q('c2', 5, [9, 1], true)], null)]);
+    expect(d.closings.map((c) => c.view)).toEqual([7, 9]);
+    expect(d.closings[0]).toBe(handedOut.closings[0]); // not recomputed from c1's queue
+    expect(d.joiners).toEqual([]);
+  });
+
+  it('a member at a view whose closing nobody can supply gets a state transfer instead', () => {
+    const d = decideViewChange([report('c0', 9), report('c1', 4)]);
+    expect(d.joiners).toEqual(['c1']);
+    expect(d.donor).toBe('c0');
+  });
+
+  it('the broken skip-flush variant closes the view with nothing', () => {
+    const d = decideViewChange([report('c0', 7, [q('c2', 1, [5, 2], true)])], { skipFlush: true });
+    expect(d.closings[0]!.decisions).toEqual([]);
+  });
+});
