@@ -1,7 +1,8 @@
 // Start / stop a cluster, drive a workload, and the nodes table with Kill / Stop /
 // Reboot per row. This is the first view, so a freshly started cluster is visible at once.
+import type { ClientMemory } from '../../../nodes/protocol/messages.js';
 import { useMemo } from 'react';
-import { ClusterConfigSchema, PROTOCOL_LABELS, PROTOCOLS, type ClusterConfigInput, type NodeInfo, type Protocol, type WorkloadInput } from '../../../nodes/control/api.js';
+import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY, PROTOCOL_LABELS, PROTOCOLS, type ClusterConfigInput, type NodeInfo, type Protocol, type WorkloadInput } from '../../../nodes/control/api.js';
 import { RoleBadge, StateBadge } from '../components/Badge.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
 import { CheckField, NumberField, SelectField } from '../components/Field.js';
@@ -22,7 +23,15 @@ interface StartForm {
   heartbeatMs: number;
   heartbeatTimeoutMs: number;
   clientTimeoutMs: number;
+  /** Absent in forms saved before the selector existed: the engine default (recoverable). */
+  clientMemory?: ClientMemory;
 }
+
+const MEMORY_OPTIONS: { value: ClientMemory; label: string }[] = [
+  { value: 'volatile', label: 'Volatile' },
+  { value: 'recoverable', label: 'Recoverable (survives process crash)' },
+  { value: 'durable', label: 'Durable (survives power loss)' },
+];
 
 // The engine's own defaults (one source of truth), except that the form starts with
 // a backup manager: failover is what people come to watch.
@@ -91,6 +100,7 @@ function StartCard() {
           heartbeatMs: cfg.heartbeatMs,
           heartbeatTimeoutMs: cfg.heartbeatTimeoutMs,
           clientTimeoutMs: cfg.clientTimeoutMs ?? edited.clientTimeoutMs,
+          clientMemory: cfg.clientMemory ?? DEFAULT_CLIENT_MEMORY,
         }
       : edited;
   const set = <K extends keyof StartForm>(k: K) => (v: StartForm[K] | null) => {
@@ -122,6 +132,15 @@ function StartCard() {
           disabled={running}
           testId="start-protocol"
           hint={isis ? 'Registry in the manager seat; every page replicated; writes in one total order' : 'Central manager; write-invalidate'}
+        />
+        <SelectField
+          label="Client memory"
+          value={form.clientMemory ?? DEFAULT_CLIENT_MEMORY}
+          options={MEMORY_OPTIONS}
+          onChange={(v) => set('clientMemory')(v)}
+          disabled={running || isis}
+          testId="start-client-memory"
+          hint={isis ? 'Write-update members rejoin by state transfer' : 'Where a client keeps the pages it owns: a killed and rebooted client gets them back unless volatile'}
         />
         <NumberField label="Clients" value={form.clients} onChange={set('clients')} min={1} max={128} testId="start-clients" disabled={running} />
         <NumberField label="Pages" value={form.pages} onChange={set('pages')} min={1} max={4096} testId="start-pages" disabled={running} />

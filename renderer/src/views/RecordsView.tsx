@@ -93,7 +93,17 @@ function ManagerRecords({ id, node, rows }: { id: string; node: NodeInfo | undef
     const h = columnHelper<RecordRow>();
     return h.columns([
       h.accessor('page', { header: 'Page', meta: { numeric: true } }),
-      h.accessor((r) => r.owner ?? '', { id: 'owner', header: 'Owner', cell: (c) => c.getValue() || '–' }),
+      // A page whose only holder is down shows who has it (recoverable memory: back when it reboots) or that it died with it.
+      h.accessor((r) => r.owner ?? (r.heldBy ? `held by ${r.heldBy} (down)` : r.lostWith ? `lost with ${r.lostWith}` : ''), {
+        id: 'owner',
+        header: 'Owner',
+        cell: (c) => {
+          const v = c.getValue();
+          if (v.startsWith('held by')) return <span className="busy-text">{v}</span>;
+          if (v.startsWith('lost with')) return <span className="error-text">{v}</span>;
+          return v || '–';
+        },
+      }),
       h.accessor((r) => r.copyset.join(' '), {
         id: 'copyset',
         header: 'Copy set',
