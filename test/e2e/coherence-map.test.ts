@@ -9,8 +9,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { RESULTS, ensureDir, percentile, showView, until, waitForNodes, type Serve } from './harness.js';
+import { RESULTS, ensureDir, percentile, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
+import { startManyClients, stopCluster } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 16;
@@ -150,37 +151,12 @@ async function cellCentre(page: Page, row: number, col: number): Promise<{ x: nu
   );
 }
 
-async function startCluster(page: Page, clients: number, pages: number, serve: Serve | undefined): Promise<void> {
-  await showView(page, 'cluster');
-  await page.getByTestId('start-clients').fill(String(clients));
-  await page.getByTestId('start-pages').fill(String(pages));
-  await page.getByTestId('start-backup').check();
-  await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
-  await until(
-    page,
-    `${clients} clients up`,
-    (n) => document.querySelectorAll('[data-testid^="node-state-c"][data-state="up"]').length === n,
-    clients,
-    { timeout: 150_000, serve },
-  );
-  await waitForNodes(page, 'm0 primary, m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve });
-}
-
 async function startWorkload(page: Page, rate: number): Promise<void> {
   await showView(page, 'cluster');
   await page.getByTestId('workload-read-ratio').fill('0.6');
   await page.getByTestId('workload-rate').fill(String(rate));
   await page.getByRole('button', { name: 'Start workload', exact: true }).click();
   await page.getByTestId('workload-state').getByText('on').waitFor();
-}
-
-async function stopCluster(page: Page, serve: Serve | undefined): Promise<void> {
-  await showView(page, 'cluster');
-  await page.getByRole('button', { name: 'Stop cluster', exact: true }).click();
-  await until(page, 'the cluster to stop', () => document.querySelector('[data-testid="cluster-status"]')?.getAttribute('data-running') === 'false', undefined, {
-    timeout: 60_000,
-    serve,
-  });
 }
 
 async function shot(page: Page, name: string): Promise<string> {
@@ -194,7 +170,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
 
   it(`opens with Alt+8 and shows cells change colour as ${CLIENTS} clients fault`, async () => {
     const { page } = served.app;
-    await startCluster(page, CLIENTS, PAGES, served.serve);
+    await startManyClients(page, { clients: CLIENTS, pages: PAGES }, { serve: served.serve });
     await page.keyboard.press('Alt+8');
     await page.getByTestId('view-coherence').waitFor();
     expect(await page.getByRole('tab', { name: 'Coherence map' }).getAttribute('aria-selected')).toBe('true');
@@ -366,12 +342,12 @@ describe('Coherence map in Chromium (real nodes)', () => {
     await page.mouse.click(centre.x, centre.y);
     await page.getByTestId('coherence-panel').getByText(`with ${victim.client}`).waitFor();
     await shot(page, 'map-4x16-lost');
-    await stopCluster(page, served.serve);
+    await stopCluster(page, { serve: served.serve });
   });
 
   it('draws 10 clients × 64 pages under load, light and dark (screenshots)', async () => {
     const { page } = served.app;
-    await startCluster(page, 10, 64, served.serve);
+    await startManyClients(page, { clients: 10, pages: 64 }, { serve: served.serve });
     await startWorkload(page, 20);
     await showView(page, 'coherence');
     await until(page, 'a 10 × 64 map with writes', () => /W/.test(document.querySelector('[data-testid="coherence-canvas"]')?.getAttribute('data-rows') ?? ''), undefined, {
@@ -392,12 +368,12 @@ describe('Coherence map in Chromium (real nodes)', () => {
     expect(dark.pixels).toEqual(expectedPixels(dark));
     console.log(`screenshot: ${await shot(page, 'map-10x64-dark')}`);
     await page.emulateMedia({ colorScheme: 'light' });
-    await stopCluster(page, served.serve);
+    await stopCluster(page, { serve: served.serve });
   });
 
   it('measures frame times at 64 clients × 64 pages under load (reported, not asserted)', async () => {
     const { page } = served.app;
-    await startCluster(page, 64, 64, served.serve);
+    await startManyClients(page, { clients: 64, pages: 64 }, { serve: served.serve });
     await startWorkload(page, 10);
     await showView(page, 'coherence');
     await until(

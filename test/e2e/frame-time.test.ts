@@ -10,8 +10,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { RESULTS, ensureDir, percentile, screenshot, showView, until, waitForNodes } from './harness.js';
+import { RESULTS, ensureDir, percentile, screenshot, showView, until } from './harness.js';
 import { useServedApp } from './served-app.js';
+import { startManyClients } from './steps.js';
 
 const CLIENTS = 64;
 const PAGES = 64;
@@ -101,19 +102,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
 
   it(`shows ${CLIENTS} clients up and measures frames on Page caches and Nodes`, async () => {
     const { page } = served.app;
-    await showView(page, 'cluster');
-    await page.getByTestId('start-clients').fill(String(CLIENTS));
-    await page.getByTestId('start-pages').fill(String(PAGES));
-    await page.getByTestId('start-backup').check();
-    await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
-    await until(
-      page,
-      `all ${CLIENTS} clients up`,
-      (n) => document.querySelectorAll('[data-testid^="node-state-c"][data-state="up"]').length === n,
-      CLIENTS,
-      { timeout: 150_000, serve: served.serve },
-    );
-    await waitForNodes(page, 'm0 primary, m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve: served.serve });
+    await startManyClients(page, { clients: CLIENTS, pages: PAGES }, { serve: served.serve });
     expect(await page.locator('[data-testid^="node-row-c"]').count()).toBe(CLIENTS);
 
     await page.getByTestId('workload-read-ratio').fill('0.6');

@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RESULTS, ensureDir, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
+import { startWorkload } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 4;
@@ -58,11 +59,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
 
   it('shows full replicas and the total order while members write', async () => {
     const { page } = served.app;
-    await showView(page, 'cluster');
-    await page.getByTestId('workload-read-ratio').fill('0.5');
-    await page.getByTestId('workload-rate').fill('20');
-    await page.getByRole('button', { name: 'Start workload', exact: true }).click();
-    await until(page, 'the workload to be on', () => document.querySelector('[data-testid="workload-state"]')?.textContent === 'on', undefined, { serve: served.serve });
+    await startWorkload(page, { readRatio: 0.5, rate: 20 }, { serve: served.serve });
 
     // Page caches: every member holds every page.
     await showView(page, 'pages');
