@@ -17,6 +17,7 @@ const program = new Command('chaos')
   .option('--pages <n>', 'pages', intIn(1, 64), 3)
   .option('--rate <n>', 'ops/s per client', numberIn(1, 10_000), 40)
   .option('--read-ratio <r>', 'share of reads', numberIn(0, 1), 0.5)
+  .option('--max-concurrent <n>', 'nodes down or paused at once', intIn(1, 64), 2)
   .option('--no-client-stops', 'never SIGSTOP a client (IVY issue 13)')
   .option('--out <dir>', 'where failing runs are saved', 'test-results/chaos')
   .option('--quiet', 'only the verdict lines');
@@ -31,6 +32,7 @@ const opts = program.opts<{
   pages: number;
   rate: number;
   readRatio: number;
+  maxConcurrent: number;
   clientStops: boolean;
   out: string;
   quiet?: boolean;
@@ -58,6 +60,7 @@ for (let i = 0; i < opts.runs; i++) {
       rate: opts.rate,
       readRatio: opts.readRatio,
       clientStops: opts.clientStops,
+      maxConcurrent: opts.maxConcurrent,
       outDir: opts.out,
       log: opts.quiet ? undefined : (line) => console.log(`  [${protocol} ${seed}] ${line}`),
     });

@@ -307,13 +307,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const ops = { total: history.length, ok: 0, fail: 0, unknown: 0 };
   for (const op of history) ops[op.outcome]++;
   let savedTo: string | null = null;
-  if (violation !== null) {
-    savedTo = join(o.outDir, `${o.protocol}-seed${o.seed}`);
+  // Safety violations keep everything; liveness anomalies (no quiescence, a reboot that never got ready) too, to look at.
+  const anomaly = !replicas.converged || rebootFailures > 0;
+  if (violation !== null || anomaly) {
+    savedTo = join(o.outDir, `${o.protocol}-seed${o.seed}${violation === null ? '-liveness' : ''}`);
     rmSync(savedTo, { recursive: true, force: true });
     mkdirSync(savedTo, { recursive: true });
     writeHistory(join(savedTo, 'history.jsonl'), history);
     writeFileSync(join(savedTo, 'events.log'), events.join('\n') + '\n');
-    writeFileSync(join(savedTo, 'violation.txt'), violation + '\n');
+    writeFileSync(join(savedTo, 'violation.txt'), (violation ?? 'no safety violation; liveness anomaly') + '\n');
     writeFileSync(join(savedTo, 'faults.json'), JSON.stringify({ plan, done }, null, 2) + '\n');
     cpSync(sup.historyDir(), join(savedTo, 'node-logs'), { recursive: true });
   }
