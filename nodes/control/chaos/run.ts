@@ -55,12 +55,16 @@ export interface ChaosResult {
   rebootFailures: number;
   /** Node processes that died without being killed by the driver: a crash on input is a bug. */
   crashes: string[];
+  /** Error-level events (a node's stderr, spawn errors): not a verdict by themselves, but worth reading. */
+  errors: string[];
   finalReads: { ok: number; failed: number; agree: boolean; detail: string[] };
   replicas: { converged: boolean; divergent: string[] };
   violation: string | null;
   /** IVY: the violation involves a client read after it was resumed from a pause beyond the client timeout. */
   knownIssue13: boolean;
   savedTo: string | null;
+  /** Longest time with no op completing ok anywhere (liveness, not judged). */
+  stallMs: number;
   elapsedMs: number;
   faults: FaultDone[];
 }
@@ -110,7 +114,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   const ourKills = new Set<number>();
   const crashes: string[] = [];
+  const errors: string[] = [];
   sup.on('event', (e) => {
+    if (e.level === 'error') errors.push(`${e.node ?? '-'} ${e.kind}: ${e.message}`);
     events.push(`${stamp()} ${e.level} ${e.node ?? '-'} ${e.kind}: ${e.message}`);
     if (e.kind === 'down' && e.level === 'warn') {
       const pid = Number(/\(pid (\d+)\)/.exec(e.message)?.[1]);
@@ -306,9 +312,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
   const ops = { total: history.length, ok: 0, fail: 0, unknown: 0 };
   for (const op of history) ops[op.outcome]++;
+  // Liveness: the longest time no operation completed ok anywhere (from the first completion on).
+  const ends = history.filter((op) => op.outcome === 'ok' && op.end !== null).map((op) => op.end!).sort((a, b) => a - b);
+  let stallMs = 0;
+  for (let i = 1; i < ends.length; i++) stallMs = Math.max(stallMs, (ends[i]! - ends[i - 1]!) / 1e6);
   let savedTo: string | null = null;
   // Safety violations keep everything; liveness anomalies (no quiescence, a reboot that never got ready) too, to look at.
-  const anomaly = !replicas.converged || rebootFailures > 0;
+  const anomaly = !replicas.converged || rebootFailures > 0 || errors.length > 0;
   if (violation !== null || anomaly) {
     savedTo = join(o.outDir, `${o.protocol}-seed${o.seed}${violation === null ? '-liveness' : ''}`);
     rmSync(savedTo, { recursive: true, force: true });
@@ -331,11 +341,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     skipped,
     rebootFailures,
     crashes,
+    errors: errors.slice(0, 50),
     finalReads,
     replicas,
     violation,
     knownIssue13,
     savedTo,
+    stallMs: Math.round(stallMs),
     elapsedMs: Date.now() - t0,
     faults: done,
   };
@@ -349,7 +361,7 @@ export function verdictLine(r: ChaosResult): string {
     `chaos ${r.protocol} seed ${r.seed}: ${what} (${r.model}) — ops ${r.ops.total} (ok ${r.ops.ok}, fail ${r.ops.fail}, unknown ${r.ops.unknown}), ` +
     `kills ${r.kills}, stops ${stops} (short ${r.stops.short}, mid ${r.stops.mid}, long ${r.stops.long}), skipped ${r.skipped}, ` +
     `final reads ${r.finalReads.ok} ok/${r.finalReads.failed} failed${r.finalReads.agree ? ' agree' : ' DISAGREE'}` +
-    `${r.replicas.converged ? '' : ', replicas not converged'}${r.rebootFailures ? `, reboot failures ${r.rebootFailures}` : ''}` +
-    `, ${(r.elapsedMs / 1000).toFixed(1)} s${r.savedTo ? ` → ${r.savedTo}` : ''}`
+    `${r.replicas.converged ? '' : ', replicas not converged'}${r.rebootFailures ? `, reboot failures ${r.rebootFailures}` : ''}${r.errors.length ? `, node errors ${r.errors.length}` : ''}` +
+    `, longest stall ${(r.stallMs / 1000).toFixed(1)} s, ${(r.elapsedMs / 1000).toFixed(1)} s${r.savedTo ? ` → ${r.savedTo}` : ''}`
   );
 }
