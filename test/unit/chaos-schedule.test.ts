@@ -40,4 +40,11 @@ describe('chaos fault plan', () => {
     expect(plans.some((f) => f.target === 'backup')).toBe(false);
     expect(plans.some((f) => f.target === 'client' && f.kind === 'kill')).toBe(true);
   });
+
+  it('spares clients from SIGKILL when asked, pausing them instead', () => {
+    const plans = Array.from({ length: 30 }, (_, seed) => planFaults({ ...base, seed, clientKills: false })).flat();
+    expect(plans.some((f) => f.target === 'client' && f.kind === 'kill')).toBe(false);
+    expect(plans.some((f) => f.target === 'client' && f.kind === 'stop')).toBe(true);
+    expect(plans.some((f) => f.target === 'primary' && f.kind === 'kill')).toBe(true);
+  });
 });

@@ -19,6 +19,7 @@ const program = new Command('chaos')
   .option('--read-ratio <r>', 'share of reads', numberIn(0, 1), 0.5)
   .option('--max-concurrent <n>', 'nodes down or paused at once', intIn(1, 64), 2)
   .option('--no-client-stops', 'never SIGSTOP a client (IVY issue 13)')
+  .option('--no-client-kills', 'never SIGKILL a client (IVY: its sole page copies are lost for good)')
   .option('--out <dir>', 'where failing runs are saved', 'test-results/chaos')
   .option('--quiet', 'only the verdict lines');
 
@@ -34,6 +35,7 @@ const opts = program.opts<{
   readRatio: number;
   maxConcurrent: number;
   clientStops: boolean;
+  clientKills: boolean;
   out: string;
   quiet?: boolean;
 }>();
@@ -60,6 +62,7 @@ for (let i = 0; i < opts.runs; i++) {
       rate: opts.rate,
       readRatio: opts.readRatio,
       clientStops: opts.clientStops,
+      clientKills: opts.clientKills,
       maxConcurrent: opts.maxConcurrent,
       outDir: opts.out,
       log: opts.quiet ? undefined : (line) => console.log(`  [${protocol} ${seed}] ${line}`),

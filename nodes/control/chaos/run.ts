@@ -28,6 +28,8 @@ export interface ChaosOptions {
   readRatio: number;
   /** IVY issue 13 (stale reads from a client resumed after eviction): leave client SIGSTOPs out. */
   clientStops: boolean;
+  /** Default true; false spares clients from SIGKILL (IVY: their sole page copies would be lost for good). */
+  clientKills?: boolean;
   /** Where failing runs keep their history and logs. */
   outDir: string;
   /** At most this many nodes down or paused at once. */
@@ -130,6 +132,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     durationMs: o.durationMs,
     backup: true,
     clientStops: o.clientStops,
+    clientKills: o.clientKills ?? true,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     clientTimeoutMs: config.clientTimeoutMs,
   });

@@ -18,6 +18,8 @@ export interface PlanOptions {
   backup: boolean;
   /** IVY issue 13: a SIGSTOPped client resumed after eviction may serve stale reads; a run can leave that out. */
   clientStops: boolean;
+  /** IVY clients keep pages in volatile memory: a killed client's sole copies are lost for good, so a run can spare them. */
+  clientKills?: boolean;
   /** The cluster's timeouts: pauses are drawn short of, between and beyond them. */
   heartbeatTimeoutMs: number;
   clientTimeoutMs: number;
@@ -42,7 +44,9 @@ export function planFaults(o: PlanOptions): Fault[] {
   const targets: Target[] = o.backup ? ['primary', 'backup', 'client', 'client'] : ['primary', 'client', 'client'];
   for (let at = 400 + rng() * 600; at < o.durationMs; at += 300 + rng() * 900) {
     const target = targets[pick(rng, targets.length)]!;
-    const stop = rng() < 0.5 && (o.clientStops || target !== 'client');
+    const coin = rng() < 0.5;
+    const stop = target === 'client' ? (o.clientKills === false ? true : coin && o.clientStops) : coin;
+    if (target === 'client' && stop && !o.clientStops) continue;
     if (stop) {
       const [lo, hi] = bands[pick(rng, bands.length)]!;
       faults.push({ kind: 'stop', at: Math.round(at), target, pauseMs: Math.round(lo + rng() * (hi - lo)) });
