@@ -125,7 +125,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (!ourKills.has(pid)) crashes.push(`${e.node ?? '?'}: ${e.message}`);
     }
   });
-  sup.on('mark', (m) => events.push(`${stamp()} mark ${m.kind} ${m.node}`));
+  sup.on('mark', (m) => events.push(`${stamp()} mark ${m.kind} ${m.node} atNs ${m.atNs}`));
 
   const plan = planFaults({
     seed: o.seed,
@@ -237,6 +237,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const liveClients = (): string[] => sup.nodeInfos().filter((n) => n.role === 'client' && n.state === 'up').map((n) => n.id);
     if (o.protocol === 'ivy') {
       replicas.converged = await until(() => liveClients().every((id) => sup.telemetryOf(id)?.pageTable?.every((p) => p.pending === null) === true), 15_000);
+      if (!replicas.converged) {
+        const busy = liveClients().map((id) => `${id}: ${JSON.stringify(sup.telemetryOf(id)?.pageTable?.filter((p) => p.pending !== null).map((p) => [p.page, p.pending, p.access]) ?? 'no telemetry')}`);
+        note(`ops still pending after healing: ${busy.join('; ')}`);
+      }
     } else {
       const snap = (id: string): string => {
         const m = sup.telemetryOf(id)?.isisMember;
