@@ -111,7 +111,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const events: string[] = [];
   const stamp = (): string => ((Date.now() - t0) / 1000).toFixed(3).padStart(7);
   const note = (line: string): void => {
-    events.push(`${stamp()} chaos: ${line}`);
+    events.push(`${stamp()} chaos (ns ${nowNs()}): ${line}`);
     log(line);
   };
   const ourKills = new Set<number>();
