@@ -13,6 +13,8 @@ const base: Omit<ChaosOptions, 'protocol' | 'seed' | 'clientStops'> = {
   rate: 40,
   readRatio: 0.5,
   outDir: 'test-results/chaos',
+  // Three slots, so that long pauses do not crowd out the kills of a short run.
+  maxConcurrent: 3,
 };
 
 function assertSafe(r: Awaited<ReturnType<typeof runChaos>>): void {

@@ -362,7 +362,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
 /** The one-line verdict printed per run. */
 export function verdictLine(r: ChaosResult): string {
-  const what = r.safe ? 'SAFE' : r.knownIssue13 ? 'VIOLATION (known issue #13)' : 'VIOLATION';
+  const what = r.safe ? 'SAFE' : r.violation?.startsWith('driver error') ? 'ERROR (driver: no verdict)' : r.knownIssue13 ? 'VIOLATION (known issue #13)' : 'VIOLATION';
   const stops = r.stops.short + r.stops.mid + r.stops.long;
   return (
     `chaos ${r.protocol} seed ${r.seed}: ${what} (${r.model}) — ops ${r.ops.total} (ok ${r.ops.ok}, fail ${r.ops.fail}, unknown ${r.ops.unknown}), ` +
