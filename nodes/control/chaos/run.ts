@@ -240,6 +240,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (!replicas.converged) {
         const busy = liveClients().map((id) => `${id}: ${JSON.stringify(sup.telemetryOf(id)?.pageTable?.filter((p) => p.pending !== null).map((p) => [p.page, p.pending, p.access]) ?? 'no telemetry')}`);
         note(`ops still pending after healing: ${busy.join('; ')}`);
+        for (const m of sup.nodeInfos().filter((n) => n.role !== 'client')) note(`${m.id} (${m.role}) records: ${JSON.stringify(sup.telemetryOf(m.id)?.records ?? null)}`);
       }
     } else {
       const snap = (id: string): string => {
