@@ -9,36 +9,15 @@
 // What it leaves out is what the protocol adds: epochs and fencing, duplicate and
 // retry handling, heartbeats, failure detection, the history log, telemetry.
 import { mulberry32, pick, type Rng } from '../core/random.js';
-import { decode, encode, type Access, type Message, type MessageOf } from '../protocol/index.js';
-import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type FairBareConfig, type FromFairBare, type ToFairBare } from './bare-control.js';
-import { Transport } from './transport.js';
+import type { Access, Message, MessageOf } from '../protocol/index.js';
+import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type ToFairBare } from './bare-control.js';
+import { bareShell, parseBareConfig } from './bare-shell.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 const EPOCH = 1;
 
-function parseConfig(): FairBareConfig {
-  const parsed = FairBareConfigSchema.safeParse(JSON.parse(process.argv[2] ?? 'null'));
-  if (!parsed.success) {
-    console.error(`bad bare node config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    process.exit(2);
-  }
-  return parsed.data;
-}
-
-const cfg = parseConfig();
-const peers = new Map(cfg.peers.map((p) => [p.id, p.endpoint]));
-const toParent = (msg: FromFairBare): void => {
-  if (process.send && process.connected) process.send(FromFairBareSchema.parse(msg));
-};
-const transport = new Transport(cfg.endpoint, (frame) => {
-  const r = decode(frame);
-  if (r.ok) (cfg.role === 'manager' ? manager : client)(r.msg);
-});
-const send = (to: string, msg: Message): void => {
-  const endpoint = peers.get(to);
-  if (endpoint === undefined) toParent({ type: 'log', message: `${cfg.id}: no endpoint for ${to}` });
-  else transport.send(endpoint, encode(msg));
-};
+const cfg = parseBareConfig(FairBareConfigSchema);
+const { send, toParent, start } = bareShell(cfg, FromFairBareSchema, (msg) => (cfg.role === 'manager' ? manager : client)(msg));
 
 // --- manager: one request per page at a time, as the real manager ---------------------------
 interface Req {
@@ -196,17 +175,4 @@ process.on('message', (raw: unknown) => {
   if (parsed.success && cfg.role === 'client') onControl(parsed.data);
 });
 
-const stop = (): void => {
-  transport.close();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('disconnect', stop);
-
-transport.bind().then(
-  () => toParent({ type: 'ready', id: cfg.id }),
-  (err: unknown) => {
-    console.error(`[${cfg.id}] bind failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+start();

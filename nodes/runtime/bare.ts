@@ -10,38 +10,16 @@
 // Write-update's baseline, two bare multicast rounds with ISIS's own frames:
 //   mc-sender -i_msg-> k members -i_propose-> mc-sender -i_agreed-> k members -i_ack-> mc-sender
 // (no queue, no priorities: what an ISIS write costs on these sockets beyond the wire).
-import { decode, encode, type Message, type MessageOf } from '../protocol/index.js';
-import { BareConfigSchema, FromBareSchema, ToBareSchema, type BareConfig, type FromBare } from './bare-control.js';
-import { Transport } from './transport.js';
+import type { Message, MessageOf } from '../protocol/index.js';
+import { BareConfigSchema, FromBareSchema, ToBareSchema } from './bare-control.js';
+import { bareShell, parseBareConfig } from './bare-shell.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 const EPOCH = 1;
 
-function parseConfig(): BareConfig {
-  const parsed = BareConfigSchema.safeParse(JSON.parse(process.argv[2] ?? 'null'));
-  if (!parsed.success) {
-    console.error(`bad bare node config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    process.exit(2);
-  }
-  return parsed.data;
-}
-
-const cfg = parseConfig();
-const peers = new Map(cfg.peers.map((p) => [p.id, p.endpoint]));
+const cfg = parseBareConfig(BareConfigSchema);
 const page = new Uint8Array(cfg.pageSize);
-const toParent = (msg: FromBare): void => {
-  if (process.send && process.connected) process.send(FromBareSchema.parse(msg));
-};
-
-const transport = new Transport(cfg.endpoint, (frame) => {
-  const r = decode(frame);
-  if (r.ok) handlers[cfg.role](r.msg);
-});
-const send = (to: string, msg: Message): void => {
-  const endpoint = peers.get(to);
-  if (endpoint === undefined) toParent({ type: 'log', message: `${cfg.id}: no endpoint for ${to}` });
-  else transport.send(endpoint, encode(msg));
-};
+const { send, toParent, start } = bareShell(cfg, FromBareSchema, (msg) => handlers[cfg.role](msg));
 
 // --- manager: forwards, and for writes collects every acknowledgement first ---------------
 const awaiting = new Map<number, { requester: string; left: number; page: number }>();
@@ -146,17 +124,4 @@ process.on('message', (raw: unknown) => {
   send(cfg.manager, { t, from: cfg.id, epoch: EPOCH, page: op.kind === 'read' ? 0 : op.copies, req });
 });
 
-const stop = (): void => {
-  transport.close();
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('disconnect', stop);
-
-transport.bind().then(
-  () => toParent({ type: 'ready', id: cfg.id }),
-  (err: unknown) => {
-    console.error(`[${cfg.id}] bind failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+start();

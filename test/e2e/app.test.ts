@@ -6,23 +6,10 @@
 // The steps shared with the packaged-app smoke test live in steps.ts. Screenshots of
 // each moment go to test-results/screenshots (docs/screenshots with `npm run screenshots`).
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  RESULTS,
-  assertBuilt,
-  ensureDir,
-  launchChromium,
-  nodeStatus,
-  openApp,
-  screenshot,
-  showView,
-  startServe,
-  until,
-  waitForNodes,
-  type AppPage,
-  type Serve,
-} from './harness.js';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RESULTS, ensureDir, nodeStatus, screenshot, showView, until, waitForNodes } from './harness.js';
+import { useServedApp } from './served-app.js';
 import { checkHistory as checkHistoryFile } from '../../nodes/control/history/linearizability.js';
 import { checkHistory, exportHistory, exportTimingCsv, killPrimaryAndTimeFailover, rebootPrimary, runScenario, startCluster, startWorkload, type SaveFile } from './steps.js';
 
@@ -45,31 +32,18 @@ async function latencySamples(page: Page): Promise<number> {
 }
 
 describe('Ivy Cluster in Chromium (real nodes)', () => {
-  let serve: Serve | undefined;
-  let browser: Browser | undefined;
-  let app: AppPage;
   const figures: Record<string, number> = {};
-
-  beforeAll(async () => {
-    assertBuilt();
-    serve = await startServe();
-    browser = await launchChromium();
-    app = await openApp(browser, serve.url);
-  });
-
-  afterAll(async () => {
-    // The page first (its WebSocket would log errors once the server is gone), then the server and its nodes.
-    await app?.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await serve?.stop();
+  // Registered before the served app's hooks so it runs after them (after-hooks run as a stack).
+  afterAll(() => {
     if (Object.keys(figures).length) console.log(`e2e figures: ${JSON.stringify(figures)}`);
   });
+  const served = useServedApp();
 
   it(`starts 1 manager + backup + ${CLIENTS} clients from the form and runs a workload`, async () => {
-    const { page } = app;
-    await startCluster(page, { clients: CLIENTS, pages: PAGES, backup: true }, { serve });
+    const { page } = served.app;
+    await startCluster(page, { clients: CLIENTS, pages: PAGES, backup: true }, { serve: served.serve });
     // A workload: 60 % reads at 50 ops/s per client.
-    await startWorkload(page, { readRatio: 0.6, rate: 50 }, { serve });
+    await startWorkload(page, { readRatio: 0.6, rate: 50 }, { serve: served.serve });
 
     // Clients: operations are being counted.
     await showView(page, 'clients');
@@ -81,7 +55,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
         return m ? Number(m[1]?.replace(/[^\d]/g, '')) >= 300 : false;
       },
       undefined,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     await screenshot(page, 'clients');
 
@@ -96,7 +70,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
           return rows.length >= Math.min(4, pages) && !rows[0]?.querySelector('td.empty');
         }),
       PAGES,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     const left = await page.getByTestId('records-m0').boundingBox();
     const right = await page.getByTestId('records-m1').boundingBox();
@@ -108,7 +82,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
 
     // Page caches of every client.
     await showView(page, 'pages');
-    await until(page, 'page cache rows', () => document.querySelectorAll('[data-testid^="page-row-"]').length > 0, undefined, { serve });
+    await until(page, 'page cache rows', () => document.querySelectorAll('[data-testid^="page-row-"]').length > 0, undefined, { serve: served.serve });
     await page.getByTestId('pages-table').locator('.table-count').getByText(`${CLIENTS * PAGES} rows`).waitFor();
     await screenshot(page, 'page-caches');
 
@@ -123,9 +97,9 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
   });
 
   it('fails over: after Kill m0, m1 shows as primary within 2 s', async () => {
-    const { page } = app;
+    const { page } = served.app;
     const wallStart = Date.now();
-    const uiMs = await killPrimaryAndTimeFailover(page, { serve });
+    const uiMs = await killPrimaryAndTimeFailover(page, { serve: served.serve });
     figures.failoverUiMs = Math.round(Number(uiMs));
     figures.failoverWallMs = Date.now() - wallStart;
     console.log(`failover in the UI: Kill m0 click -> m1 primary in ${Number(uiMs).toFixed(0)} ms`);
@@ -135,20 +109,20 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
   });
 
   it('hands the primary role back to m0 after Reboot m0', async () => {
-    const { page } = app;
+    const { page } = served.app;
     const t0 = Date.now();
-    await rebootPrimary(page, { serve });
+    await rebootPrimary(page, { serve: served.serve });
     figures.handbackUiMs = Date.now() - t0;
   });
 
   it('kills client c1 (down) and reboots it (up, new pid)', async () => {
-    const { page } = app;
+    const { page } = served.app;
     const before = await nodeStatus(page, 'c1');
     expect(before.state).toBe('up');
     expect(before.pid).toMatch(/^\d+$/);
 
     await page.getByRole('button', { name: 'Kill c1', exact: true }).click();
-    await waitForNodes(page, 'c1 down', { c1: { state: 'down' } }, { serve });
+    await waitForNodes(page, 'c1 down', { c1: { state: 'down' } }, { serve: served.serve });
     await page.getByRole('button', { name: 'Reboot c1', exact: true }).click();
     await until(
       page,
@@ -159,12 +133,12 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
         return state === 'up' && /^\d+$/.test(pid) && pid !== oldPid;
       },
       before.pid,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     const after = await nodeStatus(page, 'c1');
     expect(after.pid).not.toBe(before.pid);
     // The rest of the cluster carried on.
-    await waitForNodes(page, 'managers in their home roles', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve });
+    await waitForNodes(page, 'managers in their home roles', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve: served.serve });
 
     // Latency over time, with the kill / failover / reboot marks of the steps above.
     await showView(page, 'latency');
@@ -172,7 +146,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
     for (const text of ['kill m0', 'failover m1', 'reboot m0', 'kill c1', 'reboot c1']) {
       await marks.getByText(text).first().waitFor({ timeout: 30_000 });
     }
-    await until(page, 'a latency series', () => document.querySelectorAll('[data-testid="latency-series-chart"] canvas').length > 0, undefined, { serve });
+    await until(page, 'a latency series', () => document.querySelectorAll('[data-testid="latency-series-chart"] canvas').length > 0, undefined, { serve: served.serve });
     // Let a few samples land after the last mark, so the chart shows the recovery too.
     const seen = await latencySamples(page);
     await expect.poll(() => latencySamples(page), { timeout: 30_000 }).toBeGreaterThanOrEqual(seen + 5);
@@ -185,16 +159,16 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
   });
 
   it('checks the live history so far (after the kills and reboots) and exports it as JSON Lines', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'cluster');
-    const first = await checkHistory(page, 'live', { serve });
+    const first = await checkHistory(page, 'live', { serve: served.serve });
     expect(first.consistent, first.text).toBe(true);
     expect(first.text).toMatch(/linearizable ✓/);
     const ops = Number(/([\d,]+) operations/.exec(first.text)?.[1]?.replace(/,/g, '') ?? 0);
     expect(ops).toBeGreaterThan(100);
     // The history grows while the workload runs: a second check sees more.
     await page.waitForTimeout(1000);
-    const second = await checkHistory(page, 'live', { serve });
+    const second = await checkHistory(page, 'live', { serve: served.serve });
     expect(second.consistent, second.text).toBe(true);
     expect(Number(/([\d,]+) operations/.exec(second.text)?.[1]?.replace(/,/g, '') ?? 0)).toBeGreaterThan(ops);
     await page.getByTestId('live-history-verdict').scrollIntoViewIfNeeded();
@@ -208,7 +182,7 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
   });
 
   it('shows the backup in step with the primary once the workload stops', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'cluster');
     await page.getByRole('button', { name: 'Stop workload', exact: true }).click();
     await page.getByTestId('workload-state').getByText('off').waitFor();
@@ -234,23 +208,23 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
         return same && ![...m0, ...m1].some((r) => r.busy) ? m0.map((r) => r.key) : false;
       },
       undefined,
-      { timeout: 30_000, serve },
+      { timeout: 30_000, serve: served.serve },
     );
     expect(rows).toHaveLength(PAGES);
     await screenshot(page, 'records');
   });
 
   it('runs scenario s1 (2 trials) while a cluster runs: confirm in place, progress, results, history, Export CSV', async () => {
-    const { page } = app;
+    const { page } = served.app;
     const t0 = Date.now();
-    const progress = await runScenario(page, { id: 's1', clients: CLIENTS, trials: 2, whileClusterRuns: true }, { serve });
+    const progress = await runScenario(page, { id: 's1', clients: CLIENTS, trials: 2, whileClusterRuns: true }, { serve: served.serve });
     figures.scenarioS1Ms = Date.now() - t0;
     const fractions = progress.values.map(Number).filter((v) => Number.isFinite(v));
     expect(fractions.some((v) => v > 0 && v < 1), `progress values seen: ${progress.values.join(', ')}`).toBe(true);
     expect(progress.texts.some((t) => /trial \d+\/2/.test(t)), `progress texts seen: ${progress.texts.join(' | ')}`).toBe(true);
 
     // The scenario's own history: checked again on demand, and exported.
-    const verdict = await checkHistory(page, 'scenario-s1', { serve });
+    const verdict = await checkHistory(page, 'scenario-s1', { serve: served.serve });
     expect(verdict.consistent, verdict.text).toBe(true);
     await screenshot(page, 'scenarios');
     const history = await exportHistory(page, 'scenario-s1', 'ivy-history-s1.jsonl', download);
@@ -262,8 +236,8 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
   });
 
   it('logged no console errors, page errors or CSP violations', async () => {
-    const problems = await app.collectCsp();
-    expect(await app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
+    const problems = await served.app.collectCsp();
+    expect(await served.app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
     expect(problems.csp).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.consoleErrors).toEqual([]);

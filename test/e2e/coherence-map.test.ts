@@ -7,9 +7,11 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESULTS, assertBuilt, ensureDir, launchChromium, openApp, percentile, showView, startServe, until, waitForNodes, type AppPage, type Serve } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { RESULTS, ensureDir, percentile, showView, until, waitForNodes } from './harness.js';
+import { useServedApp } from './served-app.js';
+import { startManyClients, stopCluster } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 16;
@@ -149,37 +151,12 @@ async function cellCentre(page: Page, row: number, col: number): Promise<{ x: nu
   );
 }
 
-async function startCluster(page: Page, clients: number, pages: number, serve: Serve | undefined): Promise<void> {
-  await showView(page, 'cluster');
-  await page.getByTestId('start-clients').fill(String(clients));
-  await page.getByTestId('start-pages').fill(String(pages));
-  await page.getByTestId('start-backup').check();
-  await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
-  await until(
-    page,
-    `${clients} clients up`,
-    (n) => document.querySelectorAll('[data-testid^="node-state-c"][data-state="up"]').length === n,
-    clients,
-    { timeout: 150_000, serve },
-  );
-  await waitForNodes(page, 'm0 primary, m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve });
-}
-
 async function startWorkload(page: Page, rate: number): Promise<void> {
   await showView(page, 'cluster');
   await page.getByTestId('workload-read-ratio').fill('0.6');
   await page.getByTestId('workload-rate').fill(String(rate));
   await page.getByRole('button', { name: 'Start workload', exact: true }).click();
   await page.getByTestId('workload-state').getByText('on').waitFor();
-}
-
-async function stopCluster(page: Page, serve: Serve | undefined): Promise<void> {
-  await showView(page, 'cluster');
-  await page.getByRole('button', { name: 'Stop cluster', exact: true }).click();
-  await until(page, 'the cluster to stop', () => document.querySelector('[data-testid="cluster-status"]')?.getAttribute('data-running') === 'false', undefined, {
-    timeout: 60_000,
-    serve,
-  });
 }
 
 async function shot(page: Page, name: string): Promise<string> {
@@ -189,32 +166,17 @@ async function shot(page: Page, name: string): Promise<string> {
 }
 
 describe('Coherence map in Chromium (real nodes)', () => {
-  let serve: Serve | undefined;
-  let browser: Browser | undefined;
-  let app: AppPage;
-
-  beforeAll(async () => {
-    assertBuilt();
-    serve = await startServe();
-    browser = await launchChromium();
-    app = await openApp(browser, serve.url, { deviceScaleFactor: 2 });
-  });
-
-  afterAll(async () => {
-    await app?.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await serve?.stop();
-  });
+  const served = useServedApp({ deviceScaleFactor: 2 });
 
   it(`opens with Alt+8 and shows cells change colour as ${CLIENTS} clients fault`, async () => {
-    const { page } = app;
-    await startCluster(page, CLIENTS, PAGES, serve);
+    const { page } = served.app;
+    await startManyClients(page, { clients: CLIENTS, pages: PAGES }, { serve: served.serve });
     await page.keyboard.press('Alt+8');
     await page.getByTestId('view-coherence').waitFor();
     expect(await page.getByRole('tab', { name: 'Coherence map' }).getAttribute('aria-selected')).toBe('true');
-    await until(page, 'a 4 × 16 map', (n) => (document.querySelector('[data-testid="coherence-canvas"]')?.getAttribute('data-rows') ?? '').split(' ').length === n, CLIENTS, { serve });
+    await until(page, 'a 4 × 16 map', (n) => (document.querySelector('[data-testid="coherence-canvas"]')?.getAttribute('data-rows') ?? '').split(' ').length === n, CLIENTS, { serve: served.serve });
 
-    const before = await readMap(app.page);
+    const before = await readMap(served.app.page);
     expect(before.dpr).toBe(2); // the backing store follows the device pixel ratio
     expect(before.clients).toEqual(['c0', 'c1', 'c2', 'c3']);
     expect(before.pages).toBe(PAGES);
@@ -249,7 +211,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
   });
 
   it('hover shows version and token, click shows the record; both agree with Page caches and Records', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'cluster');
     await page.getByRole('button', { name: 'Stop workload', exact: true }).click();
     await page.getByTestId('workload-state').getByText('off').waitFor();
@@ -263,7 +225,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
         return c?.getAttribute('data-pending') === '' && /W/.test(c.getAttribute('data-rows') ?? '');
       },
       undefined,
-      { serve },
+      { serve: served.serve },
     );
     await page.waitForTimeout(800); // a few more snapshots: every node has reported its rest state
     const m = await readMap(page);
@@ -315,7 +277,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
   });
 
   it('moves a visible focus ring with the arrow keys and opens a record with Enter', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'coherence');
     const canvas = page.getByTestId('coherence-canvas');
     await page.getByRole('button', { name: 'Close page record' }).click();
@@ -349,7 +311,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
   });
 
   it('shows a page lost with a killed client that alone held it', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'coherence');
     const m = await readMap(page);
     // A page only its owner holds: upper case in one row, no access anywhere else.
@@ -363,14 +325,14 @@ describe('Coherence map in Chromium (real nodes)', () => {
     if (!victim) return;
     await showView(page, 'cluster');
     await page.getByRole('button', { name: `Kill ${victim.client}`, exact: true }).click();
-    await waitForNodes(page, `${victim.client} down`, { [victim.client]: { state: 'down' } }, { serve });
+    await waitForNodes(page, `${victim.client} down`, { [victim.client]: { state: 'down' } }, { serve: served.serve });
     await showView(page, 'coherence');
     await until(
       page,
       `page ${victim.page} lost with ${victim.client}`,
       (want) => (document.querySelector('[data-testid="coherence-canvas"]')?.getAttribute('data-lost') ?? '').split(' ').includes(want),
       `${victim.page}:${victim.client}`,
-      { timeout: 30_000, serve },
+      { timeout: 30_000, serve: served.serve },
     );
     const after = await readMap(page);
     expect(after.lostHatched).toBe(true);
@@ -380,17 +342,17 @@ describe('Coherence map in Chromium (real nodes)', () => {
     await page.mouse.click(centre.x, centre.y);
     await page.getByTestId('coherence-panel').getByText(`with ${victim.client}`).waitFor();
     await shot(page, 'map-4x16-lost');
-    await stopCluster(page, serve);
+    await stopCluster(page, { serve: served.serve });
   });
 
   it('draws 10 clients × 64 pages under load, light and dark (screenshots)', async () => {
-    const { page } = app;
-    await startCluster(page, 10, 64, serve);
+    const { page } = served.app;
+    await startManyClients(page, { clients: 10, pages: 64 }, { serve: served.serve });
     await startWorkload(page, 20);
     await showView(page, 'coherence');
     await until(page, 'a 10 × 64 map with writes', () => /W/.test(document.querySelector('[data-testid="coherence-canvas"]')?.getAttribute('data-rows') ?? ''), undefined, {
       timeout: 60_000,
-      serve,
+      serve: served.serve,
     });
     await page.waitForTimeout(2_000);
     const m = await readMap(page);
@@ -406,12 +368,12 @@ describe('Coherence map in Chromium (real nodes)', () => {
     expect(dark.pixels).toEqual(expectedPixels(dark));
     console.log(`screenshot: ${await shot(page, 'map-10x64-dark')}`);
     await page.emulateMedia({ colorScheme: 'light' });
-    await stopCluster(page, serve);
+    await stopCluster(page, { serve: served.serve });
   });
 
   it('measures frame times at 64 clients × 64 pages under load (reported, not asserted)', async () => {
-    const { page } = app;
-    await startCluster(page, 64, 64, serve);
+    const { page } = served.app;
+    await startManyClients(page, { clients: 64, pages: 64 }, { serve: served.serve });
     await startWorkload(page, 10);
     await showView(page, 'coherence');
     await until(
@@ -422,7 +384,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
         return (c?.getAttribute('data-rows') ?? '').split(' ').length === 64 && /W/.test(c?.getAttribute('data-rows') ?? '');
       },
       undefined,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     // One screen: the whole grid fits the viewport, no scrolling.
     const fits = await page.evaluate(() => {
@@ -433,7 +395,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
     // Hover moves during the window, as a user would.
     const a = await cellCentre(page, 10, 10);
     const b = await cellCentre(page, 50, 50);
-    const cdp = await app.context.newCDPSession(page);
+    const cdp = await served.app.context.newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const cpu = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
     const c0 = await cpu();
@@ -491,7 +453,7 @@ describe('Coherence map in Chromium (real nodes)', () => {
     expect(m.pixels).toEqual(expectedPixels(m));
     console.log(`screenshot: ${await shot(page, 'map-64x64')}`);
 
-    const problems = await app.collectCsp();
+    const problems = await served.app.collectCsp();
     expect(problems.csp).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.consoleErrors).toEqual([]);

@@ -8,9 +8,11 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, CDPSession, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESULTS, assertBuilt, ensureDir, launchChromium, openApp, percentile, screenshot, showView, startServe, until, waitForNodes, type AppPage, type Serve } from './harness.js';
+import type { CDPSession, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { RESULTS, ensureDir, percentile, screenshot, showView, until } from './harness.js';
+import { useServedApp } from './served-app.js';
+import { startManyClients } from './steps.js';
 
 const CLIENTS = 64;
 const PAGES = 64;
@@ -96,38 +98,11 @@ async function measureFrames(page: Page, cdp: CDPSession, ms: number): Promise<F
 }
 
 describe(`UI frame times with ${CLIENTS} clients`, () => {
-  let serve: Serve | undefined;
-  let browser: Browser | undefined;
-  let app: AppPage;
-
-  beforeAll(async () => {
-    assertBuilt();
-    serve = await startServe();
-    browser = await launchChromium();
-    app = await openApp(browser, serve.url);
-  });
-
-  afterAll(async () => {
-    await app?.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await serve?.stop();
-  });
+  const served = useServedApp();
 
   it(`shows ${CLIENTS} clients up and measures frames on Page caches and Nodes`, async () => {
-    const { page } = app;
-    await showView(page, 'cluster');
-    await page.getByTestId('start-clients').fill(String(CLIENTS));
-    await page.getByTestId('start-pages').fill(String(PAGES));
-    await page.getByTestId('start-backup').check();
-    await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
-    await until(
-      page,
-      `all ${CLIENTS} clients up`,
-      (n) => document.querySelectorAll('[data-testid^="node-state-c"][data-state="up"]').length === n,
-      CLIENTS,
-      { timeout: 150_000, serve },
-    );
-    await waitForNodes(page, 'm0 primary, m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, { serve });
+    const { page } = served.app;
+    await startManyClients(page, { clients: CLIENTS, pages: PAGES }, { serve: served.serve });
     expect(await page.locator('[data-testid^="node-row-c"]').count()).toBe(CLIENTS);
 
     await page.getByTestId('workload-read-ratio').fill('0.6');
@@ -140,9 +115,9 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     await page.getByTestId('pages-table').locator('.table-count').getByText(`${CLIENTS * PAGES} rows`).waitFor({ timeout: 60_000 });
     await until(page, 'page rows with access', () => document.querySelectorAll('[data-testid="pages-table"] .access-read, [data-testid="pages-table"] .access-write').length > 0, undefined, {
       timeout: 60_000,
-      serve,
+      serve: served.serve,
     });
-    const cdp = await app.context.newCDPSession(page);
+    const cdp = await served.app.context.newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const pagesView = await measureFrames(page, cdp, MEASURE_MS);
     // For the picture, only the pages clients actually hold.
@@ -155,7 +130,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
         return n > 0 && n < all;
       },
       CLIENTS * PAGES,
-      { serve },
+      { serve: served.serve },
     );
     await screenshot(page, 'page-caches-64');
 
@@ -188,7 +163,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     expect(pagesView.frames).toBeGreaterThan(0);
     expect(nodesView.frames).toBeGreaterThan(0);
     expect(await page.locator('[data-testid^="node-state-c"][data-state="up"]').count()).toBe(CLIENTS);
-    const problems = await app.collectCsp();
+    const problems = await served.app.collectCsp();
     expect(problems.csp).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.consoleErrors).toEqual([]);

@@ -7,9 +7,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESULTS, assertBuilt, ensureDir, launchChromium, openApp, showView, startServe, until, waitForNodes, type AppPage, type Serve } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { RESULTS, ensureDir, showView, until, waitForNodes } from './harness.js';
+import { useServedApp } from './served-app.js';
+import { startWorkload } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 4;
@@ -24,25 +26,10 @@ const viewNumber = (page: Page, seat: string): Promise<number> =>
   page.evaluate((id) => Number(document.querySelector(`[data-testid="membership-view-${id}"]`)?.textContent ?? 'NaN'), seat);
 
 describe('write-update (ISIS) in Chromium (real nodes)', () => {
-  let serve: Serve | undefined;
-  let browser: Browser | undefined;
-  let app: AppPage;
-
-  beforeAll(async () => {
-    assertBuilt();
-    serve = await startServe();
-    browser = await launchChromium();
-    app = await openApp(browser, serve.url);
-  });
-
-  afterAll(async () => {
-    await app?.context.close().catch(() => {});
-    await browser?.close().catch(() => {});
-    await serve?.stop();
-  });
+  const served = useServedApp();
 
   it(`starts a registry + backup registry + ${CLIENTS} members from the form`, async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'cluster');
     await page.getByTestId('start-protocol').selectOption('isis');
     await page.getByTestId('start-clients').fill(String(CLIENTS));
@@ -53,7 +40,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
 
     const want: Record<string, { role: string; state: string }> = { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } };
     for (let i = 0; i < CLIENTS; i++) want[`c${i}`] = { role: 'client', state: 'up' };
-    await waitForNodes(page, `registry m0, backup registry m1 and ${CLIENTS} members up`, want, { timeout: 90_000, serve });
+    await waitForNodes(page, `registry m0, backup registry m1 and ${CLIENTS} members up`, want, { timeout: 90_000, serve: served.serve });
     expect(await page.getByTestId('cluster-protocol').getAttribute('data-protocol')).toBe('isis');
 
     // Records: the registry's membership view, not page records.
@@ -63,7 +50,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
       'the registry to list every member',
       (n) => Array.from({ length: n }, (_, i) => `c${i}`).every((c) => document.querySelector(`[data-testid="member-row-m0-${c}"]`) !== null),
       CLIENTS,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     expect(await viewNumber(page, 'm0')).toBeGreaterThanOrEqual(1);
     expect(await page.locator('[data-testid^="records-table-"]').count()).toBe(0);
@@ -71,12 +58,8 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
   });
 
   it('shows full replicas and the total order while members write', async () => {
-    const { page } = app;
-    await showView(page, 'cluster');
-    await page.getByTestId('workload-read-ratio').fill('0.5');
-    await page.getByTestId('workload-rate').fill('20');
-    await page.getByRole('button', { name: 'Start workload', exact: true }).click();
-    await until(page, 'the workload to be on', () => document.querySelector('[data-testid="workload-state"]')?.textContent === 'on', undefined, { serve });
+    const { page } = served.app;
+    await startWorkload(page, { readRatio: 0.5, rate: 20 }, { serve: served.serve });
 
     // Page caches: every member holds every page.
     await showView(page, 'pages');
@@ -87,7 +70,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
       'a replica holding a written value (write pos > 0)',
       () => Array.from(document.querySelectorAll('[data-testid^="page-wpos-"]')).some((e) => Number(e.textContent) > 0),
       undefined,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     await shot(page, 'replicas');
 
@@ -99,14 +82,14 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
       'every member to have delivered writes',
       (n) => Array.from({ length: n }, (_, i) => Number(document.querySelector(`[data-testid="order-pos-c${i}"]`)?.textContent ?? '0')).every((p) => p > 0),
       CLIENTS,
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     await page.getByTestId('order-queue').waitFor();
     await shot(page, 'total-order');
   });
 
   it('a killed member leaves the view: the view number grows and the member is gone', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'records');
     const before = await viewNumber(page, 'm0');
     const victim = `c${CLIENTS - 1}`;
@@ -123,7 +106,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
         return view > b && gone && settled;
       },
       { v: victim, seat: 'm0', before },
-      { timeout: 60_000, serve },
+      { timeout: 60_000, serve: served.serve },
     );
     expect(await viewNumber(page, 'm0')).toBeGreaterThan(before);
     await shot(page, 'view-change');
@@ -135,12 +118,12 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
   });
 
   it('runs s1 for both protocols side by side and exports one CSV with the protocol column', async () => {
-    const { page } = app;
+    const { page } = served.app;
     await showView(page, 'cluster');
     await page.getByRole('button', { name: 'Stop cluster', exact: true }).click();
     await until(page, 'the cluster to stop', () => document.querySelector('[data-testid="cluster-status"]')?.getAttribute('data-running') === 'false', undefined, {
       timeout: 60_000,
-      serve,
+      serve: served.serve,
     });
 
     await showView(page, 'scenarios');
@@ -174,8 +157,8 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
   });
 
   it('logged no console errors, page errors or CSP violations', async () => {
-    const problems = await app.collectCsp();
-    expect(await app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
+    const problems = await served.app.collectCsp();
+    expect(await served.app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
     expect(problems.csp).toEqual([]);
     expect(problems.pageErrors).toEqual([]);
     expect(problems.consoleErrors).toEqual([]);

@@ -46,6 +46,26 @@ export async function startCluster(page: Page, shape: { clients: number; pages: 
   expect(await page.getByTestId('cluster-status').getAttribute('data-running')).toBe('true');
 }
 
+/**
+ * Starts m0, m1 and many clients from the form: waits for the clients by count (up to
+ * 150 s, as dozens of processes start on a loaded machine), then for both managers in their roles.
+ */
+export async function startManyClients(page: Page, shape: { clients: number; pages: number }, o: StepOptions = {}): Promise<void> {
+  await showView(page, 'cluster');
+  await page.getByTestId('start-clients').fill(String(shape.clients));
+  await page.getByTestId('start-pages').fill(String(shape.pages));
+  await page.getByTestId('start-backup').check();
+  await page.getByRole('button', { name: 'Start cluster', exact: true }).click();
+  await until(
+    page,
+    `all ${shape.clients} clients up`,
+    (n) => document.querySelectorAll('[data-testid^="node-state-c"][data-state="up"]').length === n,
+    shape.clients,
+    { timeout: 150_000, ...o },
+  );
+  await waitForNodes(page, 'm0 primary, m1 backup', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' } }, o);
+}
+
 /** Starts the workload from the Workload card and waits for it to be on. */
 export async function startWorkload(page: Page, w: { readRatio: number; rate: number }, o: StepOptions = {}): Promise<void> {
   await showView(page, 'cluster');

@@ -8,14 +8,7 @@
 //   ISIS_SEED=1234 npx vitest run --project sim test/sim/isis-sim.test.ts    replay one seed, verbosely
 import { describe, expect, it } from 'vitest';
 import { isisReport, runIsisSeed, type IsisMutant, type IsisSimResult } from './isis-simulator.js';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envInt } from './env.js';
 
 const replay = process.env.ISIS_SEED;
 const SEEDS = envInt('ISIS_SEEDS', 1000);

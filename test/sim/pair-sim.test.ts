@@ -24,14 +24,7 @@ import {
   type PairOptions,
   type PairResult,
 } from './pair-simulator.js';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envInt } from './env.js';
 
 function envKind(): FaultKind | undefined {
   const raw = process.env.PAIR_KIND;

@@ -12,14 +12,7 @@ import { ManagerCore } from '../../nodes/core/manager.js';
 import type { ClientOutput, ManagerOutput } from '../../nodes/core/types.js';
 import type { Message } from '../../nodes/protocol/messages.js';
 import { mulberry32, optionsForSeed, report, runSeed, type DelayModel, type SimOptions, type SimResult } from './simulator.js';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envInt } from './env.js';
 
 const replay = process.env.SIM_SEED;
 const SEEDS = envInt('SIM_SEEDS', 1000);

@@ -2,12 +2,10 @@
 // copy holders, each a bare node process (out/nodes/bare.js) on the real transport
 // and codec. The benchmark asks the requester for one op at a time over the same
 // kind of control channel the real clients use, so both paths are driven alike.
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { FromBareSchema, type BareConfig, type ToBare } from '../../runtime/bare-control.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
-import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
+import { awaitOp, bareNodeEntry, forkBareNode, killAll } from './bare-procs.js';
 
 export interface Timed {
   startNs: number;
@@ -16,13 +14,8 @@ export interface Timed {
 
 /** Copy holders the bare path can invalidate (the largest write measured has 9). */
 export const BARE_COPIES = 9;
-const OP_TIMEOUT_MS = 5000;
 
-export function bareEntry(): string {
-  const entry = join(dirname(defaultNodeEntry()), 'bare.js');
-  if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build:nodes\` first`);
-  return entry;
-}
+export const bareEntry = (): string => bareNodeEntry('bare.js');
 
 export class BarePath {
   private readonly procs: ChildProcess[] = [];
@@ -80,58 +73,22 @@ export class BarePath {
     const proc = this.requester;
     if (!proc?.connected) return Promise.reject(new Error('bare requester is not running'));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new Error(`bare ${kind} with ${copies} copies not answered within ${OP_TIMEOUT_MS} ms`));
-      }, OP_TIMEOUT_MS);
-      this.waiters.set(id, (t) => {
-        clearTimeout(timer);
-        resolve(t);
-      });
-      const msg: ToBare = { type: 'op', id, kind, copies };
-      proc.send(msg);
-    });
+    const msg: ToBare = { type: 'op', id, kind, copies };
+    return awaitOp(this.waiters, id, `bare ${kind} with ${copies} copies`, () => proc.send(msg));
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.procs.map(
-        (p) =>
-          new Promise<void>((done) => {
-            if (p.exitCode !== null || p.signalCode !== null) return done();
-            p.once('exit', () => done());
-            p.kill('SIGKILL');
-          }),
-      ),
-    );
+  stop(): Promise<void> {
+    return killAll(this.procs);
   }
 
   private spawn(cfg: BareConfig): Promise<void> {
-    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv() });
+    const { proc, ready } = forkBareNode(this.entry, cfg, 'bare', FromBareSchema, (m) => {
+      if (m.type !== 'done') return;
+      this.waiters.get(m.id)?.({ startNs: m.startNs, endNs: m.endNs });
+      this.waiters.delete(m.id);
+    });
     this.procs.push(proc);
     if (cfg.role === 'requester' || cfg.role === 'mc-sender') this.requester = proc;
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bare ${cfg.id} not ready after 20 s ${stderr}`)), 20_000);
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`bare ${cfg.id} exited (${signal ?? code}) ${stderr}`));
-      });
-      proc.on('message', (raw: unknown) => {
-        const parsed = FromBareSchema.safeParse(raw);
-        if (!parsed.success) return;
-        const m = parsed.data;
-        if (m.type === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        } else if (m.type === 'done') {
-          this.waiters.get(m.id)?.({ startNs: m.startNs, endNs: m.endNs });
-          this.waiters.delete(m.id);
-        }
-      });
-    });
+    return ready;
   }
 }

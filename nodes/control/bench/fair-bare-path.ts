@@ -3,21 +3,13 @@
 // out/nodes/bare-fair.js on the real transport and codec, driven by the same
 // rotation (rotation.ts) for latency and by the same random workload for
 // throughput. Only the protocol is missing (see bare-fair.ts for what that means).
-import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { FromFairBareSchema, type FairBareConfig, type ToFairBare } from '../../runtime/bare-control.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
-import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
+import { awaitOp, bareNodeEntry, forkBareNode, killAll, OP_TIMEOUT_MS } from './bare-procs.js';
 import { Rotation, ROTATION_CLIENTS, type OpOutcome, type Samples } from './rotation.js';
 
-const OP_TIMEOUT_MS = 5000;
-
-export function fairBareEntry(): string {
-  const entry = join(dirname(defaultNodeEntry()), 'bare-fair.js');
-  if (!existsSync(entry)) throw new Error(`${entry} not found: run \`npm run build:nodes\` first`);
-  return entry;
-}
+export const fairBareEntry = (): string => bareNodeEntry('bare-fair.js');
 
 export class FairBarePath {
   private readonly procs = new Map<string, ChildProcess>();
@@ -92,32 +84,13 @@ export class FairBarePath {
     return { windowFaults: this.windowFaults, windowSeconds: this.windowSeconds };
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(
-      [...this.procs.values()].map(
-        (p) =>
-          new Promise<void>((done) => {
-            if (p.exitCode !== null || p.signalCode !== null) return done();
-            p.once('exit', () => done());
-            p.kill('SIGKILL');
-          }),
-      ),
-    );
+  stop(): Promise<void> {
+    return killAll(this.procs.values());
   }
 
   private op(client: number, kind: 'read' | 'write', page: number): Promise<OpOutcome> {
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new Error(`fair bare ${kind} on c${client} not answered within ${OP_TIMEOUT_MS} ms`));
-      }, OP_TIMEOUT_MS);
-      this.waiters.set(id, (t) => {
-        clearTimeout(timer);
-        resolve(t);
-      });
-      this.send(`c${client}`, { type: 'op', id, kind, page });
-    });
+    return awaitOp(this.waiters, id, `fair bare ${kind} on c${client}`, () => this.send(`c${client}`, { type: 'op', id, kind, page }));
   }
 
   private send(id: string, msg: ToFairBare): void {
@@ -127,33 +100,16 @@ export class FairBarePath {
   }
 
   private spawn(cfg: FairBareConfig): Promise<void> {
-    // The same V8 flags as the real nodes, so the two paths differ only in the protocol.
-    const proc = fork(this.entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv() });
-    this.procs.set(cfg.id, proc);
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`fair bare ${cfg.id} not ready after 20 s ${stderr}`)), 20_000);
-      proc.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`fair bare ${cfg.id} exited (${signal ?? code}) ${stderr}`));
-      });
-      proc.on('message', (raw: unknown) => {
-        const parsed = FromFairBareSchema.safeParse(raw);
-        if (!parsed.success) return;
-        const m = parsed.data;
-        if (m.type === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        } else if (m.type === 'done') {
-          this.waiters.get(m.id)?.(m);
-          this.waiters.delete(m.id);
-        } else if (m.type === 'count') {
-          this.counts.get(m.id)?.(m.faults);
-          this.counts.delete(m.id);
-        }
-      });
+    const { proc, ready } = forkBareNode(this.entry, cfg, 'fair bare', FromFairBareSchema, (m) => {
+      if (m.type === 'done') {
+        this.waiters.get(m.id)?.(m);
+        this.waiters.delete(m.id);
+      } else if (m.type === 'count') {
+        this.counts.get(m.id)?.(m.faults);
+        this.counts.delete(m.id);
+      }
     });
+    this.procs.set(cfg.id, proc);
+    return ready;
   }
 }

@@ -2,13 +2,8 @@
 // members) driven one op at a time, the op's member rotating, so every write is one
 // ISIS total-order multicast with nothing queued ahead of it, and every read is a
 // local read of the member's replica.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClusterConfigSchema } from '../api.js';
-import { mergeClientLogs } from '../history/merge.js';
 import { checkProtocol } from '../history/models.js';
-import { Supervisor } from '../supervisor.js';
+import { startBenchCluster, stopBenchCluster, type BenchCluster } from './bench-cluster.js';
 
 export interface IsisSamples {
   read: number[];
@@ -23,23 +18,13 @@ export class IsisPath {
   failures = 0;
 
   private constructor(
-    private readonly sup: Supervisor,
-    private readonly runDir: string,
+    private readonly cluster: BenchCluster,
     readonly clients: number,
   ) {}
 
   static async start(basePort: number, pageSize: number, clients: number): Promise<IsisPath> {
-    const config = ClusterConfigSchema.parse({ protocol: 'isis', clients, pages: 1, pageSize, basePort });
-    const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-isis-'));
-    const sup = new Supervisor({ config, runDir });
-    try {
-      await sup.start();
-    } catch (err) {
-      await sup.shutdown();
-      rmSync(runDir, { recursive: true, force: true });
-      throw err;
-    }
-    return new IsisPath(sup, runDir, clients);
+    const cluster = await startBenchCluster({ protocol: 'isis', clients, pages: 1, pageSize, basePort }, 'ivy-bench-isis-');
+    return new IsisPath(cluster, clients);
   }
 
   /** A local read at the next member, then a write at the one after. */
@@ -54,16 +39,14 @@ export class IsisPath {
 
   /** Shuts the cluster down and checks its history for sequential consistency. */
   async stop(): Promise<{ sequential: boolean; ops: number }> {
-    await this.sup.shutdown();
-    const ops = mergeClientLogs(this.sup.historyDir());
-    rmSync(this.runDir, { recursive: true, force: true });
+    const ops = await stopBenchCluster(this.cluster);
     return { sequential: checkProtocol('isis', ops).result.ok, ops: ops.length };
   }
 
   private async op(kind: 'read' | 'write', into: number[] | null): Promise<void> {
     const client = `c${this.next}`;
     this.next = (this.next + 1) % this.clients;
-    const done = await this.sup.op(client, kind, 0, 0);
+    const done = await this.cluster.sup.op(client, kind, 0, 0);
     if (!done.ok) {
       this.failures++;
       throw new Error(`${client} ${kind} failed: ${done.error ?? 'unknown error'}`);

@@ -3,13 +3,9 @@
 // rotation in rotation.ts), and for the fair throughput comparison, windows in which
 // ten of its clients run a random workload back to back.
 import type { ClientMemory } from '../../protocol/messages.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClusterConfigSchema } from '../api.js';
 import { checkHistory } from '../history/linearizability.js';
-import { mergeClientLogs } from '../history/merge.js';
-import { Supervisor } from '../supervisor.js';
+import type { Supervisor } from '../supervisor.js';
+import { startBenchCluster, stopBenchCluster, type BenchCluster } from './bench-cluster.js';
 import { emptySamples, Rotation, ROTATION_CLIENTS, type Samples } from './rotation.js';
 
 export { emptySamples, type Samples };
@@ -26,10 +22,10 @@ export class IvyPath {
   private readonly rotation: Rotation;
   private readonly windows: ThroughputWindow[] = [];
 
-  private constructor(
-    private readonly sup: Supervisor,
-    private readonly runDir: string,
-  ) {
+  private readonly sup: Supervisor;
+
+  private constructor(private readonly cluster: BenchCluster) {
+    this.sup = cluster.sup;
     this.rotation = new Rotation((client, kind, page) => this.sup.op(`c${client}`, kind, page, 0), 'ivy');
   }
 
@@ -38,17 +34,7 @@ export class IvyPath {
    * `pages`: the rotation uses page 0; throughput windows use all of them.
    */
   static async start(basePort: number, pageSize: number, backup = false, pages = 1, clientMemory?: ClientMemory): Promise<IvyPath> {
-    const config = ClusterConfigSchema.parse({ clients: IVY_BENCH_CLIENTS, pages, pageSize, basePort, backup, ...(clientMemory ? { clientMemory } : {}) });
-    const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-'));
-    const sup = new Supervisor({ config, runDir });
-    try {
-      await sup.start();
-    } catch (err) {
-      await sup.shutdown();
-      rmSync(runDir, { recursive: true, force: true });
-      throw err;
-    }
-    const path = new IvyPath(sup, runDir);
+    const path = new IvyPath(await startBenchCluster({ clients: IVY_BENCH_CLIENTS, pages, pageSize, basePort, backup, ...(clientMemory ? { clientMemory } : {}) }, 'ivy-bench-'));
     await path.rotation.firstTouch();
     return path;
   }
@@ -97,9 +83,7 @@ export class IvyPath {
 
   /** Shuts the cluster down and checks the (sequential) history it recorded; counts the throughput windows' faults. */
   async stop(): Promise<{ linearizable: boolean; ops: number; windowFaults: number; windowSeconds: number }> {
-    await this.sup.shutdown();
-    const ops = mergeClientLogs(this.sup.historyDir());
-    rmSync(this.runDir, { recursive: true, force: true });
+    const ops = await stopBenchCluster(this.cluster);
     let windowFaults = 0;
     for (const o of ops) {
       if (o.fault && o.outcome === 'ok' && this.windows.some((w) => o.start >= w.fromNs && o.start <= w.toNs)) windowFaults++;

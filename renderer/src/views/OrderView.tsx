@@ -3,8 +3,9 @@
 // this client proposed, the agreed one once the sender decided it, and whether it is
 // deliverable (agreed and at the head of the queue). A queue that stays non-empty
 // with nothing deliverable is a stuck total order, visible at once.
-import { useId, useMemo } from 'react';
+import { useMemo } from 'react';
 import type { MemberOrderView, OrderPriority, OrderQueueEntry } from '../../../nodes/control/api.js';
+import { ClientPicker } from '../components/ClientPicker.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
 import { compareNodeIds } from '../format.js';
 import { useApp } from '../state/context.js';
@@ -28,7 +29,6 @@ export function OrderView() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
   const [selected, setSelected] = usePersistentState<string>('order:client', 'all');
-  const selectId = useId();
   const isis = snapshot?.config?.protocol === 'isis';
   const orders = snapshot?.orders;
   const clientIds = useMemo(() => Object.keys(orders ?? {}).sort(compareNodeIds), [orders]);
@@ -122,15 +122,7 @@ export function OrderView() {
       <section className="card grow" aria-labelledby="queue-title">
         <h2 id="queue-title">Pending ISIS queues</h2>
         <div className="inline-controls">
-          <label htmlFor={selectId}>Client</label>
-          <select id={selectId} value={effective} onChange={(e) => setSelected(e.target.value)} data-testid="order-client">
-            <option value="all">All clients</option>
-            {clientIds.map((id) => (
-              <option key={id} value={id}>
-                {id}
-              </option>
-            ))}
-          </select>
+          <ClientPicker clientIds={clientIds} value={effective} onChange={setSelected} testId="order-client" />
         </div>
         <DataTable
           label="Pending ISIS queue"

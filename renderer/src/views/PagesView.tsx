@@ -6,6 +6,7 @@
 import { useId, useMemo } from 'react';
 import type { PageRow } from '../../../nodes/control/api.js';
 import { AccessBadge } from '../components/Badge.js';
+import { ClientPicker } from '../components/ClientPicker.js';
 import { DataTable, columnHelper, useColumns } from '../components/DataTable.js';
 import { compareNodeIds } from '../format.js';
 import { useApp } from '../state/context.js';
@@ -25,7 +26,6 @@ export function PagesView() {
   const snapshot = useStore(store, (s) => s.snapshot);
   const [selected, setSelected] = usePersistentState<string>('pages:client', 'all');
   const [hideNone, setHideNone] = usePersistentState<boolean>('pages:hideNone', false);
-  const selectId = useId();
   const hideId = useId();
 
   const tables = snapshot?.pageTables;
@@ -100,15 +100,7 @@ export function PagesView() {
         </p>
       )}
       <div className="inline-controls">
-        <label htmlFor={selectId}>Client</label>
-        <select id={selectId} value={effective} onChange={(e) => setSelected(e.target.value)} data-testid="pages-client">
-          <option value="all">All clients</option>
-          {clientIds.map((id) => (
-            <option key={id} value={id}>
-              {id}
-            </option>
-          ))}
-        </select>
+        <ClientPicker clientIds={clientIds} value={effective} onChange={setSelected} testId="pages-client" />
         {!isis && (
           <>
             <input id={hideId} type="checkbox" checked={hideNone} onChange={(e) => setHideNone(e.target.checked)} />
