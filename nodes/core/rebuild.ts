@@ -146,6 +146,9 @@ export function rebuildRecords(
         rec.heldBy = claimant;
         rec.downSince = now;
         rec.version = was!.version;
+        // Its store may also keep an older copy, from a turn as owner before the one the replica records
+        // (read copies are not stored): on its reboot, only a copy not older than the replica's comes back.
+        rec.heldFloor = was!.version;
       } else if (newest && (was ? newest.version > Math.max(was.version, ...rows.map((x) => x.row.version)) : !passed || newest.version >= passed.row.version)) {
         // Newer than anything the replica or a live client knows of: the page moved to this client after the
         // last sync (the replica lags by up to a sync period) and it crashed with it. A copy no newer is

@@ -7,6 +7,7 @@
 //   PAIR_SEED_BASE=20000 ...                                                      another range of seeds
 //   PAIR_SEED=123 npx vitest run --project sim test/sim/pair-sim.test.ts         replay one seed, with a trace
 //   PAIR_SEED=123 PAIR_KIND=mixed PAIR_TRACE=400 ...                             …of another fault kind, longer trace
+//   PAIR_SEED=85 PAIR_KIND=mixed PAIR_MEMORY=recoverable ...                      …with another client memory mode
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
@@ -31,6 +32,13 @@ function envKind(): FaultKind | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (!(FAULT_KINDS as readonly string[]).includes(raw)) throw new Error(`PAIR_KIND must be one of ${FAULT_KINDS.join(', ')}`);
   return raw as FaultKind;
+}
+
+function envMemory(): PairOptions['memory'] | undefined {
+  const raw = process.env.PAIR_MEMORY;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw !== 'volatile' && raw !== 'recoverable') throw new Error('PAIR_MEMORY must be volatile or recoverable');
+  return raw;
 }
 
 const replay = process.env.PAIR_SEED;
@@ -172,7 +180,8 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     it(`replays seed ${replay}`, () => {
       const seed = envInt('PAIR_SEED', 0);
       const kind = envKind();
-      const overrides: Partial<PairOptions> = { traceLast: TRACE, ...(kind ? { faultKind: kind } : {}) };
+      const memory = envMemory();
+      const overrides: Partial<PairOptions> = { traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
       const r = runPairSeed(seed, overrides);
       console.log(r.ok ? pairReport(r, kind !== undefined) : explain(r, overrides));
       expect(r.problems).toEqual([]);
