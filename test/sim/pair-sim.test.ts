@@ -243,11 +243,9 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     console.log(
       `pair sim, recoverable: ${runs.length} runs, ${crashes} client crashes, ${unsafe.length} unsafe, ${other.length} with liveness problems (${other.map((r) => `seed ${r.seed} ${r.options.faultKind}: ${r.problems[0]?.slice(0, 60)}`).join('; ')}), ${lostOps} ops failed on a lost page`,
     );
-    // KNOWN OPEN (issue 10, reported to the lead): seed 85 'mixed' — a client evicted over and over ("reported after
-    // the takeover completed") while it owns pages, with client leases merged, ends in a stale read on page 3.
-    // Listed so that any other unsafe seed still fails this test; remove it once fixed.
-    const KNOWN_UNSAFE = new Set([85]);
-    expect(unsafe.filter((r) => !KNOWN_UNSAFE.has(r.seed)).map((r) => `seed ${r.seed} (${r.options.faultKind}): ${r.problems.find((p) => /^(swmr|invariant|linearizability|final)/.test(p))?.split('\n')[0]}`)).toEqual([]);
+    // Seed 85 'mixed' (fixed): a takeover rebuilt a page held by a silent recoverable client without a floor, so its
+    // reboot restored an older copy its store kept from an earlier turn as owner (stale read). See core-rebuild.test.ts.
+    expect(unsafe.map((r) => `seed ${r.seed} (${r.options.faultKind}): ${r.problems.find((p) => /^(swmr|invariant|linearizability|final)/.test(p))?.split('\n')[0]}`)).toEqual([]);
     // Client crashes alone (no manager fault at the same moment) lose nothing.
     expect(runs.filter((r) => r.options.faultKind === 'client-crash').reduce((n, r) => n + r.lostOps, 0)).toBe(0);
     expect(crashes).toBeGreaterThan(seeds.length / 4);
