@@ -170,7 +170,9 @@ describe('Coherence map in Chromium (real nodes)', () => {
 
   it(`opens with Alt+8 and shows cells change colour as ${CLIENTS} clients fault`, async () => {
     const { page } = served.app;
-    await startManyClients(page, { clients: CLIENTS, pages: PAGES }, { serve: served.serve });
+    // Volatile: the test below kills the client that alone holds a page and expects the page lost (with the
+    // default recoverable memory it would be held for the client's reboot instead).
+    await startManyClients(page, { clients: CLIENTS, pages: PAGES, clientMemory: 'volatile' }, { serve: served.serve });
     await page.keyboard.press('Alt+8');
     await page.getByTestId('view-coherence').waitFor();
     expect(await page.getByRole('tab', { name: 'Coherence map' }).getAttribute('aria-selected')).toBe('true');

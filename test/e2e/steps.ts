@@ -50,8 +50,13 @@ export async function startCluster(page: Page, shape: { clients: number; pages: 
  * Starts m0, m1 and many clients from the form: waits for the clients by count (up to
  * 150 s, as dozens of processes start on a loaded machine), then for both managers in their roles.
  */
-export async function startManyClients(page: Page, shape: { clients: number; pages: number }, o: StepOptions = {}): Promise<void> {
+export async function startManyClients(
+  page: Page,
+  shape: { clients: number; pages: number; clientMemory?: 'volatile' | 'recoverable' | 'durable' },
+  o: StepOptions = {},
+): Promise<void> {
   await showView(page, 'cluster');
+  if (shape.clientMemory) await page.getByTestId('start-client-memory').selectOption(shape.clientMemory);
   await page.getByTestId('start-clients').fill(String(shape.clients));
   await page.getByTestId('start-pages').fill(String(shape.pages));
   await page.getByTestId('start-backup').check();
