@@ -48,7 +48,9 @@ export class ClientNode {
   private workload: RunningWorkload | null = null;
   private workloadTimer: NodeJS.Timeout | null = null;
   private lastHeartbeatAt = 0;
-  private receivedAtTick = 0;
+  /** Frames that may have left the core work to do: every frame but a heartbeat's lease acknowledgement. */
+  private wakingFrames = 0;
+  private wakingAtTick = 0;
   private tickDueAt = 0;
   private tickTimer: NodeJS.Timeout | null = null;
   /** Ends an idle sleep of the tick early: something happened. */
@@ -110,8 +112,8 @@ export class ClientNode {
       const now = nowMs();
       this.apply(this.core.tick(now));
       this.shell.telemetryTick(now);
-      const busy = this.inflight.size > 0 || this.shell.transport.stats.received !== this.receivedAtTick;
-      this.receivedAtTick = this.shell.transport.stats.received;
+      const busy = this.inflight.size > 0 || this.wakingFrames !== this.wakingAtTick;
+      this.wakingAtTick = this.wakingFrames;
       const wait = busy ? tickMs : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
       this.tickDueAt = now + wait;
       this.tickTimer = setTimeout(tick, wait).unref();
@@ -127,11 +129,11 @@ export class ClientNode {
     this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
   }
 
-  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames), an op done, a drop. */
+  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames; a lease ack moves nothing shown), an op done, a drop. */
   private telemetryKey(): string {
     this.log?.flush(); // completions are batched into the next write; an idle client still flushes its last ones
     const t = this.shell.transport.stats;
-    return `${t.received} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
+    return `${this.wakingFrames} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
   }
 
   // --- protocol plumbing --------------------------------------------------------------
@@ -139,7 +141,12 @@ export class ClientNode {
   private onMessage(msg: Message): void {
     const wasJoined = this.core.joined;
     const now = nowMs();
-    this.soon(now);
+    // The ack of our own heartbeat only renews the lease: it needs no early tick, or every heartbeat would
+    // wake an idle client three times instead of once.
+    if (msg.t !== 'hb_ack') {
+      this.wakingFrames++;
+      this.soon(now);
+    }
     this.apply(this.core.receive(msg, now));
     // Ready once we can serve: IVY, listed by the manager; ISIS, in a view with the replicated state.
     if (!wasJoined && !this.announcedReady && this.core.joined) {
