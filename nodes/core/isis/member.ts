@@ -379,17 +379,8 @@ export class IsisMemberCore implements MemberCore {
       this.ignore(msg, `${msg.from} is not in view ${this.view}`, out);
       return;
     }
+    if (this.onOrdering(msg, now, out)) return;
     switch (msg.t) {
-      case 'i_msg':
-        return this.onMsg(msg, now, out);
-      case 'i_propose':
-        return this.onPropose(msg, now, out);
-      case 'i_agreed':
-        return this.onAgreed(msg.from, msg.seq, msg.prio, now, out);
-      case 'i_ack':
-        return this.onAck(msg, now, out);
-      case 'i_stable':
-        return this.onStable(msg.from, msg.seq, now, out);
       case 'i_query':
         return this.onQuery(msg, now, out);
       case 'i_state':
@@ -623,19 +614,29 @@ export class IsisMemberCore implements MemberCore {
       out.push(this.send(to, msg));
       return;
     }
+    this.onOrdering(msg, now, out);
+  }
+
+  /** The ordering frames, from the network or from ourselves; false for any other frame. */
+  private onOrdering(msg: Message, now: number, out: MemberOutput[]): boolean {
     switch (msg.t) {
       case 'i_msg':
-        return this.onMsg(msg, now, out);
+        this.onMsg(msg, now, out);
+        return true;
       case 'i_propose':
-        return this.onPropose(msg, now, out);
+        this.onPropose(msg, now, out);
+        return true;
       case 'i_agreed':
-        return this.onAgreed(msg.from, msg.seq, msg.prio, now, out);
+        this.onAgreed(msg.from, msg.seq, msg.prio, now, out);
+        return true;
       case 'i_ack':
-        return this.onAck(msg, now, out);
+        this.onAck(msg, now, out);
+        return true;
       case 'i_stable':
-        return this.onStable(msg.from, msg.seq, now, out);
+        this.onStable(msg.from, msg.seq, now, out);
+        return true;
       default:
-        return;
+        return false;
     }
   }
 
