@@ -264,6 +264,12 @@ export interface ScenarioResult {
   recoveryMs?: number[];
   /** Reboot of the primary -> the supervisor's hand-back mark. */
   handbackMs?: number[];
+  /** s9: the clients killed, in order, and how many pages each owned at its kill. */
+  clientKills?: { node: string; pages: number }[];
+  /** s9: reboot of a killed client -> end of the first successful fault on a page it owned at the kill (issued after the reboot). */
+  clientRecoveryMs?: number[];
+  /** s9: reboot of a killed client -> its log line "recovered pages served again" (the manager ruled on every recovered page). */
+  pagesServedMs?: number[];
   clients?: number;
   pages?: number;
   rounds?: number;
@@ -291,7 +297,7 @@ export interface ScenarioResult {
 }
 
 export const ScenarioRequestSchema = z.object({
-  scenarios: z.array(z.string().regex(/^(s[1-6]|[a-z-]+|all)$/)).min(1).max(12),
+  scenarios: z.array(z.string().regex(/^(s[1-9]|[a-z-]+|all)$/)).min(1).max(12),
   clients: z.number().int().min(1).max(128).default(10),
   trials: z.number().int().min(1).max(1000).optional(),
   pages: z.number().int().min(1).max(4096).default(3),

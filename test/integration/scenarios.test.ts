@@ -1,4 +1,4 @@
-// s1–s6 on real processes, briefly: the CLI end to end (tables as JSON, timing CSV,
+// s1–s6 and s9 on real processes, briefly: the CLI end to end (tables as JSON, timing CSV,
 // combined history that `ivy-cluster check` accepts), and sustained mode through
 // the runner API. Ports 9000–10199 (scenario k of a run: 9000 + 200k) and 10200+.
 import { execFile } from 'node:child_process';
@@ -21,7 +21,7 @@ interface CliJson {
 }
 
 describe('ivy-cluster scenario (real processes)', () => {
-  it('runs s1–s6 with 4 clients and 2 trials: tables, CSV, linearizable combined history', async () => {
+  it('runs s1–s6 and s9 with 4 clients and 2 trials: tables, CSV, linearizable combined history', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivy-scenarios-test-'));
     const csvFile = join(dir, 'timing.csv');
     const historyFile = join(dir, 'history.jsonl');
@@ -30,7 +30,7 @@ describe('ivy-cluster scenario (real processes)', () => {
     const out = JSON.parse(stdout) as CliJson;
 
     expect(out.linearizable).toBe(true);
-    expect(out.results.map((r) => r.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+    expect(out.results.map((r) => r.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's9']);
     for (const r of out.results) {
       expect(r.linearizable, r.id).toBe(true);
       expect(r.trials.map((t) => t.trial), r.id).toEqual([1, 2]);
@@ -49,6 +49,9 @@ describe('ivy-cluster scenario (real processes)', () => {
     expect(byId.get('s4')!.schedule).toHaveLength(2);
     expect(byId.get('s5')!.schedule).toHaveLength(4);
     expect(byId.get('s6')!.schedule!.filter((l) => l.includes('SIGKILL m1'))).toHaveLength(1);
+    const s9 = byId.get('s9')!;
+    expect(s9.schedule!.filter((l) => l.includes('SIGKILL a client'))).toHaveLength(2);
+    expect(s9.clientRecoveryMs).toHaveLength(s9.clientKills!.length);
     for (const id of ['s3', 's4', 's5']) {
       const r = byId.get(id)!;
       const primaryKills = r.schedule!.filter((l) => l.includes('SIGKILL m0')).length;
@@ -58,7 +61,7 @@ describe('ivy-cluster scenario (real processes)', () => {
 
     const rows = parse(readFileSync(csvFile, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0]!)).toEqual(['scenario', 'trial', 'highest_ms', 'highest_node', 'lowest_ms', 'lowest_node', 'average_ms', 'protocol']);
-    expect(rows).toHaveLength(6 * 3);
+    expect(rows).toHaveLength(7 * 3);
     for (const r of out.results) {
       const mine = rows.filter((row) => row.scenario === r.id);
       expect(mine.map((row) => row.trial)).toEqual(['1', '2', 'average']);
@@ -67,7 +70,7 @@ describe('ivy-cluster scenario (real processes)', () => {
     }
 
     const check = await run(process.execPath, [CLI, 'check', historyFile]);
-    expect(check.stdout).toMatch(/^linearizable: \d+ operations on 18 pages/);
+    expect(check.stdout).toMatch(/^linearizable: \d+ operations on 21 pages/);
   });
 
   it('runs a scenario in sustained mode: histograms, throughput, failover under load', async () => {

@@ -6,15 +6,17 @@ const def = (id: string): ScenarioDef => resolveScenarios([id])[0]!;
 const shape = { trials: 5, rounds: 20, seed: 1 };
 
 describe('scenario definitions', () => {
-  it('has s1..s6 with the cluster shapes and defaults of DESIGN §5', () => {
-    expect(SCENARIOS.map((s) => s.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
-    expect(SCENARIOS.map((s) => s.backup)).toEqual([false, true, true, true, true, true]);
-    expect(SCENARIOS.map((s) => s.defaultTrials)).toEqual([5, 5, 5, 5, 6, 6]);
+  it('has s1..s6 with the cluster shapes and defaults of DESIGN §5, then s9', () => {
+    expect(SCENARIOS.map((s) => s.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's9']);
+    expect(SCENARIOS.map((s) => s.backup)).toEqual([false, true, true, true, true, true, true]);
+    expect(SCENARIOS.map((s) => s.defaultTrials)).toEqual([5, 5, 5, 5, 6, 6, 5]);
   });
 
   it('resolves ids, names and all, in table order without duplicates', () => {
     expect(resolveScenarios(['primary-fail', 's1', 'S3']).map((s) => s.id)).toEqual(['s1', 's3']);
-    expect(resolveScenarios(['all']).length).toBe(6);
+    expect(resolveScenarios(['all']).map((s) => s.id)).toContain('s9');
+    expect(resolveScenarios(['all']).length).toBe(7);
+    expect(resolveScenarios(['client-crash-reboot', 'S9']).map((s) => s.id)).toEqual(['s9']);
     expect(() => resolveScenarios(['s7'])).toThrow(/unknown scenario "s7"/);
   });
 });
@@ -82,6 +84,15 @@ describe('buildSchedule', () => {
           expect(e.round).toBeGreaterThanOrEqual(0);
           expect(e.round).toBeLessThan(sh.rounds);
           expect(e.delayMs).toBeGreaterThanOrEqual(0);
+          const after = s.faults?.rebootAfterMs;
+          if (e.action === 'reboot' && after) {
+            // A short reboot delay after the kill, in the kill's own round.
+            const kill = events.find((k) => k.cycle === e.cycle && k.action === 'kill')!;
+            expect(e.round).toBe(kill.round);
+            expect(e.delayMs).toBeGreaterThanOrEqual(after[0]);
+            expect(e.delayMs).toBeLessThanOrEqual(after[1]);
+            continue;
+          }
           expect(e.delayMs).toBeLessThanOrEqual(MAX_DELAY_MS);
           if (e.action === 'reboot') {
             const kill = events.find((k) => k.cycle === e.cycle && k.action === 'kill')!;
@@ -90,6 +101,27 @@ describe('buildSchedule', () => {
         }
       }
     }
+  });
+
+  it('kills a page-owning client and reboots it shortly after, once in every trial of s9 (k = trials)', () => {
+    for (let seed = 0; seed < 200; seed++) {
+      const events = buildSchedule(def('s9'), { trials: 5, rounds: 20, seed });
+      expect(events.map((e) => [e.action, e.node, e.trial])).toEqual([0, 1, 2, 3, 4].flatMap((t) => [['kill', 'client', t], ['reboot', 'client', t]]));
+      for (const e of events.filter((x) => x.action === 'kill')) {
+        expect(e.choice).toBeGreaterThanOrEqual(0);
+        expect(e.choice).toBeLessThan(1);
+        expect(e.round).toBeLessThan(10); // first half of the trial
+      }
+      expect(maxSeatsDown(events)).toBe(1);
+    }
+    expect(buildSchedule(def('s9'), { ...shape, seed: 1 })).not.toEqual(buildSchedule(def('s9'), { ...shape, seed: 2 }));
+  });
+
+  it('leaves the manager scenarios\' schedules untouched by s9', () => {
+    // s9 draws from its own stream: s5's schedule for seed 1 is what it was before (pinned).
+    const s5 = buildSchedule(def('s5'), { trials: 2, rounds: 20, seed: 1 });
+    expect(s5.map((e) => e.node)).toEqual(['m0', 'm0', 'm0', 'm0']);
+    expect(s5.every((e) => e.choice === undefined)).toBe(true);
   });
 
   it('detects both seats down in a hand-made schedule', () => {

@@ -1,19 +1,24 @@
-// The six scenarios of DESIGN §5 as plain data: cluster shape, default trials and
-// which manager seats are killed (and rebooted) how often. The runner, the CLI and
+// The scenarios of DESIGN §5 (s1–s6) and issue 10 (s9) as plain data: cluster shape,
+// default trials and which nodes are killed (and rebooted) how often. The runner, the CLI and
 // the UI all read this table; nothing here does anything.
 
 /** Manager seats: m0 is the primary seat, m1 the backup seat. */
 export type ManagerSeat = 'm0' | 'm1';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's6';
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's6' | 's9';
+
+/** What a fault hits: a manager seat, or 'client': a live client that owns pages, chosen (seeded) when the kill is due. */
+export type FaultTarget = ManagerSeat | 'client';
 
 export interface FaultPlan {
   /** 'once': one kill (and reboot) in one seeded trial; 'per-trial': one cycle in every trial (k = trials). */
   cycles: 'once' | 'per-trial';
   /** Seats killed in turn: cycle i kills targets[i % targets.length]. */
-  targets: readonly ManagerSeat[];
+  targets: readonly FaultTarget[];
   /** Whether each killed seat is rebooted later in the same trial. */
   reboot: boolean;
+  /** Reboot this many ms (seeded, [min, max]) after the kill, in the same round, instead of in a later round. */
+  rebootAfterMs?: readonly [number, number];
 }
 
 /** A timing table as published by the seed (ms), for side-by-side comparison. */
@@ -108,6 +113,15 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       lows: [751, 754, 757, 750, 751, 750],
       published: { highAverage: 13747, lowAverage: 752.167, average: 7249.583 },
     },
+  },
+  {
+    id: 's9',
+    name: 'client-crash-reboot',
+    description: 'a client that owns pages SIGKILLed and rebooted shortly after, once in every trial (recoverable memory brings its pages back)',
+    backup: true,
+    defaultTrials: 5,
+    faults: { cycles: 'per-trial', targets: ['client'], reboot: true, rebootAfterMs: [50, 400] },
+    seed: null,
   },
 ];
 

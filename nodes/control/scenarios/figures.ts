@@ -83,3 +83,16 @@ export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs
     write: summarize(write),
   };
 }
+
+/**
+ * Reboot of a client -> end of the first successful fault, by any client, on one of the
+ * pages it owned at its kill, issued after the reboot: its pages served again (s9).
+ */
+export function pagesBackMs(ops: readonly HistoryOp[], rebootNs: number, pages: readonly number[]): number {
+  const held = new Set(pages);
+  let best = Number.POSITIVE_INFINITY;
+  for (const o of ops) {
+    if (o.outcome === 'ok' && o.fault && held.has(o.page) && o.end !== null && o.start >= rebootNs && o.end < best) best = o.end;
+  }
+  return Number.isFinite(best) ? roundMs((best - rebootNs) / 1e6) : Number.NaN;
+}

@@ -4,7 +4,9 @@
 // seat it waits for the backup's takeover, and after a reboot for the hand-back and
 // a settle time, so the next kill never finds both managers down or the backup
 // still re-syncing. It also records the supervisor's failover / hand-back marks.
-import type { Mark } from '../api.js';
+// A 'client' target (s9) is a live client that owns pages at the kill, read from its
+// telemetry; its reboot is timed until the client logs its recovered pages served.
+import type { ClusterEvent, Mark } from '../api.js';
 import type { Supervisor } from '../supervisor.js';
 import type { ManagerSeat } from './definitions.js';
 import { describeEvent, type FaultEvent } from './schedule.js';
@@ -23,7 +25,10 @@ export interface InjectorOptions {
 
 export interface KillRecord {
   cycle: number;
-  node: ManagerSeat;
+  /** The node killed: a manager seat, or the client picked for a 'client' target. */
+  node: string;
+  /** Pages the node owned at the kill (clients; empty for managers). */
+  pages: number[];
   trial: number;
   /** Whether the seat was serving the clients when it died (a failover was due). */
   serving: boolean;
@@ -33,9 +38,14 @@ export interface KillRecord {
   failoverMs: number | null;
   /** Reboot -> the supervisor's hand-back mark (null: none seen or no reboot). */
   handbackMs: number | null;
+  /** Client reboot -> its log line "recovered pages served again" (null: none seen, or not a client). */
+  pagesServedMs: number | null;
 }
 
-export type InjectorDriver = Pick<Supervisor, 'kill' | 'reboot' | 'nodeInfos' | 'on' | 'off'>;
+export type InjectorDriver = Pick<Supervisor, 'kill' | 'reboot' | 'nodeInfos' | 'telemetryOf' | 'on' | 'off'>;
+
+/** The line a client logs once the manager has ruled on every page it recovered (client-node.ts). */
+const SERVED_AGAIN = 'recovered pages served again';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
@@ -48,6 +58,10 @@ interface SeenMark {
 export class FaultInjector {
   readonly kills: KillRecord[] = [];
   private readonly marks: SeenMark[] = [];
+  private readonly served: { node: string; ns: number }[] = [];
+  private readonly onEvent = (e: ClusterEvent): void => {
+    if (e.node && e.message.startsWith(SERVED_AGAIN)) this.served.push({ node: e.node, ns: nowNs() });
+  };
   private readonly markWaiters = new Set<() => void>();
   private slot = { trial: -1, round: -1 };
   private readonly slotWaiters = new Set<() => void>();
@@ -70,6 +84,7 @@ export class FaultInjector {
     private readonly signal?: AbortSignal,
   ) {
     sup.on('mark', this.onMark);
+    sup.on('event', this.onEvent);
   }
 
   /** The driver announces that trial/round has started (its ops are out). */
@@ -104,27 +119,66 @@ export class FaultInjector {
   /** Stops listening (a takeover after the last event still counts until now) and pairs kills with marks. */
   finish(): KillRecord[] {
     this.sup.off('mark', this.onMark);
+    this.sup.off('event', this.onEvent);
     for (const k of this.kills) this.fillMarks(k);
     return this.kills;
   }
 
-  private live(node: ManagerSeat): boolean {
+  private live(node: string): boolean {
     return this.sup.nodeInfos().some((n) => n.id === node && n.pid !== null);
   }
 
+  /** Pages a client owns now, by its latest telemetry. */
+  private ownedBy(id: string): number[] {
+    return (this.sup.telemetryOf(id)?.pageTable ?? []).filter((p) => p.owner).map((p) => p.page);
+  }
+
+  /** A 'client' target: a live, up client that owns pages, the event's seeded choice among them (by id order). */
+  private pickClient(e: FaultEvent): string | null {
+    const up = this.sup
+      .nodeInfos()
+      .filter((n) => n.role === 'client' && n.state === 'up' && n.pid !== null)
+      .map((n) => n.id);
+    const owners = up.filter((id) => this.ownedBy(id).length > 0);
+    if (owners.length === 0) return null;
+    return owners[Math.min(owners.length - 1, Math.floor((e.choice ?? 0) * owners.length))]!;
+  }
+
+  private target(e: FaultEvent): string | null {
+    return e.node === 'client' ? this.pickClient(e) : e.node;
+  }
+
   private async kill(e: FaultEvent): Promise<void> {
-    if (!this.live(e.node)) {
-      this.opts.note(`${e.node} is not running; kill skipped`);
+    let node = this.target(e);
+    // Under the rounds ownership moves every few ms and telemetry is a 200 ms snapshot: an instant
+    // may show no owner at all. Look again for a while before giving the kill up.
+    for (let tries = 0; node === null && tries < 40; tries++) {
+      await this.sleep(50);
+      node = this.target(e);
+    }
+    if (node === null) {
+      this.opts.note('no live client owns a page; kill skipped');
       return;
     }
-    const serving = e.node === this.serving;
+    if (!this.live(node)) {
+      this.opts.note(`${node} is not running; kill skipped`);
+      return;
+    }
+    const serving = node === this.serving;
+    const pages = e.node === 'client' ? this.ownedBy(node) : [];
+    if (e.node === 'client') this.opts.note(`killing ${node}, owner of ${pages.length} page(s): ${pages.join(', ')}`);
     const killNs = nowNs();
-    this.kills.push({ cycle: e.cycle, node: e.node, trial: e.trial, serving, killNs, rebootNs: null, failoverMs: null, handbackMs: null });
-    await this.sup.kill(e.node);
+    this.kills.push({ cycle: e.cycle, node, pages, trial: e.trial, serving, killNs, rebootNs: null, failoverMs: null, handbackMs: null, pagesServedMs: null });
+    await this.sup.kill(node);
   }
 
   private async reboot(e: FaultEvent): Promise<void> {
     const k = this.kills.findLast((x) => x.cycle === e.cycle);
+    if (e.node === 'client') {
+      if (k) await this.rebootClient(k);
+      else this.opts.note('no client was killed in this cycle; reboot skipped');
+      return;
+    }
     let tookOver = false;
     if (k?.serving) {
       // Rebooting before the backup took over would test a different race than the scenario's.
@@ -146,6 +200,17 @@ export class FaultInjector {
     await this.sleep(this.opts.settleMs);
   }
 
+  private async rebootClient(k: KillRecord): Promise<void> {
+    k.rebootNs = nowNs();
+    try {
+      await this.sup.reboot(k.node);
+    } catch (err) {
+      this.opts.note(`reboot of ${k.node} failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    await this.sleep(this.opts.settleMs);
+  }
+
   /** Pairs each kill with the first failover after it (before the next kill) and each reboot with the first hand-back. */
   private fillMarks(k: KillRecord): void {
     const nextKill = this.kills.find((x) => x.killNs > k.killNs)?.killNs ?? Number.POSITIVE_INFINITY;
@@ -155,8 +220,13 @@ export class FaultInjector {
     }
     if (k.rebootNs !== null) {
       const from = k.rebootNs;
-      const h = this.marks.find((m) => m.kind === 'handback' && m.ns >= from && m.ns < nextKill);
-      k.handbackMs = h ? (h.ns - from) / 1e6 : null;
+      if (k.node === 'm0' || k.node === 'm1') {
+        const h = this.marks.find((m) => m.kind === 'handback' && m.ns >= from && m.ns < nextKill);
+        k.handbackMs = h ? (h.ns - from) / 1e6 : null;
+      } else {
+        const s = this.served.find((x) => x.node === k.node && x.ns >= from && x.ns < nextKill);
+        k.pagesServedMs = s ? (s.ns - from) / 1e6 : null;
+      }
     }
   }
 

@@ -62,7 +62,13 @@ export function renderRun(run: ScenarioRun): string[] {
         : `p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)} over ${r.faultOps} faults (${r.hits} cache hits excluded, ${r.failedOps} failed)`,
     );
   }
-  if (run.def.faults) {
+  if (run.def.faults?.targets.includes('client')) {
+    lines.push(`faults: ${r.schedule?.join('; ') || 'none'}`);
+    lines.push(`clients killed: ${r.clientKills?.map((k) => `${k.node} (owned ${k.pages} page${k.pages === 1 ? '' : 's'})`).join(', ') || 'none'}`);
+    lines.push(`recovery (reboot -> first fault served on a page the client owned): ${list(r.clientRecoveryMs)}`);
+    lines.push(`recovery (reboot -> the client logged its recovered pages served again): ${list(r.pagesServedMs)}`);
+    lines.push(`failed operations: ${r.failedOps ?? 0}`);
+  } else if (run.def.faults) {
     lines.push(`faults: ${r.schedule?.join('; ') || 'none'}`);
     lines.push(`failover (kill -> backup ${seat} took over): ${list(r.failoverMs)}`);
     lines.push(`first ${isis ? 'write' : 'fault'} served after the kill: ${list(r.recoveryMs)}`);

@@ -18,7 +18,7 @@ import type { HistoryOp } from '../history/schema.js';
 import { Supervisor, type NodeLauncher } from '../supervisor.js';
 import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
-import { isProtocolOp, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
+import { isProtocolOp, pagesBackMs, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
 import { FaultInjector, type KillRecord } from './injector.js';
 import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
@@ -331,6 +331,8 @@ function assemble(
     }
   }
   const serving = m.kills.filter((k) => k.serving);
+  const clientKills = m.kills.filter((k) => k.node !== 'm0' && k.node !== 'm1');
+  const rebooted = clientKills.filter((k) => k.rebootNs !== null);
   const summary = summarizeTrials(m.rows);
   const result: ScenarioResult = {
     id: def.id,
@@ -342,6 +344,13 @@ function assemble(
     failoverMs: serving.filter((k) => k.failoverMs !== null).map((k) => roundMs(k.failoverMs!)),
     recoveryMs: serving.map((k) => recoveryMs(ops, k.killNs, protocol)),
     handbackMs: m.kills.filter((k) => k.handbackMs !== null).map((k) => roundMs(k.handbackMs!)),
+    ...(def.faults?.targets.includes('client')
+      ? {
+          clientKills: clientKills.map((k) => ({ node: k.node, pages: k.pages.length })),
+          clientRecoveryMs: rebooted.map((k) => pagesBackMs(ops, k.rebootNs!, k.pages)),
+          pagesServedMs: rebooted.map((k) => (k.pagesServedMs === null ? Number.NaN : roundMs(k.pagesServedMs))),
+        }
+      : {}),
     clients: opts.clients,
     pages: opts.pages,
     rounds: opts.mode.kind === 'rounds' ? rounds : 0,

@@ -3,17 +3,22 @@
 // from (scenario, trials, rounds, seed), so a run can be repeated with --seed and
 // the schedule can be checked without starting a process.
 import { mulberry32, pick } from '../../core/random.js';
-import type { ManagerSeat, ScenarioDef } from './definitions.js';
+import type { FaultTarget, ScenarioDef } from './definitions.js';
 
 export interface FaultEvent {
   /** Index of the kill/reboot cycle this event belongs to. */
   cycle: number;
   action: 'kill' | 'reboot';
-  node: ManagerSeat;
+  node: FaultTarget;
+  /** 'client' kills: which of the page-owning clients, as a fraction in [0, 1) of their list (seeded). */
+  choice?: number;
   /** 0-based trial and round at whose start the delay begins. */
   trial: number;
   round: number;
-  /** Delay after the round's ops were issued, so the fault lands while they are in flight. */
+  /**
+   * Delay after the round's ops were issued, so the fault lands while they are in flight.
+   * A reboot in its kill's round (FaultPlan.rebootAfterMs) comes this long after the kill.
+   */
   delayMs: number;
 }
 
@@ -45,8 +50,17 @@ export function buildSchedule(def: ScenarioDef, shape: ScheduleShape): FaultEven
     const node = plan.targets[cycle % plan.targets.length]!;
     // Kill in the first half of the trial so the rest of it runs on the survivor.
     const killRound = pick(rng, Math.max(1, Math.ceil(rounds / 2)));
-    events.push({ cycle, action: 'kill', node, trial, round: killRound, delayMs: delay(rng) });
+    if (node === 'client') {
+      // Which page-owning client is only known at the kill; the draw is made here, so it is seeded.
+      const choice = rng();
+      events.push({ cycle, action: 'kill', node, choice, trial, round: killRound, delayMs: delay(rng) });
+    } else events.push({ cycle, action: 'kill', node, trial, round: killRound, delayMs: delay(rng) });
     if (!plan.reboot) return;
+    if (plan.rebootAfterMs) {
+      const [lo, hi] = plan.rebootAfterMs;
+      events.push({ cycle, action: 'reboot', node, trial, round: killRound, delayMs: Math.round(lo + rng() * (hi - lo)) });
+      return;
+    }
     // Reboot at least one round later when the trial has room for it.
     const first = Math.min(killRound + 1, rounds - 1);
     const rebootRound = first + pick(rng, rounds - first);
@@ -61,7 +75,7 @@ export function buildSchedule(def: ScenarioDef, shape: ScheduleShape): FaultEven
  * once. For s6 it must stay 1: never both managers down.
  */
 export function maxSeatsDown(events: readonly FaultEvent[]): number {
-  const down = new Set<ManagerSeat>();
+  const down = new Set<FaultTarget>();
   let max = 0;
   for (const e of events) {
     if (e.action === 'kill') down.add(e.node);
@@ -80,5 +94,7 @@ export function isInSlotOrder(events: readonly FaultEvent[]): boolean {
 }
 
 export function describeEvent(e: FaultEvent): string {
-  return `trial ${e.trial + 1} round ${e.round + 1} +${e.delayMs} ms: ${e.action === 'kill' ? 'SIGKILL' : 'reboot'} ${e.node}`;
+  if (e.node === 'client' && e.action === 'reboot') return `trial ${e.trial + 1} round ${e.round + 1}: reboot that client ${e.delayMs} ms after its kill`;
+  const what = e.node === 'client' ? 'a client that owns pages' : e.node;
+  return `trial ${e.trial + 1} round ${e.round + 1} +${e.delayMs} ms: ${e.action === 'kill' ? 'SIGKILL' : 'reboot'} ${what}`;
 }
