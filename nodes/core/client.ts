@@ -142,6 +142,12 @@ export class ClientCore implements MemberCore {
    * for a confirm that never comes; once the welcome to our new hello is in, every such evict is behind us.
    */
   private rejoining = false;
+  /**
+   * Hellos this incarnation has sent. Links need not be FIFO: evicts answering messages we sent before
+   * our latest hello can arrive after its welcome, and obeying one would wipe a request the manager is
+   * already serving (it waits for our confirm for good). An evict names the hello it answers; older ones are ignored.
+   */
+  private hellos = 0;
   /** Ops waiting for the lease to be renewed (or for the rejoin), in arrival order. */
   private parked: Waiting[] = [];
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
@@ -194,6 +200,7 @@ export class ClientCore implements MemberCore {
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
   start(): ClientOutput[] {
+    const n = ++this.hellos;
     return this.cfg.managers.map((to) => ({
       type: 'send' as const,
       to,
@@ -203,6 +210,7 @@ export class ClientCore implements MemberCore {
         epoch: this.epoch,
         endpoint: this.cfg.endpoint,
         incarnation: this.cfg.incarnation,
+        n,
         ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
         ...(this.keeps ? { recovered: this.recoveredList() } : {}),
       },
@@ -622,6 +630,8 @@ export class ClientCore implements MemberCore {
 
   /** The manager declared us dead and gave away or wrote off what we held: start over empty. */
   private onEvict(msg: MessageOf<'evict'>, now: number): ClientOutput[] {
+    // (An evict meant for another incarnation was dropped in dispatch.)
+    if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `evict sent before our hello #${this.hellos} was taken: stale`);
     this.counters.evictions++;
     for (const e of this.table) {
       // A recoverable client keeps what it owned, unusable until the manager vouches for it (as after a reboot).

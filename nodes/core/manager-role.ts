@@ -90,7 +90,8 @@ export class ManagerRoleCore implements SeatCore {
   private seen: number;
   private core: ManagerCore | null = null;
   private replica: ReplicaRecord[] | null = null;
-  private readonly known = new Map<NodeId, { endpoint: string; incarnation: number; memory?: ClientMemory }>();
+  /** `n`: the client's latest hello of that incarnation we took (see stampEvicts). */
+  private readonly known = new Map<NodeId, { endpoint: string; incarnation: number; memory?: ClientMemory; n?: number }>();
   /**
    * Known clients a takeover waits for only a heartbeat timeout, not clientTimeoutMs (it still asks them):
    * the primary (we, or the peer whose syncs stopped listing them) declared them dead, or they stayed
@@ -153,11 +154,15 @@ export class ManagerRoleCore implements SeatCore {
   }
 
   receive(msg: Message, now: number): RoleOutput[] {
+    return this.stampEvicts(this.receiveFrame(msg, now));
+  }
+
+  private receiveFrame(msg: Message, now: number): RoleOutput[] {
     if (msg.epoch > this.seen) this.seen = msg.epoch;
     if (msg.from.startsWith('m')) return this.fromPeer(msg, now);
     // A late hello of an earlier incarnation must not overwrite what a later one said.
     if (msg.t === 'hello' && msg.incarnation >= (this.known.get(msg.from)?.incarnation ?? 0)) {
-      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, memory: msg.memory ?? this.known.get(msg.from)?.memory });
+      this.learn(msg.from, msg, msg.n);
       this.alive(msg.from);
     }
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
@@ -191,6 +196,10 @@ export class ManagerRoleCore implements SeatCore {
   }
 
   tick(now: number): RoleOutput[] {
+    return this.stampEvicts(this.tickRole(now));
+  }
+
+  private tickRole(now: number): RoleOutput[] {
     const out: RoleOutput[] = [];
     if (!this.started) {
       this.started = true;
@@ -329,7 +338,7 @@ export class ManagerRoleCore implements SeatCore {
     // whom it knows of.
     const authoritative = this.role === 'backup' || this.peerRole === 'primary';
     for (const c of msg.clients) {
-      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, memory: c.memory ?? this.known.get(c.id)?.memory });
+      this.learn(c.id, c);
       if (authoritative) this.alive(c.id);
     }
     if (!authoritative) return;
@@ -385,7 +394,7 @@ export class ManagerRoleCore implements SeatCore {
     if (msg.t === 'report') {
       if (msg.epoch !== c.epoch) return [{ type: 'ignored', msg, reason: `report for epoch ${msg.epoch}` }];
       c.reports.set(msg.from, msg);
-      this.known.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, memory: msg.memory ?? this.known.get(msg.from)?.memory });
+      this.learn(msg.from, msg);
       this.alive(msg.from);
       return this.allReported(now) ? this.serve(now) : [];
     }
@@ -483,9 +492,31 @@ export class ManagerRoleCore implements SeatCore {
     const core = this.core!;
     this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
     for (const c of core.clientEntries()) {
-      this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, memory: c.memory ?? this.known.get(c.id)?.memory });
+      this.learn(c.id, c);
       this.alive(c.id);
     }
+  }
+
+  /** Records what a hello, report or client list says of a client; the hello count only grows within an incarnation. */
+  private learn(id: NodeId, c: { endpoint: string; incarnation: number; memory?: ClientMemory | undefined }, n?: number): void {
+    const old = this.known.get(id);
+    const was = old?.incarnation === c.incarnation ? old.n : undefined;
+    const best = n === undefined ? was : Math.max(n, was ?? 0);
+    this.known.set(id, { endpoint: c.endpoint, incarnation: c.incarnation, memory: c.memory ?? old?.memory, ...(best !== undefined ? { n: best } : {}) });
+  }
+
+  /**
+   * Every evict names the client's latest hello we had taken (incarnation and count), so the client can
+   * tell an evict that answers a message it sent before its newest hello (links need not be FIFO) from a
+   * current one. Obeying a stale one would wipe a request we may already be serving.
+   */
+  private stampEvicts(out: RoleOutput[]): RoleOutput[] {
+    for (const o of out) {
+      if (o.type !== 'send' || o.msg.t !== 'evict' || o.msg.inc !== undefined) continue;
+      const k = this.known.get(o.to);
+      if (k) o.msg = { ...o.msg, inc: k.incarnation, ...(k.n !== undefined ? { n: k.n } : {}) };
+    }
+    return out;
   }
 
   private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {

@@ -98,6 +98,8 @@ export interface PageRecord {
 export interface ClientEntry {
   endpoint: string;
   incarnation: number;
+  /** The count of the hello that listed it (absent: listed from a report, or an older client). */
+  hellos?: number;
   lastHeard: number;
   /** Where it keeps pages: a down recoverable client still holds what it owned. */
   memory?: ClientMemory;
@@ -226,7 +228,9 @@ export class ManagerCore {
       this.counters.evictions++;
       this.clients.delete(id);
       out.push(...this.forget(id, now, keepsPages(c.memory)));
-      out.push(this.send(id, { t: 'evict', from: this.id, epoch: this.epoch, reason: `silent for ${now - c.lastHeard} ms` }));
+      // Names the hello it ends, so the client can tell it from an evict it already obeyed.
+      const names = { inc: c.incarnation, ...(c.hellos !== undefined ? { n: c.hellos } : {}) };
+      out.push(this.send(id, { t: 'evict', from: this.id, epoch: this.epoch, reason: `silent for ${now - c.lastHeard} ms`, ...names }));
     }
     return out;
   }
@@ -258,11 +262,24 @@ export class ManagerCore {
     const known = this.clients.get(msg.from);
     // A dead incarnation's hello arriving late must not replace (and forget) its successor.
     if (known && msg.incarnation < known.incarnation) return this.ignore(msg, `hello from earlier incarnation ${msg.incarnation} of ${msg.from}`);
-    this.clients.set(msg.from, { endpoint: msg.endpoint, incarnation: msg.incarnation, lastHeard: now, ...(msg.memory ? { memory: msg.memory } : {}) });
+    const sameInc = known?.incarnation === msg.incarnation;
+    const counted = sameInc && msg.n !== undefined && known.hellos !== undefined;
+    if (counted && msg.n! < known.hellos!) return this.ignore(msg, `hello #${msg.n} of ${msg.from} is older than #${known.hellos}`);
+    // A client re-sends hello only after an evict wiped it: a later hello of the same incarnation is a
+    // start-over, and whatever we still recorded for it (a request we serve, pages) is gone as after a reboot.
+    const startedOver = known !== undefined && (!sameInc || (counted && msg.n! > known.hellos!));
+    const hellos = msg.n ?? (sameInc ? known.hellos : undefined);
+    this.clients.set(msg.from, {
+      endpoint: msg.endpoint,
+      incarnation: msg.incarnation,
+      ...(hellos !== undefined ? { hellos } : {}),
+      lastHeard: now,
+      ...(msg.memory ? { memory: msg.memory } : {}),
+    });
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
     const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members: this.clientList() })];
     // A new incarnation restarted with only what its page store kept (nothing, if volatile): the rest is gone.
-    if (known && known.incarnation !== msg.incarnation) out.push(...this.forget(msg.from, now, keepsPages(known.memory ?? msg.memory)));
+    if (startedOver) out.push(...this.forget(msg.from, now, keepsPages(known.memory ?? msg.memory)));
     // What it recovered comes back only where nobody else has had the page since (see restoreFrom).
     out.push(...this.restoreFrom(msg.from, msg.recovered ?? []));
     if (known?.endpoint !== msg.endpoint) {

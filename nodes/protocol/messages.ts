@@ -43,6 +43,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
     ...head,
     endpoint,
     incarnation: u32,
+    /** How many hellos this incarnation has sent, this one included: it re-sends one after every evict it obeys. */
+    n: u32.optional(),
     memory: ClientMemorySchema.optional(),
     recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),
   }),
@@ -69,8 +71,12 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
   /** The old owner died: this read-copy holder now holds the authoritative copy. */
   z.object({ t: z.literal('own'), ...head, page, version: u32 }),
-  /** The manager declared this client dead (it stopped hearing from it): drop every page and start over. */
-  z.object({ t: z.literal('evict'), ...head, reason: z.string().max(200) }),
+  /**
+   * The manager declared this client dead (it stopped hearing from it): drop every page and start over.
+   * `inc` and `n`: the client's latest hello the manager had taken when it sent this. An evict from before
+   * a hello the client has since sent is stale (that hello already started it over) and is ignored.
+   */
+  z.object({ t: z.literal('evict'), ...head, reason: z.string().max(200), inc: u32.optional(), n: u32.optional() }),
   /** After a takeover: the page sent for this request before the takeover is genuine; install it. */
   z.object({ t: z.literal('resume'), ...fault }),
   /** The verdict on a recovered page: `keep` makes the client its owner again; otherwise the copy is stale and dropped. */

@@ -326,3 +326,38 @@ describe('stray messages at a client', () => {
     expect(c.pageTable()[0]).toMatchObject({ access: 'none', pending: 'write' });
   });
 });
+
+describe('evictions', () => {
+  // Links are not FIFO: a rebooted client's reports of a queued takeover, answered with evicts by a
+  // manager that had not yet taken its hello, reached it after its welcome (pair sim seed 85, recoverable).
+  // Obeying such an evict wiped the write the manager was serving: the page stayed transferring for good.
+  it('ignores an evict sent before the hello it already re-sent, and obeys a current one', () => {
+    const c = lone();
+    const hello = c.start()[0]!;
+    expect(hello.type === 'send' && hello.msg.t === 'hello' && hello.msg.n).toBe(1);
+    const evict = (n: number): Message => ({ t: 'evict', from: 'm0', epoch: 1, reason: 'reported after the takeover completed', inc: 0, n });
+    // The first evict is current: start over with a second hello.
+    const again = c.receive(evict(1), 1);
+    expect(summary(again)).toEqual(['hello→m0']);
+    expect(again[0]!.type === 'send' && again[0]!.msg.t === 'hello' && again[0]!.msg.n).toBe(2);
+    const listed = c.receive({ t: 'members', from: 'm0', epoch: 1, members: [{ id: 'c0', endpoint: 'inproc://c0' }] }, 2);
+    expect(summary(listed)).toEqual(['hb→m0']);
+    const hb = listed[0]!.type === 'send' && listed[0]!.msg.t === 'hb' ? listed[0]!.msg.n : undefined;
+    const op = writeOp(0, 'c0:1');
+    const req = c.submit(op, 3)[0]!;
+    expect(req.type === 'send' && req.msg.t).toBe('write_req');
+    const reqNo = req.type === 'send' && 'req' in req.msg ? req.msg.req : -1;
+    // A second evict of the same burst arrives after the welcome: it is stale, the write stays outstanding.
+    const stale = evict(1);
+    expect(c.receive(stale, 4)).toEqual([{ type: 'ignored', msg: stale, reason: 'evict sent before our hello #2 was taken: stale' }]);
+    // One meant for an earlier incarnation is dropped too.
+    expect(summary(c.receive({ ...evict(9), inc: 7 } as Message, 4))).toEqual(['ignored evict']);
+    // The grant is installed and confirmed (the manager's transfer completes); the write waits for the lease.
+    expect(summary(c.receive({ t: 'grant', from: 'm0', epoch: 1, page: 0, req: reqNo, access: 'write', zero: true }, 5))).toEqual(['confirm→m0', 'hb→m0']);
+    expect(summary(c.receive({ t: 'hb_ack', from: 'm0', epoch: 1, n: hb ?? -1, ms: 1000 }, 5))).toEqual(['done write ok']);
+    // An evict naming our latest hello (or none, from an older manager) is obeyed.
+    expect(summary(c.receive(evict(2), 6))).toEqual(['hello→m0']);
+    expect(summary(c.receive({ t: 'evict', from: 'm0', epoch: 1, reason: 'silent' }, 7))).toEqual(['hello→m0']);
+    expect(c.counters.evictions).toBe(3);
+  });
+});

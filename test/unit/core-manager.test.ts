@@ -529,3 +529,31 @@ describe('client restart (new incarnation)', () => {
     expect(failure(c, 'c1')).toMatch(/page 0 was lost/);
   });
 });
+
+describe('a client that started over without a new incarnation', () => {
+  // An evict that reached a listed client (one from a manager that does not name the hello it ends) wiped
+  // the write transfer under way to it; the page data that came next was ignored and no confirm came.
+  // Its next hello, of the same incarnation, must end what we still recorded for it, as a reboot does.
+  it('takes a later hello of the same incarnation as a start-over: the sender takes the page back', () => {
+    const c = new Cluster({ clients: 2, pages: 1, pageSize: PAGE_SIZE, opTimeoutMs: 1000, memory: 'recoverable' });
+    c.start();
+    c.flush();
+    write(c, 'c0', 0, 'c0:1');
+    c.flush();
+    expect(last(c, 'c0')).toMatchObject({ ok: true });
+    write(c, 'c1', 0, 'c1:1');
+    c.step('write_req', { from: 'c1' });
+    c.step('write_fwd', { to: 'c0' });
+    expect(c.pending('page_data', { to: 'c1' })).toHaveLength(1);
+    const wiped = c.deliver({ id: 0, from: MANAGER_ID, to: 'c1', msg: { t: 'evict', from: MANAGER_ID, epoch: 1, reason: 'stale' }, sentAt: c.now });
+    expect(summary(wiped)).toEqual(['done write fail', 'hello→m0']);
+    c.step('page_data', { to: 'c1' }); // ignored: its request is gone
+    expect(summary(c.step('hello', { from: 'c1' }))).toEqual(['members→c1', 'reclaim→c0']);
+    c.flush();
+    expect(record(c, 0)).toMatchObject({ owner: 'c0', active: null, queue: [] });
+    read(c, 'c1', 0);
+    c.flush();
+    expect(last(c, 'c1')).toMatchObject({ ok: true, value: 'c0:1' });
+    expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+  });
+});
