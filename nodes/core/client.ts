@@ -49,6 +49,8 @@ export type StoreChange = { page: number; keep: RecoveredEntry } | { page: numbe
 const LEASE_TRUST = 0.9;
 /** Heartbeat send times kept to match acknowledgements (a late ack for an older one is simply dropped). */
 const MAX_HB_SENT = 32;
+/** Forwards held for the lease at most (the manager runs one transfer per page at a time: a few per page is plenty). */
+const MAX_DEFERRED = 1024;
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
 export const REQS_PER_INCARNATION = 1_000_000;
@@ -150,6 +152,13 @@ export class ClientCore implements MemberCore {
   private hellos = 0;
   /** Ops waiting for the lease to be renewed (or for the rejoin), in arrival order. */
   private parked: Waiting[] = [];
+  /**
+   * Forwards that came while our lease had run out, in arrival order. We may have been evicted meanwhile
+   * (paused past the timeout, with the forward and then the evict waiting in our inbox): a forward served
+   * then would hand our copy to a requester the manager gave up on, and the page it holds for us is gone.
+   * Served once the manager renews the lease; dropped when it evicts us.
+   */
+  private deferred: (MessageOf<'read_fwd'> | MessageOf<'write_fwd'>)[] = [];
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
 
   constructor(cfg: ClientConfig) {
@@ -211,6 +220,7 @@ export class ClientCore implements MemberCore {
         endpoint: this.cfg.endpoint,
         incarnation: this.cfg.incarnation,
         n,
+        seq: this.seq,
         ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
         ...(this.keeps ? { recovered: this.recoveredList() } : {}),
       },
@@ -257,6 +267,11 @@ export class ClientCore implements MemberCore {
     const out = this.dispatch(msg, now);
     // Parked ops go on as soon as the lease is renewed or we are listed again (the handlers only set state).
     const renewed = msg.t === 'hb_ack' && this.leaseValid(now);
+    if (renewed && this.deferred.length > 0) {
+      const deferred = this.deferred;
+      this.deferred = [];
+      for (const fwd of deferred) out.push(...this.dispatch(fwd, now));
+    }
     if (this.parked.length > 0 && !this.rejoining && (renewed || wasRejoining)) this.runParked(now, out);
     return out;
   }
@@ -280,6 +295,8 @@ export class ClientCore implements MemberCore {
       case 'members': {
         for (const m of msg.members) this.peers.set(m.id, m.endpoint);
         if (this.listedSinceHello || !msg.members.some((m) => m.id === this.id)) return [];
+        // The welcome to an earlier hello: the manager has yet to take our latest one, which starts us over there.
+        if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `welcome to hello #${msg.n}, not our latest #${this.hellos}`);
         // Listed: ask for a lease at once, so it is there by the time the first fault is served.
         this.listedSinceHello = true;
         this.rejoining = false;
@@ -288,9 +305,8 @@ export class ClientCore implements MemberCore {
       case 'hb_ack':
         return this.onHbAck(msg);
       case 'read_fwd':
-        return this.onForward(msg, 'read');
       case 'write_fwd':
-        return this.onForward(msg, 'write');
+        return this.forwardOrDefer(msg, now);
       case 'invalidate':
         return this.onInvalidate(msg);
       case 'grant':
@@ -323,7 +339,8 @@ export class ClientCore implements MemberCore {
       return false;
     });
     // A lost or late acknowledgement: ask again.
-    if (this.parked.length > 0 && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
+    const waitsForLease = this.parked.length > 0 || this.deferred.length > 0;
+    if (waitsForLease && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
     for (const [page, queue] of this.waiting) {
       const keep = queue.filter((w) => {
         if (now - w.since < this.cfg.opTimeoutMs) return true;
@@ -501,9 +518,20 @@ export class ClientCore implements MemberCore {
 
   // --- messages ---------------------------------------------------------------
 
+  /** Serves a forward under a valid lease; without one, asks the manager first (see `deferred`). */
+  private forwardOrDefer(msg: MessageOf<'read_fwd'> | MessageOf<'write_fwd'>, now: number): ClientOutput[] {
+    if (this.leaseValid(now)) return this.onForward(msg, msg.t === 'read_fwd' ? 'read' : 'write');
+    if (this.deferred.length >= MAX_DEFERRED) return this.ignore(msg, `${this.deferred.length} forwards already wait for the lease`);
+    const ask = this.deferred.length === 0 && this.parked.length === 0;
+    this.deferred.push(msg);
+    return ask ? [this.revalidate(now)] : [];
+  }
+
   private onForward(msg: MessageOf<'read_fwd'> | MessageOf<'write_fwd'>, kind: OpKind): ClientOutput[] {
     const entry = this.entry(msg.page);
-    // A recovered page the manager has us serve again (we went down serving this request): the forward vouches for it.
+    // A recovered page the manager has us serve again (we went down serving this request): the forward vouches for it,
+    // if the manager sent it knowing our latest hello. An earlier one is void: that hello is judged afresh (restore, or a new forward).
+    if (entry.stashed !== null && msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `forward answering hello #${msg.n}, not our latest #${this.hellos}`);
     if (entry.stashed !== null && entry.data !== null) {
       entry.access = entry.stashed;
       entry.owner = true;
@@ -588,6 +616,7 @@ export class ClientCore implements MemberCore {
       incarnation: this.cfg.incarnation,
       pages,
       pending,
+      n: this.hellos,
       ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
       ...(this.keeps ? { recovered: this.recoveredList() } : {}),
     };
@@ -612,6 +641,7 @@ export class ClientCore implements MemberCore {
 
   /** The manager's verdict on a recovered page; a repeat (or one for a page no longer stashed) changes nothing. */
   private onRestore(msg: MessageOf<'restore'>): ClientOutput[] {
+    if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `verdict on hello #${msg.n}, not our latest #${this.hellos}`);
     const entry = this.entry(msg.page);
     if (entry.stashed === null || entry.version !== msg.version) return this.ignore(msg, `restore of page ${msg.page} v${msg.version}, not recovered here`);
     if (msg.keep) {
@@ -641,6 +671,7 @@ export class ClientCore implements MemberCore {
     this.served.clear();
     this.given.clear();
     this.pending.clear();
+    this.deferred = [];
     const out: ClientOutput[] = [];
     for (const queue of this.waiting.values()) for (const w of queue) out.push(this.fail(w, `evicted by ${msg.from}: ${msg.reason}`));
     this.waiting.clear();

@@ -165,12 +165,20 @@ export class ManagerRoleCore implements SeatCore {
       this.learn(msg.from, msg, msg.n);
       this.alive(msg.from);
     }
+    // A report says which hello its client is at: evicts we send it from now on name at least that one, so
+    // the client can tell them from evicts that answer what it sent before a later hello.
+    if (msg.t === 'report' && msg.n !== undefined && msg.incarnation === this.known.get(msg.from)?.incarnation) this.learn(msg.from, msg, msg.n);
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
     switch (this.role) {
       case 'primary':
         if (msg.t === 'report') {
           // A repeat of a report we rebuilt from (a takeover was re-sent while the first answer was on its way).
           if (this.core!.endpointOf(msg.from) !== undefined) return [{ type: 'ignored', msg, reason: 'repeated report' }];
+          // Sent before a hello we have taken since (links need not be FIFO): that hello already answered it.
+          const latest = this.known.get(msg.from);
+          if (msg.n !== undefined && latest?.incarnation === msg.incarnation && latest.n !== undefined && msg.n < latest.n) {
+            return [{ type: 'ignored', msg, reason: `report sent before hello #${latest.n}` }];
+          }
           // A client that adopted our epoch after we started serving: what it held was written off or passed on.
           return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'reported after the takeover completed' })];
         }

@@ -100,6 +100,8 @@ export interface ClientEntry {
   incarnation: number;
   /** The count of the hello that listed it (absent: listed from a report, or an older client). */
   hellos?: number;
+  /** Requests numbered up to this were sent before that hello: answers to them would reach nobody. */
+  seqFloor?: number;
   lastHeard: number;
   /** Where it keeps pages: a down recoverable client still holds what it owned. */
   memory?: ClientMemory;
@@ -196,6 +198,7 @@ export class ManagerCore {
         // the page. A successor's request may overtake its own hello: it proves the restart just as well.
         const inc = Math.floor(msg.req / REQS_PER_INCARNATION);
         if (inc < client.incarnation) return this.ignore(msg, `request ${msg.req} is from an earlier incarnation of ${msg.from}`);
+        if (inc === client.incarnation && msg.req <= (client.seqFloor ?? 0)) return this.ignore(msg, `request ${msg.req} was sent before ${msg.from}'s hello #${client.hellos ?? '?'}`);
         let restarted: ManagerOutput[] = [];
         if (inc > client.incarnation) {
           client.incarnation = inc;
@@ -269,19 +272,22 @@ export class ManagerCore {
     // start-over, and whatever we still recorded for it (a request we serve, pages) is gone as after a reboot.
     const startedOver = known !== undefined && (!sameInc || (counted && msg.n! > known.hellos!));
     const hellos = msg.n ?? (sameInc ? known.hellos : undefined);
+    const seqFloor = Math.max(msg.seq ?? 0, sameInc ? (known.seqFloor ?? 0) : 0);
     this.clients.set(msg.from, {
       endpoint: msg.endpoint,
       incarnation: msg.incarnation,
       ...(hellos !== undefined ? { hellos } : {}),
+      ...(seqFloor > 0 ? { seqFloor } : {}),
       lastHeard: now,
       ...(msg.memory ? { memory: msg.memory } : {}),
     });
     // A newcomer needs everyone; everyone else needs only to learn of the newcomer.
-    const out: ManagerOutput[] = [this.send(msg.from, { t: 'members', from: this.id, epoch: this.epoch, members: this.clientList() })];
+    const welcome = { t: 'members' as const, from: this.id, epoch: this.epoch, members: this.clientList(), ...(msg.n !== undefined ? { n: msg.n } : {}) };
+    const out: ManagerOutput[] = [this.send(msg.from, welcome)];
     // A new incarnation restarted with only what its page store kept (nothing, if volatile): the rest is gone.
     if (startedOver) out.push(...this.forget(msg.from, now, keepsPages(known.memory ?? msg.memory)));
     // What it recovered comes back only where nobody else has had the page since (see restoreFrom).
-    out.push(...this.restoreFrom(msg.from, msg.recovered ?? []));
+    out.push(...this.restoreFrom(msg.from, msg.recovered ?? [], msg.n));
     if (known?.endpoint !== msg.endpoint) {
       const news = [{ id: msg.from, endpoint: msg.endpoint }];
       for (const id of this.clients.keys()) {
@@ -497,10 +503,10 @@ export class ManagerCore {
    * the records know: then no other client can have written it since (the page was never handed out).
    * Every other recovered copy is stale and dropped. A held page the client did not recover is lost.
    */
-  private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[]): ManagerOutput[] {
+  private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[], n: number | undefined): ManagerOutput[] {
     const out: ManagerOutput[] = [];
     const verdict = (page: number, version: number, keep: boolean): void => {
-      out.push(this.send(client, { t: 'restore', from: this.id, epoch: this.epoch, page, version, keep }));
+      out.push(this.send(client, { t: 'restore', from: this.id, epoch: this.epoch, page, version, keep, ...(n !== undefined ? { n } : {}) }));
     };
     const reported = new Map<number, number>();
     for (const r of recovered) if (r.page < this.cfg.pages) reported.set(r.page, r.version);
@@ -582,7 +588,10 @@ export class ManagerCore {
       const down = rec.downSince === null ? '' : `, down for ${Math.round(now - rec.downSince)} ms`;
       rec.queue = rec.queue.filter((q) => {
         if (now - (q.at ?? now) < wait) return true;
-        // Unlike a nack on a lost page, the request may be retried: the page can come back.
+        // The client fails the op and asks again with a new request if it wants the page. This one is
+        // answered: a retransmission of it still on the way must not queue it again (its page would reach
+        // a client that no longer waits for it, and the page would wait for a confirm forever).
+        if ((rec.lastDone.get(q.requester) ?? -1) < q.req) rec.lastDone.set(q.requester, q.req);
         out.push(this.nack(q.requester, page, q.req, `page ${page} is held by ${holder} (down${down}); waited ${wait} ms: reboot ${holder} to serve it again`));
         return false;
       });
@@ -610,9 +619,10 @@ export class ManagerCore {
   }
 
   /** The incarnation a forward or invalidation is meant for (see the message schema). */
-  private incOf(id: NodeId): { inc?: number } {
+  private incOf(id: NodeId): { inc?: number; n?: number } {
     const c = this.clients.get(id);
-    return c ? { inc: c.incarnation } : {};
+    if (!c) return {};
+    return c.hellos !== undefined ? { inc: c.incarnation, n: c.hellos } : { inc: c.incarnation };
   }
 
   private send(to: NodeId, msg: Message): ManagerOutput {

@@ -51,7 +51,10 @@ export function rebuildRecords(
     outputs.push({ type: 'send', to, msg });
   };
   const pendingOf = (client: NodeId, page: number) => reports.get(client)?.pending.find((p) => p.page === page);
-  const verdict = (to: NodeId, page: number, version: number, keep: boolean): void => send(to, { t: 'restore', from: self.id, epoch: self.epoch, page, version, keep });
+  const verdict = (to: NodeId, page: number, version: number, keep: boolean): void => {
+    const n = reports.get(to)?.n;
+    send(to, { t: 'restore', from: self.id, epoch: self.epoch, page, version, keep, ...(n !== undefined ? { n } : {}) });
+  };
 
   for (let page = 0; page < self.pages; page++) {
     const rec = records[page]!;

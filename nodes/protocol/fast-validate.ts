@@ -40,11 +40,16 @@ export function fastValidate(raw: unknown): Message | null {
       ok = keyCount(o) === 5 && fault(o);
       break;
     case 'inv_ack':
-    case 'read_fwd':
-    case 'write_fwd':
-    case 'invalidate':
       ok = keyCount(o) === 6 && fault(o) && isNodeId(o.requester);
       break;
+    case 'read_fwd':
+    case 'write_fwd':
+    case 'invalidate': {
+      // The manager names the holder's incarnation and hello count (both optional in the schema).
+      const extra = (o.inc === undefined ? 0 : 1) + (o.n === undefined ? 0 : 1);
+      ok = keyCount(o) === 6 + extra && fault(o) && isNodeId(o.requester) && (o.inc === undefined || isU32(o.inc)) && (o.n === undefined || isU32(o.n));
+      break;
+    }
     case 'confirm':
       ok = keyCount(o) === 7 && fault(o) && isAccess(o.access) && isU32(o.version);
       break;
@@ -61,6 +66,12 @@ export function fastValidate(raw: unknown): Message | null {
         o.data.byteLength <= LIMITS.maxPageSize;
       break;
     case 'hb':
+      // A lease request carries its number.
+      ok = keyCount(o) === (o.n === undefined ? 3 : 4) && head(o) && (o.n === undefined || isU32(o.n));
+      break;
+    case 'hb_ack':
+      ok = keyCount(o) === 5 && head(o) && isU32(o.n) && isU32(o.ms);
+      break;
     case 'takeover':
     case 'handback_req':
     case 'handback_ok':

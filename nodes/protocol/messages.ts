@@ -45,6 +45,11 @@ export const MessageSchema = z.discriminatedUnion('t', [
     incarnation: u32,
     /** How many hellos this incarnation has sent, this one included: it re-sends one after every evict it obeys. */
     n: u32.optional(),
+    /**
+     * The last request number this incarnation sent before this hello. Links need not be FIFO: a request
+     * from before an evict may arrive after the hello that followed it, for a fault the client has dropped.
+     */
+    seq: u32.optional(),
     memory: ClientMemorySchema.optional(),
     recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),
   }),
@@ -58,14 +63,21 @@ export const MessageSchema = z.discriminatedUnion('t', [
     t: z.literal('members'),
     ...head,
     members: z.array(z.object({ id: NodeIdSchema, endpoint })).max(LIMITS.maxMembers),
+    /**
+     * The hello it welcomes (its `n`), when it answers one. A client counts itself listed only by the welcome
+     * to its latest hello: an earlier one's may arrive first, and an earlier hello taken after it would be ignored.
+     */
+    n: u32.optional(),
   }),
   /**
    * `inc`: the incarnation of the client it is meant for. A frame queued for a client that died reaches its
    * successor at the same endpoint: that one must not act on it (it may hold a new copy, or a recovered one).
    */
-  z.object({ t: z.literal('read_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
-  z.object({ t: z.literal('write_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
-  z.object({ t: z.literal('invalidate'), ...fault, requester: NodeIdSchema, inc: u32.optional() }),
+  // `n`: that client's latest hello the manager had taken. A forward vouches for a recovered copy only if it
+  // comes after the client's latest hello was taken (an earlier start-over's view of what it holds is stale).
+  z.object({ t: z.literal('read_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional(), n: u32.optional() }),
+  z.object({ t: z.literal('write_fwd'), ...fault, requester: NodeIdSchema, inc: u32.optional(), n: u32.optional() }),
+  z.object({ t: z.literal('invalidate'), ...fault, requester: NodeIdSchema, inc: u32.optional(), n: u32.optional() }),
   /** The manager answers a fault itself: a zero page nobody owned, or an owner's upgrade. */
   z.object({ t: z.literal('grant'), ...fault, access: AccessSchema, zero: z.boolean() }),
   z.object({ t: z.literal('nack'), ...fault, reason: z.string().max(200) }),
@@ -80,7 +92,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
   /** After a takeover: the page sent for this request before the takeover is genuine; install it. */
   z.object({ t: z.literal('resume'), ...fault }),
   /** The verdict on a recovered page: `keep` makes the client its owner again; otherwise the copy is stale and dropped. */
-  z.object({ t: z.literal('restore'), ...head, page, version: u32, keep: z.boolean() }),
+  /** `n`: the hello (or report) it answers. A verdict on an earlier one is stale: the later one is judged afresh. */
+  z.object({ t: z.literal('restore'), ...head, page, version: u32, keep: z.boolean(), n: u32.optional() }),
   /**
    * The write transfer this client served for `req` to `requester` never completed (the requester crashed
    * without the page): take the copy it gave away back, as the owner.
@@ -118,6 +131,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
       )
       .max(LIMITS.maxPages),
     pending: z.array(z.object({ page, req: u32, kind: z.enum(['read', 'write']) })).max(LIMITS.maxPages),
+    /** The client's hello count when it reported: a report sent before a later hello is stale. */
+    n: u32.optional(),
     memory: ClientMemorySchema.optional(),
     /** Recovered pages still waiting for a verdict (see hello). */
     recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),

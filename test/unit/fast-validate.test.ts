@@ -19,10 +19,15 @@ const HOT: Message[] = [
   { t: 'read_fwd', ...f, from: 'm0', requester: 'c1' },
   { t: 'write_fwd', ...f, from: 'm0', requester: 'c1' },
   { t: 'invalidate', ...f, from: 'm0', requester: 'c9999' },
+  { t: 'read_fwd', ...f, from: 'm0', requester: 'c1', inc: 2, n: 3 },
+  { t: 'write_fwd', ...f, from: 'm0', requester: 'c1', inc: 0 },
+  { t: 'invalidate', ...f, from: 'm0', requester: 'c2', inc: 1, n: 1 },
   { t: 'confirm', ...f, access: 'read', version: 3 },
   { t: 'grant', ...f, from: 'm0', access: 'write', zero: true },
   { t: 'page_data', ...f, access: 'write', version: 9, data: new Uint8Array(4096).fill(5) },
   { t: 'hb', from: 'c1', epoch: 1 },
+  { t: 'hb', from: 'c1', epoch: 1, n: 17 },
+  { t: 'hb_ack', from: 'm0', epoch: 1, n: 17, ms: 1000 },
   { t: 'takeover', from: 'm1', epoch: 2 },
   { t: 'handback_req', from: 'm0', epoch: 3 },
   { t: 'handback_ok', from: 'm1', epoch: 3 },
@@ -37,7 +42,7 @@ const WEIRD: unknown[] = [
   'none', 'read', 'write', 'admin', 'primary', 'backup', 'candidate', 'rejoining', 'read_req', [], [1], {}, { a: 1 },
   new Uint8Array(0), new Uint8Array(3), Buffer.from([1, 2]), new Uint8Array(LIMITS.maxPageSize + 1), new Uint16Array(2), new ArrayBuffer(4),
 ];
-const KEYS = ['t', 'from', 'epoch', 'page', 'req', 'requester', 'access', 'version', 'zero', 'data', 'role', 'extra', 'reason', 'seen'];
+const KEYS = ['t', 'from', 'epoch', 'page', 'req', 'requester', 'access', 'version', 'zero', 'data', 'role', 'extra', 'reason', 'seen', 'inc', 'n', 'ms'];
 
 const pickOf = <T,>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
