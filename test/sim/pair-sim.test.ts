@@ -8,6 +8,8 @@
 //   PAIR_SEED=123 npx vitest run --project sim test/sim/pair-sim.test.ts         replay one seed, with a trace
 //   PAIR_SEED=123 PAIR_KIND=mixed PAIR_TRACE=400 ...                             …of another fault kind, longer trace
 //   PAIR_SEED=85 PAIR_KIND=mixed PAIR_MEMORY=recoverable ...                      …with another client memory mode
+//   PAIR_SEED=7 PAIR_PLAN=client-pause ...                                        …of a planned sweep (client-pause, die-together, lone-pause, loaded)
+//   PAIR_PAUSE_SEEDS=5000 ...                                                     more client-pause seeds (default 1000)
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
@@ -45,6 +47,7 @@ const replay = process.env.PAIR_SEED;
 const SEEDS = envInt('PAIR_SEEDS', 270);
 const BASE = envInt('PAIR_SEED_BASE', 1);
 const TRACE = envInt('PAIR_TRACE', 120);
+const PAUSE_SEEDS = envInt('PAIR_PAUSE_SEEDS', 1000);
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -180,13 +183,57 @@ function loaded(seed: number): Partial<PairOptions> {
   };
 }
 
+/**
+ * A client paused (SIGSTOP) for 0.5×, 1×, 1.5× or 3× the client timeout, often with an op in flight,
+ * while the primary is killed and rebooted (the backup takes over, then hands back: two takeovers the
+ * client sleeps through) or paused too, then resumed with its old page table and inbox (issue 13).
+ */
+function clientPause(seed: number): Partial<PairOptions> {
+  const base = pairOptionsForSeed(seed, 'mixed');
+  const timeout = base.timing.clientTimeoutMs;
+  const r = (k: number): number => ((seed * 2654435761 + k * 40503) >>> 0) / 2 ** 32;
+  const t = 600 + r(1) * 400;
+  const pause = [0.5, 1, 1.5, 3][seed % 4]! * timeout;
+  const schedule: FaultStep[] = [{ atMs: t, action: 'stop', target: 'any-client', bind: 'c' }];
+  const during = t + r(2) * pause * 0.6;
+  switch (Math.floor(seed / 4) % 4) {
+    case 0: // the client alone
+      break;
+    case 1: // the primary dies and comes back (takeover, then handback) while the client sleeps
+      schedule.push({ atMs: during, action: 'kill', target: 'primary', bind: 'p' }, { atMs: during + 50 + r(3) * 700, action: 'restart', target: '$p' });
+      break;
+    case 2: // twice
+      schedule.push({ atMs: during, action: 'kill', target: 'primary', bind: 'p' }, { atMs: during + 50 + r(3) * 300, action: 'restart', target: '$p' });
+      schedule.push({ atMs: during + 900 + r(4) * 400, action: 'kill', target: 'primary', bind: 'q' }, { atMs: during + 1400 + r(5) * 600, action: 'restart', target: '$q' });
+      break;
+    case 3: // the primary is paused past the heartbeat timeout too (the backup takes over, the old one wakes up deposed)
+      schedule.push({ atMs: during, action: 'stop', target: 'primary', bind: 'p' }, { atMs: during + base.timing.heartbeatTimeoutMs * (1 + r(3) * 3), action: 'cont', target: '$p' });
+      break;
+  }
+  schedule.push({ atMs: t + pause, action: 'cont', target: '$c' });
+  // Both memory modes: a volatile client's sole copies are written off when it is evicted, a recoverable one's wait for it.
+  const memory = r(6) < 0.5 ? 'volatile' : 'recoverable';
+  return { faultKind: 'mixed', schedule: schedule.sort((a, b) => a.atMs - b.atMs), thinkMeanMs: 4 + (seed % 3) * 8, pages: 1 + (seed % 3), clients: 3 + (seed % 4), memory };
+}
+
+/** PAIR_PLAN replays a seed of one of the planned sweeps below. */
+function envPlan(seed: number): Partial<PairOptions> {
+  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded };
+  const raw = process.env.PAIR_PLAN;
+  if (raw === undefined || raw === '') return {};
+  const plan = plans[raw];
+  if (!plan) throw new Error(`PAIR_PLAN must be one of ${Object.keys(plans).join(', ')}`);
+  return plan(seed);
+}
+
 describe('pair simulator: both managers, all clients, real faults', () => {
   if (replay !== undefined) {
     it(`replays seed ${replay}`, () => {
       const seed = envInt('PAIR_SEED', 0);
       const kind = envKind();
       const memory = envMemory();
-      const overrides: Partial<PairOptions> = { traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
+      const plan = envPlan(seed);
+      const overrides: Partial<PairOptions> = { ...plan, traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
       const r = runPairSeed(seed, overrides);
       console.log(r.ok ? pairReport(r, kind !== undefined) : explain(r, overrides));
       expect(r.problems).toEqual([]);
@@ -267,6 +314,16 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     const { failed } = sweep(range(BASE, Math.min(SEEDS, 20)), {}, false, lonePause);
     for (const r of failed.slice(0, 2)) console.error(explain(r, lonePause(r.seed)));
     expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]}`)).toEqual([]);
+  });
+
+  it('a client paused across takeovers, past its eviction, serves nothing stale when it wakes', () => {
+    const n = Math.max(40, Math.min(PAUSE_SEEDS, SEEDS * 4));
+    const { failed, totals } = sweep(range(BASE, n), {}, false, clientPause);
+    console.log(`pair sim, client pauses: ${n} seeds, ${failed.length} failed; ${JSON.stringify(totals)}`);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, clientPause(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=client-pause`)).toEqual([]);
+    expect(totals.stops).toBeGreaterThanOrEqual(n);
+    expect(totals.takeovers).toBeGreaterThan(n / 3);
   });
 
   it('is deterministic: a seed replays to the same history and trace', () => {
@@ -363,6 +420,8 @@ const MUTANTS: { name: string; overrides: Partial<PairOptions>; plans: ((seed: n
   // interleaving: the harness cannot yet show this defence is needed.
   { name: 'rebuild that ignores served tombstones', overrides: { makeManager: (cfg) => new TombstoneBlindManager(cfg) }, plans: kinds('primary-kill', 'primary-reboot', 'alternate') },
   { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg) }, plans: kinds('mixed', 'client-crash') },
+  // The client before leases (issue 13): it serves hits, and forwards, from whatever its table says.
+  { name: 'clients without leases', overrides: { makeClient: (cfg) => new ClientCore({ ...cfg, unsafeNoLease: true }) }, plans: [clientPause] },
 ];
 
 describe.skipIf(replay !== undefined).each(MUTANTS)('mutant: $name', ({ overrides, plans }) => {

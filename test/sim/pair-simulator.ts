@@ -410,6 +410,8 @@ interface Outstanding {
   token: string | null;
   rec: HistoryOp;
   final: boolean;
+  /** Its client was SIGSTOPped while it ran: it may outlast the op timeout. */
+  paused?: boolean;
 }
 
 interface ClientProc extends Proc {
@@ -588,8 +590,10 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         const current = core.currentRole === 'primary' && !(peerCore && live(otherManager(p)) && peerCore.currentEpoch > core.currentEpoch);
         if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && current && dead?.state === 'down') evictedAt.set(x.to, nowNs);
         // A client that is up and following this very primary was not silent: the primary was (paused).
+        // Unless the client itself was paused until a moment ago: then its silence was real.
         const victim = dead?.kind === 'client' ? dead : undefined;
-        if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && current && victim?.state === 'up' && victim.core?.currentManager === p.id && victim.core.currentEpoch === core.currentEpoch) {
+        const justResumed = victim !== undefined && nowNs - (resumedAt.get(victim.id) ?? -Infinity) < (T.clientTimeoutMs + T.clientHeartbeatMs) * MS;
+        if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && current && victim?.state === 'up' && !justResumed && victim.core?.currentManager === p.id && victim.core.currentEpoch === core.currentEpoch) {
           problem(`false eviction: ${p.id} declared live ${x.to} dead (${x.msg.reason}) at ${(nowNs / MS).toFixed(1)} ms`);
         }
         post(p, x.to, x.msg);
@@ -846,7 +850,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     }
     if (!result.fault && rec.end !== rec.start) problem(`workload: ${p.id} op ${result.id} waited ${(rec.end - rec.start) / MS} ms but was reported as a cache hit`);
     const limit = (T.opTimeoutMs + 2 * T.clientTickMs + 1) * MS;
-    if (rec.end - rec.start > limit) problem(`hang: ${p.id} ${rec.op} page ${rec.page} took ${((rec.end - rec.start) / MS).toFixed(1)} ms (op timeout ${T.opTimeoutMs} ms)`);
+    if (rec.end - rec.start > limit && !cur.paused) problem(`hang: ${p.id} ${rec.op} page ${rec.page} took ${((rec.end - rec.start) / MS).toFixed(1)} ms (op timeout ${T.opTimeoutMs} ms)`);
     trace(() => `${p.id} ${rec.op} page ${rec.page} → ${rec.outcome} ${rec.value ?? 'null'}${result.ok ? '' : ` (${result.error})`}`);
     history.push(rec);
     p.current = null;
@@ -858,7 +862,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   let swmrBroken = false;
   const afterEvent = (): void => {
     if (swmrBroken) return;
-    const tables = clients.filter((c) => c.core && live(c)).map((c) => ({ id: c.id, rows: c.core!.pageTable() }));
+    // Only clients that may serve a hit count: a paused client, or one whose lease ran out, keeps its old
+    // table until it revalidates (issue 13); what it must not do is serve from it (linearizability checks that).
+    const tables = clients.filter((c) => c.core && c.state === 'up' && c.core.leaseValid(clockOf(c))).map((c) => ({ id: c.id, rows: c.core!.pageTable() }));
     for (let page = 0; page < o.pages; page++) {
       let writer: NodeId | null = null;
       let holders = 0;
@@ -937,15 +943,20 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         trace(() => `restart ${p.id} as incarnation ${p.inc}`);
         return spawn(p);
       case 'stop':
-        if (p.kind !== 'manager' || p.state !== 'up') return skip('not running');
+        // A manager or a client (issue 13: a client paused past its eviction must not serve its old copies).
+        if (p.state !== 'up') return skip('not running');
         stats.stops++;
         p.state = 'stopped';
         p.tickGen++;
+        if (p.kind === 'client' && p.current) p.current.paused = true;
+        // To the managers a client paused past its timeout is a crashed one: a volatile client's sole copies
+        // are written off (at its eviction, or at a takeover it cannot report to). Recoverable ones must lose nothing.
+        if (p.kind === 'client' && o.memory !== 'recoverable') firstCrashNs ??= nowNs;
         lastFaultNs = nowNs;
         trace(() => `SIGSTOP ${p.id}`);
         return;
       case 'cont': {
-        if (p.kind !== 'manager' || p.state !== 'stopped') return skip('not stopped');
+        if (p.state !== 'stopped') return skip('not stopped');
         p.state = 'up';
         lastFaultNs = nowNs;
         resumedAt.set(p.id, nowNs);
@@ -955,9 +966,10 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         // The overdue timer and the waiting frames race: either may run first.
         const tickFirst = sched() < o.tickFirstOnResume;
         redeliver(frames);
-        if (p.disconnectHeld) queue.push(nowNs + 500, { k: 'disconnect', id: p.id, inc: p.inc });
+        if (p.kind === 'manager' && p.disconnectHeld) queue.push(nowNs + 500, { k: 'disconnect', id: p.id, inc: p.inc });
         p.tickGen++;
         queue.push(tickFirst ? nowNs : nowNs + 1000 * (frames.length + 1), { k: 'tick', id: p.id, gen: p.tickGen });
+        if (p.kind === 'client') scheduleOp(p);
         return;
       }
       case 'crash':
@@ -1259,6 +1271,7 @@ export function describeMsg(m: Message): string {
   if (m.t === 'report') bits.push(`[${m.pages.map((p) => `p${p.page}:${p.access}${p.owner ? '*' : ''}v${p.version}${p.served ? `>${p.served.to}/${p.served.kind}${p.served.req}` : ''}`).join(' ')}] pending [${m.pending.map((p) => `p${p.page}:${p.kind}${p.req}`).join(' ')}]`);
   if (m.t === 'sync') bits.push(`${m.full ? 'full ' : ''}[${m.records.map((r) => `p${r.page}:${r.owner ?? '-'}${r.lostWith ? `(lost ${r.lostWith})` : ''}{${r.copyset.join(',')}}v${r.version}`).join(' ')}]`);
   if (m.t === 'nack' || m.t === 'evict') bits.push(JSON.stringify(m.reason));
+  if ((m.t === 'evict' || m.t === 'members' || m.t === 'hello' || m.t === 'report') && m.n !== undefined) bits.push(`#${m.n}`);
   if (m.t === 'own') bits.push(`p${m.page} v${m.version}`);
   return bits.join(' ');
 }
