@@ -82,6 +82,7 @@ program
   .option('--iterations <n>', 'samples per fault kind and path (default 1000, or IVY_BENCH_ITERATIONS)', intIn(1, 1_000_000))
   .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
+  .option('--trace-overhead', 'only measure what message tracing costs: fault latency p50/p99 with tracing on vs off, alternating blocks on one cluster (--json: {"trace_overhead":{…}})', false)
   .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .action(async (opts: BenchCliOptions) => {
     process.exitCode = await runBenchCommand(opts, out);
