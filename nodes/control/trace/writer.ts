@@ -23,6 +23,18 @@ export class TraceWriter {
     this.stream.write(chunk);
   }
 
+  /** Resolves once everything written so far is in the file. */
+  flush(): Promise<void> {
+    return new Promise((done) => {
+      if (this.failure || this.stream.closed) done();
+      else this.stream.write('', () => done());
+    });
+  }
+
+  get failed(): Error | null {
+    return this.failure;
+  }
+
   /** Flushes and closes; rejects with the first write error, if any. */
   close(): Promise<number> {
     return new Promise((done, fail) => {
