@@ -139,3 +139,30 @@ describe('tracer and the supervisor mirror', () => {
     expect(mirror.startFor('c0')).toEqual({ c0: 5 + TRACE_BATCH_MAX });
   });
 });
+
+describe('trace boundaries', () => {
+  it('the supervisor rejects malformed trace batches; the service rejects malformed trace commands', async () => {
+    const { CommandSchema } = await import('../../nodes/control/api.js');
+    const { ToNodeSchema } = await import('../../nodes/runtime/control.js');
+    const good: TraceTuple = [0, 'm0', 1, 'hb', 1, null, null, null, null, null, 1, [5, 1]];
+    expect(FromNodeSchema.safeParse({ type: 'trace', id: 'c5', records: [good] }).success).toBe(true);
+    for (const bad of [
+      { type: 'trace', id: 'c5', records: [[2, ...good.slice(1)]] }, // direction
+      { type: 'trace', id: 'c5', records: [[0, 'x1', ...good.slice(2)]] }, // peer
+      { type: 'trace', id: 'c5', records: [good.slice(0, 11)] }, // short tuple
+      { type: 'trace', id: 'c5', records: [[...good.slice(0, 11), [-1]]] }, // clock delta
+      { type: 'trace', id: 'c5', records: Array.from({ length: 1025 }, () => good) }, // batch too long
+      { type: 'trace', id: 'zz', records: [] },
+    ]) {
+      expect(FromNodeSchema.safeParse(bad).success).toBe(false);
+    }
+    expect(ToNodeSchema.safeParse({ type: 'trace', on: true, clock: { c0: 3 } }).success).toBe(true);
+    expect(ToNodeSchema.safeParse({ type: 'trace', on: 'yes' }).success).toBe(false);
+    expect(ToNodeSchema.safeParse({ type: 'trace', on: true, clock: { q0: 3 } }).success).toBe(false);
+    expect(CommandSchema.safeParse({ cmd: 'setTracing', on: true }).success).toBe(true);
+    expect(CommandSchema.safeParse({ cmd: 'setTracing' }).success).toBe(false);
+    expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: 0 }).success).toBe(true);
+    expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'delete', page: 0 }).success).toBe(false);
+    expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: -1 }).success).toBe(false);
+  });
+});
