@@ -12,7 +12,7 @@ import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
 import { convertTraceToShiviz } from '../../nodes/control/trace/shiviz.js';
 import { freshPorts } from '../integration/cluster.js';
 import { parseShiviz } from '../unit/shiviz-check.js';
-import { ensureDir, RESULTS, showView, until, waitForNodes } from './harness.js';
+import { ensureDir, RESULTS, SCREENSHOTS, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { stopCluster } from './steps.js';
 
@@ -53,6 +53,8 @@ async function framesOf(page: Page, client: string, kind: string, pg: number): P
   await list.waitFor();
   const frames = (await list.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
   const highlighted = Number(await page.getByTestId('messages-canvas').getAttribute('data-highlighted'));
+  await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
+  await page.screenshot({ path: join(ensureDir(SCREENSHOTS), `messages-${kind}.png`) });
   await page.getByTestId('messages-unpin').click();
   return { frames, highlighted };
 }
