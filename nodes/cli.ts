@@ -7,6 +7,7 @@ import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
 import { runBenchCommand, type BenchCliOptions } from './control/commands/bench.js';
+import { runTraceCommand, type TraceCommandOptions } from './control/commands/trace.js';
 
 const out = { log: (s: string) => console.log(s), error: (s: string) => console.error(s) };
 
@@ -32,6 +33,7 @@ program
   .option('--seed <n>', 'seed of the random workload', intIn(0, 2 ** 31 - 1), 1)
   .option('--base-port <port>', 'first port (managers: base, base+1; clients from base+10)', intIn(1024, 65_000), 7000)
   .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
+  .option('--trace <file>', 'write every frame sent and received (JSON Lines, with vector clocks) to this file')
   .action(async (opts: UpOptions) => {
     process.exitCode = await runUp(opts, out);
   });
@@ -66,6 +68,7 @@ program
   .option('--sustained <s>', 'instead of rounds, run a random workload for s seconds and report histograms and throughput', numberIn(0.5, 86_400))
   .option('--rate <n>', 'sustained mode: ops/s per client (0 = back to back)', numberIn(0, 1_000_000), 0)
   .option('--read-ratio <r>', 'sustained mode: fraction of reads', numberIn(0, 1), 0.5)
+  .option('--trace <file>', 'write every frame sent and received (JSON Lines, with vector clocks; one run per scenario cluster) to this file')
   .action(async (names: string[], opts: ScenarioOptions) => {
     process.exitCode = await runScenarioCommand(names, opts, out);
   });
@@ -79,9 +82,19 @@ program
   .option('--iterations <n>', 'samples per fault kind and path (default 1000, or IVY_BENCH_ITERATIONS)', intIn(1, 1_000_000))
   .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
+  .option('--trace-overhead', 'only measure what message tracing costs: fault latency p50/p99 with tracing on vs off, alternating blocks on one cluster (--json: {"trace_overhead":{…}})', false)
   .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .action(async (opts: BenchCliOptions) => {
     process.exitCode = await runBenchCommand(opts, out);
+  });
+
+program
+  .command('trace')
+  .description('convert a trace written by --trace (JSON Lines) for another viewer')
+  .argument('<file>', 'trace file (JSON Lines, DESIGN §6)')
+  .option('--shiviz <out>', 'write the log format ShiViz reads (https://bestchai.bitbucket.io/shiviz/) to this file')
+  .action(async (file: string, opts: TraceCommandOptions) => {
+    process.exitCode = await runTraceCommand(file, opts, out);
   });
 
 program

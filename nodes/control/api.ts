@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { OpKind, PageView, RecordView } from '../core/types.js';
 import { ClientMemorySchema } from '../protocol/messages.js';
 import type { HistoryOp } from './history/schema.js';
+import type { TraceRecord } from './trace/record.js';
 
 // --- configuration ---------------------------------------------------------------
 
@@ -368,15 +369,41 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('timingCsv') }),
   z.object({ cmd: z.literal('checkHistory'), source: HistorySourceSchema }),
   z.object({ cmd: z.literal('exportHistory'), source: HistorySourceSchema }),
+  /** Message tracing of the running cluster on or off (the Messages view turns it on while it is open). */
+  z.object({ cmd: z.literal('setTracing'), on: z.boolean() }),
+  /** Everything traced in the running (or last) cluster, as the JSON Lines of DESIGN §6. */
+  z.object({ cmd: z.literal('exportTrace') }),
+  /** One operation on one client now (a single read or write fault to watch in the Messages view). */
+  z.object({ cmd: z.literal('runOp'), client: nodeId, kind: z.enum(['read', 'write']), page: z.number().int().min(0).max(65_535) }),
 ]);
 export type Command = z.input<typeof CommandSchema>;
 export type ParsedCommand = z.output<typeof CommandSchema>;
+
+/** What `exportTrace` replies: the trace as JSON Lines and a file name to suggest. */
+export interface TraceExport {
+  jsonl: string;
+  name: string;
+  records: number;
+}
+
+/** What `runOp` replies: the client's own timing of the operation. */
+export interface OpReply {
+  client: string;
+  kind: 'read' | 'write';
+  page: number;
+  ok: boolean;
+  fault: boolean;
+  latencyUs: number;
+  error?: string;
+}
 
 /** Every command answers with a result or a clear error, never silence. */
 export type CommandReply = { ok: true; value?: unknown } | { ok: false; error: string };
 
 /** Pushed from the engine to every connected view. */
 export type ServerPush =
+  /** Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep up. */
+  | { type: 'trace'; records: TraceRecord[]; skipped: number }
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }
@@ -400,4 +427,4 @@ export interface ClusterApi {
   saveHistory(jsonl: string, suggestedName: string): Promise<string | null>;
 }
 
-export type { OpKind };
+export type { OpKind, TraceRecord };

@@ -2,7 +2,7 @@
 // observed through pushed snapshots and events. Electron's main process and
 // `ivy-cluster serve` both wrap exactly this class, so the desktop app and the
 // browser see the same thing.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,9 +20,13 @@ import {
   type ParsedCommand,
   type PageRow,
   type Protocol,
+  type OpReply,
   type ServerPush,
+  type TraceExport,
   type Workload,
 } from './api.js';
+import type { TraceRecord } from './trace/record.js';
+import { TraceWriter } from './trace/writer.js';
 import { mergeClientLogs } from './history/merge.js';
 import type { HistoryOp } from './history/schema.js';
 import { historyExport, historyVerdict } from './history/verdict.js';
@@ -45,6 +49,11 @@ export interface ClusterServiceOptions {
 }
 
 const MAX_EVENTS = 500;
+/** Trace records pushed to views at most per push (every TRACE_PUSH_MS): a view shows the latest window only. */
+const TRACE_PUSH_MAX = 4000;
+const TRACE_PUSH_MS = 100;
+/** Export trace reads the file into one reply: beyond this, the CLI's --trace is the way. */
+const TRACE_EXPORT_MAX_BYTES = 256 * 1024 * 1024;
 const MAX_MARKS = 200;
 
 /** Scenario histories are kept per scenario and protocol: a run of both protocols has two of each. */
@@ -68,6 +77,12 @@ export class ClusterService {
   private liveHistoryDir: string | null = null;
   /** Each scenario's merged history from the last scenario run (its run folder is gone by then). */
   private scenarioHistories = new Map<string, HistoryOp[]>();
+  /** The trace of the attached cluster, streamed to its run folder while tracing is on (for Export trace). */
+  private traceWriter: TraceWriter | null = null;
+  /** Records waiting for the next trace push, and how many were left out to keep up. */
+  private tracePending: TraceRecord[] = [];
+  private traceSkipped = 0;
+  private traceTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: ClusterServiceOptions = {}) {}
 
@@ -144,6 +159,12 @@ export class ClusterService {
         return historyVerdict(this.historyOps(cmd.source), cmd.source, Date.now());
       case 'exportHistory':
         return historyExport(this.historyOps(cmd.source), cmd.source);
+      case 'setTracing':
+        return this.setTracing(cmd.on);
+      case 'exportTrace':
+        return this.exportTrace();
+      case 'runOp':
+        return this.runOp(cmd.client, cmd.kind, cmd.page);
     }
   }
 
@@ -197,6 +218,7 @@ export class ClusterService {
       if (this.marks.length > MAX_MARKS) this.marks.shift();
     });
     sup.on('telemetry', (t) => this.stats.onTelemetry(t));
+    sup.on('trace', (records) => this.onTrace(sup, records));
     sup.on('change', () => this.pushSnapshot());
     this.ensureTimers();
   }
@@ -204,6 +226,8 @@ export class ClusterService {
   detach(sup: Supervisor): void {
     if (this.sup !== sup) return;
     this.sup = null;
+    // The file stays in the run folder for Export trace until another cluster starts tracing.
+    void this.traceWriter?.close().catch(() => undefined);
     this.workload = null;
     this.pushSnapshot();
   }
@@ -236,6 +260,54 @@ export class ClusterService {
       .finally(() => {
         if (this.scenario === ctrl) this.scenario = null;
       });
+  }
+
+  // --- message tracing ---------------------------------------------------------------
+
+  private setTracing(on: boolean): void {
+    const sup = this.need();
+    if (on && (!this.traceWriter || this.traceWriter.file !== join(sup.runDir, 'trace.jsonl'))) {
+      void this.traceWriter?.close().catch(() => undefined);
+      this.traceWriter = new TraceWriter(join(sup.runDir, 'trace.jsonl'));
+    }
+    sup.setTracing(on);
+  }
+
+  private onTrace(sup: Supervisor, records: TraceRecord[]): void {
+    if (this.sup !== sup) return;
+    this.traceWriter?.write(records);
+    if (this.listeners.size === 0) return;
+    for (const r of records) this.tracePending.push(r);
+    if (this.tracePending.length > TRACE_PUSH_MAX) {
+      const extra = this.tracePending.length - TRACE_PUSH_MAX;
+      this.tracePending.splice(0, extra);
+      this.traceSkipped += extra;
+    }
+    this.traceTimer ??= setTimeout(() => {
+      this.traceTimer = null;
+      const batch = this.tracePending;
+      this.tracePending = [];
+      const skipped = this.traceSkipped;
+      this.traceSkipped = 0;
+      this.push({ type: 'trace', records: batch, skipped });
+    }, TRACE_PUSH_MS);
+  }
+
+  private async exportTrace(): Promise<TraceExport> {
+    const w = this.traceWriter;
+    if (!w) throw new Error('nothing traced yet: open the Messages view while a cluster runs (it turns tracing on)');
+    await w.flush();
+    if (w.failed) throw new Error(`the trace file failed: ${w.failed.message}`);
+    const size = statSync(w.file).size;
+    if (size > TRACE_EXPORT_MAX_BYTES) throw new Error(`the trace is ${Math.round(size / 2 ** 20)} MiB, too large to export from here: run \`ivy-cluster up --trace FILE\` instead`);
+    return { jsonl: readFileSync(w.file, 'utf8'), name: 'ivy-trace.jsonl', records: w.records };
+  }
+
+  private async runOp(client: string, kind: 'read' | 'write', page: number): Promise<OpReply> {
+    const sup = this.need();
+    if (page >= sup.config.pages) throw new Error(`page ${page} out of range (the cluster has ${sup.config.pages})`);
+    const r = await sup.op(client, kind, page, 0);
+    return { client, kind, page, ok: r.ok, fault: r.fault, latencyUs: Math.round((r.endNs - r.startNs) / 100) / 10, ...(r.error ? { error: r.error } : {}) };
   }
 
   private need(): Supervisor {

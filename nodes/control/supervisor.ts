@@ -12,6 +12,8 @@ import type { NodeConfig } from '../runtime/config.js';
 import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
 import { DEFAULT_CLIENT_MEMORY, type ClusterConfig, type ClusterEvent, type Mark, type NodeInfo, type NodeRole, type NodeState } from './api.js';
 import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
+import { TraceMirror } from './trace/mirror.js';
+import type { TraceRecord } from './trace/record.js';
 
 /** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
 export interface NodeLauncher {
@@ -27,6 +29,10 @@ export interface SupervisorOptions {
   launcher?: NodeLauncher;
   /** How long start() and reboot() wait for nodes to report ready. */
   readyTimeoutMs?: number;
+  /** Trace every frame from the first (`--trace`); tracing can also be switched later (setTracing). */
+  trace?: boolean;
+  /** Names this cluster's records in a trace file holding several runs (a scenario run). */
+  traceRun?: string;
 }
 
 interface NodeHandle {
@@ -45,6 +51,8 @@ interface NodeHandle {
   telemetry: Telemetry | null;
   stderrTail: string[];
   ready: { resolve: () => void; reject: (e: Error) => void } | null;
+  /** The process of this node that has a vector clock (started tracing), if any. */
+  traceProc: ChildProcess | null;
 }
 
 export type OpDone = Extract<FromNode, { type: 'opDone' }>;
@@ -55,6 +63,8 @@ interface SupervisorEvents {
   telemetry: [Telemetry];
   change: [];
   workloadDone: [string];
+  /** Traced frames of one node, in its order (only while tracing is on). */
+  trace: [TraceRecord[]];
 }
 
 /** Finds out/nodes/node.js from wherever this module was bundled (out/nodes, out/main) or loaded (nodes/control). */
@@ -101,6 +111,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private highestEpoch = 1;
   /** Which manager serves now, as its last role report said. */
   private serving: string | null = null;
+  private tracing: boolean;
+  /** Tracing was on at some point: shutdown waits for the nodes' last batches. */
+  private traced: boolean;
+  private readonly traceMirror: TraceMirror;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -110,6 +124,36 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Process start-up is CPU-bound: allow more for big clusters on small machines.
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 20_000 + 500 * opts.config.clients;
     mkdirSync(join(this.runDir, 'history'), { recursive: true });
+    this.tracing = opts.trace ?? false;
+    this.traced = this.tracing;
+    this.traceMirror = new TraceMirror(opts.traceRun);
+  }
+
+  // --- message tracing -------------------------------------------------------------------
+
+  get isTracing(): boolean {
+    return this.tracing;
+  }
+
+  /**
+   * Turns message tracing on or off in every live node (and in nodes started later). A node that
+   * traced before in the same process resumes its own clock; a new process starts from the clock
+   * its predecessor reached (TraceMirror.startFor).
+   */
+  setTracing(on: boolean): void {
+    if (on === this.tracing) return;
+    this.tracing = on;
+    this.traced ||= on;
+    for (const n of this.nodes.values()) {
+      if (!this.isLive(n)) continue;
+      if (!on) this.sendTo(n, { type: 'trace', on: false });
+      else if (n.traceProc === n.proc) this.sendTo(n, { type: 'trace', on: true });
+      else {
+        n.traceProc = n.proc;
+        this.sendTo(n, { type: 'trace', on: true, clock: this.traceMirror.startFor(n.id) });
+      }
+    }
+    this.info('trace', `message tracing ${on ? 'on' : 'off'}`);
   }
 
   // --- lifecycle of the whole cluster ---------------------------------------------------
@@ -137,6 +181,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.closed = true;
     const live = [...this.nodes.values()].filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null);
     await Promise.all(live.map((n) => this.terminate(n, 'stop', graceMs)));
+    // A node's last trace batch may still be in the control pipe when its exit is seen; the pipe closes
+    // only after everything in it was read.
+    if (this.traced) await Promise.all(live.map((n) => this.disconnected(n.proc, 1000)));
+  }
+
+  private disconnected(proc: ChildProcess | null, timeoutMs: number): Promise<void> {
+    if (!proc?.connected) return Promise.resolve();
+    return new Promise((done) => {
+      const t = setTimeout(done, timeoutMs);
+      proc.once('disconnect', () => {
+        clearTimeout(t);
+        done();
+      });
+    });
   }
 
   // --- breaking nodes ---------------------------------------------------------------------
@@ -258,6 +316,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       telemetry: null,
       stderrTail: [],
       ready: null,
+      traceProc: null,
     };
     this.nodes.set(id, n);
     return n;
@@ -267,7 +326,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { pages, pageSize, opTimeoutMs, heartbeatMs, heartbeatTimeoutMs, clientTimeoutMs, protocol } = this.config;
     // Recoverable memory is IVY's (its manager restores pages); an ISIS member gets a state transfer instead.
     const memory = protocol === 'ivy' ? (this.config.clientMemory ?? DEFAULT_CLIENT_MEMORY) : 'volatile';
-    const common = { id: n.id, endpoint: n.endpoint, pages, pageSize, telemetryMs: 200, protocol };
+    const common = {
+      id: n.id,
+      endpoint: n.endpoint,
+      pages,
+      pageSize,
+      telemetryMs: 200,
+      protocol,
+      ...(this.tracing ? { trace: { clock: this.traceMirror.startFor(n.id) } } : {}),
+    };
     if (n.role !== 'client') {
       const peer = this.managers().find((m) => m.id !== n.id) ?? null;
       const home = n.id === MANAGER_IDS.primary;
@@ -315,6 +382,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       env: { ...process.env, ...env },
     });
     n.proc = proc;
+    n.traceProc = this.tracing ? proc : null;
     n.state = state;
     n.ending = null;
     n.telemetry = null;
@@ -385,6 +453,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         break;
       case 'log':
         this.event(msg.level, 'node', msg.message, n.id);
+        break;
+      case 'trace':
+        // Batches still in flight when tracing went off are kept: they are frames that happened.
+        if (n.traceProc === proc) this.emit('trace', this.traceMirror.resolve(n.id, msg.records));
         break;
     }
   }

@@ -4,7 +4,7 @@
 import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult } from '../core/index.js';
 import { mulberry32, pick, type Rng } from '../core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
-import { encode, type Message, type NodeId } from '../protocol/index.js';
+import type { Message, NodeId } from '../protocol/index.js';
 import type { ClientNodeConfig } from './config.js';
 import type { ToNode, WorkloadSpec } from './control.js';
 import { HistoryLog } from './history-log.js';
@@ -90,7 +90,7 @@ export class ClientNode {
     });
     this.nextToken = cfg.incarnation * 1_000_000 + 1;
     this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg));
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace);
   }
 
   async start(): Promise<void> {
@@ -173,7 +173,7 @@ export class ClientNode {
         if (o.msg.t === 'hb' || o.msg.t === 'i_hb') this.lastHeartbeatAt = nowMs();
         const endpoint = this.managers.get(o.to) ?? this.core.endpointOf(o.to);
         if (endpoint === undefined) this.shell.drop('unknown_peer');
-        else this.shell.transport.send(endpoint, encode(o.msg));
+        else this.shell.send(o.to, endpoint, o.msg);
       } else if (o.type === 'ignored') {
         this.shell.drop(o.reason.split(' ')[0] === 'stale' ? 'stale_epoch' : 'ignored');
       } else {

@@ -3,6 +3,7 @@
 // clear message instead of misbehaving.
 import { z } from 'zod';
 import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
+import { TraceClockSchema } from './control.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -16,6 +17,8 @@ const common = {
   telemetryMs: z.number().int().min(20).max(10_000).default(200),
   /** Coherence protocol: IVY (manager seat = manager) or write-update by ISIS (manager seat = registry). */
   protocol: z.enum(['ivy', 'isis']).default('ivy'),
+  /** Present: trace every frame from the start, with the vector clock starting here (see tracer.ts). */
+  trace: z.object({ clock: TraceClockSchema }).optional(),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [

@@ -7,6 +7,33 @@ import { AccessSchema, NodeIdSchema } from '../protocol/messages.js';
 
 const opKind = z.enum(['read', 'write']);
 
+/** A vector clock as {node: count}. */
+export const TraceClockSchema = z.record(NodeIdSchema, z.number().int().min(0).max(0xffff_ffff));
+
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+/**
+ * One traced frame, compact: [dir (0 send, 1 receive), peer, t (monotonic ns), type, epoch, page, req,
+ * requester, view, seq, frame (the sender's own clock count at the send; null: received without a
+ * clock), clock delta (code, count pairs: the entries this event raised, see trace-clock.ts)].
+ */
+export const TraceTupleSchema = z.tuple([
+  z.union([z.literal(0), z.literal(1)]),
+  NodeIdSchema,
+  z.number().min(0),
+  z.string().max(32),
+  u32,
+  u32.nullable(),
+  u32.nullable(),
+  NodeIdSchema.nullable(),
+  u32.nullable(),
+  u32.nullable(),
+  u32.nullable(),
+  z.array(u32).max(2 * 8192),
+]);
+export type TraceTuple = z.infer<typeof TraceTupleSchema>;
+/** Records per batch at most (tracer.ts ships at most TRACE_BATCH_MAX). */
+export const TRACE_BATCH_LIMIT = 1024;
+
 export const WorkloadSpecSchema = z.object({
   readRatio: z.number().min(0).max(1),
   /** Ops per second; 0 = back to back. */
@@ -30,6 +57,11 @@ export const ToNodeSchema = z.discriminatedUnion('type', [
     seed: z.number().int(),
   }),
   z.object({ type: z.literal('shutdown') }),
+  /**
+   * Message tracing on or off. `clock`: where a node with no clock yet starts its vector clock (a
+   * restarted node resumes above its predecessor's counts); a node that already has one keeps it.
+   */
+  z.object({ type: z.literal('trace'), on: z.boolean(), clock: TraceClockSchema.optional() }),
 ]);
 export type ToNode = z.infer<typeof ToNodeSchema>;
 
@@ -146,7 +178,10 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     /** Monotonic ns, comparable with op timings. */
     atNs: z.number(),
   }),
+  /** Traced frames, in the order they happened at this node. */
+  z.object({ type: z.literal('trace'), id: NodeIdSchema, records: z.array(TraceTupleSchema).max(TRACE_BATCH_LIMIT) }),
   z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string().max(2000) }),
 ]);
 export type FromNode = z.infer<typeof FromNodeSchema>;
 export type Telemetry = Extract<FromNode, { type: 'telemetry' }>;
+export type TraceBatch = Extract<FromNode, { type: 'trace' }>;

@@ -2,7 +2,7 @@
 // per-epoch ManagerCore) behind ZeroMQ. Role changes are reported to the supervisor
 // the moment they happen; records and the client list go out with telemetry.
 import { PROTOCOLS, type SeatCore, type SeatOutput } from '../core/index.js';
-import { encode, type Message } from '../protocol/index.js';
+import type { Message } from '../protocol/index.js';
 import type { ManagerNodeConfig } from './config.js';
 import { NodeShell } from './node-shell.js';
 
@@ -27,7 +27,7 @@ export class ManagerNode {
       epoch: cfg.epoch,
       clients: cfg.clients,
     });
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg));
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace);
   }
 
   async start(): Promise<void> {
@@ -83,7 +83,7 @@ export class ManagerNode {
       } else {
         const endpoint = o.to === this.cfg.peer?.id ? this.cfg.peer.endpoint : this.core.endpointOf(o.to);
         if (endpoint === undefined) this.shell.drop('unknown_peer');
-        else this.shell.transport.send(endpoint, encode(o.msg));
+        else this.shell.send(o.to, endpoint, o.msg);
       }
     }
     this.watchMembers();

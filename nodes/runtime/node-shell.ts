@@ -1,9 +1,15 @@
 // What every node process has around its state machine: the ZeroMQ transport, the
 // validated control channel to the supervisor, drop counters, a telemetry timer and
 // an orderly shutdown. Roles plug in a frame handler and a telemetry producer.
-import { decode, type Message } from '../protocol/index.js';
+// Every frame in and out passes here, so this is where message tracing hooks in: one
+// null check per frame while it is off.
+import { decode, encode, type Message, type NodeId } from '../protocol/index.js';
 import { ToNodeSchema, type FromNode, type ToNode } from './control.js';
+import { VectorClock } from './trace-clock.js';
+import { Tracer } from './tracer.js';
 import { Transport } from './transport.js';
+
+type TraceCommand = Extract<ToNode, { type: 'trace' }>;
 
 export class NodeShell {
   readonly transport: Transport;
@@ -11,18 +17,26 @@ export class NodeShell {
   readonly dropped: Record<string, number> = {};
   private stopping = false;
   private readonly onStop: (() => void)[] = [];
+  /** Non-null only while tracing is on. */
+  private tracer: Tracer | null = null;
+  /** The node's vector clock, kept when tracing goes off so it resumes where it was. */
+  private clock: VectorClock | null = null;
 
   constructor(
     readonly id: string,
     readonly endpoint: string,
     onMessage: (msg: Message) => void,
+    trace?: { clock: Readonly<Record<string, number>> },
   ) {
-    this.transport = new Transport(endpoint, (frame) => {
+    if (trace) this.setTracing({ type: 'trace', on: true, clock: trace.clock });
+    this.transport = new Transport(endpoint, (frame, clock) => {
       const r = decode(frame);
       if (!r.ok) {
         this.drop(r.reason);
         return;
       }
+      // Traced after validation (a dropped frame is only counted), before the core acts on it.
+      if (this.tracer !== null) this.tracer.onReceive(r.msg, clock);
       try {
         onMessage(r.msg);
       } catch (err) {
@@ -31,6 +45,29 @@ export class NodeShell {
         this.log('error', `handling ${r.msg.t} from ${r.msg.from}: ${err instanceof Error ? err.stack : String(err)}`);
       }
     });
+  }
+
+  /** Sends one message to `to` at `endpoint`; with tracing on, stamped with the vector clock and traced. */
+  send(to: NodeId, endpoint: string, msg: Message): void {
+    const tracer = this.tracer;
+    if (tracer === null) this.transport.send(endpoint, encode(msg));
+    else this.transport.send(endpoint, encode(msg), tracer.onSend(to, msg));
+  }
+
+  private setTracing(cmd: TraceCommand): void {
+    if (!cmd.on) {
+      this.tracer?.flush();
+      this.tracer = null;
+      return;
+    }
+    if (this.tracer) return;
+    this.clock ??= new VectorClock(this.id, cmd.clock);
+    this.tracer = new Tracer(
+      this.id,
+      this.clock,
+      (batch) => this.toSupervisor(batch),
+      () => this.drop('bad_trace_clock'),
+    );
   }
 
   drop(reason: string): void {
@@ -58,6 +95,7 @@ export class NodeShell {
         return;
       }
       if (parsed.data.type === 'shutdown') void this.shutdown(0);
+      else if (parsed.data.type === 'trace') this.setTracing(parsed.data);
       else handler(parsed.data);
     });
   }
@@ -104,6 +142,7 @@ export class NodeShell {
     this.stopping = true;
     for (const fn of this.onStop) fn();
     this.transport.close();
+    this.tracer?.flush(); // sent before the last telemetry below, on the same ordered channel
     // A graceful stop reports its last telemetry window so no measured latency is lost.
     if (this.produce && process.send && process.connected) {
       const exit = setTimeout(() => process.exit(code), 500);

@@ -24,7 +24,8 @@ export class Transport {
 
   constructor(
     private readonly endpoint: string,
-    private readonly onFrame: (frame: Buffer) => void,
+    /** `clock`: the second frame part, present only when the sender traces (tracer.ts). */
+    private readonly onFrame: (frame: Buffer, clock: Buffer | undefined) => void,
   ) {}
 
   async bind(): Promise<void> {
@@ -46,9 +47,12 @@ export class Transport {
   private readonly onSent = (): void => void this.stats.sent++;
   private readonly onSendDropped = (): void => void this.stats.sendDropped++;
 
-  send(endpoint: string, frame: Buffer): void {
+  /** `clock` (tracing on only) travels as a second part of the same ZeroMQ message: the frame itself is untouched. */
+  send(endpoint: string, frame: Buffer, clock?: Buffer): void {
     if (this.closed) return;
-    this.push(endpoint).send(frame).then(this.onSent, this.onSendDropped);
+    this.push(endpoint)
+      .send(clock === undefined ? frame : [frame, clock])
+      .then(this.onSent, this.onSendDropped);
   }
 
   /**
@@ -88,10 +92,11 @@ export class Transport {
     const pull = this.pull;
     try {
       while (!this.closed) {
-        const [frame] = await pull.receive();
+        const parts = await pull.receive();
+        const frame = parts[0];
         if (!frame) continue;
         this.stats.received++;
-        this.onFrame(frame);
+        this.onFrame(frame, parts[1]);
       }
     } catch (err) {
       if (!this.closed) throw err;

@@ -12,6 +12,7 @@ import { ScenariosView } from './views/ScenariosView.js';
 import { EventsView } from './views/EventsView.js';
 import { CoherenceView } from './views/CoherenceView.js';
 import { OrderView } from './views/OrderView.js';
+import { MessagesView } from './views/MessagesView.js';
 
 export const VIEWS = [
   { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
@@ -24,6 +25,8 @@ export const VIEWS = [
   { id: 'coherence', label: 'Coherence map', render: () => <CoherenceView /> },
   // Write-update only; appended so the earlier views keep their shortcuts.
   { id: 'order', label: 'Total order', render: () => <OrderView /> },
+  // Alt+0: the tenth.
+  { id: 'messages', label: 'Messages', render: () => <MessagesView /> },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];

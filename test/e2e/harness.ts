@@ -225,6 +225,7 @@ export const VIEW_LABELS = {
   events: 'Event log',
   coherence: 'Coherence map',
   order: 'Total order',
+  messages: 'Messages',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */

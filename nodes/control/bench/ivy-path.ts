@@ -39,6 +39,11 @@ export class IvyPath {
     return path;
   }
 
+  /** The cluster's supervisor (the trace-overhead bench switches tracing between blocks). */
+  get supervisor(): Supervisor {
+    return this.sup;
+  }
+
   get anomalies(): number {
     return this.rotation.anomalies;
   }

@@ -10,6 +10,7 @@ import type { ClientMemory } from '../../protocol/messages.js';
 import type { Protocol } from '../api.js';
 import type { CompareRow, IsisReport } from '../bench/isis-run.js';
 import { runBench, type BenchReport, type IvyReport, type PathFigures } from '../bench/run.js';
+import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
@@ -20,6 +21,8 @@ export interface BenchCliOptions {
   iterations?: number;
   throughputSeconds?: number;
   basePort: number;
+  /** Only measure what message tracing costs (fault latency with tracing on vs off, same run). */
+  traceOverhead?: boolean;
 }
 
 function envNumber(name: string): number | undefined {
@@ -119,7 +122,28 @@ function renderIvy(r: IvyReport): string[] {
   return lines;
 }
 
+async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+  try {
+    const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
+    const r = await runTraceOverhead({
+      iterations,
+      blockSize: Math.min(100, iterations),
+      basePort: opts.basePort,
+      pageSize: 4096,
+      ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
+      onProgress: (m) => out.error(m),
+    });
+    if (opts.json) out.log(JSON.stringify({ trace_overhead: r }));
+    else for (const line of renderTraceOverhead(r)) out.log(line);
+    return 0;
+  } catch (err) {
+    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+}
+
 export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+  if (opts.traceOverhead) return traceOverheadCommand(opts, out);
   let report: BenchReport;
   try {
     const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);

@@ -15,6 +15,7 @@ import { sustainedCsv, type SustainedCsvRow } from '../scenarios/csv.js';
 import { combineHistories } from '../scenarios/history.js';
 import { jsonResult, renderComparison, renderRun } from '../scenarios/report.js';
 import { runPlan, runScenarios, trialsOf, type RunOutcome } from '../scenarios/runner.js';
+import { TraceWriter } from '../trace/writer.js';
 import type { Out } from './up.js';
 
 export interface ScenarioOptions {
@@ -34,6 +35,8 @@ export interface ScenarioOptions {
   readRatio: number;
   /** Protocols to run every scenario with (default ivy). */
   protocol: Protocol[];
+  /** Write every frame sent and received here (DESIGN §6), one run per scenario cluster. */
+  trace?: string;
 }
 
 interface ProgressSink {
@@ -97,6 +100,7 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const traceWriter = opts.trace !== undefined ? new TraceWriter(opts.trace) : null;
   let outcome: RunOutcome;
   try {
     outcome = await runScenarios({
@@ -119,9 +123,11 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
         if (e.level !== 'info') sink.note(`${e.level}: ${e.message}`);
       },
       signal: abort.signal,
+      ...(traceWriter ? { onTrace: (records) => traceWriter.write(records) } : {}),
     });
   } catch (err) {
     sink.stop();
+    await traceWriter?.close().catch(() => undefined);
     out.error(abort.signal.aborted ? 'cancelled: clusters stopped' : `error: ${err instanceof Error ? err.message : String(err)}`);
     return abort.signal.aborted ? 130 : 2;
   } finally {
@@ -131,6 +137,10 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
   sink.stop();
 
   const written: string[] = [];
+  if (traceWriter) {
+    const n = await traceWriter.close();
+    written.push(`trace: ${opts.trace} (${n} frames sent and received, one run per scenario cluster; for ShiViz: ivy-cluster trace ${opts.trace} --shiviz OUT)`);
+  }
   if (opts.csv) {
     writeFileSync(opts.csv, opts.sustained !== undefined ? sustainedCsv(sustainedRows(outcome)) : outcome.csv);
     written.push(`timing CSV: ${opts.csv}`);

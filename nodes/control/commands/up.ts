@@ -10,6 +10,7 @@ import { LiveStats } from '../stats.js';
 import type { ClientMemory } from '../../protocol/messages.js';
 import { writeStatusFile } from '../status-file.js';
 import { Supervisor } from '../supervisor.js';
+import { TraceWriter } from '../trace/writer.js';
 import type { WorkloadSpec } from '../../runtime/control.js';
 
 export interface UpOptions {
@@ -27,6 +28,8 @@ export interface UpOptions {
   seed: number;
   basePort: number;
   clientMemory?: ClientMemory;
+  /** Write every frame sent and received here (DESIGN §6). */
+  trace?: string;
 }
 
 export interface Out {
@@ -47,7 +50,9 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
   });
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-run-'));
-  const sup = new Supervisor({ config, runDir });
+  const sup = new Supervisor({ config, runDir, trace: opts.trace !== undefined });
+  const traceWriter = opts.trace !== undefined ? new TraceWriter(opts.trace) : null;
+  if (traceWriter) sup.on('trace', (records) => traceWriter.write(records));
   const stats = new LiveStats();
   const writeStatus = (): void => {
     if (opts.status) writeStatusFile(opts.status, sup.nodeInfos());
@@ -95,6 +100,7 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
   } catch (err) {
     out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     await sup.shutdown();
+    await traceWriter?.close().catch(() => undefined);
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
@@ -103,6 +109,11 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
 
   await sup.shutdown();
   writeStatus();
+  if (traceWriter) {
+    // Every node's last batch came before its exit, on the same channel: the trace is complete.
+    const n = await traceWriter.close();
+    out.log(`trace: ${opts.trace} (${n} frames sent and received; for ShiViz: ivy-cluster trace ${opts.trace} --shiviz OUT)`);
+  }
   const history = mergeClientLogs(sup.historyDir());
   if (opts.history) writeHistory(opts.history, history);
   const counts = { ok: 0, fail: 0, unknown: 0, faults: 0, hits: 0 };

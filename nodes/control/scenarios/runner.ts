@@ -16,6 +16,7 @@ import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
 import type { HistoryOp } from '../history/schema.js';
 import { Supervisor, type NodeLauncher } from '../supervisor.js';
+import type { TraceRecord } from '../trace/record.js';
 import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
 import { isProtocolOp, pagesBackMs, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
@@ -68,6 +69,8 @@ export interface RunnerOptions {
   /** Fault events carried out, and anything unusual (a reboot that failed, a failover that never came). */
   onNote?: (scenario: string, message: string) => void;
   signal?: AbortSignal;
+  /** Trace every frame of every cluster (`--trace`): each cluster's records are named by its run, e.g. `s1/ivy`. */
+  onTrace?: (records: TraceRecord[]) => void;
 }
 
 export interface ScenarioRun {
@@ -144,8 +147,15 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
   });
   const runDir = mkdtempSync(join(tmpdir(), `ivy-scenario-${def.id}-${protocol}-`));
   // Spawning dozens of node processes on a small machine takes a while.
-  const sup = new Supervisor({ config, runDir, readyTimeoutMs: 20_000 + 500 * opts.clients, ...(opts.launcher ? { launcher: opts.launcher } : {}) });
+  const sup = new Supervisor({
+    config,
+    runDir,
+    readyTimeoutMs: 20_000 + 500 * opts.clients,
+    ...(opts.launcher ? { launcher: opts.launcher } : {}),
+    ...(opts.onTrace ? { trace: true, traceRun: `${def.id}/${protocol}` } : {}),
+  });
   if (opts.onEvent) sup.on('event', opts.onEvent);
+  if (opts.onTrace) sup.on('trace', opts.onTrace);
 
   try {
     const measured = await measure(sup, def, trials, schedule, opts, progress, note);

@@ -169,7 +169,26 @@ const ScenarioResultSchema = z.looseObject({
   measures: z.enum(['faults', 'writes']).optional(),
 });
 
+/** One traced frame (DESIGN §6), as the Messages view reads it. */
+const nodeName = z.string().regex(/^[mc]\d{1,4}$/);
+const TraceRecordWireSchema = z.looseObject({
+  node: nodeName,
+  dir: z.enum(['send', 'recv']),
+  peer: nodeName,
+  t: num,
+  type: z.string().max(32),
+  page: num.optional(),
+  req: num.optional(),
+  requester: nodeName.optional(),
+  view: num.optional(),
+  seq: num.optional(),
+  epoch: num,
+  frame: z.string().max(40).optional(),
+  vc: z.record(z.string(), num),
+});
+
 export const ServerPushSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('trace'), records: z.array(TraceRecordWireSchema).max(10_000), skipped: num }),
   z.object({ type: z.literal('snapshot'), snapshot: SnapshotSchema }),
   z.object({ type: z.literal('event'), event: EventSchema }),
   z.object({ type: z.literal('scenarioProgress'), progress: ProgressSchema }),
@@ -250,6 +269,12 @@ export const HistoryVerdictSchema = z.looseObject({
   checkedAt: num,
 });
 export type HistoryVerdictView = z.infer<typeof HistoryVerdictSchema>;
+
+/** The value of an `exportTrace` reply. */
+export const TraceExportSchema = z.looseObject({ jsonl: z.string(), name: z.string().min(1), records: num });
+
+/** The value of a `runOp` reply. */
+export const OpReplySchema = z.looseObject({ client: z.string(), kind: opKind, page: num, ok: z.boolean(), fault: z.boolean(), latencyUs: num, error: z.string().optional() });
 
 /** The value of an `exportHistory` reply. */
 export const HistoryExportSchema = z.looseObject({ jsonl: z.string(), name: z.string().min(1), ops: num });

@@ -30,6 +30,12 @@ export function describe(command: Command): string {
       return 'Check history';
     case 'exportHistory':
       return 'Export history';
+    case 'setTracing':
+      return command.on ? 'Trace messages' : 'Stop tracing';
+    case 'exportTrace':
+      return 'Export trace';
+    case 'runOp':
+      return `${command.kind === 'read' ? 'Read' : 'Write'} page ${command.page} on ${command.client}`;
   }
 }
 

@@ -11,6 +11,7 @@ import type {
   ServerPush,
 } from '../../../nodes/control/api.js';
 import type { ConnectionStatus } from '../api/connection.js';
+import { TraceWindow } from '../messages/model.js';
 
 export const MAX_EVENTS = 5000;
 
@@ -80,6 +81,8 @@ export class ClusterStore {
   private pendingEvents: ClusterEvent[] = [];
   private pendingScenario: Partial<ScenarioState> | null = null;
   private lastSeq = -1;
+  /** Traced frames (Messages view): kept apart from UiState, so a busy trace re-renders nothing else. */
+  readonly traces = new TraceWindow();
 
   constructor(
     connection: ConnectionStatus,
@@ -98,6 +101,9 @@ export class ClusterStore {
   /** Feed one push from the engine. Cheap: nothing renders until the next frame. */
   push = (p: ServerPush): void => {
     switch (p.type) {
+      case 'trace':
+        this.traces.add(p.records, p.skipped);
+        return;
       case 'snapshot': {
         // seq is monotonic within one engine; a reconnect resets it (see setConnection).
         if (p.snapshot.seq <= this.lastSeq) return;

@@ -1,0 +1,83 @@
+// A node's message tracer, alive only while tracing is on: stamps every frame sent with the
+// node's vector clock, merges the clock of every frame received, and ships one compact
+// record per frame to the supervisor in batches over the control channel (never a file
+// write per frame here: the supervisor writes the file and feeds the Messages view).
+import type { Message, NodeId } from '../protocol/index.js';
+import type { TraceBatch, TraceTuple } from './control.js';
+import type { VectorClock } from './trace-clock.js';
+import { decodeClock, nodeCode } from './trace-clock.js';
+
+/**
+ * Records per batch at most. A node that dies loses at most one unshipped batch, so a restarted
+ * node's clock resumes this far above the last count the supervisor saw: no two frames of one
+ * node id ever carry the same count (the frame names in the trace stay unique).
+ */
+export const TRACE_BATCH_MAX = 256;
+/** A partial batch waits at most this long. */
+export const TRACE_FLUSH_MS = 50;
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+
+type Keyed = Partial<Record<'page' | 'req' | 'requester' | 'view' | 'seq', unknown>>;
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+export class Tracer {
+  private batch: TraceTuple[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly id: NodeId,
+    readonly clock: VectorClock,
+    private readonly ship: (batch: TraceBatch) => void,
+    /** A frame's clock part was malformed: the frame is delivered all the same; only the trace loses the merge. */
+    private readonly onBadClock: () => void,
+  ) {}
+
+  /** A frame about to leave for `to`: returns the clock part to send with it. */
+  onSend(to: NodeId, msg: Message): Buffer {
+    const part = this.clock.send();
+    const own = this.clock.own;
+    this.add(0, to, msg, own, [this.clock.self, own]);
+    return part;
+  }
+
+  /** A validated frame received, with the clock part it came with (if any). */
+  onReceive(msg: Message, part: Uint8Array | undefined): void {
+    let wire = part === undefined ? null : decodeClock(part);
+    if (part !== undefined && (wire === null || wire.sender !== nodeCode(msg.from))) {
+      this.onBadClock();
+      wire = null;
+    }
+    const delta: number[] = [];
+    this.clock.receive(wire, delta);
+    this.add(1, msg.from, msg, wire ? wire.count : null, delta);
+  }
+
+  private add(dir: 0 | 1, peer: NodeId, msg: Message, frame: number | null, delta: number[]): void {
+    const k = msg as Keyed;
+    this.batch.push([
+      dir,
+      peer,
+      nowNs(),
+      msg.t,
+      msg.epoch,
+      num(k.page),
+      num(k.req),
+      typeof k.requester === 'string' ? k.requester : null,
+      num(k.view),
+      num(k.seq),
+      frame,
+      delta,
+    ]);
+    if (this.batch.length >= TRACE_BATCH_MAX) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), TRACE_FLUSH_MS).unref();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.batch.length === 0) return;
+    const records = this.batch;
+    this.batch = [];
+    this.ship({ type: 'trace', id: this.id, records });
+  }
+}

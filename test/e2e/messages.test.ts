@@ -1,0 +1,105 @@
+// The Messages view in a real Chromium against `ivy-cluster serve` with real nodes: opening
+// it turns tracing on; one write fault and one read fault (run from the view's one-op form)
+// show up in the operation list; clicking each pins the diagram on exactly its frames, in
+// order; Export trace downloads a DESIGN §6 trace that converts for ShiViz. The cluster is
+// started over the server's WebSocket (the form has no port field) on a free port range.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
+import { convertTraceToShiviz } from '../../nodes/control/trace/shiviz.js';
+import { freshPorts } from '../integration/cluster.js';
+import { parseShiviz } from '../unit/shiviz-check.js';
+import { ensureDir, RESULTS, SCREENSHOTS, showView, until, waitForNodes } from './harness.js';
+import { useServedApp } from './served-app.js';
+import { stopCluster } from './steps.js';
+
+/** One command over the server's WebSocket, as the UI sends it. */
+async function command(url: string, cmd: Record<string, unknown>): Promise<{ ok: boolean; error?: string }> {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token') ?? ''}`);
+  try {
+    await new Promise((ok, fail) => {
+      ws.once('open', ok);
+      ws.once('error', fail);
+    });
+    ws.send(JSON.stringify({ id: 'e2e', command: cmd }));
+    return await new Promise((ok) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { id?: string; reply?: { ok: boolean; error?: string } };
+        if (m.id === 'e2e' && m.reply) ok(m.reply);
+      });
+    });
+  } finally {
+    ws.close();
+  }
+}
+
+async function runOp(page: Page, client: string, kind: 'read' | 'write', pg: number): Promise<void> {
+  await page.getByTestId('messages-op-client').selectOption(client);
+  await page.getByTestId('messages-op-kind').selectOption(kind);
+  await page.getByTestId('messages-op-page').fill(String(pg));
+  await page.getByTestId('messages-op-run').click();
+}
+
+/** Clicks the op row and returns its frames as the view lists them (in order), and the highlighted arrow count. */
+async function framesOf(page: Page, client: string, kind: string, pg: number): Promise<{ frames: string[]; highlighted: number }> {
+  const row = page.locator(`[data-testid="messages-op"][data-key^="${client}/${pg}/"]`).filter({ hasText: kind }).first();
+  await until(page, `${client} ${kind} of page ${pg} done in the operation list`, (sel) => document.querySelector(sel)?.textContent?.includes('ok') ?? false, `[data-testid="messages-op"][data-key^="${client}/${pg}/"]`);
+  await row.click();
+  const list = page.getByTestId('messages-op-frames');
+  await list.waitFor();
+  const frames = (await list.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+  const highlighted = Number(await page.getByTestId('messages-canvas').getAttribute('data-highlighted'));
+  await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
+  await page.screenshot({ path: join(ensureDir(SCREENSHOTS), `messages-${kind}.png`) });
+  await page.getByTestId('messages-unpin').click();
+  return { frames, highlighted };
+}
+
+describe('Messages view', () => {
+  const s = useServedApp();
+
+  it('shows the frames of one write fault and one read fault in order, highlights them, and exports a trace', async () => {
+    const { page } = s.app;
+    const basePort = await freshPorts(3, false);
+    const started = await command(s.serve!.url, { cmd: 'startCluster', config: { clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
+    expect(started).toMatchObject({ ok: true });
+    await waitForNodes(page, 'm0 and 3 clients up', { m0: { state: 'up' }, c0: { state: 'up' }, c1: { state: 'up' }, c2: { state: 'up' } }, { timeout: 60_000, serve: s.serve! });
+
+    await page.keyboard.press('Alt+0');
+    await page.getByTestId('view-messages').waitFor();
+    await showView(page, 'messages');
+    // Tracing is on once heartbeats arrive as frames.
+    await until(page, 'traced frames in the window', (sel) => Number(document.querySelector(sel)?.getAttribute('data-arrows') ?? '0') > 0, '[data-testid="messages-canvas"]', { timeout: 30_000 });
+
+    // c0 writes page 0 (nobody owns it: the manager grants it), then c1 reads it (forwarded to the owner c0).
+    await runOp(page, 'c0', 'write', 0);
+    const write = await framesOf(page, 'c0', 'write', 0);
+    expect(write.frames).toEqual(['write_req c0 → m0', 'grant m0 → c0', 'confirm c0 → m0']);
+    expect(write.highlighted).toBe(3);
+
+    await runOp(page, 'c1', 'read', 0);
+    const read = await framesOf(page, 'c1', 'read', 0);
+    expect(read.frames).toEqual(['read_req c1 → m0', 'read_fwd m0 → c0', 'page_data c0 → c1', 'confirm c1 → m0']);
+    expect(read.highlighted).toBe(4);
+
+    // Export trace: a download of DESIGN §6 lines that holds those frames and converts for ShiViz.
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('messages-export-trace').click()]);
+    expect(d.suggestedFilename()).toBe('ivy-trace.jsonl');
+    const file = join(ensureDir(join(RESULTS, 'e2e')), 'messages-trace.jsonl');
+    await d.saveAs(file);
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => TraceRecordSchema.parse(JSON.parse(l)));
+    expect(records.some((r) => r.type === 'page_data' && r.node === 'c1' && r.dir === 'recv' && r.page === 0)).toBe(true);
+    const out = `${file}.shiviz`;
+    expect(await convertTraceToShiviz(file, out)).toMatchObject({ ok: true });
+    expect(parseShiviz(readFileSync(out, 'utf8')).get('')!.length).toBe(records.length);
+
+    await stopCluster(page);
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { TraceRecord } from '../../nodes/control/trace/record.js';
+import { arrowsOf, frameOpKey, opsOf, TraceWindow, visible, WINDOW_RECORDS } from '../../renderer/src/messages/model.js';
+
+let t = 0;
+const r = (node: string, dir: 'send' | 'recv', peer: string, type: string, frame: string, extra: Partial<TraceRecord> = {}): TraceRecord => ({
+  node,
+  dir,
+  peer,
+  t: (t += 1000),
+  type,
+  epoch: 1,
+  frame,
+  vc: { [node]: 1 },
+  ...extra,
+});
+
+/** One IVY read fault of c1 on page 2 (req 5) served by owner c0, plus c2's unrelated heartbeat. */
+const readFault = (): TraceRecord[] => [
+  r('c1', 'send', 'm0', 'read_req', 'c1:1', { page: 2, req: 5 }),
+  r('m0', 'recv', 'c1', 'read_req', 'c1:1', { page: 2, req: 5 }),
+  r('c2', 'send', 'm0', 'hb', 'c2:1'),
+  r('m0', 'send', 'c0', 'read_fwd', 'm0:2', { page: 2, req: 5, requester: 'c1' }),
+  r('c0', 'recv', 'm0', 'read_fwd', 'm0:2', { page: 2, req: 5, requester: 'c1' }),
+  r('c0', 'send', 'c1', 'page_data', 'c0:2', { page: 2, req: 5 }),
+  r('c1', 'recv', 'c0', 'page_data', 'c0:2', { page: 2, req: 5 }),
+  r('c1', 'send', 'm0', 'confirm', 'c1:3', { page: 2, req: 5 }),
+  r('m0', 'recv', 'c1', 'confirm', 'c1:3', { page: 2, req: 5 }),
+  r('c0', 'send', 'm0', 'read_req', 'c0:3', { page: 2, req: 5 }), // another client's req 5: another op
+];
+
+describe('Messages view model', () => {
+  it('pairs sends with receives and finds the operation with its latency and outcome', () => {
+    const recs = readFault();
+    const arrows = arrowsOf(recs);
+    expect(arrows.map((a) => `${a.type} ${a.from}->${a.to} ${a.recvT === null ? 'in flight' : 'ok'}`)).toEqual([
+      'read_req c1->m0 ok',
+      'hb c2->m0 in flight',
+      'read_fwd m0->c0 ok',
+      'page_data c0->c1 ok',
+      'confirm c1->m0 ok',
+      'read_req c0->m0 in flight',
+    ]);
+    const ops = opsOf(recs);
+    expect(ops.map((o) => [o.client, o.kind, o.page, o.outcome])).toEqual([
+      ['c1', 'read', 2, 'ok'],
+      ['c0', 'read', 2, 'pending'],
+    ]);
+    expect(ops[0]!.endT! - ops[0]!.startT).toBe(7000);
+    // Exactly the frames it caused, from the fault to the confirm: not the heartbeat, not c0's own req 5.
+    const mine = arrows.filter((a) => frameOpKey(a) === ops[0]!.key).map((a) => a.type);
+    expect(mine).toEqual(['read_req', 'read_fwd', 'page_data', 'confirm']);
+  });
+
+  it('filters by page and node', () => {
+    const arrows = arrowsOf(readFault());
+    expect(arrows.filter((a) => visible(a, { page: 2, node: null }))).toHaveLength(5);
+    expect(arrows.filter((a) => visible(a, { page: null, node: 'c2' })).map((a) => a.type)).toEqual(['hb']);
+  });
+
+  it('keeps only the latest window', () => {
+    const w = new TraceWindow();
+    let changes = 0;
+    w.onChange(() => changes++);
+    for (let i = 0; i < 20; i++) w.add(Array.from({ length: 1000 }, (_, k) => r('c0', 'send', 'm0', 'hb', `c0:${i * 1000 + k + 1}`)));
+    const snap = w.snapshot();
+    expect(snap).toHaveLength(WINDOW_RECORDS);
+    expect(snap.at(-1)!.frame).toBe('c0:20000');
+    expect(changes).toBe(20);
+  });
+});
