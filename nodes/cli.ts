@@ -89,6 +89,7 @@ program
   .description('serve the app\'s UI to a browser on 127.0.0.1 (prints the URL with its per-run token first)')
   .option('--port <n>', 'port to listen on (0 = any free port)', intIn(0, 65_535), 7777)
   .option('--host <addr>', 'address to bind', '127.0.0.1')
+  .option('--base-port <port>', 'first port of the clusters it starts (scenario runs from base+200)', intIn(1024, 64_000), 7000)
   .action(async (opts: ServeOptions) => {
     process.exitCode = await runServe(opts, out);
   });

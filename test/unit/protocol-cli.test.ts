@@ -51,6 +51,13 @@ describe('protocol in the API schemas', () => {
     expect(ScenarioRequestSchema.safeParse({ scenarios: ['s1'], protocols: ['isis', 'isis'] }).success).toBe(false);
     expect(ScenarioRequestSchema.safeParse({ scenarios: ['s1'], protocols: ['raft'] }).success).toBe(false);
   });
+
+  it('a scenario request (s9 from the UI) names its client memory mode or leaves it to the engine default', () => {
+    expect(ScenarioRequestSchema.parse({ scenarios: ['s9'] }).clientMemory).toBeUndefined();
+    expect(ScenarioRequestSchema.parse({ scenarios: ['s9'], clientMemory: 'durable' }).clientMemory).toBe('durable');
+    expect(ScenarioRequestSchema.safeParse({ scenarios: ['s9'], clientMemory: 'disk' }).success).toBe(false);
+    expect(ScenarioRequestSchema.safeParse({ scenarios: ['s9'], clientMemory: 1 }).success).toBe(false);
+  });
 });
 
 describe('run plan', () => {
