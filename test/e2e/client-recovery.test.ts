@@ -232,7 +232,7 @@ describe('recoverable client memory in Chromium (real nodes, SIGKILL)', () => {
 
     // One row per kill: the trial, the client, the pages it owned, and the two recovery times.
     const table = page.getByTestId('scenario-recovery-s9');
-    const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
+    const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.replace(/[↕↑↓]/g, '').trim());
     expect(headers).toEqual(['Trial', 'Client killed', 'Pages it owned', 'Reboot → first fault served (ms)', 'Reboot → pages served again (ms)']);
     const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(rows, JSON.stringify(rows)).toHaveLength(2);
