@@ -2,7 +2,7 @@
 // nodes/control; nothing here knows the protocol.
 import { Command } from 'commander';
 import { parseModel, runCheck, type Model } from './control/history/check-command.js';
-import { clientMemory, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
+import { clientMemory, clientMemoryList, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
@@ -79,7 +79,12 @@ program
   .option('--iterations <n>', 'samples per fault kind and path (default 1000, or IVY_BENCH_ITERATIONS)', intIn(1, 1_000_000))
   .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
-  .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
+  .option(
+    '--client-memory <list>',
+    'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged); a comma list (volatile,recoverable,durable) compares the modes instead: write hit and fault latency, ratios, recovery of 64 pages after kill -9 and reboot',
+    clientMemoryList,
+    ['recoverable'],
+  )
   .action(async (opts: BenchCliOptions) => {
     process.exitCode = await runBenchCommand(opts, out);
   });
