@@ -112,7 +112,8 @@ class MemoryPath {
   ) {}
 
   static async start(mode: ClientMemory, basePort: number, pageSize: number): Promise<MemoryPath> {
-    const cluster = await startBenchCluster({ clients: CLIENTS, pages: RECOVERY_PAGES, pageSize, basePort, clientMemory: mode }, `ivy-bench-mem-${mode}-`);
+    // A generous start: these clusters are small, but the machine may be busy.
+    const cluster = await startBenchCluster({ clients: CLIENTS, pages: RECOVERY_PAGES, pageSize, basePort, clientMemory: mode }, `ivy-bench-mem-${mode}-`, 60_000);
     return new MemoryPath(mode, cluster);
   }
 
@@ -229,9 +230,17 @@ export async function runClientMemoryBench(o: ClientMemoryBenchOptions): Promise
   const modes = [...new Set(o.modes)];
   if (modes.length === 0) throw new Error('no client memory mode to measure');
   say(`starting one cluster per client memory mode (${modes.join(', ')}): 1 manager + ${CLIENTS} clients, ${RECOVERY_PAGES} pages of ${o.pageSize} bytes`);
-  const started = await Promise.allSettled(modes.map((m, i) => MemoryPath.start(m, o.basePort + 50 * i, o.pageSize)));
-  const paths = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  const failed = started.find((r) => r.status === 'rejected');
+  // One after another: twelve processes starting at once on a small, busy machine miss their ready time.
+  const paths: MemoryPath[] = [];
+  let failed: { reason: unknown } | null = null;
+  for (const [i, m] of modes.entries()) {
+    try {
+      paths.push(await MemoryPath.start(m, o.basePort + 50 * i, o.pageSize));
+    } catch (err) {
+      failed = { reason: err };
+      break;
+    }
+  }
   const samples = new Map(modes.map((m) => [m, { hit: [], fault: [] } as Samples]));
   const blocks = Math.ceil(o.iterations / o.blockSize);
   const results = new Map<ClientMemory, { recovery: MemoryRecovery | null; linearizable: boolean }>();
