@@ -5,7 +5,8 @@
 // reads, writes against two bare multicast rounds, writes by group size);
 // `--compare` (= --protocol ivy,isis) measures both and their throughput by read
 // ratio in the same run. IVY_BENCH_CLIENT_STEPS / IVY_BENCH_READ_RATIOS (comma
-// lists) shorten those parts.
+// lists) shorten those parts. `--client-memory a,b,...` (two or more modes) measures
+// the client memory modes against each other instead (bench/client-memory.ts).
 import type { ClientMemory } from '../../protocol/messages.js';
 import type { Protocol } from '../api.js';
 import type { ClientMemoryReport } from '../bench/client-memory.js';
