@@ -94,7 +94,7 @@ interface Samples {
   fault: number[];
 }
 
-interface RecoveryRun {
+export interface RecoveryRun {
   killNs: number;
   rebootNs: number;
   heldNs: number | null;
