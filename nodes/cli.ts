@@ -2,7 +2,7 @@
 // nodes/control; nothing here knows the protocol.
 import { Command } from 'commander';
 import { parseModel, runCheck, type Model } from './control/history/check-command.js';
-import { clientMemory, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
+import { clientMemory, clientMemoryList, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
@@ -83,7 +83,12 @@ program
   .option('--throughput-seconds <s>', 'seconds of each throughput run (default 5, or IVY_BENCH_SECONDS)', numberIn(0.2, 3600))
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
   .option('--trace-overhead', 'only measure what message tracing costs: fault latency p50/p99 with tracing on vs off, alternating blocks on one cluster (--json: {"trace_overhead":{…}})', false)
-  .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
+  .option(
+    '--client-memory <list>',
+    'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged); a comma list (volatile,recoverable,durable) compares the modes instead: write hit and fault latency, ratios, recovery of 64 pages after kill -9 and reboot',
+    clientMemoryList,
+    ['recoverable'],
+  )
   .action(async (opts: BenchCliOptions) => {
     process.exitCode = await runBenchCommand(opts, out);
   });
@@ -102,6 +107,7 @@ program
   .description('serve the app\'s UI to a browser on 127.0.0.1 (prints the URL with its per-run token first)')
   .option('--port <n>', 'port to listen on (0 = any free port)', intIn(0, 65_535), 7777)
   .option('--host <addr>', 'address to bind', '127.0.0.1')
+  .option('--base-port <port>', 'first port of the clusters it starts (scenario runs from base+200)', intIn(1024, 64_000), 7000)
   .action(async (opts: ServeOptions) => {
     process.exitCode = await runServe(opts, out);
   });

@@ -4,7 +4,7 @@
 // other way and are plain data.
 import { z } from 'zod';
 import type { OpKind, PageView, RecordView } from '../core/types.js';
-import { ClientMemorySchema } from '../protocol/messages.js';
+import { ClientMemorySchema, type ClientMemory } from '../protocol/messages.js';
 import type { HistoryOp } from './history/schema.js';
 import type { TraceRecord } from './trace/record.js';
 
@@ -249,6 +249,17 @@ export interface TrialRow {
   failed?: number;
 }
 
+/** s9: one kill and reboot of a page-owning client (figures NaN where nothing was measured, null: not rebooted). */
+export interface ClientKillRow {
+  node: string;
+  pages: number;
+  trial?: number;
+  /** Reboot -> end of the first successful fault on a page it owned at the kill. */
+  recoveryMs?: number | null;
+  /** Reboot -> its log line "recovered pages served again". */
+  servedMs?: number | null;
+}
+
 export interface ScenarioResult {
   id: string;
   name: string;
@@ -265,8 +276,11 @@ export interface ScenarioResult {
   recoveryMs?: number[];
   /** Reboot of the primary -> the supervisor's hand-back mark. */
   handbackMs?: number[];
-  /** s9: the clients killed, in order, and how many pages each owned at its kill. */
-  clientKills?: { node: string; pages: number }[];
+  /**
+   * s9: the clients killed, in order: the trial, how many pages each owned at its kill and, when it was
+   * rebooted, its two recovery figures (the same values as clientRecoveryMs / pagesServedMs, kept per kill).
+   */
+  clientKills?: ClientKillRow[];
   /** s9: reboot of a killed client -> end of the first successful fault on a page it owned at the kill (issued after the reboot). */
   clientRecoveryMs?: number[];
   /** s9: reboot of a killed client -> its log line "recovered pages served again" (the manager ruled on every recovered page). */
@@ -286,6 +300,8 @@ export interface ScenarioResult {
   linearizable?: boolean | null;
   /** The protocol the scenario ran (absent: ivy). */
   protocol?: Protocol;
+  /** IVY: where the clients kept their pages (write-update members have no client memory mode). */
+  clientMemory?: ClientMemory;
   /** The model the history was checked against: linearizable (ivy) or sequential (isis). */
   model?: ConsistencyModel;
   /** Whether the history passed its model's check. */
@@ -310,6 +326,8 @@ export const ScenarioRequestSchema = z.object({
     .max(PROTOCOLS.length)
     .refine((ps) => new Set(ps).size === ps.length, 'each protocol at most once')
     .default(['ivy']),
+  /** IVY clusters' client memory (absent: the engine default, recoverable). */
+  clientMemory: ClientMemorySchema.optional(),
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
 
@@ -357,7 +375,13 @@ export interface HistoryExport {
 const nodeId = z.string().regex(/^[mc]\d{1,4}$/, 'node id must look like m0 or c12');
 
 export const CommandSchema = z.discriminatedUnion('cmd', [
-  z.object({ cmd: z.literal('startCluster'), config: ClusterConfigSchema.partial().default({}) }),
+  z.object({
+    cmd: z.literal('startCluster'),
+    // No default port here: absent, the service's own base port applies (`serve --base-port`).
+    config: ClusterConfigSchema.partial()
+      .extend({ basePort: ClusterConfigSchema.shape.basePort.unwrap().optional() })
+      .default({}),
+  }),
   z.object({ cmd: z.literal('stopCluster') }),
   z.object({ cmd: z.literal('killNode'), id: nodeId }),
   z.object({ cmd: z.literal('stopNode'), id: nodeId }),

@@ -46,6 +46,8 @@ export interface ClusterServiceOptions {
   /** Where run folders (history logs) go. */
   runRoot?: string;
   scenarios?: ScenarioHooks;
+  /** First port of clusters started without one (default 7000, ClusterConfigSchema's). */
+  basePort?: number;
 }
 
 const MAX_EVENTS = 500;
@@ -134,7 +136,7 @@ export class ClusterService {
   private async run(cmd: ParsedCommand): Promise<unknown> {
     switch (cmd.cmd) {
       case 'startCluster':
-        return this.startCluster(ClusterConfigSchema.parse(cmd.config));
+        return this.startCluster(ClusterConfigSchema.parse({ ...cmd.config, basePort: cmd.config.basePort ?? this.opts.basePort }));
       case 'stopCluster':
         return this.stopCluster();
       case 'killNode':

@@ -65,9 +65,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts `node bin/ivy-cluster.js serve --port 0` and resolves with the URL it prints. */
+/**
+ * Starts `node bin/ivy-cluster.js serve --port 0` and resolves with the URL it prints. IVY_E2E_BASE_PORT
+ * moves the ports of the clusters it starts (default 7000; scenario runs from +200), so two suites on
+ * one machine need not collide.
+ */
 export async function startServe(timeoutMs = 30_000): Promise<Serve> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'ivy-cluster.js'), 'serve', '--port', '0'], {
+  const basePort = process.env.IVY_E2E_BASE_PORT?.trim();
+  if (basePort && !/^\d{4,5}$/.test(basePort)) throw new Error(`IVY_E2E_BASE_PORT must be a port number, got "${basePort}"`);
+  const args = [join(ROOT, 'bin', 'ivy-cluster.js'), 'serve', '--port', '0', ...(basePort ? ['--base-port', basePort] : [])];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     detached: true, // own process group: the server and the nodes it forks
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -128,7 +128,7 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
 
     await showView(page, 'scenarios');
     await page.getByTestId('scenario-protocol').selectOption('both');
-    for (const id of ['s2', 's3', 's4', 's5', 's6']) await page.getByTestId(`scenario-pick-${id}`).setChecked(false);
+    for (const id of ['s2', 's3', 's4', 's5', 's6', 's9']) await page.getByTestId(`scenario-pick-${id}`).setChecked(false);
     await page.getByTestId('scenario-pick-s1').setChecked(true);
     await page.getByTestId('scenario-clients').fill('3');
     await page.getByTestId('scenario-trials').fill('2');

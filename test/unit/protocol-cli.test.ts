@@ -4,7 +4,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ScenarioRequestSchema, ClusterConfigSchema } from '../../nodes/control/api.js';
-import { oneProtocol, protocolList } from '../../nodes/control/commands/options.js';
+import { clientMemoryList, oneProtocol, protocolList } from '../../nodes/control/commands/options.js';
 import { resolveScenarios } from '../../nodes/control/scenarios/definitions.js';
 import { isProtocolOp, recoveryMs, sustainedSummary } from '../../nodes/control/scenarios/figures.js';
 import { faultSamples, isMeasured, roundPlan, runRound, type RoundDriver, type RoundOp } from '../../nodes/control/scenarios/rounds.js';
@@ -35,6 +35,14 @@ describe('--protocol flag values', () => {
     expect(() => protocolList('ivy,ivy')).toThrow(/listed twice/);
     expect(() => protocolList('ivy,paxos')).toThrow(/in the comma list, got "paxos"/);
   });
+
+  it('bench --client-memory takes one mode or a comma list of modes, each once', () => {
+    expect(clientMemoryList('recoverable')).toEqual(['recoverable']);
+    expect(clientMemoryList('volatile, recoverable,DURABLE')).toEqual(['volatile', 'recoverable', 'durable']);
+    expect(() => clientMemoryList('volatile,')).toThrow(/comma list/);
+    expect(() => clientMemoryList('durable,durable')).toThrow(/listed twice/);
+    expect(() => clientMemoryList('volatile,nvram')).toThrow(/expected volatile, recoverable or durable, got "nvram"/);
+  });
 });
 
 describe('protocol in the API schemas', () => {
@@ -50,6 +58,13 @@ describe('protocol in the API schemas', () => {
     expect(ScenarioRequestSchema.safeParse({ scenarios: ['s1'], protocols: [] }).success).toBe(false);
     expect(ScenarioRequestSchema.safeParse({ scenarios: ['s1'], protocols: ['isis', 'isis'] }).success).toBe(false);
     expect(ScenarioRequestSchema.safeParse({ scenarios: ['s1'], protocols: ['raft'] }).success).toBe(false);
+  });
+
+  it('a scenario request (s9 from the UI) names its client memory mode or leaves it to the engine default', () => {
+    expect(ScenarioRequestSchema.parse({ scenarios: ['s9'] }).clientMemory).toBeUndefined();
+    expect(ScenarioRequestSchema.parse({ scenarios: ['s9'], clientMemory: 'durable' }).clientMemory).toBe('durable');
+    expect(ScenarioRequestSchema.safeParse({ scenarios: ['s9'], clientMemory: 'disk' }).success).toBe(false);
+    expect(ScenarioRequestSchema.safeParse({ scenarios: ['s9'], clientMemory: 1 }).success).toBe(false);
   });
 });
 

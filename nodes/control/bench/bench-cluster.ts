@@ -15,10 +15,10 @@ export interface BenchCluster {
 }
 
 /** Starts the cluster in a temporary folder named `<runDirPrefix>…`; on failure shuts it down and removes the folder. */
-export async function startBenchCluster(config: ClusterConfigInput, runDirPrefix: string): Promise<BenchCluster> {
+export async function startBenchCluster(config: ClusterConfigInput, runDirPrefix: string, readyTimeoutMs?: number): Promise<BenchCluster> {
   const parsed = ClusterConfigSchema.parse(config);
   const runDir = mkdtempSync(join(tmpdir(), runDirPrefix));
-  const sup = new Supervisor({ config: parsed, runDir });
+  const sup = new Supervisor({ config: parsed, runDir, ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}) });
   try {
     await sup.start();
   } catch (err) {

@@ -17,6 +17,7 @@ import { roleMemory, type RoleMemory } from './memory.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
 import type { Protocol } from '../api.js';
 import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
+import { runClientMemoryBench, type ClientMemoryReport } from './client-memory.js';
 
 export interface BenchOptions {
   /** Samples per fault kind and path. */
@@ -35,6 +36,8 @@ export interface BenchOptions {
   onProgress?: (message: string) => void;
   /** Client memory mode of the IVY clusters (absent: the default, recoverable). */
   clientMemory?: ClientMemory;
+  /** Two or more modes: measure those modes against each other (client-memory.ts) instead of the protocol against the transport. */
+  memoryModes?: readonly ClientMemory[];
 }
 
 /** The headline write fault: one copy to invalidate, so the wait for acknowledgements is in it. */
@@ -65,6 +68,8 @@ export interface BenchReport extends Partial<Omit<IvyReport, 'linearizable'>> {
   isis?: IsisReport;
   /** Both protocols, same run: throughput and latency of every op by read ratio. */
   compare?: CompareRow[];
+  /** `--client-memory` with several modes: write hit and fault latency per mode, ratios, recovery of 64 pages. (`memory` holds RSS readings.) */
+  client_memory?: ClientMemoryReport;
   /** IVY read fault p50 / write-update local read p50 (the issue's aim: ≥ 100). */
   read_speedup_isis_vs_ivy_fault?: number;
   /** IVY's histories linearizable (null: IVY did not run; write-update is checked for sequential consistency). */
@@ -138,6 +143,17 @@ const FAIR_TPUT = { clients: 10, pages: 64 } as const;
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const protocols = opts.protocols?.length ? [...opts.protocols] : (['ivy'] as Protocol[]);
   const machine = (): BenchReport['machine'] => ({ cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) });
+  if (opts.memoryModes && opts.memoryModes.length > 1) {
+    const cm = await runClientMemoryBench({
+      modes: opts.memoryModes,
+      iterations: opts.iterations,
+      blockSize: opts.blockSize,
+      basePort: opts.basePort,
+      pageSize: opts.pageSize,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    return { protocols: ['ivy'], client_memory: cm, linearizable: cm.linearizable, consistent: cm.linearizable, machine: machine() };
+  }
   const ivy = protocols.includes('ivy') ? await runIvyBench(opts) : null;
   const isis = protocols.includes('isis')
     ? await runIsisBench({

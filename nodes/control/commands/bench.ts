@@ -5,16 +5,19 @@
 // reads, writes against two bare multicast rounds, writes by group size);
 // `--compare` (= --protocol ivy,isis) measures both and their throughput by read
 // ratio in the same run. IVY_BENCH_CLIENT_STEPS / IVY_BENCH_READ_RATIOS (comma
-// lists) shorten those parts.
+// lists) shorten those parts. `--client-memory a,b,...` (two or more modes) measures
+// the client memory modes against each other instead (bench/client-memory.ts).
 import type { ClientMemory } from '../../protocol/messages.js';
 import type { Protocol } from '../api.js';
+import type { ClientMemoryReport } from '../bench/client-memory.js';
 import type { CompareRow, IsisReport } from '../bench/isis-run.js';
 import { runBench, type BenchReport, type IvyReport, type PathFigures } from '../bench/run.js';
 import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
-  clientMemory?: ClientMemory;
+  /** One mode: the usual bench in that mode; several: the modes compared (client-memory.ts). */
+  clientMemory?: ClientMemory[];
   json: boolean;
   protocol: Protocol[];
   compare: boolean;
@@ -78,8 +81,38 @@ function renderCompare(rows: readonly CompareRow[]): string[] {
   ];
 }
 
+const msOrDash = (x: number | null | undefined): string => (x == null ? '—' : `${x} ms`);
+
+function renderClientMemory(r: ClientMemoryReport): string[] {
+  const head = ['mode', 'write hit p50', 'p99', 'write fault p50', 'p99', `hit / ${r.baseline}`, `fault / ${r.baseline}`, 'recovery (64 pages)'];
+  const grid = [
+    head,
+    ...r.modes.map((m) => {
+      const f = r[m]!;
+      const q = r.ratio[m]!;
+      return [m, us(f.write_hit_p50_us).trim(), us(f.write_hit_p99_us).trim(), us(f.write_fault_p50_us).trim(), us(f.write_fault_p99_us).trim(), `${q.write_hit_p50}x`, `${q.write_fault_p50}x`, m === 'volatile' ? 'nothing kept' : msOrDash(r.recovery_ms[m])];
+    }),
+  ];
+  const widths = head.map((_, i) => Math.max(...grid.map((g) => g[i]!.length)));
+  const samples = r[r.modes[0]!]?.samples ?? 0;
+  const lines = [
+    `client memory modes (one cluster per mode: 1 manager + 3 clients, ${r.recovery[r.modes.find((m) => m !== 'volatile') ?? r.baseline]?.pages ?? 64} pages of ${r.page_size} bytes; ${samples} write faults (0 copies) and hits per mode, ${r.blocks} rotating blocks; ratios at p50):`,
+    ...grid.map((g) => '  ' + g.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')),
+  ];
+  for (const m of r.modes) {
+    const rec = r.recovery[m];
+    if (!rec) continue;
+    lines.push(
+      `  ${m}: kill -9 of the owner of ${rec.pages} pages -> held on the manager in ${msOrDash(rec.held_ms)}; reboot -> first page served ${msOrDash(rec.first_page_ms)}, all ${rec.pages} ${msOrDash(rec.all_pages_ms)}, "served again" logged ${msOrDash(rec.served_log_ms)}; ${rec.restored}/${rec.pages} read back with the bytes of the last write before the kill`,
+    );
+  }
+  lines.push(`histories (kill and reboot included): ${r.linearizable ? 'linearizable' : 'NOT linearizable'}${r.anomalies ? `; ${r.anomalies} ops were not the fault or hit expected` : ''}`);
+  return lines;
+}
+
 function render(r: BenchReport): string[] {
   const lines: string[] = [];
+  if (r.client_memory) lines.push(...renderClientMemory(r.client_memory));
   if (isIvy(r)) lines.push(...renderIvy(r));
   if (r.isis) lines.push(...renderIsis(r.isis));
   if (r.compare) lines.push(...renderCompare(r.compare));
@@ -130,7 +163,8 @@ async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<nu
       blockSize: Math.min(100, iterations),
       basePort: opts.basePort,
       pageSize: 4096,
-      ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
+      // One mode only: the overhead is measured on one cluster.
+      ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
       onProgress: (m) => out.error(m),
     });
     if (opts.json) out.log(JSON.stringify({ trace_overhead: r }));
@@ -143,6 +177,10 @@ async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<nu
 }
 
 export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+  if (opts.traceOverhead && opts.clientMemory && opts.clientMemory.length > 1) {
+    out.error('error: --trace-overhead measures one client memory mode: give --client-memory one mode, not a list');
+    return 2;
+  }
   if (opts.traceOverhead) return traceOverheadCommand(opts, out);
   let report: BenchReport;
   try {
@@ -160,7 +198,8 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
       throughputS,
       basePort: opts.basePort,
       pageSize: 4096,
-      ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
+      ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
+      ...(opts.clientMemory && opts.clientMemory.length > 1 ? { memoryModes: opts.clientMemory } : {}),
       onProgress: (m) => out.error(m),
     });
   } catch (err) {

@@ -40,6 +40,19 @@ export function clientMemory(value: string): (typeof MEMORY_MODES)[number] {
   throw new InvalidArgumentError(`expected volatile, recoverable or durable, got "${value}"`);
 }
 
+/** `bench --client-memory volatile,recoverable,durable`: one mode, or a comma list of modes (each once) to compare. */
+export function clientMemoryList(value: string): (typeof MEMORY_MODES)[number][] {
+  const parts = value.split(',');
+  if (parts.some((p) => p.trim() === '')) throw new InvalidArgumentError(`expected volatile, recoverable, durable or a comma list of them, got "${value}"`);
+  const out: (typeof MEMORY_MODES)[number][] = [];
+  for (const part of parts) {
+    const m = clientMemory(part);
+    if (out.includes(m)) throw new InvalidArgumentError(`client memory "${m}" is listed twice in "${value}"`);
+    out.push(m);
+  }
+  return out;
+}
+
 /** `--protocol ivy|isis` for commands that run one cluster. */
 export function oneProtocol(value: string): ProtocolName {
   if (value.includes(',')) throw new InvalidArgumentError(`expected one protocol (ivy or isis), got the list "${value}": only scenario and bench run several`);

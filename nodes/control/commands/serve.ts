@@ -12,6 +12,8 @@ import type { Out } from './up.js';
 export interface ServeOptions {
   port: number;
   host: string;
+  /** Clusters started from the UI use basePort (managers +0/+1, clients from +10); scenario runs basePort + 200 on. */
+  basePort: number;
 }
 
 /** out/renderer, found from wherever this module was bundled (out/nodes) or loaded (nodes/control/commands). */
@@ -29,7 +31,7 @@ export function rendererDir(): string {
 }
 
 export async function runServe(opts: ServeOptions, out: Out): Promise<number> {
-  const service = new ClusterService({ scenarios: scenarioHooks() });
+  const service = new ClusterService({ basePort: opts.basePort, scenarios: scenarioHooks({ basePort: opts.basePort + 200 }) });
   const server = await startServer({ port: opts.port, host: opts.host, service, staticDir: rendererDir(), log: (l) => out.error(l) });
   out.log(server.url);
   out.log(`Ivy Cluster UI at the address above (token included); Ctrl-C to stop.`);

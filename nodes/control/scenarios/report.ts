@@ -64,6 +64,7 @@ export function renderRun(run: ScenarioRun): string[] {
   }
   if (run.def.faults?.targets.includes('client')) {
     lines.push(`faults: ${r.schedule?.join('; ') || 'none'}`);
+    if (r.clientMemory) lines.push(`client memory: ${r.clientMemory}`);
     lines.push(`clients killed: ${r.clientKills?.map((k) => `${k.node} (owned ${k.pages} page${k.pages === 1 ? '' : 's'})`).join(', ') || 'none'}`);
     lines.push(`recovery (reboot -> first fault served on a page the client owned): ${list(r.clientRecoveryMs)}`);
     lines.push(`recovery (reboot -> the client logged its recovered pages served again): ${list(r.pagesServedMs)}`);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../../core/random.js';
-import { ClusterConfigSchema, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
+import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
 import type { CheckResult } from '../history/linearizability.js';
 import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
@@ -319,6 +319,8 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+const servedMsOf = (k: KillRecord): number => (k.pagesServedMs === null ? Number.NaN : roundMs(k.pagesServedMs));
+
 function assemble(
   def: ScenarioDef,
   protocol: Protocol,
@@ -356,9 +358,15 @@ function assemble(
     handbackMs: m.kills.filter((k) => k.handbackMs !== null).map((k) => roundMs(k.handbackMs!)),
     ...(def.faults?.targets.includes('client')
       ? {
-          clientKills: clientKills.map((k) => ({ node: k.node, pages: k.pages.length })),
+          clientKills: clientKills.map((k) => ({
+            node: k.node,
+            pages: k.pages.length,
+            trial: k.trial + 1,
+            recoveryMs: k.rebootNs === null ? null : pagesBackMs(ops, k.rebootNs, k.pages),
+            servedMs: k.rebootNs === null ? null : servedMsOf(k),
+          })),
           clientRecoveryMs: rebooted.map((k) => pagesBackMs(ops, k.rebootNs!, k.pages)),
-          pagesServedMs: rebooted.map((k) => (k.pagesServedMs === null ? Number.NaN : roundMs(k.pagesServedMs))),
+          pagesServedMs: rebooted.map(servedMsOf),
         }
       : {}),
     clients: opts.clients,
@@ -372,6 +380,7 @@ function assemble(
     // A write-update history is sequentially consistent at best; its linearizability is not asked.
     linearizable: model === 'linearizable' ? check.ok : null,
     protocol,
+    ...(protocol === 'ivy' ? { clientMemory: opts.clientMemory ?? DEFAULT_CLIENT_MEMORY } : {}),
     model,
     consistent: check.ok,
     measures: protocol === 'isis' ? 'writes' : 'faults',

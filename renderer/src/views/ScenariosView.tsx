@@ -1,10 +1,14 @@
-// Scenarios s1–s6 (DESIGN §5): run with a progress bar, then the seed's tables —
+// Scenarios s1–s6 (DESIGN §5) and s9 (issue 10): run with a progress bar, then the seed's tables —
 // one column per trial with the highest and lowest time and the node that took it,
 // then the averages, p50/p99 and failover times — and Export CSV. Each scenario can
 // run for IVY, write-update (ISIS) or both; both puts each scenario's two results
 // side by side, with a comparison chart, and the CSV carries the protocol column.
+// s9 kills and reboots a page-owning client per trial: its results add a table of
+// those kills with the recovery times (reboot -> its pages served again), and the
+// form picks the client memory mode its IVY clusters run with.
 import { useMemo, useState } from 'react';
-import { PROTOCOL_LABELS, type Protocol, type ScenarioRequest, type ScenarioResult, type TrialRow } from '../../../nodes/control/api.js';
+import type { ClientMemory } from '../../../nodes/protocol/messages.js';
+import { DEFAULT_CLIENT_MEMORY, PROTOCOL_LABELS, type ClientKillRow, type Protocol, type ScenarioRequest, type ScenarioResult, type TrialRow } from '../../../nodes/control/api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DataTable, columnHelper, useColumns, type Columns } from '../components/DataTable.js';
 import { HistoryActions } from '../components/HistoryActions.js';
@@ -23,7 +27,14 @@ export const SCENARIOS = [
   { id: 's4', name: 'primary-reboot', what: 'primary killed and rebooted' },
   { id: 's5', name: 'primary-reboot-many', what: 'primary killed and rebooted k times' },
   { id: 's6', name: 'alternate', what: 'primary and backup killed in turn' },
+  { id: 's9', name: 'client-crash-reboot', what: 'a client that owns pages killed and rebooted in every trial' },
 ] as const;
+
+export const MEMORY_CHOICES: readonly { value: ClientMemory; label: string }[] = [
+  { value: 'volatile', label: 'Volatile' },
+  { value: 'recoverable', label: 'Recoverable (survives process crash)' },
+  { value: 'durable', label: 'Durable (survives power loss)' },
+];
 
 type ProtocolChoice = 'ivy' | 'isis' | 'both';
 const PROTOCOL_CHOICES: readonly { value: ProtocolChoice; label: string }[] = [
@@ -43,6 +54,8 @@ interface ScenarioForm {
   trials: number | null;
   pages: number;
   seed: number;
+  /** Absent in forms saved before the selector existed: the engine default. */
+  clientMemory?: ClientMemory;
 }
 
 const DEFAULT_FORM: ScenarioForm = { protocol: 'ivy', selected: ['s1'], clients: 10, trials: null, pages: 3, seed: 1 };
@@ -58,6 +71,7 @@ export function ScenariosView() {
   // Run while a cluster is running: ask, in place, to stop it and run (scenarios start clusters of their own).
   const [confirming, setConfirming] = useState(false);
   const choice: ProtocolChoice = PROTOCOL_CHOICES.some((c) => c.value === form.protocol) ? form.protocol! : 'ivy';
+  const memory: ClientMemory = MEMORY_CHOICES.some((c) => c.value === form.clientMemory) ? form.clientMemory! : DEFAULT_CLIENT_MEMORY;
 
   const toggle = (id: string, on: boolean) =>
     setForm((f) => ({
@@ -86,6 +100,7 @@ export function ScenariosView() {
       pages: form.pages,
       seed: form.seed,
       protocols: protocolsOf(choice),
+      clientMemory: memory,
     };
     if (form.trials != null) request.trials = form.trials;
     store.setScenario({ running: true, progress: null, fraction: 0, error: null });
@@ -163,6 +178,15 @@ export function ScenariosView() {
               disabled={scenario.running}
               testId="scenario-protocol"
               hint={choice === 'ivy' ? 'Rounds measure faults' : 'Write-update rounds measure writes (its reads are local)'}
+            />
+            <SelectField
+              label="Client memory"
+              value={memory}
+              options={MEMORY_CHOICES}
+              onChange={(v) => setForm((f) => ({ ...f, clientMemory: v }))}
+              disabled={scenario.running || choice === 'isis'}
+              testId="scenario-client-memory"
+              hint={choice === 'isis' ? 'Write-update members rejoin by state transfer' : 'Where IVY clients keep their pages; s9 shows what a reboot gets back'}
             />
             <NumberField
               label="Clients"
@@ -468,10 +492,34 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
             {fmtMs(result.p50Ms)} / {fmtMs(result.p99Ms)} ms
           </dd>
         </div>
-        <div>
-          <dt>Failover times</dt>
-          <dd data-testid={`scenario-${resultKey(result)}-failover`}>{msList(result.failoverMs)}</dd>
-        </div>
+        {!result.clientKills && (
+          <div>
+            <dt>Failover times</dt>
+            <dd data-testid={`scenario-${resultKey(result)}-failover`}>{msList(result.failoverMs)}</dd>
+          </div>
+        )}
+        {result.clientKills && (
+          <>
+            {result.clientMemory && (
+              <div>
+                <dt>Client memory</dt>
+                <dd data-testid={`scenario-${key}-client-memory`}>{result.clientMemory}</dd>
+              </div>
+            )}
+            <div>
+              <dt title="Reboot of the killed client until the first fault served on a page it owned at the kill">Recovery (first fault)</dt>
+              <dd data-testid={`scenario-${key}-client-recovery`}>{msList(finite(result.clientRecoveryMs))}</dd>
+            </div>
+            <div>
+              <dt title="Reboot of the killed client until it logged its recovered pages served again">Pages served again</dt>
+              <dd data-testid={`scenario-${key}-pages-served`}>{msList(finite(result.pagesServedMs))}</dd>
+            </div>
+            <div>
+              <dt>Failed operations</dt>
+              <dd data-testid={`scenario-${key}-failed`}>{result.failedOps ?? 0}</dd>
+            </div>
+          </>
+        )}
         {result.recoveryMs && result.recoveryMs.length > 0 && (
           <div>
             <dt title="Kill of the serving manager until the first fault issued after it completed">Recovery</dt>
@@ -485,8 +533,43 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
           </div>
         )}
       </dl>
+      {result.clientKills && <ClientKillTable result={result} />}
       <ScenarioFacts result={result} />
       <HistoryActions source={{ kind: 'scenario', id: result.id, protocol: result.protocol ?? 'ivy' }} testPrefix={`scenario-${resultKey(result)}`} what={resultKey(result)} />
+    </div>
+  );
+}
+
+/** Figures that crossed JSON (NaN arrives as null) and were measured. */
+function finite(values: readonly (number | null)[] | undefined): number[] {
+  return (values ?? []).filter((v): v is number => v != null && Number.isFinite(v));
+}
+
+interface ClientKillTableRow extends ClientKillRow {
+  index: number;
+}
+
+/** s9: one row per kill of a page-owning client, with the time its reboot took to be served again. */
+function ClientKillTable({ result }: { result: ScenarioResult }) {
+  const key = resultKey(result);
+  const rows = useMemo<ClientKillTableRow[]>(() => (result.clientKills ?? []).map((k, index) => ({ ...k, index })), [result.clientKills]);
+  const columns = useColumns<ClientKillTableRow>(() => {
+    const h = columnHelper<ClientKillTableRow>();
+    // Null: not rebooted, or nothing measured (NaN crosses JSON as null).
+    const ms = (k: 'recoveryMs' | 'servedMs', header: string) =>
+      h.accessor((r) => r[k] ?? null, { id: k, header, meta: { numeric: true }, cell: (c) => fmtMs(c.getValue()) });
+    return h.columns([
+      h.accessor((r) => r.trial ?? null, { id: 'trial', header: 'Trial', meta: { numeric: true }, cell: (c) => c.getValue() ?? '–' }),
+      h.accessor('node', { header: 'Client killed' }),
+      h.accessor('pages', { header: 'Pages it owned', meta: { numeric: true } }),
+      ms('recoveryMs', 'Reboot → first fault served (ms)'),
+      ms('servedMs', 'Reboot → pages served again (ms)'),
+    ]);
+  });
+  return (
+    <div className="client-kills">
+      <h4>Client kills and recovery</h4>
+      <DataTable label={`Scenario ${key} client recovery`} testId={`scenario-recovery-${key}`} data={rows} columns={columns} getRowId={(r) => String(r.index)} noFilter compact />
     </div>
   );
 }
