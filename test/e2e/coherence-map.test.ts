@@ -9,13 +9,14 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { RESULTS, ensureDir, percentile, showView, until, waitForNodes } from './harness.js';
+import { RESULTS, SCREENSHOTS, ensureDir, percentile, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { startManyClients, stopCluster } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 16;
-const SHOTS = join(RESULTS, 'coherence-map');
+// `npm run screenshots` points IVY_SCREENSHOTS_DIR at docs/screenshots; plain runs keep them under test-results.
+const SHOTS = process.env.IVY_SCREENSHOTS_DIR ? SCREENSHOTS : join(RESULTS, 'coherence-map');
 
 interface MapReading {
   clients: string[];

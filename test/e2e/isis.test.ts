@@ -9,17 +9,19 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { RESULTS, ensureDir, showView, until, waitForNodes } from './harness.js';
+import { RESULTS, SCREENSHOTS, ensureDir, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { startWorkload } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 4;
-const OUT = join(RESULTS, 'e2e-isis');
+// `npm run screenshots` points IVY_SCREENSHOTS_DIR at docs/screenshots (as isis-*.png); plain runs keep them under test-results.
+const OUT = process.env.IVY_SCREENSHOTS_DIR ? SCREENSHOTS : join(RESULTS, 'e2e-isis');
+const PREFIX = process.env.IVY_SCREENSHOTS_DIR ? 'isis-' : '';
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  await page.screenshot({ path: join(OUT, `${name}.png`), animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: join(OUT, `${PREFIX}${name}.png`), animations: 'disabled', caret: 'hide' });
 }
 
 const viewNumber = (page: Page, seat: string): Promise<number> =>
