@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../nodes/protocol/index.js';
+import { decode, encode, type Message } from '../../nodes/protocol/index.js';
 import type { TraceBatch, TraceTuple } from '../../nodes/runtime/control.js';
 import { FromNodeSchema } from '../../nodes/runtime/control.js';
-import { decodeClock, nodeCode, nodeOfCode, VectorClock } from '../../nodes/runtime/trace-clock.js';
+import { decodeClock, envelope, nodeCode, nodeOfCode, openEnvelope, TRACED_MARK, VectorClock } from '../../nodes/runtime/trace-clock.js';
 import { Tracer, TRACE_BATCH_MAX } from '../../nodes/runtime/tracer.js';
 import { TraceMirror } from '../../nodes/control/trace/mirror.js';
 import { mulberry32 } from '../../nodes/core/random.js';
@@ -164,5 +164,24 @@ describe('trace boundaries', () => {
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: 0 }).success).toBe(true);
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'delete', page: 0 }).success).toBe(false);
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: -1 }).success).toBe(false);
+  });
+});
+
+describe('the traced frame envelope (one ZeroMQ part: mark, clock, frame)', () => {
+  it('round-trips frame and clock; a plain frame passes whole; a short marked part is left to fail decode', () => {
+    const frame = encode({ t: 'read_req', from: 'c1', epoch: 1, page: 2, req: 3 });
+    const clock = new VectorClock('c1', { m0: 4, c2: 9 }).send();
+    const env = envelope(frame, clock);
+    expect(env[0]).toBe(TRACED_MARK);
+    const open = openEnvelope(env);
+    expect(Buffer.compare(open.frame, frame)).toBe(0);
+    expect(Buffer.compare(open.clock!, clock)).toBe(0);
+    expect(decodeClock(open.clock!)!.entries).toEqual(decodeClock(clock)!.entries);
+    // No MessagePack frame starts with the mark, so a plain frame is never mistaken for a traced one.
+    expect(frame[0]).not.toBe(TRACED_MARK);
+    expect(openEnvelope(frame)).toEqual({ frame, clock: undefined });
+    const short = env.subarray(0, 3 + clock.byteLength - 1);
+    expect(openEnvelope(short)).toEqual({ frame: short, clock: undefined });
+    expect(decode(openEnvelope(short).frame).ok).toBe(false);
   });
 });
