@@ -1,6 +1,6 @@
 // Streams trace records to a JSON Lines file as they arrive: the supervisor never holds the
 // trace in memory. Lines are gathered for up to WRITE_MS (or WRITE_BYTES) and written in one
-// go: a file write per node batch (a dozen nodes, each shipping every 50 ms) cost the
+// go: a file write per node batch (a dozen nodes, each shipping every 50 ms then) cost the
 // supervisor more CPU than the rest of its trace handling, on the cores the faults run on.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
