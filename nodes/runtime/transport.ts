@@ -5,6 +5,7 @@
 // protocol's timeouts and retries own recovery, not the transport.
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { envelope, openEnvelope } from './trace-clock.js';
 
 // zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
 // source for named exports (cjs-module-lexer) in every node's start-up.
@@ -24,7 +25,7 @@ export class Transport {
 
   constructor(
     private readonly endpoint: string,
-    /** `clock`: the second frame part, present only when the sender traces (tracer.ts). */
+    /** `clock`: the sender's vector clock, present only when the sender traces (tracer.ts). */
     private readonly onFrame: (frame: Buffer, clock: Buffer | undefined) => void,
   ) {}
 
@@ -47,11 +48,11 @@ export class Transport {
   private readonly onSent = (): void => void this.stats.sent++;
   private readonly onSendDropped = (): void => void this.stats.sendDropped++;
 
-  /** `clock` (tracing on only) travels as a second part of the same ZeroMQ message: the frame itself is untouched. */
+  /** `clock` (tracing on only) travels in front of the frame in the same ZeroMQ message part (trace-clock.ts `envelope`): the frame itself is untouched. */
   send(endpoint: string, frame: Buffer, clock?: Buffer): void {
     if (this.closed) return;
     this.push(endpoint)
-      .send(clock === undefined ? frame : [frame, clock])
+      .send(clock === undefined ? frame : envelope(frame, clock))
       .then(this.onSent, this.onSendDropped);
   }
 
@@ -93,10 +94,11 @@ export class Transport {
     try {
       while (!this.closed) {
         const parts = await pull.receive();
-        const frame = parts[0];
-        if (!frame) continue;
+        const part = parts[0];
+        if (!part) continue;
         this.stats.received++;
-        this.onFrame(frame, parts[1]);
+        const { frame, clock } = openEnvelope(part);
+        this.onFrame(frame, clock);
       }
     } catch (err) {
       if (!this.closed) throw err;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../nodes/protocol/index.js';
+import { decode, encode, type Message } from '../../nodes/protocol/index.js';
 import type { TraceBatch, TraceTuple } from '../../nodes/runtime/control.js';
 import { FromNodeSchema } from '../../nodes/runtime/control.js';
-import { decodeClock, nodeCode, nodeOfCode, VectorClock } from '../../nodes/runtime/trace-clock.js';
+import { decodeClock, envelope, nodeCode, nodeOfCode, openEnvelope, TRACED_MARK, VectorClock } from '../../nodes/runtime/trace-clock.js';
 import { Tracer, TRACE_BATCH_MAX } from '../../nodes/runtime/tracer.js';
 import { TraceMirror } from '../../nodes/control/trace/mirror.js';
 import { mulberry32 } from '../../nodes/core/random.js';
@@ -38,19 +38,35 @@ describe('vector clock', () => {
   });
 
   it('rejects malformed clock parts', () => {
-    const ok = new VectorClock('c1', { m0: 3 }).send();
+    const ok = new VectorClock('c1', { m0: 3 }).send(); // c1:1 m0:3 as varints: 2 1 1 3
+    expect([...ok]).toEqual([2, 1, 1, 3]);
     expect(decodeClock(ok)).not.toBeNull();
-    expect(decodeClock(ok.subarray(0, 5))).toBeNull();
+    expect(decodeClock(ok.subarray(0, 3))).toBeNull(); // a key without its count
     expect(decodeClock(new Uint8Array(0))).toBeNull();
-    const dup = Buffer.concat([ok.subarray(0, 6), ok.subarray(0, 6)]);
-    expect(decodeClock(dup)).toBeNull();
-    const big = Buffer.from(ok);
-    big.writeUInt16BE(10_000, 6); // c10000: not a node id
-    expect(decodeClock(big)).toBeNull();
-    const zero = Buffer.from(ok);
-    zero.writeUInt32BE(0, 2); // a sender's own count is at least 1 after its send
-    expect(decodeClock(zero)).toBeNull();
-    expect(decodeClock(Buffer.alloc(6 * 8193, 1))).toBeNull();
+    expect(decodeClock(Buffer.from([2, 1, 2, 5]))).toBeNull(); // c1 twice
+    expect(decodeClock(Buffer.from([0xa0, 0x9c, 0x01, 1]))).toBeNull(); // key 20000: c10000, not a node id
+    expect(decodeClock(Buffer.from([2, 0x81]))).toBeNull(); // a count cut short
+    expect(decodeClock(Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x10]))).toBeNull(); // a count over 2^32 - 1
+    expect(decodeClock(Buffer.from([0x82, 0x80, 0x80, 0x00, 1]))).toBeNull(); // a 4-byte key
+    expect(decodeClock(Buffer.from([2, 0, 1, 3]))).toBeNull(); // a sender's own count is at least 1 after its send
+    expect(decodeClock(Buffer.alloc(8 * 8193, 1))).toBeNull();
+    // The largest values round-trip: m9999 and c9999 at 2^32 - 1.
+    const top = new VectorClock('m9999', { c9999: 0xffff_ffff, m0: 0xffff_fffe });
+    top.receive(null, []);
+    expect(top.get('m9999')).toBe(1);
+    const wire = decodeClock(top.send())!;
+    expect(wire.sender).toBe(nodeCode('m9999'));
+    const got = new Map<number, number>();
+    for (let i = 0; i < wire.entries.length; i += 2) got.set(wire.entries[i]!, wire.entries[i + 1]!);
+    expect(got).toEqual(new Map([[nodeCode('m9999'), 2], [nodeCode('c9999'), 0xffff_ffff], [nodeCode('m0'), 0xffff_fffe]]));
+  });
+
+  it('keeps the clock of a 13-node cluster short enough that a fault frame stays in one copied zeromq part (≤ 128 bytes)', () => {
+    const start: Record<string, number> = { m0: 2_000_000, m1: 2_000_000 };
+    for (let i = 0; i < 11; i++) start[`c${i}`] = 2_000_000;
+    const part = new VectorClock('c3', start).send();
+    const frame = encode({ t: 'read_fwd', from: 'm0', epoch: 1, page: 2, req: 17, requester: 'c10', inc: 1, n: 3 });
+    expect(envelope(frame, part).byteLength).toBeLessThanOrEqual(128);
   });
 
   it('orders every receive after its send, and every event after the one before it at its node (random exchanges)', () => {
@@ -164,5 +180,24 @@ describe('trace boundaries', () => {
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: 0 }).success).toBe(true);
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'delete', page: 0 }).success).toBe(false);
     expect(CommandSchema.safeParse({ cmd: 'runOp', client: 'c1', kind: 'read', page: -1 }).success).toBe(false);
+  });
+});
+
+describe('the traced frame envelope (one ZeroMQ part: mark, clock, frame)', () => {
+  it('round-trips frame and clock; a plain frame passes whole; a short marked part is left to fail decode', () => {
+    const frame = encode({ t: 'read_req', from: 'c1', epoch: 1, page: 2, req: 3 });
+    const clock = new VectorClock('c1', { m0: 4, c2: 9 }).send();
+    const env = envelope(frame, clock);
+    expect(env[0]).toBe(TRACED_MARK);
+    const open = openEnvelope(env);
+    expect(Buffer.compare(open.frame, frame)).toBe(0);
+    expect(Buffer.compare(open.clock!, clock)).toBe(0);
+    expect(decodeClock(open.clock!)!.entries).toEqual(decodeClock(clock)!.entries);
+    // No MessagePack frame starts with the mark, so a plain frame is never mistaken for a traced one.
+    expect(frame[0]).not.toBe(TRACED_MARK);
+    expect(openEnvelope(frame)).toEqual({ frame, clock: undefined });
+    const short = env.subarray(0, 3 + clock.byteLength - 1);
+    expect(openEnvelope(short)).toEqual({ frame: short, clock: undefined });
+    expect(decode(openEnvelope(short).frame).ok).toBe(false);
   });
 });

@@ -155,12 +155,16 @@ function renderIvy(r: IvyReport): string[] {
   return lines;
 }
 
+const TRACE_OVERHEAD_BLOCK = 20;
+
 async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<number> {
   try {
     const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
     const r = await runTraceOverhead({
       iterations,
-      blockSize: Math.min(100, iterations),
+      // Short blocks: the other jobs on a shared machine come in bursts of seconds, which blocks of 100
+      // (3 per 300 iterations) let land on one mode; blocks of 20 cut the run-to-run spread of the ratio.
+      blockSize: Math.min(TRACE_OVERHEAD_BLOCK, iterations),
       basePort: opts.basePort,
       pageSize: 4096,
       // One mode only: the overhead is measured on one cluster.

@@ -41,23 +41,19 @@ export class TraceMirror {
       }
       const vc: Record<string, number> = {};
       for (const [node, v] of clock) if (v > 0) vc[node] = v;
-      // Keys in the order of DESIGN §6's example line.
-      out.push({
-        node: id,
-        dir: dir === 0 ? 'send' : 'recv',
-        peer,
-        t,
-        type,
-        ...(page !== null ? { page } : {}),
-        ...(req !== null ? { req } : {}),
-        ...(requester !== null ? { requester } : {}),
-        ...(view !== null ? { view } : {}),
-        ...(seq !== null ? { seq } : {}),
-        epoch,
-        ...(frame !== null ? { frame: `${dir === 0 ? id : peer}:${frame}` } : {}),
-        ...(this.run !== undefined ? { run: this.run } : {}),
-        vc,
-      });
+      // Keys in the order of DESIGN §6's example line, built by assignment (no object spreads per record);
+      // epoch and vc are set below, in that order.
+      const r: TraceRecord = { node: id, dir: dir === 0 ? 'send' : 'recv', peer, t, type } as TraceRecord;
+      if (page !== null) r.page = page;
+      if (req !== null) r.req = req;
+      if (requester !== null) r.requester = requester;
+      if (view !== null) r.view = view;
+      if (seq !== null) r.seq = seq;
+      r.epoch = epoch;
+      if (frame !== null) r.frame = `${dir === 0 ? id : peer}:${frame}`;
+      if (this.run !== undefined) r.run = this.run;
+      r.vc = vc;
+      out.push(r);
     }
     return out;
   }
