@@ -32,6 +32,12 @@ export interface ClientConfig {
    * so a client paused past its eviction serves stale copies. The simulators must catch it.
    */
   unsafeNoLease?: boolean;
+  /**
+   * Recover lost and duplicated frames (issue 11's lossy nemesis): re-send hello until listed, answer a
+   * repeated forward from the copy served, confirm again on a repeated answer, take a repeated invalidation
+   * as done. Off by default until the takeover paths are proven under loss (see ManagerConfig.recoverLoss).
+   */
+  recoverLoss?: boolean;
 }
 
 /** A page as the store keeps it: what an owner needs to serve it again. */
@@ -382,8 +388,9 @@ export class ClientCore implements MemberCore {
       out.push(this.requestMsg(page, p));
     }
     // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one).
-    if (!this.listedSinceHello && now - this.helloAt >= this.cfg.retryMs) out.push(...this.hello(this.hellos, now));
-    if (this.everListed && now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
+    const lossy = this.cfg.recoverLoss === true;
+    if (lossy && !this.listedSinceHello && now - this.helloAt >= this.cfg.retryMs) out.push(...this.hello(this.hellos, now));
+    if ((this.everListed || !lossy) && now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
   }
 
@@ -570,15 +577,15 @@ export class ClientCore implements MemberCore {
     if (this.voided.get(msg.page) === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
     // Only within the epoch that sent it: a new manager re-drives from reports (served, given) its own way.
-    const seen = this.forwarded.get(msg.page)?.get(msg.requester);
+    const seen = this.cfg.recoverLoss ? this.forwarded.get(msg.page)?.get(msg.requester) : undefined;
     const prior = seen?.epoch === msg.epoch ? seen : undefined;
     // Repeats of forwards we served (re-sent by the manager, or duplicated by the network): nothing to do.
     if (prior !== undefined && msg.req < prior.req) return [];
-    // A write we served already and whose page has not come back: a manager re-sends the forward only while it
-    // waits for the requester (this one, or a new one that rebuilt the transfer from our report), so our
-    // page_data was lost. The copy we gave, again; a requester that got the first one confirms again instead.
+    // A write we served already, in this epoch, and whose page has not come back: the manager re-sends the
+    // forward only while it waits for the requester, so our page_data was lost. The copy we gave, again; a
+    // requester that got the first one confirms again instead. (A new manager re-drives from reports its own way.)
     const g = this.given.get(msg.page);
-    if (kind === 'write' && g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
+    if (kind === 'write' && prior !== undefined && g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
       const again = { t: 'page_data' as const, from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: g.version, data: g.data.slice() };
       return [{ type: 'send', to: msg.requester, msg: again }];
     }
@@ -753,7 +760,7 @@ export class ClientCore implements MemberCore {
     const done = byRequester.get(msg.requester);
     const ack = this.toManager({ t: 'inv_ack', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester });
     // Carried out already (we may own the page since): acknowledged again, nothing dropped.
-    if (done !== undefined && done.epoch === msg.epoch && msg.req <= done.req) return [ack];
+    if (this.cfg.recoverLoss && done !== undefined && done.epoch === msg.epoch && msg.req <= done.req) return [ack];
     if (entry.owner) return this.ignore(msg, `owner of page ${msg.page} asked to invalidate`);
     byRequester.set(msg.requester, { req: msg.req, epoch: msg.epoch });
     entry.access = 'none';
@@ -810,7 +817,8 @@ export class ClientCore implements MemberCore {
 
   private onNack(msg: MessageOf<'nack'>): ClientOutput[] {
     const p = this.pending.get(msg.page);
-    if (!p || p.req !== msg.req) return this.ignore(msg, `nack for request ${msg.req} not outstanding`);
+    // Refused after we installed its page (the owner died with our confirm lost): the confirm again is what lets the manager recover the page from us.
+    if (!p || p.req !== msg.req) return this.confirmAgain(msg) ?? this.ignore(msg, `nack for request ${msg.req} not outstanding`);
     this.pending.delete(msg.page);
     const out = (this.waiting.get(msg.page) ?? []).map((w) => this.fail(w, `manager refused: ${msg.reason}`));
     this.waiting.delete(msg.page);
@@ -832,14 +840,15 @@ export class ClientCore implements MemberCore {
    * confirm was lost (or the network duplicated the answer). The same confirm again; the manager ignores
    * it unless it still waits for it.
    */
-  private confirmAgain(msg: MessageOf<'grant'> | MessageOf<'page_data'>): ClientOutput[] | null {
+  private confirmAgain(msg: MessageOf<'grant'> | MessageOf<'page_data'> | MessageOf<'nack'>): ClientOutput[] | null {
     const c = this.confirmed.get(msg.page);
-    if (c?.req !== msg.req) return null;
+    if (!this.cfg.recoverLoss || c?.req !== msg.req) return null;
     return [this.toManager({ ...c, epoch: this.epoch })];
   }
 
   /** A repeated answer to a request of ours that has ended since (a re-sent or duplicated frame): dropped quietly. */
   private settled(msg: MessageOf<'grant'> | MessageOf<'page_data'>): ClientOutput[] | null {
+    if (!this.cfg.recoverLoss) return null;
     const ours = msg.req >= this.cfg.incarnation * REQS_PER_INCARNATION && msg.req <= this.seq;
     const ended = !this.pending.has(msg.page) || this.pending.get(msg.page)!.req > msg.req;
     return ours && ended && this.confirmed.has(msg.page) ? [] : null;

@@ -24,6 +24,12 @@ export interface ManagerConfig {
    * Default REDRIVE_MS; 0 = never (a network that loses nothing between live processes).
    */
   redriveMs?: number;
+  /**
+   * Recover lost and duplicated frames between live processes (issue 11's lossy nemesis): answer a
+   * retransmitted request with its current step or nack again, and re-drive stalled requests. Off by
+   * default until the pair (takeover) paths are proven under loss; the single-manager simulator proves it.
+   */
+  recoverLoss?: boolean;
 }
 
 /** Default re-drive interval of a stalled request: a few client retry intervals (the runtime's retryMs is 500). */
@@ -337,7 +343,7 @@ export class ManagerCore {
     if (!a || !sameRequest(a, msg.requester, msg.req) || a.phase !== 'invalidating' || !a.awaiting.has(msg.from)) {
       // A repeat for a request past its invalidations (the holder answers every re-sent or duplicated invalidate).
       const repeat = a && sameRequest(a, msg.requester, msg.req) ? msg.from !== a.requester : (rec.lastDone.get(msg.requester) ?? -1) >= msg.req;
-      if (repeat) return this.duplicate();
+      if (repeat && this.cfg.recoverLoss) return this.duplicate();
       return this.ignore(msg, 'acknowledgement for no invalidation in progress');
     }
     a.awaiting.delete(msg.from);
@@ -368,7 +374,7 @@ export class ManagerCore {
     }
     if (!a || !sameRequest(a, msg.from, msg.req) || a.phase !== 'transferring') {
       // A repeat of a confirm we took (the client confirms again each re-sent or duplicated answer).
-      if ((rec.lastDone.get(msg.from) ?? -1) >= msg.req && rec.lostInFlight === null) return this.duplicate();
+      if (this.cfg.recoverLoss && (rec.lastDone.get(msg.from) ?? -1) >= msg.req && rec.lostInFlight === null) return this.duplicate();
       return this.ignore(msg, 'confirmation for no transfer in progress');
     }
     if (msg.access === 'write') {
@@ -393,6 +399,7 @@ export class ManagerCore {
    * Every step is idempotent at its receiver (request ids), so a re-send that crosses the original is harmless.
    */
   protected answerAgain(page: number, requester: NodeId, req: number): ManagerOutput[] {
+    if (!this.cfg.recoverLoss) return [];
     const rec = this.record(page);
     const a = rec.active;
     if (a && sameRequest(a, requester, req)) return this.redrive(page, rec, a);
@@ -419,7 +426,7 @@ export class ManagerCore {
   /** Re-drives active requests stuck at one step for redriveMs (a lost confirm, or a requester that stopped retrying). */
   private redriveStalled(now: number): ManagerOutput[] {
     const every = this.cfg.redriveMs ?? REDRIVE_MS;
-    if (every <= 0) return [];
+    if (!this.cfg.recoverLoss || every <= 0) return [];
     const out: ManagerOutput[] = [];
     this.records.forEach((rec, page) => {
       const r = rec.reclaiming;

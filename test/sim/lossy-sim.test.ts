@@ -27,6 +27,7 @@ function lossyPlan(seed: number): Partial<SimOptions> {
     dup: r() * 0.05,
     retryMs,
     redriveMs: retryMs * 4,
+    recoverLoss: true,
     opsPerClient: Math.min(o.opsPerClient, MAX_OPS),
     finalReads: true,
     // Answers to what was already answered (duplicates, re-sends crossing the original) are rightly ignored.
@@ -127,7 +128,7 @@ describe.skipIf(replay !== undefined)('mutant: manager that ignores a retransmis
     const seeds = range(1, 50);
     for (const seed of seeds) {
       // A wedged page keeps its requester retransmitting for good: stop each run early (a healthy one takes a few thousand steps).
-      const mutant = { redriveMs: 0, maxSteps: 8_000, makeManager: (cfg: ManagerConfig) => new ForgetfulManager({ ...cfg, redriveMs: 0 }) };
+      const mutant = { redriveMs: 0, maxSteps: 8_000, makeManager: (cfg: ManagerConfig) => new ForgetfulManager({ ...cfg, redriveMs: 0, recoverLoss: true }) };
       const r = runSeed(seed, { ...lossyPlan(seed), ...mutant });
       if (r.ok) continue;
       caught++;

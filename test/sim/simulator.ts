@@ -40,6 +40,8 @@ export interface ClusterOptions {
   memory?: ClientMemory;
   /** The manager re-drives a request stalled this long (ManagerConfig.redriveMs; default the core's). */
   redriveMs?: number;
+  /** Both cores recover lost and duplicated frames (ManagerConfig/ClientConfig.recoverLoss). */
+  recoverLoss?: boolean;
   makeManager?: (cfg: ManagerConfig) => ManagerCore;
   makeClient?: (cfg: ClientConfig) => ClientCore;
 }
@@ -223,6 +225,7 @@ export class Cluster {
       pages: this.opts.pages,
       clientTimeoutMs: this.opts.clientTimeoutMs ?? 0,
       ...(this.opts.redriveMs !== undefined ? { redriveMs: this.opts.redriveMs } : {}),
+      ...(this.opts.recoverLoss ? { recoverLoss: true } : {}),
     };
     return this.opts.makeManager ? this.opts.makeManager(cfg) : new ManagerCore(cfg);
   }
@@ -241,6 +244,7 @@ export class Cluster {
       // Without evictions (clientTimeoutMs 0) heartbeats would only add traffic: the one lease a client
       // asks for when it joins never runs out. With them, the supervisor's ratio: a tenth of the timeout.
       heartbeatMs: this.opts.clientTimeoutMs ? this.opts.clientTimeoutMs / 10 : NEVER_MS,
+      ...(this.opts.recoverLoss ? { recoverLoss: true } : {}),
       ...(this.opts.memory ? { memory: this.opts.memory, recovered: [...(this.disks.get(id)?.values() ?? [])] } : {}),
     };
     return this.opts.makeClient ? this.opts.makeClient(cfg) : new ClientCore(cfg);
@@ -330,6 +334,8 @@ export interface SimOptions {
   dup?: number;
   /** The manager ticks this often and re-drives a request stalled for it (virtual ms); null/absent = no manager ticks for it. */
   redriveMs?: number | null;
+  /** Both cores recover lost and duplicated frames (the lossy runs set it). */
+  recoverLoss?: boolean;
 }
 
 export interface SimResult {
@@ -518,6 +524,7 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     makeClient: o.makeClient,
     ...(o.memory ? { memory: o.memory } : {}),
     ...(o.redriveMs ? { redriveMs: o.redriveMs } : {}),
+    ...(o.recoverLoss ? { recoverLoss: true } : {}),
   });
   const workers = new Map<NodeId, Worker>(
     cluster.clients.map((c) => [c.id, { id: c.id, joined: false, crashed: false, issued: 0, current: null, held: null, deferredOp: false }]),

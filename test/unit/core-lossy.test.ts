@@ -12,7 +12,7 @@ const REDRIVE_MS = 40;
 let nextOp = 1;
 
 function cluster(clients: number): Cluster {
-  const c = new Cluster({ clients, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS, redriveMs: REDRIVE_MS });
+  const c = new Cluster({ clients, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS, redriveMs: REDRIVE_MS, recoverLoss: true });
   c.afterStep = () => expect(checkInvariants(c.manager, c.clients)).toEqual([]);
   c.start();
   c.flush();
@@ -116,7 +116,7 @@ describe('lossy links: the manager re-drives a stalled request', () => {
 
 describe('lossy links: joining', () => {
   it('re-sends the same hello until a welcome lists it', () => {
-    const c = new Cluster({ clients: 1, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS });
+    const c = new Cluster({ clients: 1, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS, recoverLoss: true });
     c.start();
     const hello = c.take('hello'); // lost
     c.now = RETRY_MS;
