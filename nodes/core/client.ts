@@ -32,6 +32,12 @@ export interface ClientConfig {
    * so a client paused past its eviction serves stale copies. The simulators must catch it.
    */
   unsafeNoLease?: boolean;
+  /**
+   * Recover lost and duplicated frames (issue 11's lossy nemesis): re-send hello until listed, answer a
+   * repeated forward from the copy served, confirm again on a repeated answer, take a repeated invalidation
+   * as done. Off by default until the takeover paths are proven under loss (see ManagerConfig.recoverLoss).
+   */
+  recoverLoss?: boolean;
 }
 
 /** A page as the store keeps it: what an owner needs to serve it again. */
@@ -118,6 +124,26 @@ export class ClientCore implements MemberCore {
   private readonly served = new Map<number, Served>();
   /** The copy given away by the last write forward per page, until the page comes back: a `reclaim` reinstates it. */
   private readonly given = new Map<number, { to: NodeId; req: number; access: Access; version: number; data: Uint8Array }>();
+  /**
+   * Per page and requester, the last request we served a forward for, and our version then. Links may lose
+   * and duplicate frames: a repeated forward for it is answered from the same copy (the manager re-sends a
+   * forward when the page_data was lost), an older one is void.
+   */
+  private readonly forwarded = new Map<number, Map<NodeId, { req: number; version: number; epoch: number }>>();
+  /**
+   * Per page and requester, the last request whose invalidation we carried out, and the manager's epoch.
+   * A repeat of the same epoch (the manager re-sends while our inv_ack is lost, or the network duplicated
+   * it) is acknowledged again but must not drop a copy we fetched since: within an epoch the manager
+   * serves nothing else on the page until that request is confirmed. A new manager may have served
+   * other requests first, so its invalidation is carried out afresh.
+   */
+  private readonly invalidated = new Map<number, Map<NodeId, { req: number; epoch: number }>>();
+  /** The last confirm per page: a repeated grant or page_data for that request means the confirm was lost. */
+  private readonly confirmed = new Map<number, MessageOf<'confirm'>>();
+  /** When our latest hello went out: re-sent (same number) until a welcome lists us. */
+  private helloAt = -Infinity;
+  /** Listed by a manager at least once: heartbeats before that would reach a manager that does not know us. */
+  private everListed = false;
   /** Per page, the last request the manager reclaimed ("requester:req"): a forward for it arriving later is void. */
   private readonly voided = new Map<number, string>();
   private lastHeartbeat = -Infinity;
@@ -209,7 +235,11 @@ export class ClientCore implements MemberCore {
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
   start(): ClientOutput[] {
-    const n = ++this.hellos;
+    return this.hello(++this.hellos, 0);
+  }
+
+  private hello(n: number, now: number): ClientOutput[] {
+    this.helloAt = now;
     return this.cfg.managers.map((to) => ({
       type: 'send' as const,
       to,
@@ -299,6 +329,7 @@ export class ClientCore implements MemberCore {
         if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `welcome to hello #${msg.n}, not our latest #${this.hellos}`);
         // Listed: ask for a lease at once, so it is there by the time the first fault is served.
         this.listedSinceHello = true;
+        this.everListed = true;
         this.rejoining = false;
         return [this.heartbeat(now)];
       }
@@ -356,7 +387,10 @@ export class ClientCore implements MemberCore {
       p.sentAt = now;
       out.push(this.requestMsg(page, p));
     }
-    if (now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
+    // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one).
+    const lossy = this.cfg.recoverLoss === true;
+    if (lossy && !this.listedSinceHello && now - this.helloAt >= this.cfg.retryMs) out.push(...this.hello(this.hellos, now));
+    if ((this.everListed || !lossy) && now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
   }
 
@@ -542,9 +576,33 @@ export class ClientCore implements MemberCore {
     // A forward for a request the manager took back (see onReclaim) comes from before the reclaim: void.
     if (this.voided.get(msg.page) === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
+    // Only within the epoch that sent it: a new manager re-drives from reports (served, given) its own way.
+    const seen = this.cfg.recoverLoss ? this.forwarded.get(msg.page)?.get(msg.requester) : undefined;
+    const prior = seen?.epoch === msg.epoch ? seen : undefined;
+    // Repeats of forwards we served (re-sent by the manager, or duplicated by the network): nothing to do.
+    if (prior !== undefined && msg.req < prior.req) return [];
+    // A write we served already, in this epoch, and whose page has not come back: the manager re-sends the
+    // forward only while it waits for the requester, so our page_data was lost. The copy we gave, again; a
+    // requester that got the first one confirms again instead. (A new manager re-drives from reports its own way.)
+    const g = this.given.get(msg.page);
+    if (kind === 'write' && prior !== undefined && g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
+      const again = { t: 'page_data' as const, from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: g.version, data: g.data.slice() };
+      return [{ type: 'send', to: msg.requester, msg: again }];
+    }
+    if (prior?.req === msg.req) {
+      // A read copy is sent again only as it was, by its owner still (a late duplicate may find the page
+      // moved on: written since, or owned elsewhere with us holding a copy), and changes nothing here.
+      const same = kind === 'read' && entry.owner && entry.access !== 'none' && entry.data !== null && entry.version === prior.version;
+      if (!same) return [];
+      const again = { t: 'page_data' as const, from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data: entry.data!.slice() };
+      return [{ type: 'send', to: msg.requester, msg: again }];
+    }
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
     this.served.set(msg.page, { to: msg.requester, req: msg.req, kind });
+    const byRequester = this.forwarded.get(msg.page) ?? new Map<NodeId, { req: number; version: number; epoch: number }>();
+    byRequester.set(msg.requester, { req: msg.req, version: entry.version, epoch: msg.epoch });
+    this.forwarded.set(msg.page, byRequester);
     if (kind === 'read') {
       entry.access = 'read';
       entry.owner = true;
@@ -670,6 +728,7 @@ export class ClientCore implements MemberCore {
     }
     this.served.clear();
     this.given.clear();
+    this.confirmed.clear();
     this.pending.clear();
     this.deferred = [];
     const out: ClientOutput[] = [];
@@ -681,6 +740,7 @@ export class ClientCore implements MemberCore {
     this.hbSent.clear();
     this.lastHeartbeat = now;
     out.push(...this.start());
+    this.helloAt = now;
     // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }
@@ -695,7 +755,14 @@ export class ClientCore implements MemberCore {
 
   private onInvalidate(msg: MessageOf<'invalidate'>): ClientOutput[] {
     const entry = this.entry(msg.page);
+    const byRequester = this.invalidated.get(msg.page) ?? new Map<NodeId, { req: number; epoch: number }>();
+    this.invalidated.set(msg.page, byRequester);
+    const done = byRequester.get(msg.requester);
+    const ack = this.toManager({ t: 'inv_ack', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester });
+    // Carried out already (we may own the page since): acknowledged again, nothing dropped.
+    if (this.cfg.recoverLoss && done !== undefined && done.epoch === msg.epoch && msg.req <= done.req) return [ack];
     if (entry.owner) return this.ignore(msg, `owner of page ${msg.page} asked to invalidate`);
+    byRequester.set(msg.requester, { req: msg.req, epoch: msg.epoch });
     entry.access = 'none';
     entry.data = null;
     entry.stashed = null;
@@ -706,7 +773,7 @@ export class ClientCore implements MemberCore {
 
   private onGrant(msg: MessageOf<'grant'>, now: number): ClientOutput[] {
     const p = this.pending.get(msg.page);
-    if (!p || p.req !== msg.req) return this.ignore(msg, `grant for request ${msg.req} not outstanding`);
+    if (!p || p.req !== msg.req) return this.confirmAgain(msg) ?? this.settled(msg) ?? this.ignore(msg, `grant for request ${msg.req} not outstanding`);
     const entry = this.entry(msg.page);
     if (msg.zero) {
       entry.data = new Uint8Array(this.cfg.pageSize);
@@ -726,7 +793,7 @@ export class ClientCore implements MemberCore {
 
   private onPageData(msg: MessageOf<'page_data'>, now: number): ClientOutput[] {
     const p = this.pending.get(msg.page);
-    if (!p || p.req !== msg.req) return this.ignore(msg, `page data for request ${msg.req} not outstanding`);
+    if (!p || p.req !== msg.req) return this.confirmAgain(msg) ?? this.settled(msg) ?? this.ignore(msg, `page data for request ${msg.req} not outstanding`);
     if (msg.data.byteLength !== this.cfg.pageSize) return this.ignore(msg, `page data of ${msg.data.byteLength} bytes`);
     if (msg.epoch < this.epoch && !p.resumed) {
       // Sent before the takeover: genuine only if the new manager learned of it from the sender's report.
@@ -750,7 +817,8 @@ export class ClientCore implements MemberCore {
 
   private onNack(msg: MessageOf<'nack'>): ClientOutput[] {
     const p = this.pending.get(msg.page);
-    if (!p || p.req !== msg.req) return this.ignore(msg, `nack for request ${msg.req} not outstanding`);
+    // Refused after we installed its page (the owner died with our confirm lost): the confirm again is what lets the manager recover the page from us.
+    if (!p || p.req !== msg.req) return this.confirmAgain(msg) ?? this.ignore(msg, `nack for request ${msg.req} not outstanding`);
     this.pending.delete(msg.page);
     const out = (this.waiting.get(msg.page) ?? []).map((w) => this.fail(w, `manager refused: ${msg.reason}`));
     this.waiting.delete(msg.page);
@@ -760,11 +828,30 @@ export class ClientCore implements MemberCore {
   /** The fault is served: confirm to the manager (which is holding the page's queue for us), then run waiters. */
   private resolve(page: number, p: Pending, entry: Entry, now: number): ClientOutput[] {
     this.pending.delete(page);
-    const out: ClientOutput[] = [
-      this.toManager({ t: 'confirm', from: this.id, epoch: this.epoch, page, req: p.req, access: entry.access, version: entry.version }),
-    ];
+    const confirm: MessageOf<'confirm'> = { t: 'confirm', from: this.id, epoch: this.epoch, page, req: p.req, access: entry.access, version: entry.version };
+    this.confirmed.set(page, confirm);
+    const out: ClientOutput[] = [this.toManager(confirm)];
     this.drain(page, now, out);
     return out;
+  }
+
+  /**
+   * A grant or page for the request we confirmed last on this page: the manager re-drives it because our
+   * confirm was lost (or the network duplicated the answer). The same confirm again; the manager ignores
+   * it unless it still waits for it.
+   */
+  private confirmAgain(msg: MessageOf<'grant'> | MessageOf<'page_data'> | MessageOf<'nack'>): ClientOutput[] | null {
+    const c = this.confirmed.get(msg.page);
+    if (!this.cfg.recoverLoss || c?.req !== msg.req) return null;
+    return [this.toManager({ ...c, epoch: this.epoch })];
+  }
+
+  /** A repeated answer to a request of ours that has ended since (a re-sent or duplicated frame): dropped quietly. */
+  private settled(msg: MessageOf<'grant'> | MessageOf<'page_data'>): ClientOutput[] | null {
+    if (!this.cfg.recoverLoss) return null;
+    const ours = msg.req >= this.cfg.incarnation * REQS_PER_INCARNATION && msg.req <= this.seq;
+    const ended = !this.pending.has(msg.page) || this.pending.get(msg.page)!.req > msg.req;
+    return ours && ended && this.confirmed.has(msg.page) ? [] : null;
   }
 
   // --- helpers ----------------------------------------------------------------

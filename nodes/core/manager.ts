@@ -18,7 +18,22 @@ export interface ManagerConfig {
   clientTimeoutMs: number;
   /** How long a fault on a page held by a down recoverable client waits for it to come back (default HELD_WAIT_MS). */
   heldWaitMs?: number;
+  /**
+   * A request that made no progress for this long has its current step sent again (the forward, the
+   * invalidations still unacknowledged, the grant): a lost confirm has no requester left to retransmit.
+   * Default REDRIVE_MS; 0 = never (a network that loses nothing between live processes).
+   */
+  redriveMs?: number;
+  /**
+   * Recover lost and duplicated frames between live processes (issue 11's lossy nemesis): answer a
+   * retransmitted request with its current step or nack again, and re-drive stalled requests. Off by
+   * default until the pair (takeover) paths are proven under loss; the single-manager simulator proves it.
+   */
+  recoverLoss?: boolean;
 }
+
+/** Default re-drive interval of a stalled request: a few client retry intervals (the runtime's retryMs is 500). */
+export const REDRIVE_MS = 2000;
 
 /**
  * The documented rule for a page whose only copy is with a client that is down but recoverable (its page
@@ -56,6 +71,8 @@ export interface Active extends Request {
   phase: 'invalidating' | 'transferring';
   /** Copy holders whose invalidation acknowledgement we still wait for. */
   awaiting: Set<NodeId>;
+  /** Since when (manager clock) the request has been at this step (`step`): tick re-drives a stalled one. */
+  stalled?: { step: string; since: number };
 }
 
 export interface PageRecord {
@@ -93,6 +110,8 @@ export interface PageRecord {
   queue: Request[];
   /** Last request served per client, so a retried request that already completed is not served twice. */
   lastDone: Map<NodeId, number>;
+  /** The last request refused per client, with why: a retransmission of it (the nack was lost) is refused again. */
+  nacked: Map<NodeId, { req: number; reason: string }>;
 }
 
 export interface ClientEntry {
@@ -136,6 +155,7 @@ export const emptyRecord = (): PageRecord => ({
   active: null,
   queue: [],
   lastDone: new Map(),
+  nacked: new Map(),
 });
 
 export class ManagerCore {
@@ -148,6 +168,8 @@ export class ManagerCore {
   /** Pages whose record changed since the last takeDirty() (what the backup needs). */
   private readonly dirty = new Set<number>();
   private lastTick: number | null = null;
+  /** Per page, the reclaim we wait on and since when (redriveStalled asks again). */
+  private readonly reclaimStalled = new Map<number, { key: string; since: number }>();
   readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0 };
 
   constructor(cfg: ManagerConfig, restored?: { records: PageRecord[]; clients: Map<NodeId, ClientEntry> }) {
@@ -219,7 +241,7 @@ export class ManagerCore {
 
   /** Declares clients dead that fell silent; the clock is an input like any other. */
   tick(now: number): ManagerOutput[] {
-    const out = this.expireHeld(now);
+    const out = [...this.redriveStalled(now), ...this.expireHeld(now)];
     if (this.cfg.clientTimeoutMs <= 0) return out;
     // A long gap since our last tick means we did not run (SIGSTOP, a starved machine): the clients'
     // messages are still queued for us, so the silence is ours. Don't count it against them.
@@ -306,7 +328,7 @@ export class ManagerCore {
       rec.queue.some((q) => sameRequest(q, msg.from, msg.req));
     if (dup) {
       this.counters.duplicates++;
-      return [];
+      return this.answerAgain(msg.page, msg.from, msg.req);
     }
     if (rec.lostWith !== null) return [this.lostNack(msg.page, rec.lostWith, msg.from, msg.req)];
     this.counters.requests++;
@@ -319,6 +341,9 @@ export class ManagerCore {
     const rec = this.record(msg.page);
     const a = rec.active;
     if (!a || !sameRequest(a, msg.requester, msg.req) || a.phase !== 'invalidating' || !a.awaiting.has(msg.from)) {
+      // A repeat for a request past its invalidations (the holder answers every re-sent or duplicated invalidate).
+      const repeat = a && sameRequest(a, msg.requester, msg.req) ? msg.from !== a.requester : (rec.lastDone.get(msg.requester) ?? -1) >= msg.req;
+      if (repeat && this.cfg.recoverLoss) return this.duplicate();
       return this.ignore(msg, 'acknowledgement for no invalidation in progress');
     }
     a.awaiting.delete(msg.from);
@@ -341,13 +366,15 @@ export class ManagerCore {
       rec.owner = msg.from;
       rec.copyset.clear();
       rec.version = msg.version;
-      rec.lastDone.set(msg.from, msg.req);
+      this.markDone(rec, msg.from, msg.req);
       // A held page kept this request queued for its holder to re-serve: it is served now.
       rec.queue = rec.queue.filter((q) => !sameRequest(q, msg.from, msg.req));
       this.dirty.add(msg.page);
       return [this.send(msg.from, { t: 'own', from: this.id, epoch: this.epoch, page: msg.page, version: msg.version }), ...this.startNext(msg.page)];
     }
     if (!a || !sameRequest(a, msg.from, msg.req) || a.phase !== 'transferring') {
+      // A repeat of a confirm we took (the client confirms again each re-sent or duplicated answer).
+      if (this.cfg.recoverLoss && (rec.lastDone.get(msg.from) ?? -1) >= msg.req && rec.lostInFlight === null) return this.duplicate();
       return this.ignore(msg, 'confirmation for no transfer in progress');
     }
     if (msg.access === 'write') {
@@ -360,10 +387,71 @@ export class ManagerCore {
     }
     rec.version = msg.version;
     rec.active = null;
-    rec.lastDone.set(msg.from, msg.req);
+    this.markDone(rec, msg.from, msg.req);
     this.dirty.add(msg.page);
     this.counters.served++;
     return this.startNext(msg.page);
+  }
+
+  /**
+   * A retransmitted request: the requester still waits, so something we (or the owner) sent was lost.
+   * The active request gets its current step again, a refused one its nack; a queued one waits its turn.
+   * Every step is idempotent at its receiver (request ids), so a re-send that crosses the original is harmless.
+   */
+  protected answerAgain(page: number, requester: NodeId, req: number): ManagerOutput[] {
+    if (!this.cfg.recoverLoss) return [];
+    const rec = this.record(page);
+    const a = rec.active;
+    if (a && sameRequest(a, requester, req)) return this.redrive(page, rec, a);
+    const refused = rec.nacked.get(requester);
+    if (refused?.req === req) return [this.nack(requester, page, req, refused.reason)];
+    return [];
+  }
+
+  /** Sends the step the active request waits on again: its invalidations still unacknowledged, or its transfer. */
+  private redrive(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
+    if (a.phase === 'invalidating') {
+      return [...a.awaiting].map((holder) =>
+        this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: a.req, requester: a.requester, ...this.incOf(holder) }),
+      );
+    }
+    const transfer = a.kind === 'read' ? this.transferForRead(page, rec, a) : this.transferForWrite(page, rec, a);
+    // A forward: the owner sends the page straight to the requester, whose address it learned from a member
+    // list that may have been lost too. The requester's entry again, ahead of the forward on the same link.
+    const endpoint = this.clients.get(a.requester)?.endpoint;
+    if (rec.owner === null || rec.owner === a.requester || endpoint === undefined) return transfer;
+    return [this.send(rec.owner, { t: 'members', from: this.id, epoch: this.epoch, members: [{ id: a.requester, endpoint }] }), ...transfer];
+  }
+
+  /** Re-drives active requests stuck at one step for redriveMs (a lost confirm, or a requester that stopped retrying). */
+  private redriveStalled(now: number): ManagerOutput[] {
+    const every = this.cfg.redriveMs ?? REDRIVE_MS;
+    if (!this.cfg.recoverLoss || every <= 0) return [];
+    const out: ManagerOutput[] = [];
+    this.records.forEach((rec, page) => {
+      const r = rec.reclaiming;
+      if (r) {
+        // The reclaim or its answer was lost: ask again (the owner answers a repeat the same way).
+        const key = `${r.owner}:${r.requester}:${r.req}`;
+        const since = this.reclaimStalled.get(page);
+        if (since?.key !== key) this.reclaimStalled.set(page, { key, since: now });
+        else if (now - since.since >= every) {
+          since.since = now;
+          out.push(this.send(r.owner, { t: 'reclaim', from: this.id, epoch: this.epoch, page, req: r.req, requester: r.requester }));
+        }
+      }
+      const a = rec.active;
+      if (!a) return;
+      const step = `${a.phase}:${[...a.awaiting].sort().join(',')}:${rec.owner ?? ''}`;
+      if (a.stalled?.step !== step) {
+        a.stalled = { step, since: now };
+        return;
+      }
+      if (now - a.stalled.since < every) return;
+      a.stalled.since = now;
+      out.push(...this.redrive(page, rec, a));
+    });
+    return out;
   }
 
   // --- the per-page queue ---------------------------------------------------------
@@ -429,6 +517,7 @@ export class ManagerCore {
       this.dirty.add(page);
       rec.copyset.delete(dead);
       rec.lastDone.delete(dead);
+      rec.nacked.delete(dead);
       rec.queue = rec.queue.filter((q) => q.requester !== dead);
       if (a?.requester === dead) {
         // A write on its way to the dead requester may already have emptied the old owner; a zero page
@@ -607,6 +696,9 @@ export class ManagerCore {
   }
 
   private nack(to: NodeId, page: number, req: number, reason: string): ManagerOutput {
+    // Remembered (ended requests only: lastDone is set with it), so a retransmission is refused again.
+    const rec = this.records[page];
+    if (rec && (rec.lastDone.get(to) ?? -1) >= req) rec.nacked.set(to, { req, reason });
     return this.send(to, { t: 'nack', from: this.id, epoch: this.epoch, page, req, reason });
   }
 
@@ -623,6 +715,17 @@ export class ManagerCore {
     const c = this.clients.get(id);
     if (!c) return {};
     return c.hellos !== undefined ? { inc: c.incarnation, n: c.hellos } : { inc: c.incarnation };
+  }
+
+  /** Request ids only grow per client: a confirm of an older request (a page that survived) must not lower the mark. */
+  private markDone(rec: PageRecord, client: NodeId, req: number): void {
+    if ((rec.lastDone.get(client) ?? -1) < req) rec.lastDone.set(client, req);
+  }
+
+  /** A frame repeated by a lossy link's recovery (or duplicated by the network): nothing to do, nothing wrong. */
+  private duplicate(): ManagerOutput[] {
+    this.counters.duplicates++;
+    return [];
   }
 
   private send(to: NodeId, msg: Message): ManagerOutput {

@@ -159,6 +159,13 @@ export interface PairOptions {
   memory?: ClientMemory;
   /** Sees every frame handed to a running core (tests of the network model). */
   onDeliver?: (d: Delivery) => void;
+  /**
+   * The lossy nemesis, at the sending transport: the chance that a frame is never sent, and that it is sent
+   * twice in a row (both copies on the link, in order). Drawn from their own stream, only when above 0, so
+   * every seed replays unchanged without them.
+   */
+  loss?: number;
+  dup?: number;
 }
 
 export interface Delivery {
@@ -438,6 +445,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   const net = mulberry32(seed ^ 0x6e6574);
   const work = mulberry32(seed ^ 0x776b6c);
   const sched = mulberry32(seed ^ 0x736368);
+  const lossy = mulberry32(seed ^ 0x6c6f7373);
+  const loss = o.loss ?? 0;
+  const dup = o.dup ?? 0;
 
   const problems: string[] = [];
   const problem = (p: string): void => {
@@ -536,6 +546,12 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       }
       m = d.msg;
     }
+    if (loss > 0 && lossy() < loss) {
+      drop('nemesis_loss');
+      trace(() => `nemesis loses ${p.id} → ${to} ${describeMsg(m)}`);
+      return;
+    }
+    const twice = dup > 0 && lossy() < dup;
     const env: Envelope = { id: nextEnvelope++, from: p.id, fromInc: p.inc, to, msg: m, sentNs: nowNs, done: false };
     let at = nowNs + sampleDelay(net, o.delay);
     // A link is one sender process to one receiver: a restarted sender's frames may overtake its
@@ -551,6 +567,15 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     p.recent.push(env);
     if (p.recent.length > 64) p.recent.splice(0, p.recent.length - 64);
     queue.push(at, { k: 'deliver', env });
+    if (twice) {
+      // The same frame sent again right behind the original, on the same link.
+      stats.dropped['nemesis_dup'] = (stats.dropped['nemesis_dup'] ?? 0) + 1;
+      const copy: Envelope = { ...env, id: nextEnvelope++ };
+      const at2 = Math.max(at + 1, (linkClock.get(link) ?? 0) + 1);
+      if (o.ordering === 'fifo' || o.barriers.includes(m.t)) linkClock.set(link, at2);
+      p.recent.push(copy);
+      queue.push(at2, { k: 'deliver', env: copy });
+    }
   };
 
   // Liveness: a candidate that had the primary's client list must not wait clientTimeoutMs for the report

@@ -38,6 +38,10 @@ export interface ClusterOptions {
   epoch?: number;
   /** Client memory mode (default volatile): recoverable clients keep a simulated page store through crashes. */
   memory?: ClientMemory;
+  /** The manager re-drives a request stalled this long (ManagerConfig.redriveMs; default the core's). */
+  redriveMs?: number;
+  /** Both cores recover lost and duplicated frames (ManagerConfig/ClientConfig.recoverLoss). */
+  recoverLoss?: boolean;
   makeManager?: (cfg: ManagerConfig) => ManagerCore;
   makeClient?: (cfg: ClientConfig) => ClientCore;
 }
@@ -215,7 +219,14 @@ export class Cluster {
 
   private freshManager(): ManagerCore {
     // Silence-based eviction only in runs with client pauses; otherwise crashes are injected explicitly.
-    const cfg: ManagerConfig = { id: MANAGER_ID, epoch: this.opts.epoch ?? 1, pages: this.opts.pages, clientTimeoutMs: this.opts.clientTimeoutMs ?? 0 };
+    const cfg: ManagerConfig = {
+      id: MANAGER_ID,
+      epoch: this.opts.epoch ?? 1,
+      pages: this.opts.pages,
+      clientTimeoutMs: this.opts.clientTimeoutMs ?? 0,
+      ...(this.opts.redriveMs !== undefined ? { redriveMs: this.opts.redriveMs } : {}),
+      ...(this.opts.recoverLoss ? { recoverLoss: true } : {}),
+    };
     return this.opts.makeManager ? this.opts.makeManager(cfg) : new ManagerCore(cfg);
   }
 
@@ -233,6 +244,7 @@ export class Cluster {
       // Without evictions (clientTimeoutMs 0) heartbeats would only add traffic: the one lease a client
       // asks for when it joins never runs out. With them, the supervisor's ratio: a tenth of the timeout.
       heartbeatMs: this.opts.clientTimeoutMs ? this.opts.clientTimeoutMs / 10 : NEVER_MS,
+      ...(this.opts.recoverLoss ? { recoverLoss: true } : {}),
       ...(this.opts.memory ? { memory: this.opts.memory, recovered: [...(this.disks.get(id)?.values() ?? [])] } : {}),
     };
     return this.opts.makeClient ? this.opts.makeClient(cfg) : new ClientCore(cfg);
@@ -314,6 +326,16 @@ export interface SimOptions {
   memory?: ClientMemory;
   /** After the run, every page is read once at a live client, and those reads join the checked history. */
   finalReads?: boolean;
+  /**
+   * Probability that a frame is lost, and that one is delivered twice (the copy with its own delay), drawn
+   * from their own stream: with both 0 (the default) a seed replays exactly as before they existed.
+   */
+  loss?: number;
+  dup?: number;
+  /** The manager ticks this often and re-drives a request stalled for it (virtual ms); null/absent = no manager ticks for it. */
+  redriveMs?: number | null;
+  /** Both cores recover lost and duplicated frames (the lossy runs set it). */
+  recoverLoss?: boolean;
 }
 
 export interface SimResult {
@@ -325,7 +347,7 @@ export interface SimResult {
   problems: string[];
   steps: number;
   check: CheckResult;
-  stats: { messages: number; faults: number; hits: number; failed: number; duplicates: number; endNs: number };
+  stats: { messages: number; faults: number; hits: number; failed: number; duplicates: number; endNs: number; lost: number; duplicated: number };
   /** Why each failed op failed. */
   errors: string[];
   /** Recovered pages the manager gave back (restore with keep). */
@@ -386,6 +408,8 @@ type SimEvent =
   /** Periodic ticks (heartbeats, leases, evictions) of a client, or of the manager (client: null). */
   | { kind: 'beat'; client: NodeId | null }
   | { kind: 'resume'; client: NodeId }
+  /** The manager's re-drive timer (lossy runs). */
+  | { kind: 'redrive' }
   | { kind: 'fault'; action: (ctl: SimControl) => void };
 
 export interface Queued<E> {
@@ -499,6 +523,8 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     makeManager: o.makeManager,
     makeClient: o.makeClient,
     ...(o.memory ? { memory: o.memory } : {}),
+    ...(o.redriveMs ? { redriveMs: o.redriveMs } : {}),
+    ...(o.recoverLoss ? { recoverLoss: true } : {}),
   });
   const workers = new Map<NodeId, Worker>(
     cluster.clients.map((c) => [c.id, { id: c.id, joined: false, crashed: false, issued: 0, current: null, held: null, deferredOp: false }]),
@@ -510,9 +536,24 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
   };
 
   let restores = 0;
+  // Loss and duplication draw from their own stream, and only when enabled: other seeds replay unchanged.
+  const lossy = mulberry32(seed ^ 0x6c6f7373);
+  const loss = o.loss ?? 0;
+  const dup = o.dup ?? 0;
+  let lost = 0;
+  let duplicated = 0;
   cluster.post = (env) => {
     messages++;
     if (env.msg.t === 'restore' && env.msg.keep) restores++;
+    if (loss > 0 && lossy() < loss) {
+      lost++;
+      return;
+    }
+    if (dup > 0 && lossy() < dup) {
+      // The copy travels on its own (it may overtake the original even on a FIFO link: a duplicating network reorders too).
+      duplicated++;
+      queue.push(nowNs + sampleDelay(lossy, o.delay), { kind: 'deliver', env });
+    }
     let at = nowNs + sampleDelay(net, o.delay);
     if (o.ordering === 'fifo') {
       // Per-link FIFO: never overtake the previous message on the same link.
@@ -638,8 +679,17 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     }
   };
 
+  const redriveNs = o.redriveMs ? Math.ceil(o.redriveMs * 1e6) : 0;
+  const managerBusy = (): boolean => cluster.manager.recordCache().some((r) => r.active !== null);
+  const scheduleRedrive = (): void => {
+    if (redriveNs > 0 && (!finished() || managerBusy())) queue.push(nowNs + redriveNs, { kind: 'redrive' });
+  };
+
   o.faults?.setup?.(ctl);
   cluster.start();
+  // A lossy network can eat a hello or its welcome: clients tick (and say hello again) before they join.
+  if (loss > 0 || dup > 0) for (const w of workers.values()) scheduleRetryTick(w);
+  scheduleRedrive();
   if (beatNs > 0) for (const id of [null, ...workers.keys()]) queue.push(Math.floor(net() * beatNs), { kind: 'beat', client: id });
 
   const drain = (): void => {
@@ -692,6 +742,11 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
       case 'resume':
         resume(worker(ev.client));
         break;
+      case 'redrive':
+        cluster.route(MANAGER_ID, cluster.manager.tick(cluster.now));
+        cluster.afterStep();
+        scheduleRedrive();
+        break;
       case 'retry': {
         const w = worker(ev.client);
         ticking.delete(w.id);
@@ -720,6 +775,10 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
       cluster.now = nowNs / 1e6;
       w.current = { op, token: null, record: { client: w.id, op: 'read', page, value: null, start: nowNs, end: null, outcome: 'unknown', fault: false } };
       cluster.submit(w.id, op);
+      if (loss > 0 || dup > 0) {
+        scheduleRetryTick(w);
+        scheduleRedrive();
+      }
       drain();
     }
   }
@@ -754,6 +813,8 @@ export function runSeed(seed: number, overrides: Partial<SimOptions> = {}): SimR
     hits: history.filter((h) => !h.fault && h.outcome === 'ok').length,
     failed: history.filter((h) => h.outcome === 'fail').length,
     duplicates: cluster.manager.counters.duplicates,
+    lost,
+    duplicated,
     endNs: nowNs,
   };
   const errors = cluster.results.flatMap((x) => (x.result.ok ? [] : [x.result.error]));
