@@ -51,6 +51,8 @@ async function framesOf(page: Page, client: string, kind: string, pg: number): P
   await row.click();
   const list = page.getByTestId('messages-op-frames');
   await list.waitFor();
+  // Nodes ship trace records in batches (every 250 ms): the receiving ends of the op's last frames may come a batch later.
+  await until(page, `${client} ${kind} of page ${pg}: every frame received`, (sel) => !(document.querySelector(sel)?.textContent ?? '').includes('not received'), '[data-testid="messages-op-frames"]');
   const frames = (await list.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
   const highlighted = Number(await page.getByTestId('messages-canvas').getAttribute('data-highlighted'));
   await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));

@@ -16,6 +16,8 @@ import { useStore } from '../state/store.js';
 const SPANS_MS = [20, 100, 1000, 5000] as const;
 const HEAD = 28;
 const COL_MIN = 56;
+/** How long a pinned operation keeps following the trace for the frames of it still in other nodes' batches (batches ship every 250 ms). */
+const PIN_FOLLOW_MS = 1500;
 
 interface Drawn {
   arrows: Arrow[];
@@ -47,8 +49,23 @@ export function MessagesView() {
     return () => void api.send({ cmd: 'setTracing', on: false });
   }, [api, running]);
 
-  // Follow the trace at most once per animation frame, unless paused (or an operation is pinned).
-  const frozen = paused || selected !== null;
+  // A pinned operation keeps following the trace until every one of its frames has both ends (nodes ship
+  // their records in batches, so a receive can arrive a batch later than its send), or for PIN_FOLLOW_MS.
+  const [pinSettled, setPinSettled] = useState(false);
+  useEffect(() => {
+    setPinSettled(false);
+    if (!selected) return;
+    const t = setTimeout(() => setPinSettled(true), PIN_FOLLOW_MS);
+    return () => clearTimeout(t);
+  }, [selected]);
+  const pinnedComplete = useMemo(() => {
+    if (!selected) return false;
+    const own = arrowsOf(records).filter((a) => frameOpKey(a) === selected.key);
+    return own.length > 0 && own.every((a) => a.sendT !== null && a.recvT !== null);
+  }, [records, selected]);
+
+  // Follow the trace at most once per animation frame, unless paused (or a pinned operation is complete).
+  const frozen = paused || (selected !== null && (pinnedComplete || pinSettled));
   useEffect(() => {
     if (frozen) return;
     let pending = false;
