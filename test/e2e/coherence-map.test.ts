@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RESULTS, SCREENSHOTS, ensureDir, percentile, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
-import { startManyClients, stopCluster } from './steps.js';
+import { expectCleanPage, startManyClients, stopCluster } from './steps.js';
 
 const CLIENTS = 4;
 const PAGES = 16;
@@ -456,9 +456,6 @@ describe('Coherence map in Chromium (real nodes)', () => {
     expect(m.pixels).toEqual(expectedPixels(m));
     console.log(`screenshot: ${await shot(page, 'map-64x64')}`);
 
-    const problems = await served.app.collectCsp();
-    expect(problems.csp).toEqual([]);
-    expect(problems.pageErrors).toEqual([]);
-    expect(problems.consoleErrors).toEqual([]);
+    await expectCleanPage(served.app);
   });
 });

@@ -12,7 +12,7 @@ import type { CDPSession, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RESULTS, ensureDir, percentile, screenshot, showView, until } from './harness.js';
 import { useServedApp } from './served-app.js';
-import { startManyClients } from './steps.js';
+import { expectCleanPage, startManyClients } from './steps.js';
 
 const CLIENTS = 64;
 const PAGES = 64;
@@ -163,9 +163,6 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     expect(pagesView.frames).toBeGreaterThan(0);
     expect(nodesView.frames).toBeGreaterThan(0);
     expect(await page.locator('[data-testid^="node-state-c"][data-state="up"]').count()).toBe(CLIENTS);
-    const problems = await served.app.collectCsp();
-    expect(problems.csp).toEqual([]);
-    expect(problems.pageErrors).toEqual([]);
-    expect(problems.consoleErrors).toEqual([]);
+    await expectCleanPage(served.app);
   });
 });

@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { parseHistory, type HistoryOp } from '../../nodes/control/history/schema.js';
-import { nodeStatus, showView, until, waitForNodes, type Serve } from './harness.js';
+import { nodeStatus, showView, until, waitForNodes, type AppPage, type Serve } from './harness.js';
 
 export interface StepOptions {
   /** The server behind the page, for diagnostics in browser mode. */
@@ -262,4 +262,17 @@ export async function stopCluster(page: Page, o: StepOptions = {}): Promise<void
     timeout: 60_000,
     ...o,
   });
+}
+
+/**
+ * The page stayed clean all run: no console errors, uncaught exceptions or CSP violations; with
+ * `commands`, no failed command shown; with `appWarnings`, no "ivy: …" warning (an invalid frame from the server).
+ */
+export async function expectCleanPage(app: AppPage, o: { commands?: boolean; appWarnings?: boolean } = {}): Promise<void> {
+  const problems = await app.collectCsp();
+  if (o.commands) expect(await app.page.getByTestId('command-error').allInnerTexts()).toEqual([]);
+  expect(problems.csp).toEqual([]);
+  expect(problems.pageErrors).toEqual([]);
+  expect(problems.consoleErrors).toEqual([]);
+  if (o.appWarnings) expect(problems.appWarnings).toEqual([]);
 }
