@@ -2,6 +2,7 @@
 // plain `node` processes (fast, no TypeScript loader) and `npx ivy-cluster` works.
 import { dirname } from 'node:path';
 import { build } from 'esbuild';
+import { NODE_BUNDLE } from './node-bundle.mjs';
 
 // zod's namespace re-exports every locale (~300 KB of the ~800 KB node bundle, parsed and held by every
 // process); nothing here uses any but the default English messages, so the bundle gets only that one.
@@ -20,14 +21,7 @@ await build({
   plugins: [zodEnglishOnly],
   entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts', bare: 'nodes/runtime/bare.ts', 'bare-fair': 'nodes/runtime/bare-fair.ts' },
   outdir: 'out/nodes',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  // Bundle pure-JS dependencies (startup time of every node process); the native addon stays external.
-  external: ['zeromq'],
-  banner: { js: "import { createRequire as __ivyCreateRequire } from 'node:module'; const require = __ivyCreateRequire(import.meta.url);" },
+  ...NODE_BUNDLE,
   // Every node holds its bundle's source in its heap. Comments and whitespace out, names kept (stack traces
   // in node logs stay readable; the source map has the rest); ASCII only, so V8 keeps the source as a
   // one-byte string: half the bytes of the two-byte string a single non-ASCII comment forces.
@@ -35,5 +29,4 @@ await build({
   minifySyntax: true,
   charset: 'ascii',
   legalComments: 'none',
-  logLevel: 'warning',
 });

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_BUNDLE } from './node-bundle.mjs';
 
 if (!existsSync('out/nodes/node.js')) {
   console.error('out/nodes/node.js is missing: run `npm run build:nodes` first.');
@@ -13,13 +14,6 @@ if (!existsSync('out/nodes/node.js')) {
 await build({
   entryPoints: { chaos: 'nodes/control/chaos/main.ts' },
   outdir: 'out/chaos',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  external: ['zeromq'],
-  banner: { js: "import { createRequire as __ivyCreateRequire } from 'node:module'; const require = __ivyCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
+  ...NODE_BUNDLE,
 });
 await import(pathToFileURL('out/chaos/chaos.js').href);
