@@ -1,0 +1,12 @@
+// The esbuild options every Node bundle of ours shares (the node/CLI bundles and the chaos driver).
+export const NODE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  // Bundle pure-JS dependencies (startup time of every node process); the native addon stays external.
+  external: ['zeromq'],
+  banner: { js: "import { createRequire as __ivyCreateRequire } from 'node:module'; const require = __ivyCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+};
