@@ -426,8 +426,11 @@ export type CommandReply = { ok: true; value?: unknown } | { ok: false; error: s
 
 /** Pushed from the engine to every connected view. */
 export type ServerPush =
-  /** Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep up. */
-  | { type: 'trace'; records: TraceRecord[]; skipped: number }
+  /**
+   * Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep
+   * up; `cluster`: which cluster of this engine they come from (frame names restart in each cluster).
+   */
+  | { type: 'trace'; records: TraceRecord[]; skipped: number; cluster: number }
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }

@@ -85,6 +85,8 @@ export class ClusterService {
   private tracePending: TraceRecord[] = [];
   private traceSkipped = 0;
   private traceTimer: NodeJS.Timeout | null = null;
+  /** Counts the clusters attached: trace pushes carry it, since each cluster's frames are numbered from 1 again. */
+  private clusterNo = 0;
 
   constructor(private readonly opts: ClusterServiceOptions = {}) {}
 
@@ -210,6 +212,8 @@ export class ClusterService {
 
   /** Adopts a supervisor (ours, or one a scenario runs) so its nodes show up live. */
   attach(sup: Supervisor, config: ClusterConfig): void {
+    this.pushTrace(); // what the previous cluster traced goes out under its own number
+    this.clusterNo++;
     this.sup = sup;
     this.config = config;
     this.stats = new LiveStats();
@@ -285,14 +289,18 @@ export class ClusterService {
       this.tracePending.splice(0, extra);
       this.traceSkipped += extra;
     }
-    this.traceTimer ??= setTimeout(() => {
-      this.traceTimer = null;
-      const batch = this.tracePending;
-      this.tracePending = [];
-      const skipped = this.traceSkipped;
-      this.traceSkipped = 0;
-      this.push({ type: 'trace', records: batch, skipped });
-    }, TRACE_PUSH_MS);
+    this.traceTimer ??= setTimeout(() => this.pushTrace(), TRACE_PUSH_MS);
+  }
+
+  private pushTrace(): void {
+    if (this.traceTimer) clearTimeout(this.traceTimer);
+    this.traceTimer = null;
+    if (this.tracePending.length === 0 && this.traceSkipped === 0) return;
+    const batch = this.tracePending;
+    this.tracePending = [];
+    const skipped = this.traceSkipped;
+    this.traceSkipped = 0;
+    this.push({ type: 'trace', records: batch, skipped, cluster: this.clusterNo });
   }
 
   private async exportTrace(): Promise<TraceExport> {

@@ -188,7 +188,7 @@ const TraceRecordWireSchema = z.looseObject({
 });
 
 export const ServerPushSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('trace'), records: z.array(TraceRecordWireSchema).max(10_000), skipped: num }),
+  z.object({ type: z.literal('trace'), records: z.array(TraceRecordWireSchema).max(10_000), skipped: num, cluster: num }),
   z.object({ type: z.literal('snapshot'), snapshot: SnapshotSchema }),
   z.object({ type: z.literal('event'), event: EventSchema }),
   z.object({ type: z.literal('scenarioProgress'), progress: ProgressSchema }),

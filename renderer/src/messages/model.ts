@@ -2,7 +2,8 @@
 // by trace pushes outside React so 64 busy clients cost no re-render per push), the
 // arrows it draws (a send and its receive, matched by frame name), and the operations
 // those frames make up (a fault from its request to its confirm, matched by page + req
-// + requester). Pure: the view only draws what this computes.
+// + requester; a write-update write from its multicast to its agreed priority, matched by sender + seq).
+// Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
 
 /** Records kept: the latest window; older ones fall off. */
@@ -16,9 +17,18 @@ export class TraceWindow {
   skipped = 0;
   /** Bumped on every change: the view redraws when it moved. */
   version = 0;
+  /** The cluster the window shows: a new one's frames restart at c0:1, so the old ones go. */
+  private cluster: number | null = null;
   private readonly listeners = new Set<() => void>();
 
-  add(records: readonly TraceRecord[], skipped = 0): void {
+  add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
+    if (cluster !== this.cluster) {
+      if (this.cluster !== null) {
+        this.records = [];
+        this.skipped = 0;
+      }
+      this.cluster = cluster;
+    }
     for (const r of records) this.records.push(r);
     this.skipped += skipped;
     if (this.records.length > WINDOW_RECORDS * 1.25) {
@@ -57,6 +67,8 @@ export interface Arrow {
   req?: number;
   epoch: number;
   requester?: string;
+  /** Write-update (ISIS) frames: the sender's sequence number of the write they order. */
+  seq?: number;
   sendT: number | null;
   recvT: number | null;
 }
@@ -80,7 +92,28 @@ export function requesterOf(r: { dir: 'send' | 'recv'; node: string; peer: strin
 
 export const opKey = (requester: string, page: number, req: number): string => `${requester}/${page}/${req}`;
 
+/** ISIS frames the writer sends for its write, and those that answer it. */
+const ISIS_FROM_WRITER = new Set(['i_msg', 'i_agreed', 'i_stable']);
+const ISIS_TO_WRITER = new Set(['i_propose', 'i_ack', 'i_query']);
+export const isisOpKey = (writer: string, seq: number): string => `${writer}#${seq}`;
+
+/** The write-update write a frame orders: its writer and seq (undefined for every other frame). */
+function isisOpKeyOf(type: string, from: string, to: string, seq: number | undefined): string | undefined {
+  if (seq === undefined) return undefined;
+  if (ISIS_FROM_WRITER.has(type)) return isisOpKey(from, seq);
+  if (ISIS_TO_WRITER.has(type)) return isisOpKey(to, seq);
+  return undefined;
+}
+
 export function frameOpKey(r: Arrow | TraceRecord): string | undefined {
+  if ('frame' in r && 'from' in r) {
+    const isis = isisOpKeyOf(r.type, r.from, r.to, r.seq);
+    if (isis !== undefined) return isis;
+  } else {
+    const rec = r as TraceRecord;
+    const isis = rec.dir === 'send' ? isisOpKeyOf(rec.type, rec.node, rec.peer, rec.seq) : isisOpKeyOf(rec.type, rec.peer, rec.node, rec.seq);
+    if (isis !== undefined) return isis;
+  }
   const req = r.req;
   const page = r.page;
   if (req === undefined || page === undefined) return undefined;
@@ -105,6 +138,7 @@ export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
       if (r.page !== undefined) a.page = r.page;
       if (r.req !== undefined) a.req = r.req;
       if (r.requester !== undefined) a.requester = r.requester;
+      if (r.seq !== undefined) a.seq = r.seq;
       byFrame.set(r.frame, a);
       out.push(a);
     }
@@ -116,6 +150,8 @@ export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
 
 export interface TracedOp {
   key: string;
+  /** ivy: a fault (req = its request id); isis: a write-update write (req = the writer's seq). */
+  protocol: 'ivy' | 'isis';
   client: string;
   kind: 'read' | 'write';
   page: number;
@@ -125,14 +161,28 @@ export interface TracedOp {
   outcome: 'ok' | 'fail' | 'pending';
 }
 
-/** The faults in the window: a request sent by a client, ended by its confirm (ok) or a nack (fail). */
+/**
+ * The operations in the window. IVY: a fault from the request a client sends to its confirm (ok) or a
+ * nack (fail). Write-update: a write from its writer's first multicast (i_msg) to the agreed priority
+ * it sends (ok); delivery follows at once unless earlier writes are still being ordered.
+ */
 export function opsOf(records: readonly TraceRecord[]): TracedOp[] {
   const ops = new Map<string, TracedOp>();
   for (const r of records) {
+    if (r.seq !== undefined && r.dir === 'send' && (r.type === 'i_msg' || r.type === 'i_agreed')) {
+      const key = isisOpKey(r.node, r.seq);
+      const op = ops.get(key);
+      if (r.type === 'i_msg' && r.page !== undefined && !op) ops.set(key, { key, protocol: 'isis', client: r.node, kind: 'write', page: r.page, req: r.seq, startT: r.t, endT: null, outcome: 'pending' });
+      else if (r.type === 'i_agreed' && op && op.endT === null) {
+        op.endT = r.t;
+        op.outcome = 'ok';
+      }
+      continue;
+    }
     if (r.page === undefined || r.req === undefined) continue;
     if (r.dir === 'send' && OP_START.has(r.type)) {
       const key = opKey(r.node, r.page, r.req);
-      if (!ops.has(key)) ops.set(key, { key, client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
+      if (!ops.has(key)) ops.set(key, { key, protocol: 'ivy', client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
       continue;
     }
     // Its end is at the requester: the confirm it sends, or a nack it receives.
