@@ -260,6 +260,28 @@ export interface ClientKillRow {
   servedMs?: number | null;
 }
 
+/** One frame of a slowest fault's diagram; times in µs from the operation's start (null: not seen, e.g. lost with a killed node). */
+export interface SlowFrame {
+  type: string;
+  from: string;
+  to: string;
+  sendUs: number | null;
+  recvUs: number | null;
+}
+
+/** The slowest fault (write-update: write) of one trial and the frames it caused ("why was this one 40 ms?"). */
+export interface SlowestFault {
+  trial: number;
+  client: string;
+  kind: 'read' | 'write';
+  page: number;
+  /** Its latency as the tables count it. */
+  ms: number;
+  frames: SlowFrame[];
+  /** Frames left out of a very long one (retries across a failover): the first ones are kept. */
+  moreFrames: number;
+}
+
 export interface ScenarioResult {
   id: string;
   name: string;
@@ -311,6 +333,8 @@ export interface ScenarioResult {
    * write-update's writes (reads are local, like hits, and excluded).
    */
   measures?: 'faults' | 'writes';
+  /** With message tracing on (`traceSlowest`, `scenario --trace`): each trial's slowest fault and its frames. */
+  slowest?: SlowestFault[];
 }
 
 export const ScenarioRequestSchema = z.object({
@@ -328,6 +352,8 @@ export const ScenarioRequestSchema = z.object({
     .default(['ivy']),
   /** IVY clusters' client memory (absent: the engine default, recoverable). */
   clientMemory: ClientMemorySchema.optional(),
+  /** Trace every frame to show each trial's slowest fault as a message diagram (tracing adds ~20 % to fault latency). */
+  traceSlowest: z.boolean().default(false),
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
 

@@ -142,6 +142,18 @@ const TrialRowSchema = z.looseObject({
   failed: num.optional(),
 });
 
+const SlowestFaultSchema = z.object({
+  trial: num,
+  client: z.string(),
+  kind: z.enum(['read', 'write']),
+  page: num,
+  ms: figure,
+  frames: z
+    .array(z.object({ type: z.string().max(32), from: z.string().max(16), to: z.string().max(16), sendUs: num.nullable(), recvUs: num.nullable() }))
+    .max(1000),
+  moreFrames: num,
+});
+
 const ScenarioResultSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
@@ -167,6 +179,7 @@ const ScenarioResultSchema = z.looseObject({
   model: model.optional(),
   consistent: z.boolean().nullable().optional(),
   measures: z.enum(['faults', 'writes']).optional(),
+  slowest: z.array(SlowestFaultSchema).max(1000).optional(),
 });
 
 /** One traced frame (DESIGN §6), as the Messages view reads it. */
