@@ -190,6 +190,9 @@ export interface Mark {
   atNs: number;
 }
 
+/** How long one watchPageTables keeps page tables in the snapshots: views renew it at a third of this. */
+export const PAGE_TABLES_LEASE_MS = 3000;
+
 export interface ClusterSnapshot {
   /** Monotonic counter so a view can skip stale snapshots. */
   seq: number;
@@ -201,8 +204,11 @@ export interface ClusterSnapshot {
   clients: ClientStats[];
   /** Record cache per manager id (primary and backup side by side). */
   records: Record<string, RecordView[]>;
-  /** Page table per client id. */
-  pageTables: Record<string, PageRow[]>;
+  /**
+   * Page table per client id; absent unless a view asked for them (watchPageTables) in the last
+   * PAGE_TABLES_LEASE_MS: at 64 clients they are 4,096 rows, most of every snapshot.
+   */
+  pageTables?: Record<string, PageRow[]>;
   /** Write-update: the registry's membership view per seat id (instead of records). */
   membership?: Record<string, MembershipView>;
   /** Write-update: each member's total-order state (view, pos, pending queue) per client id. */
@@ -419,6 +425,8 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('timingCsv') }),
   z.object({ cmd: z.literal('checkHistory'), source: HistorySourceSchema }),
   z.object({ cmd: z.literal('exportHistory'), source: HistorySourceSchema }),
+  /** Snapshots carry the clients' page tables for the next PAGE_TABLES_LEASE_MS (views that show them renew it while open). */
+  z.object({ cmd: z.literal('watchPageTables') }),
   /** Message tracing of the running cluster on or off (the Messages view turns it on while it is open). */
   z.object({ cmd: z.literal('setTracing'), on: z.boolean() }),
   /** Everything traced in the running (or last) cluster, as the JSON Lines of DESIGN §6. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ClusterConfigSchema,
   CommandSchema,
+  PAGE_TABLES_LEASE_MS,
   WorkloadSchema,
   type ClusterConfig,
   type ClusterEvent,
@@ -85,6 +86,8 @@ export class ClusterService {
   private tracePending: TraceRecord[] = [];
   private traceSkipped = 0;
   private traceTimer: NodeJS.Timeout | null = null;
+  /** Snapshots carry page tables until then (Date.now() ms): a lease views renew while they show them. */
+  private pageTablesUntil = 0;
   /** Counts the clusters attached: trace pushes carry it, since each cluster's frames are numbered from 1 again. */
   private clusterNo = 0;
 
@@ -163,6 +166,9 @@ export class ClusterService {
         return historyVerdict(this.historyOps(cmd.source), cmd.source, Date.now());
       case 'exportHistory':
         return historyExport(this.historyOps(cmd.source), cmd.source);
+      case 'watchPageTables':
+        this.pageTablesUntil = Date.now() + PAGE_TABLES_LEASE_MS;
+        return undefined;
       case 'setTracing':
         return this.setTracing(cmd.on);
       case 'exportTrace':
@@ -330,7 +336,7 @@ export class ClusterService {
   snapshot(): ClusterSnapshot {
     const sup = this.sup;
     const records: Record<string, RecordView[]> = {};
-    const pageTables: Record<string, PageRow[]> = {};
+    const pageTables: Record<string, PageRow[]> | undefined = Date.now() < this.pageTablesUntil ? {} : undefined;
     const membership: Record<string, MembershipView> = {};
     const orders: Record<string, MemberOrderView> = {};
     const clients = [];
@@ -343,8 +349,10 @@ export class ClusterService {
       }
       for (const id of sup.clientIds()) {
         const t = sup.telemetryOf(id);
-        const rows = pageRowsOf(t);
-        if (rows) pageTables[id] = rows;
+        if (pageTables) {
+          const rows = pageRowsOf(t);
+          if (rows) pageTables[id] = rows;
+        }
         const o = orderOf(t);
         if (o) orders[id] = o;
         clients.push(this.stats.clientStats(id, t?.counters));
@@ -359,7 +367,7 @@ export class ClusterService {
       nodes: sup ? sup.nodeInfos() : [],
       clients,
       records,
-      pageTables,
+      ...(pageTables ? { pageTables } : {}),
       membership,
       orders,
       histogram: this.stats.histogram(),

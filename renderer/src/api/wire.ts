@@ -104,7 +104,7 @@ const SnapshotSchema = z.looseObject({
   nodes: z.array(NodeInfoSchema),
   clients: z.array(ClientStatsSchema),
   records: z.record(z.string(), z.array(RecordViewSchema)),
-  pageTables: z.record(z.string(), z.array(PageRowSchema)),
+  pageTables: z.record(z.string(), z.array(PageRowSchema)).optional(),
   membership: z.record(z.string(), MembershipSchema).optional(),
   orders: z.record(z.string(), OrderSchema).optional(),
   histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),
