@@ -5,6 +5,7 @@
 // null check per frame while it is off.
 import { decode, encode, type Message, type NodeId } from '../protocol/index.js';
 import { ToNodeSchema, type FromNode, type ToNode } from './control.js';
+import type { LinkKeys } from './link-keys.js';
 import { VectorClock } from './trace-clock.js';
 import { Tracer } from './tracer.js';
 import { Transport } from './transport.js';
@@ -13,7 +14,7 @@ type TraceCommand = Extract<ToNode, { type: 'trace' }>;
 
 export class NodeShell {
   readonly transport: Transport;
-  /** Frames dropped, by reason: undecodable, invalid, oversize, or a protocol-level reason. */
+  /** Frames dropped, by reason: undecodable, invalid, oversize, a protocol-level reason, or a refused handshake (handshake_*: no frame of that connection got through). */
   readonly dropped: Record<string, number> = {};
   private stopping = false;
   private readonly onStop: (() => void)[] = [];
@@ -27,6 +28,8 @@ export class NodeShell {
     readonly endpoint: string,
     onMessage: (msg: Message) => void,
     trace?: { clock: Readonly<Record<string, number>> },
+    /** The cluster's link keys (null: plain links, only for measuring what CURVE costs). */
+    keys: LinkKeys | null = null,
   ) {
     if (trace) this.setTracing({ type: 'trace', on: true, clock: trace.clock });
     this.transport = new Transport(endpoint, (frame, clock) => {
@@ -44,7 +47,7 @@ export class NodeShell {
         this.drop('handler_error');
         this.log('error', `handling ${r.msg.t} from ${r.msg.from}: ${err instanceof Error ? err.stack : String(err)}`);
       }
-    });
+    }, keys ? { keys, onRefused: (reason) => this.drop(reason) } : undefined);
   }
 
   /** Sends one message to `to` at `endpoint`; with tracing on, stamped with the vector clock and traced. */
