@@ -63,7 +63,7 @@ export class Transport {
   }
 
   async bind(): Promise<void> {
-    // The ZAP handler first: a CURVE server with no handler would admit any client that knows its public key.
+    // The ZAP handler first: the PULL socket requires one (ZAP domain enforced), so it would refuse every peer before.
     if (this.curve) this.unadmit = await admitClient(this.curve.keys.client.publicKey);
     // A rebooted node binds the address its previous incarnation held; the kernel may
     // need a moment to release it after a SIGKILL.
