@@ -1,8 +1,9 @@
 // The keys of a cluster's authenticated links (CurveZMQ, DESIGN §3). The supervisor
 // generates one server keypair (every node's PULL socket) and one client keypair
 // (every node's PUSH sockets) per cluster and hands them to each node it starts over
-// the IPC pipe, never in argv or the environment, which any local process can read in
-// /proc. A node asks for them first thing and binds nothing before they arrive.
+// the IPC pipe, never in argv (any local user reads it in /proc/PID/cmdline) or the
+// environment (/proc/PID/environ, any process of the same user). A node asks for them
+// first thing and binds nothing before they arrive.
 // Each node's ZAP handler (zap.ts) admits only the cluster's client public key, so a
 // process that knows a server's public key but not the client secret is refused too.
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
