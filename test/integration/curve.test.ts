@@ -50,6 +50,10 @@ const frameDrops = (d: Record<string, number>): number => Object.entries(d).redu
 describe('authenticated links (CurveZMQ)', () => {
   it('frames from a process without the cluster keys never reach a manager or a client; refusals are counted', async () => {
     const sup = await startCluster({ clients: 3, pages: 4 });
+    const warnings: string[] = [];
+    sup.on('event', (e) => {
+      if (e.level === 'warn' && e.node !== undefined) warnings.push(`${e.node}: ${e.message}`);
+    });
     expect(sup.links).toBe('curve');
     const keys = sup.linkKeys!;
     expect(keys.server.publicKey).not.toBe(keys.client.publicKey);
@@ -100,8 +104,9 @@ describe('authenticated links (CurveZMQ)', () => {
       expect(d.handshake_protocol ?? 0, `${id}: protocol refusals`).toBeGreaterThan(0);
       expect(d.handshake_auth ?? 0, `${id}: ZAP refusals`).toBeGreaterThan(0);
       expect(refusedBy[id]!['server key, unknown client key'], `${id}: the unknown client key was refused`).toBeGreaterThan(0);
-      // The UI's Dropped column is the sum of these counters.
+      // The UI's Dropped column is the sum of these counters, and the event log says it once in a while.
       expect(sup.nodeInfos().find((n) => n.id === id)!.dropped).toBeGreaterThanOrEqual(refused(d));
+      expect(warnings.some((w) => w.startsWith(`${id}: refused a connection without the cluster's keys`)), `${id} logged a refusal`).toBe(true);
     }
 
     // A rebooted node gets the same cluster keys and handshakes with peers that kept theirs.
