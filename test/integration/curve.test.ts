@@ -5,12 +5,15 @@
 // the nodes' drop counters; the cluster keeps serving, a killed and rebooted node gets
 // the same keys and reconnects, and the history stays linearizable. A control at the
 // end sends frames of the same kinds over keyed links, to show they would have been seen.
+import { execFile, fork } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
-import type { Supervisor } from '../../nodes/control/supervisor.js';
+import { defaultNodeEntry, type Supervisor } from '../../nodes/control/supervisor.js';
 import { encode, type Message } from '../../nodes/protocol/index.js';
 import { generateKeyPair } from '../../nodes/runtime/link-keys.js';
-import { clusterPush, finishAndCheck, sleep, startCluster, until, workload } from './cluster.js';
+import { assertPortsFree } from '../../nodes/control/scenarios/ports.js';
+import { clusterPush, finishAndCheck, freshPorts, sleep, startCluster, until, workload } from './cluster.js';
 
 /** Frames a node would act on or count if they arrived; built with the protocol's own encoder. */
 function forged(target: 'm0' | 'c0'): Buffer[] {
@@ -134,5 +137,32 @@ describe('authenticated links (CurveZMQ)', () => {
     await sleep(1000);
     const history = await finishAndCheck(sup);
     expect(history.filter((o) => o.outcome === 'ok').length).toBeGreaterThan(100);
+  });
+
+  it('a node binds nothing without the keys: started by hand it exits with a clear message; a bad key message is ignored', async () => {
+    const port = await freshPorts(1, false);
+    const endpoint = `tcp://127.0.0.1:${port}`;
+    const config = JSON.stringify({ role: 'manager', id: 'm0', endpoint, pages: 4, pageSize: 4096, peer: null, start: 'primary' });
+    // No IPC pipe (started from a shell): no keys can come, so it stops before binding.
+    const byHand = await promisify(execFile)(process.execPath, [defaultNodeEntry(), config]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+    );
+    expect(byHand.code).toBe(1);
+    expect(byHand.stderr).toMatch(/take their keys from the supervisor over the IPC pipe/);
+    // A parent that answers the request with malformed keys: the node keeps waiting, bound to nothing.
+    const child = fork(defaultNodeEntry(), [config], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    try {
+      const asked = await new Promise<unknown>((resolve) => child.once('message', resolve));
+      expect(asked).toEqual({ type: 'linkKeys' });
+      const keys = generateKeyPair();
+      child.send({ type: 'linkKeys', keys: { server: keys, client: keys } }); // one pair for both roles: invalid
+      child.send({ type: 'linkKeys', keys: { server: keys, client: { publicKey: keys.publicKey, secretKey: generateKeyPair().secretKey } } }); // a secret of another pair
+      await sleep(1500);
+      expect(child.exitCode, 'still waiting for valid keys').toBeNull();
+      await assertPortsFree('127.0.0.1', [port]); // nothing bound
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
