@@ -49,6 +49,7 @@ export class Transport {
     private readonly curve?: CurveLinks,
   ) {
     const keys = curve?.keys;
+    if (keys && zmq.capability.curve !== true) throw new Error('this build of zeromq has no CURVE support: authenticated links need one built with libsodium');
     // A ZAP domain with enforcement makes the handler required: with none bound, libzmq refuses the handshake
     // instead of admitting every client that knows the server key (it would, with no domain set).
     const server = keys ? { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey, zapDomain: ZAP_DOMAIN, zapEnforceDomain: true } : {};
