@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 import { TraceClockSchema } from './control.js';
+import { LinksSchema } from './link-keys.js';
+
+export type { Links } from './link-keys.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -19,6 +22,11 @@ const common = {
   protocol: z.enum(['ivy', 'isis']).default('ivy'),
   /** Present: trace every frame from the start, with the vector clock starting here (see tracer.ts). */
   trace: z.object({ clock: TraceClockSchema }).optional(),
+  /**
+   * curve: authenticated links; the keys come over the IPC pipe (link-keys.ts), never in this config, which
+   * travels in argv. plain: unauthenticated, only for measuring what CURVE costs (bench --curve-overhead).
+   */
+  links: LinksSchema.default('curve'),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [
