@@ -3,13 +3,14 @@
 // Sends never block the node: a peer that is down fills its ZeroMQ queue (bounded
 // by the high-water mark) and further frames to it are dropped and counted; the
 // protocol's timeouts and retries own recovery, not the transport.
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { lazyRequire } from './lazy-require.js';
 import { envelope, openEnvelope } from './trace-clock.js';
 
 // zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
-// source for named exports (cjs-module-lexer) in every node's start-up.
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+// source for named exports (cjs-module-lexer) in every node's start-up; and required on first use, so
+// the start-up snapshot (build-nodes.mjs) can hold this module without the native addon.
+const zmq = lazyRequire<typeof Zmq>('zeromq');
 
 export interface TransportStats {
   sent: number;
