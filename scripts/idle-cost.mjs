@@ -83,6 +83,10 @@ async function measure(clients, port) {
   });
   const readyMs = Number(ready[1]);
   const nodes = [...ready[2].matchAll(/(\w+)\((\w+)\) pid (\d+)/g)].map((m) => ({ id: m[1], role: m[2], pid: Number(m[3]) }));
+  // CPU the nodes and the supervisor spent to get here: on a busy 2-core machine the ready time is mostly
+  // this divided by the cores, and unlike the wall-clock time it hardly depends on what else runs.
+  const atReady = nodes.map((n) => cpuTicks(n.pid));
+  const cliAtReady = cpuTicks(cli.pid);
   await sleep(settleS * 1000);
   const before = nodes.map((n) => cpuTicks(n.pid));
   const wakeBefore = nodes.map((n) => wakeups(n.pid));
@@ -121,6 +125,10 @@ async function measure(clients, port) {
     nodes: nodes.length,
     ready_ms: readyMs,
     spawn_to_ready_ms: Math.round(performance.now() - t0 - settleS * 1000 - windowS * 1000),
+    /** CPU seconds of all nodes from spawn to ready, and per node (mean); the supervisor's separately. */
+    start_cpu_s: Math.round(atReady.reduce((a, t) => a + (t ?? 0), 0)) / TICK,
+    start_cpu_ms_per_node: Math.round((atReady.reduce((a, t) => a + (t ?? 0), 0) * (1000 / TICK)) / Math.max(1, nodes.length)),
+    supervisor_start_cpu_s: cliAtReady === null ? null : cliAtReady / TICK,
     window_s: windowS,
     idle_cpu_pct_of_cores: coresShare(ticks),
     idle_cpu_pct_managers: coresShare(perRole.manager ?? 0),
@@ -143,7 +151,7 @@ for (const [i, n] of clientCounts.entries()) {
   results.push(r);
   if (!json) {
     console.log(
-      `1+1+${n}: ready ${r.ready_ms} ms; idle CPU ${r.idle_cpu_pct_of_cores}% of ${r.cpus} cores over ${r.window_s} s ` +
+      `1+1+${n}: ready ${r.ready_ms} ms (start-up CPU ${r.start_cpu_s} s, ${r.start_cpu_ms_per_node} ms per node, supervisor ${r.supervisor_start_cpu_s} s); idle CPU ${r.idle_cpu_pct_of_cores}% of ${r.cpus} cores over ${r.window_s} s ` +
         `(managers ${r.idle_cpu_pct_managers}%, clients ${r.idle_cpu_pct_clients}%; supervisor ${r.supervisor_cpu_pct_of_cores}%); ` +
         `wake-ups/s per manager ${r.wakeups_per_s.manager}, per client ${r.wakeups_per_s.client}; ` +
         `client RSS ${r.memory_mib.client.rss_mean} MiB mean / ${r.memory_mib.client.rss_max} max, PSS ${r.memory_mib.client.pss_mean} mean (${r.memory_mib.client.anon_mean} anon); ` +
