@@ -480,6 +480,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         n.epoch = msg.epoch;
         this.emit('telemetry', msg);
         break;
+      case 'alive':
+        // Nothing but the memory changed since the node's last telemetry (no new latencies either: not re-emitted).
+        if (n.telemetry) n.telemetry = { ...n.telemetry, rssBytes: msg.rssBytes, latency: undefined };
+        break;
       case 'opDone':
         this.opWaiters.get(msg.id)?.(msg);
         this.opWaiters.delete(msg.id);

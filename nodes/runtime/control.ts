@@ -155,6 +155,11 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     /** Client: HDR histograms (compressed base64) of fault latencies since the last telemetry, in ns. */
     latency: latency.optional(),
   }),
+  /**
+   * Telemetry's keepalive when nothing it reports has changed: the resident memory, the only figure that
+   * moves in an idle node. The supervisor keeps the node's last telemetry and updates its memory.
+   */
+  z.object({ type: z.literal('alive'), id: NodeIdSchema, rssBytes: z.number() }),
   z.object({
     type: z.literal('opDone'),
     id: z.number().int(),
