@@ -5,8 +5,9 @@
 // CPU time and memory do not depend on how loaded the machine is the way wall-clock
 // latencies do; the load average is printed beside them anyway.
 //
-//   node scripts/idle-cost.mjs [--clients 64] [--window 10] [--settle 3] [--base-port 23000] [--json]
+//   node scripts/idle-cost.mjs [--clients 64] [--window 10] [--settle 20] [--base-port 23000] [--json]
 //   node scripts/idle-cost.mjs --clients 10,64,128 --window 5       (one cluster after another)
+//   node scripts/idle-cost.mjs --clients 64 --rate 10 --read-ratio 0.6 --pages 64   (cost under a light workload)
 //
 // Needs Linux (/proc) and `npm run build:nodes`.
 import { spawn } from 'node:child_process';
@@ -24,9 +25,14 @@ const opt = (name, dflt) => {
 };
 const clientCounts = String(opt('clients', '64')).split(',').map(Number);
 const windowS = Number(opt('window', '10'));
-const settleS = Number(opt('settle', '3'));
+// Nodes keep warming up for several seconds after ready (V8 optimising, GC shrinking the start-up heap):
+// measured 3 s after ready, 1+1+64 idle clients used ~2x their steady CPU, and a faster start (the
+// start-up snapshot) moved more of that warm-up into the window. 20 s measures the idle cluster.
+const settleS = Number(opt('settle', '20'));
 const basePort = Number(opt('base-port', '23000'));
 const json = args.includes('--json');
+// A workload during the window (ops/s per client): the same measurement of a lightly loaded cluster.
+const workload = opt('rate', null) === null ? [] : ['--rate', opt('rate'), '--read-ratio', opt('read-ratio', '0.6'), '--pages', opt('pages', '64')];
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ivy-cluster.js');
 const TICK = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on Linux
 const sleep = (ms) => sleepMs(ms);
@@ -68,7 +74,7 @@ function mem(pid) {
 
 async function measure(clients, port) {
   const t0 = performance.now();
-  const cli = spawn(process.execPath, [CLI, 'up', '--backup', '--clients', String(clients), '--base-port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, [CLI, 'up', '--backup', '--clients', String(clients), '--base-port', String(port), ...workload], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   cli.stdout.setEncoding('utf8');
   cli.stderr.setEncoding('utf8');
@@ -83,6 +89,10 @@ async function measure(clients, port) {
   });
   const readyMs = Number(ready[1]);
   const nodes = [...ready[2].matchAll(/(\w+)\((\w+)\) pid (\d+)/g)].map((m) => ({ id: m[1], role: m[2], pid: Number(m[3]) }));
+  // CPU the nodes and the supervisor spent to get here: on a busy 2-core machine the ready time is mostly
+  // this divided by the cores, and unlike the wall-clock time it hardly depends on what else runs.
+  const atReady = nodes.map((n) => cpuTicks(n.pid));
+  const cliAtReady = cpuTicks(cli.pid);
   await sleep(settleS * 1000);
   const before = nodes.map((n) => cpuTicks(n.pid));
   const wakeBefore = nodes.map((n) => wakeups(n.pid));
@@ -121,7 +131,12 @@ async function measure(clients, port) {
     nodes: nodes.length,
     ready_ms: readyMs,
     spawn_to_ready_ms: Math.round(performance.now() - t0 - settleS * 1000 - windowS * 1000),
+    /** CPU seconds of all nodes from spawn to ready, and per node (mean); the supervisor's separately. */
+    start_cpu_s: Math.round(atReady.reduce((a, t) => a + (t ?? 0), 0)) / TICK,
+    start_cpu_ms_per_node: Math.round((atReady.reduce((a, t) => a + (t ?? 0), 0) * (1000 / TICK)) / Math.max(1, nodes.length)),
+    supervisor_start_cpu_s: cliAtReady === null ? null : cliAtReady / TICK,
     window_s: windowS,
+    workload: workload.join(' ') || null,
     idle_cpu_pct_of_cores: coresShare(ticks),
     idle_cpu_pct_managers: coresShare(perRole.manager ?? 0),
     idle_cpu_pct_clients: coresShare(perRole.client ?? 0),
@@ -143,7 +158,7 @@ for (const [i, n] of clientCounts.entries()) {
   results.push(r);
   if (!json) {
     console.log(
-      `1+1+${n}: ready ${r.ready_ms} ms; idle CPU ${r.idle_cpu_pct_of_cores}% of ${r.cpus} cores over ${r.window_s} s ` +
+      `1+1+${n}: ready ${r.ready_ms} ms (start-up CPU ${r.start_cpu_s} s, ${r.start_cpu_ms_per_node} ms per node, supervisor ${r.supervisor_start_cpu_s} s); ${r.workload ? `CPU under workload (${r.workload})` : "idle CPU"} ${r.idle_cpu_pct_of_cores}% of ${r.cpus} cores over ${r.window_s} s ` +
         `(managers ${r.idle_cpu_pct_managers}%, clients ${r.idle_cpu_pct_clients}%; supervisor ${r.supervisor_cpu_pct_of_cores}%); ` +
         `wake-ups/s per manager ${r.wakeups_per_s.manager}, per client ${r.wakeups_per_s.client}; ` +
         `client RSS ${r.memory_mib.client.rss_mean} MiB mean / ${r.memory_mib.client.rss_max} max, PSS ${r.memory_mib.client.pss_mean} mean (${r.memory_mib.client.anon_mean} anon); ` +

@@ -1,8 +1,8 @@
 // Live latency statistics from client telemetry: per-client totals, cluster-wide
 // totals for the histogram view, and a rolling window for the time series. Each
-// telemetry message carries HDR histograms of the faults since the previous one.
+// telemetry message carries the faults since the previous one (raw samples or an HDR histogram).
 import type { Telemetry } from '../runtime/control.js';
-import { decodeHistogram, newHistogram, type Histogram } from '../runtime/latency.js';
+import { addWindow, newHistogram, type Histogram } from '../runtime/latency.js';
 import type { ClientStats, HistogramBucket, LatencyPoint, LatencySummary } from './api.js';
 
 interface PerClient {
@@ -52,15 +52,11 @@ export class LiveStats {
     c.ops = ops;
     if (!t.latency) return;
     for (const kind of ['read', 'write'] as const) {
-      let h: Histogram;
       try {
-        h = decodeHistogram(t.latency[kind]);
+        addWindow(t.latency[kind], [c[kind], this.total[kind], this.window[kind]]);
       } catch {
         continue; // a corrupt histogram costs one window of one client, nothing more
       }
-      c[kind].add(h);
-      this.total[kind].add(h);
-      this.window[kind].add(h);
     }
   }
 

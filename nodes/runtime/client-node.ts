@@ -8,7 +8,7 @@ import type { Message, NodeId } from '../protocol/index.js';
 import type { ClientNodeConfig } from './config.js';
 import type { ToNode, WorkloadSpec } from './control.js';
 import { HistoryLog } from './history-log.js';
-import { encodeHistogram, newHistogram } from './latency.js';
+import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
@@ -56,8 +56,8 @@ export class ClientNode {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Ends an idle sleep of the tick early: something happened. */
   private soon: (now: number) => void = () => undefined;
-  private readonly windowRead = newHistogram();
-  private readonly windowWrite = newHistogram();
+  private readonly windowRead = new LatencyWindow();
+  private readonly windowWrite = new LatencyWindow();
   /** Where owned pages are written before a write is acknowledged (nothing for volatile memory). */
   private readonly store: PageStore;
   private readonly recovery: Recovery | null;
@@ -133,11 +133,14 @@ export class ClientNode {
     this.shell.startTelemetry(this.cfg.telemetryMs, () => this.telemetry(), () => this.telemetryKey());
   }
 
-  /** Changes whenever the telemetry would: a frame in (the page table moves only on frames; a lease ack moves nothing shown), an op done, a drop. */
+  /**
+   * Changes whenever the telemetry would: a frame in (the page table moves only on frames; a lease ack
+   * moves nothing shown), an op done, a drop (a refused handshake is a drop that brings no frame).
+   */
   private telemetryKey(): string {
     this.log?.flush(); // completions are batched into the next write; an idle client still flushes its last ones
     const t = this.shell.transport.stats;
-    return `${this.wakingFrames} ${t.sendDropped} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
+    return `${this.wakingFrames} ${t.sendDropped} ${this.shell.droppedTotal()} ${this.core.counters.ops} ${this.core.counters.ignored} ${this.core.currentEpoch}`;
   }
 
   // --- protocol plumbing --------------------------------------------------------------
@@ -214,7 +217,7 @@ export class ClientNode {
     const outcome = result.ok ? 'ok' : result.unknown ? 'unknown' : 'fail';
     const order = result.ok ? { ...(result.pos !== undefined ? { pos: result.pos } : {}), ...(result.wpos !== undefined ? { wpos: result.wpos } : {}) } : {};
     this.log?.complete({ c: result.id, value, end, outcome, fault: result.fault, ...order });
-    if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).recordValue(Math.max(100, end - f.t0));
+    if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).record(end - f.t0);
     if (f.cmd !== null) {
       this.shell.toSupervisor({
         type: 'opDone',
@@ -317,11 +320,9 @@ export class ClientNode {
 
   private telemetry() {
     this.log?.flush();
-    // An idle client ships no histograms: encoding one deflates it, and idle nodes should cost next to nothing.
-    const idle = this.windowRead.totalCount === 0 && this.windowWrite.totalCount === 0;
-    const latency = idle ? undefined : { read: encodeHistogram(this.windowRead), write: encodeHistogram(this.windowWrite) };
-    this.windowRead.reset();
-    this.windowWrite.reset();
+    // An idle client ships no latencies; a lightly loaded one its few raw samples, not histograms (latency.ts).
+    const idle = this.windowRead.count === 0 && this.windowWrite.count === 0;
+    const latency = idle ? undefined : { read: this.windowRead.take(), write: this.windowWrite.take() };
     const pageTable = this.core.pageTable().map((p) => {
       const bytes = this.core.pageBytes(p.page);
       return {

@@ -4,6 +4,7 @@
 // no parent.
 import { z } from 'zod';
 import { AccessSchema, NodeIdSchema } from '../protocol/messages.js';
+import { LATENCY_MAX_NS, WINDOW_SAMPLES_MAX } from './latency.js';
 
 const opKind = z.enum(['read', 'write']);
 
@@ -65,7 +66,9 @@ export const ToNodeSchema = z.discriminatedUnion('type', [
 ]);
 export type ToNode = z.infer<typeof ToNodeSchema>;
 
-const latency = z.object({ read: z.string(), write: z.string() });
+/** A window of fault latencies (latency.ts): an encoded HDR histogram, or the raw samples in ns when there are few. */
+const windowLatency = z.union([z.string(), z.array(z.number().int().min(100).max(LATENCY_MAX_NS)).max(WINDOW_SAMPLES_MAX)]);
+const latency = z.object({ read: windowLatency, write: windowLatency });
 const prio = z.tuple([z.number().int(), z.number().int()]);
 
 /** Write-update member: its view, delivered position and pending ISIS queue (the Total order panel). */
@@ -152,9 +155,14 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     /** Write-update only: a member's view and pending queue, or the registry's membership view. */
     isisMember: IsisMemberTelemetrySchema.optional(),
     isisRegistry: IsisRegistryTelemetrySchema.optional(),
-    /** Client: HDR histograms (compressed base64) of fault latencies since the last telemetry, in ns. */
+    /** Client: fault latencies since the last telemetry, in ns: HDR histograms (compressed base64) or raw samples. */
     latency: latency.optional(),
   }),
+  /**
+   * Telemetry's keepalive when nothing it reports has changed: the resident memory, the only figure that
+   * moves in an idle node. The supervisor keeps the node's last telemetry and updates its memory.
+   */
+  z.object({ type: z.literal('alive'), id: NodeIdSchema, rssBytes: z.number() }),
   z.object({
     type: z.literal('opDone'),
     id: z.number().int(),

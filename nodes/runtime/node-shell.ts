@@ -119,9 +119,9 @@ export class NodeShell {
   private telemetryCheck: ((now: number) => void) | null = null;
 
   /**
-   * Telemetry every `everyMs` while something changes, and at least every `keepaliveMs` (resident
-   * memory, a sign of life) when nothing does: an idle node neither builds nor ships its tables, and
-   * the supervisor does not parse them. `changeKey` is cheap and differs whenever a report would.
+   * Telemetry every `everyMs` while something changes, and an `alive` message (resident memory, a sign
+   * of life) every `keepaliveMs` when nothing does: an idle node neither builds nor ships its tables,
+   * and the supervisor does not parse them. `changeKey` is cheap and differs whenever a report would.
    * There is no timer of its own: the role calls telemetryTick() from the tick it runs anyway, so an
    * idle node wakes once per tick, not once per tick and once per report.
    */
@@ -135,8 +135,14 @@ export class NodeShell {
       lastCheck = now;
       const key = changeKey();
       if (key === lastKey && now - lastSent < keepaliveMs) return;
-      lastKey = key;
       lastSent = now;
+      // Nothing changed since the last report: only the memory reading, not the tables again (an idle
+      // client's page table is ~64 rows to build, serialise and validate, times 64 clients every keepalive).
+      if (key === lastKey) {
+        this.toSupervisor({ type: 'alive', id: this.id, rssBytes: process.memoryUsage.rss() });
+        return;
+      }
+      lastKey = key;
       this.toSupervisor(produce());
     };
     this.toSupervisor(produce());

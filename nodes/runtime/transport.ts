@@ -7,15 +7,16 @@
 // socket is a CURVE server whose ZAP handler (zap.ts) admits only the cluster's client
 // key, every PUSH a CURVE client; a refused handshake is counted, and its frames never
 // reach the node.
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { lazyRequire } from './lazy-require.js';
 import type { LinkKeys } from './link-keys.js';
 import { envelope, openEnvelope } from './trace-clock.js';
 import { admitClient, ZAP_DOMAIN } from './zap.js';
 
 // zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
-// source for named exports (cjs-module-lexer) in every node's start-up.
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+// source for named exports (cjs-module-lexer) in every node's start-up; and required on first use, so
+// the start-up snapshot (build-nodes.mjs) can hold this module without the native addon.
+const zmq = lazyRequire<typeof Zmq>('zeromq');
 
 export interface TransportStats {
   sent: number;

@@ -5,11 +5,12 @@
 // bound at inproc://zeromq.zap.01 in the node's (zeromq.js's default, process-wide)
 // context, so there is one per process; a refused handshake shows up on the PULL
 // socket as `handshake:error:auth`, where the transport counts it.
-import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import { lazyRequire } from './lazy-require.js';
 import { z85Decode } from './link-keys.js';
 
-const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+// Required on first use: a node may start from a V8 start-up snapshot, which cannot hold the native addon (lazy-require.ts).
+const zmq = lazyRequire<typeof Zmq>('zeromq');
 
 export const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
 /** The CURVE servers' ZAP domain; set (with zapEnforceDomain) so that no handler means no admission. */
