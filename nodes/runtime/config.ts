@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 import { TraceClockSchema } from './control.js';
+import { NodeNemesisSchema } from './nemesis.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -19,6 +20,8 @@ const common = {
   protocol: z.enum(['ivy', 'isis']).default('ivy'),
   /** Present: trace every frame from the start, with the vector clock starting here (see tracer.ts). */
   trace: z.object({ clock: TraceClockSchema }).optional(),
+  /** Present: network nemesis rules in force from the first frame (a node rebooted under a nemesis). */
+  nemesis: NodeNemesisSchema.optional(),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [

@@ -27,7 +27,7 @@ export class ManagerNode {
       epoch: cfg.epoch,
       clients: cfg.clients,
     });
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace);
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, cfg.nemesis);
   }
 
   async start(): Promise<void> {
