@@ -329,6 +329,19 @@ export interface ScenarioResult {
    * write-update's writes (reads are local, like hits, and excluded).
    */
   measures?: 'faults' | 'writes';
+  /** The network nemesis of the run (s7, s8, or --nemesis): the rules as resolved, and what they did. */
+  nemesis?: {
+    /** Whole run, or one window (s7). */
+    rules: string[];
+    /** Summed over every node (each node's last telemetry). */
+    counters: NemesisCounters;
+    /** s7: apply -> backup took over (ms), one per window; null: no takeover during it. */
+    failoverMs?: (number | null)[];
+    /** s7: failovers and hand-backs from the apply to 5 s after the heal. */
+    roleChanges?: string[];
+    /** s7: how long each window held (ms). */
+    heldMs?: number[];
+  };
 }
 
 export const ScenarioRequestSchema = z.object({

@@ -17,6 +17,7 @@ import { jsonResult, renderComparison, renderRun } from '../scenarios/report.js'
 import { runPlan, runScenarios, trialsOf, type RunOutcome } from '../scenarios/runner.js';
 import { TraceWriter } from '../trace/writer.js';
 import type { Out } from './up.js';
+import type { NemesisSpec } from '../nemesis/spec.js';
 
 export interface ScenarioOptions {
   clients: number;
@@ -37,6 +38,8 @@ export interface ScenarioOptions {
   protocol: Protocol[];
   /** Write every frame sent and received here (DESIGN §6), one run per scenario cluster. */
   trace?: string;
+  /** A network nemesis for the whole run of every scenario cluster. */
+  nemesis?: NemesisSpec;
 }
 
 interface ProgressSink {
@@ -124,6 +127,7 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
       },
       signal: abort.signal,
       ...(traceWriter ? { onTrace: (records) => traceWriter.write(records) } : {}),
+      ...(opts.nemesis ? { nemesis: opts.nemesis } : {}),
     });
   } catch (err) {
     sink.stop();

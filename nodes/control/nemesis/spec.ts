@@ -19,6 +19,12 @@ export const PRESET_DESCRIPTIONS: Record<NemesisPreset, string> = {
   lossy: '5 % loss and 1–5 ms delay (3 ± 2 ms) on every link',
 };
 
+/** For --help. */
+export const NEMESIS_HELP =
+  `comma-separated presets (${NEMESIS_PRESETS.join(', ')}) and link rules FROM>TO:opt… (one way) or FROM<>TO:opt… (both ways); ` +
+  'FROM/TO a node id or group (primary, backup, managers, clients, half-a, half-b, all, others), several joined with +; ' +
+  'opt: partition, loss=P, dup=P, delay=MS, jitter=MS (e.g. primary<>backup+half-a:partition)';
+
 export const NEMESIS_GROUPS = ['primary', 'backup', 'managers', 'clients', 'half-a', 'half-b', 'all', 'others'] as const;
 const groupOrId = z.union([
   z.enum(NEMESIS_GROUPS),
@@ -170,6 +176,26 @@ export function describeRule(r: ResolvedRule): string {
   if (r.delayMs > 0 || r.jitterMs > 0) parts.push(`${r.delayMs}${r.jitterMs > 0 ? `±${r.jitterMs}` : ''} ms`);
   const list = (ids: string[]): string => (ids.length > 6 ? `${ids.slice(0, 5).join(',')},…(${ids.length})` : ids.join(','));
   return `${list(r.from)} ${r.symmetric ? '⇄' : '→'} ${list(r.to)}: ${parts.join(', ')}${r.source !== 'rule' ? ` [${r.source}]` : ''}`;
+}
+
+/** A spec before resolution, in the CLI's own syntax: "isolate-primary, primary<>backup+half-a:partition". */
+export function describeRuleSpec(spec: NemesisSpec): string {
+  const rules = spec.rules.map((r) => {
+    const opts = [
+      ...(r.partition ? ['partition'] : []),
+      ...(r.loss > 0 ? [`loss=${r.loss}`] : []),
+      ...(r.dup > 0 ? [`dup=${r.dup}`] : []),
+      ...(r.delayMs > 0 ? [`delay=${r.delayMs}`] : []),
+      ...(r.jitterMs > 0 ? [`jitter=${r.jitterMs}`] : []),
+    ];
+    return `${r.from.join('+')}${r.symmetric ? '<>' : '>'}${r.to.join('+')}:${opts.join(':')}`;
+  });
+  return [...spec.presets, ...rules].join(',');
+}
+
+/** Two specs in force together. */
+export function mergeSpecs(a: NemesisSpec, b: NemesisSpec): NemesisSpec {
+  return { presets: [...new Set([...a.presets, ...b.presets])], rules: [...a.rules, ...b.rules] };
 }
 
 /**

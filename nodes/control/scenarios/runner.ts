@@ -20,7 +20,9 @@ import type { TraceRecord } from '../trace/record.js';
 import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
 import { isProtocolOp, pagesBackMs, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
-import { FaultInjector, type KillRecord } from './injector.js';
+import { FaultInjector, type KillRecord, type NemesisRecord } from './injector.js';
+import { describeRule, mergeSpecs, type NemesisSpec } from '../nemesis/spec.js';
+import type { NemesisCounters } from '../../runtime/nemesis.js';
 import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
@@ -71,6 +73,8 @@ export interface RunnerOptions {
   signal?: AbortSignal;
   /** Trace every frame of every cluster (`--trace`): each cluster's records are named by its run, e.g. `s1/ivy`. */
   onTrace?: (records: TraceRecord[]) => void;
+  /** A network nemesis for the whole run of every scenario (`--nemesis`), on top of the scenario's own. */
+  nemesis?: NemesisSpec;
 }
 
 export interface ScenarioRun {
@@ -151,6 +155,7 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     config,
     runDir,
     readyTimeoutMs: 20_000 + 500 * opts.clients,
+    nemesisSeed: opts.seed,
     ...(opts.launcher ? { launcher: opts.launcher } : {}),
     ...(opts.onTrace ? { trace: true, traceRun: `${def.id}/${protocol}` } : {}),
   });
@@ -162,7 +167,10 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     const ops = mergeClientLogs(sup.historyDir());
     progress(`checking the history for ${protocol === 'isis' ? 'sequential consistency' : 'linearizability'}`);
     const { model, result: check } = checkProtocol(protocol, ops);
-    return assemble(def, protocol, model, opts, rounds, schedule, measured, ops, check);
+    const run = assemble(def, protocol, model, opts, rounds, schedule, measured, ops, check);
+    const nemesis = nemesisResult(sup, measured);
+    if (nemesis) run.result.nemesis = nemesis;
+    return run;
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -196,6 +204,12 @@ async function measure(
       },
       opts.signal,
     );
+    // A whole-run nemesis (s8, --nemesis) goes on before the warm-up and stays until the shutdown.
+    const whole = wholeRunSpec(def, opts);
+    if (whole) {
+      const state = sup.setNemesis(whole);
+      note(`nemesis for the whole run: ${state?.rules.map(describeRule).join('; ') ?? 'no rules'}`);
+    }
     const injecting = injector.run();
     injecting.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
     try {
@@ -204,7 +218,7 @@ async function measure(
           ? await measureRounds(sup, injector, def, trials, opts.mode, opts, progress)
           : await measureSustained(sup, injector, trials, opts.mode, opts, progress);
       await injecting;
-      return { ...measured, kills: injector.kills };
+      return { ...measured, kills: injector.kills, nemeses: injector.nemeses, wholeRules: sup.nemesis && whole ? sup.nemesis.rules.map(describeRule) : [] };
     } finally {
       injector.finish();
     }
@@ -223,6 +237,43 @@ interface Measured {
   /** Sustained mode: the load's window in monotonic ns; its figures come from the merged history. */
   window: { fromNs: number; toNs: number } | null;
   kills: KillRecord[];
+  /** Nemesis windows of the schedule (s7). */
+  nemeses?: NemesisRecord[];
+  /** The whole-run nemesis rules as resolved (s8, --nemesis). */
+  wholeRules?: string[];
+}
+
+function wholeRunSpec(def: ScenarioDef, opts: RunnerOptions): NemesisSpec | null {
+  const own = def.nemesis?.when === 'whole-run' ? def.nemesis.spec : null;
+  const extra = opts.nemesis && (opts.nemesis.presets.length > 0 || opts.nemesis.rules.length > 0) ? opts.nemesis : null;
+  if (own && extra) return mergeSpecs(own, extra);
+  return own ?? extra;
+}
+
+/** What the nemesis did in this run, summed over the nodes' last telemetry (null: no nemesis). */
+function nemesisResult(sup: Supervisor, m: Measured): ScenarioResult['nemesis'] | null {
+  const windows = m.nemeses ?? [];
+  const whole = m.wholeRules ?? [];
+  if (windows.length === 0 && whole.length === 0) return null;
+  const counters: NemesisCounters = { partitioned: 0, lost: 0, duplicated: 0, delayed: 0 };
+  for (const n of sup.nodeInfos()) {
+    if (!n.nemesis) continue;
+    counters.partitioned += n.nemesis.partitioned;
+    counters.lost += n.nemesis.lost;
+    counters.duplicated += n.nemesis.duplicated;
+    counters.delayed += n.nemesis.delayed;
+  }
+  return {
+    rules: [...whole, ...windows.flatMap((w) => w.rules)],
+    counters,
+    ...(windows.length > 0
+      ? {
+          failoverMs: windows.map((w) => (w.failoverMs === null ? null : roundMs(w.failoverMs))),
+          roleChanges: windows.flatMap((w) => w.roleChanges),
+          heldMs: windows.map((w) => (w.healNs === null ? Number.NaN : roundMs((w.healNs - w.applyNs) / 1e6))),
+        }
+      : {}),
+  };
 }
 
 async function measureRounds(
@@ -376,7 +427,7 @@ function assemble(
     faultOps: samplesMs.length,
     hits: sustained ? sustained.hits : m.hits,
     failedOps: sustained ? sustained.failed : m.failed,
-    schedule: schedule.map(describeEvent),
+    schedule: [...(m.wholeRules?.length ? [`whole run: nemesis ${m.wholeRules.join('; ')}`] : []), ...schedule.map(describeEvent)],
     // A write-update history is sequentially consistent at best; its linearizability is not asked.
     linearizable: model === 'linearizable' ? check.ok : null,
     protocol,
