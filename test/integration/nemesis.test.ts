@@ -14,6 +14,8 @@ import { checkHistory } from '../../nodes/control/history/linearizability.js';
 import type { Supervisor } from '../../nodes/control/supervisor.js';
 import type { Mark } from '../../nodes/control/api.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
+import { resolveScenarios } from '../../nodes/control/scenarios/definitions.js';
+import { runScenarios } from '../../nodes/control/scenarios/runner.js';
 import { finishAndCheck, freshPorts, sleep, startCluster, until, workload } from './cluster.js';
 
 const run = promisify(execFile);
@@ -128,4 +130,41 @@ describe('network nemesis (real processes)', () => {
     const neg = await run(process.execPath, [CLI, 'up', '--nemesis', 'c0>m0:delay=-5'], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
     expect('stderr' in neg ? neg.stderr : '').toMatch(/delay cannot be negative/);
   }, 90_000);
+
+  it('scenarios s7 and s8 (ivy and isis): the nemesis is applied, counted and (s7) healed; tables and histories as usual', async () => {
+    const base = await freshPorts(128, true);
+    const notes: string[] = [];
+    const out = await runScenarios({
+      scenarios: resolveScenarios(['s7', 's8']),
+      protocols: ['ivy', 'isis'],
+      clients: 4,
+      pages: 3,
+      trials: 2,
+      seed: 3,
+      basePort: base,
+      opTimeoutMs: 1000,
+      mode: { kind: 'rounds', rounds: 4, warmupRounds: 1 },
+      onNote: (id, m) => notes.push(`${id}: ${m}`),
+    });
+    for (const run of out.runs) {
+      const r = run.result;
+      const n = r.nemesis!;
+      console.log(`${r.id}/${run.protocol}: ${run.check.ok ? 'consistent' : 'NOT consistent'} (${run.model}), ${r.faultOps} measured, ${r.failedOps} failed; nemesis ${JSON.stringify(n)}`);
+      expect(r.trials.map((t) => t.trial)).toEqual([1, 2]);
+      if (r.id === 's7') {
+        expect(n.rules).toEqual(['m0 ⇄ m1,c0,c1: partition']);
+        expect(n.counters.partitioned).toBeGreaterThan(0);
+        expect(n.heldMs![0]).toBeGreaterThanOrEqual(2000);
+        expect(n.failoverMs![0], 'the backup takes over from a primary it cannot hear').not.toBeNull();
+      } else {
+        expect(n.rules).toEqual(['m0,m1,c0,c1,c2,c3 → m0,m1,c0,c1,c2,c3: loss 5 %, 3±2 ms [lossy]']);
+        expect(n.counters.lost).toBeGreaterThan(0);
+        expect(n.counters.delayed).toBeGreaterThan(0);
+        // Loss breaks liveness at worst (operations fail), never safety.
+        expect(run.check.ok, `${r.id}/${run.protocol} history`).toBe(true);
+      }
+    }
+    expect(notes.some((x) => /^s7: nemesis healed/.test(x))).toBe(true);
+    expect(out.csv.split('\n').filter((l) => /^s[78],/.test(l))).toHaveLength(2 * 2 * 3);
+  }, 300_000);
 });
