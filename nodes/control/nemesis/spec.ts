@@ -6,18 +6,10 @@
 import { z } from 'zod';
 import { LinkEffectSchema, noEffect, type LinkEffect, type NodeLinkRule } from '../../runtime/nemesis.js';
 
-export const NEMESIS_PRESETS = ['isolate-primary-backup', 'isolate-primary', 'split-clients', 'slow-client', 'lossy'] as const;
-export const NemesisPresetSchema = z.enum(NEMESIS_PRESETS, { error: (i) => `unknown nemesis preset ${JSON.stringify(i.input)}: expected one of ${NEMESIS_PRESETS.join(', ')}` });
-export type NemesisPreset = z.infer<typeof NemesisPresetSchema>;
+import { NEMESIS_PRESETS, type NemesisPreset } from './presets.js';
 
-/** One-line descriptions (CLI help, UI buttons' titles). */
-export const PRESET_DESCRIPTIONS: Record<NemesisPreset, string> = {
-  'isolate-primary-backup': 'partition the serving primary from the backup (both still reach every client)',
-  'isolate-primary': 'partition the serving primary from every other node',
-  'split-clients': 'partition the first half of the clients from the second half',
-  'slow-client': 'c0: 30 ms ± 10 ms on every link to and from it',
-  lossy: '5 % loss and 1–5 ms delay (3 ± 2 ms) on every link',
-};
+export { NEMESIS_PRESETS, PRESET_DESCRIPTIONS, type NemesisPreset } from './presets.js';
+export const NemesisPresetSchema = z.enum(NEMESIS_PRESETS, { error: (i) => `unknown nemesis preset ${JSON.stringify(i.input)}: expected one of ${NEMESIS_PRESETS.join(', ')}` });
 
 /** For --help. */
 export const NEMESIS_HELP =
