@@ -15,6 +15,7 @@ import {
 import { ToNodeSchema } from '../../nodes/runtime/control.js';
 import { NodeConfigSchema } from '../../nodes/runtime/config.js';
 import { NemesisEngine, compileRules, type NodeLinkRule } from '../../nodes/runtime/nemesis.js';
+import { NemesisRouter } from '../../nodes/runtime/nemesis-router.js';
 
 const rule = (r: Partial<NodeLinkRule> & { to: string[] }): NodeLinkRule => ({ partition: false, loss: 0, dup: 0, delayMs: 0, jitterMs: 0, ...r });
 
@@ -201,5 +202,51 @@ describe('the CLI spec', () => {
     expect(() => parseNemesisSpec('c0>m0:speed=3')).toThrow(/unknown option "speed"/);
     expect(() => parseNemesisSpec('c0>m0:loss=abc')).toThrow(/needs a number/);
     expect(() => parseNemesisSpec('c0>m0')).toThrow(/must do something/);
+  });
+});
+
+describe('NemesisRouter (the shell half: held copies and their timers)', () => {
+  const frame = (n: number): Buffer => Buffer.from([n]);
+  const sent = (): { log: number[]; out: (e: string, f: Buffer) => void } => {
+    const log: number[] = [];
+    return { log, out: (_e, f) => void log.push(f[0]!) };
+  };
+
+  it('sends untouched frames at once, drops partitioned ones, and releases delayed ones in order', async () => {
+    const { log, out } = sent();
+    let idle = 0;
+    const r = new NemesisRouter('c0', { rules: [rule({ to: ['m0'], delayMs: 30 }), rule({ to: ['m1'], partition: true })], seed: 1 }, out, () => void idle++);
+    r.route('c1', 'tcp://c1', frame(1), undefined);
+    r.route('m1', 'tcp://m1', frame(2), undefined);
+    for (let i = 3; i <= 6; i++) r.route('m0', 'tcp://m0', frame(i), undefined);
+    expect(log).toEqual([1]);
+    await new Promise((ok) => setTimeout(ok, 80));
+    expect(log).toEqual([1, 3, 4, 5, 6]);
+    expect(r.engine.counters).toMatchObject({ partitioned: 1, delayed: 4 });
+    // Healed with nothing held: idle, the shell goes back to its plain path.
+    r.set({ rules: [], seed: 1 });
+    expect(r.idle).toBe(true);
+    expect(idle).toBeGreaterThan(0);
+    r.close();
+  });
+
+  it('a heal while frames are held: later frames on that link wait behind them; close drops what is held', async () => {
+    const { log, out } = sent();
+    const r = new NemesisRouter('c0', { rules: [rule({ to: ['m0'], delayMs: 40 })], seed: 1 }, out, () => undefined);
+    r.route('m0', 'tcp://m0', frame(1), undefined);
+    r.set({ rules: [], seed: 2 });
+    expect(r.idle).toBe(false);
+    r.route('m0', 'tcp://m0', frame(2), undefined);
+    r.route('c1', 'tcp://c1', frame(3), undefined); // another link: not held up
+    expect(log).toEqual([3]);
+    await new Promise((ok) => setTimeout(ok, 90));
+    expect(log).toEqual([3, 1, 2]);
+    expect(r.idle).toBe(true);
+    r.route('m0', 'tcp://m0', frame(4), undefined);
+    const r2 = new NemesisRouter('c0', { rules: [rule({ to: ['m0'], delayMs: 20 })], seed: 1 }, out, () => undefined);
+    r2.route('m0', 'tcp://m0', frame(5), undefined);
+    r2.close();
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(log).toEqual([3, 1, 2, 4]);
   });
 });
