@@ -587,9 +587,17 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
   if (result.hits != null) facts.push(`${result.hits} ${writes ? 'local reads' : 'cache hits'} excluded`);
   if (result.failedOps != null) facts.push(`${result.failedOps} failed`);
   if (!facts.length && !result.schedule?.length) return null;
+  const n = result.nemesis;
   return (
     <div className="muted small scenario-facts">
       {facts.length > 0 && <p>{facts.join(' · ')}</p>}
+      {n && (
+        <p data-testid={`scenario-${resultKey(result)}-nemesis`}>
+          Network nemesis: {n.counters.partitioned} frames cut by partitions, {n.counters.lost} lost, {n.counters.duplicated} duplicated, {n.counters.delayed} delayed
+          {n.failoverMs && ` · backup took over after ${n.failoverMs.map((x) => (x === null ? 'no takeover' : `${x} ms`)).join(', ')}`}
+          {n.roleChanges && n.roleChanges.length > 0 && ` · ${n.roleChanges.join('; ')}`}
+        </p>
+      )}
       {result.schedule && result.schedule.length > 0 && (
         <details>
           <summary>Fault schedule ({result.schedule.length})</summary>
