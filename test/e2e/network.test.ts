@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freshPorts } from '../integration/cluster.js';
-import { showView, until, waitForNodes } from './harness.js';
+import { screenshot, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { checkHistory, stopCluster } from './steps.js';
 
@@ -62,6 +62,7 @@ describe('Network view', () => {
       return cell('m0') > 0 && cell('m1') > 0;
     }, undefined, { timeout: 20_000, serve: s.serve! });
     expect(await counter(page, 'c0', 2)).toBe(0);
+    await screenshot(page, 'network');
     // The backup hears no heartbeat and takes over (the Event log below shows it).
     await until(page, 'a takeover by m1', () => [...document.querySelectorAll('[data-testid="nemesis-counters-m1"] td:nth-child(2)')].some((td) => td.textContent === 'primary'), undefined, { timeout: 30_000, serve: s.serve! });
 
@@ -86,6 +87,7 @@ describe('Network view', () => {
     const band = page.getByTestId('latency-nemesis').locator('li').first();
     await band.waitFor();
     expect(await band.innerText()).toMatch(/^nemesis isolate-primary-backup: \S+ – \S+$/);
+    await screenshot(page, 'latency-nemesis');
 
     await page.waitForTimeout(1500); // some operations after the heal
     await showView(page, 'cluster');

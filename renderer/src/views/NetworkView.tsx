@@ -82,14 +82,13 @@ export function NetworkView() {
           Rules act on the frames each node sends (real processes, real sockets). Groups such as “primary” are resolved when a rule is applied: a failover
           later does not move a partition onto the new primary.
         </p>
-        <div className="button-row" role="group" aria-label="Nemesis presets">
+        <div className="button-row nemesis-presets" role="group" aria-label="Nemesis presets">
           {NEMESIS_PRESETS.map((p) => {
             const on = spec.presets.includes(p);
             return (
               <button
                 key={p}
                 type="button"
-                className={on ? 'pill on' : undefined}
                 aria-pressed={on}
                 title={PRESET_DESCRIPTIONS[p]}
                 disabled={!running || busy('nemesis')}
@@ -154,11 +153,11 @@ export function NetworkView() {
             <tr>
               <th scope="col">Node</th>
               <th scope="col">Role</th>
-              <th scope="col">Cut (partition)</th>
-              <th scope="col">Lost</th>
-              <th scope="col">Duplicated</th>
-              <th scope="col">Delayed</th>
-              <th scope="col" title="Malformed or stale frames the node dropped on receipt (not the nemesis)">Bad input dropped</th>
+              <th scope="col" className="num">Cut (partition)</th>
+              <th scope="col" className="num">Lost</th>
+              <th scope="col" className="num">Duplicated</th>
+              <th scope="col" className="num">Delayed</th>
+              <th scope="col" className="num" title="Malformed or stale frames the node dropped on receipt (not the nemesis)">Bad input dropped</th>
             </tr>
           </thead>
           <tbody>
