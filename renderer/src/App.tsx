@@ -54,6 +54,9 @@ function shortcutDigit(i: number): string {
 function shortcutIndex(e: globalThis.KeyboardEvent): number {
   const letter = /^Key([A-Z])$/.exec(e.code)?.[1];
   if (letter !== undefined) {
+    // Option+letter types characters on macOS (Option+N, then n: ñ): never steal it from a text box.
+    const t = e.target as HTMLElement | null;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return -1;
     const id = Object.entries(LETTER_SHORTCUTS).find(([, l]) => l === letter)?.[0];
     return id === undefined ? -1 : VIEWS.findIndex((v) => v.id === id);
   }
