@@ -71,6 +71,27 @@ describe('network nemesis (real processes)', () => {
     if (process.env.IVY_PARTITION_SAFETY === '1') expect(check.ok, check.ok ? '' : check.explanation).toBe(true);
   }, 60_000);
 
+  // Presets that cannot put two primaries in front of the clients: the history must stay linearizable.
+  it.each(['isolate-primary', 'split-clients', 'slow-client'] as const)('%s under load, then healed: counted where it acts, history linearizable', async (preset) => {
+    const sup = await startCluster({ clients: 4, backup: true, pages: 4, opTimeoutMs: 2000 });
+    workload(sup, 0.5, 11, 100);
+    await sleep(300);
+    const state = sup.setNemesis(NemesisSpecSchema.parse({ presets: [preset] }));
+    console.log(`${preset}: ${state?.rules.map((r) => `${r.from.join(',')} ${r.symmetric ? '<>' : '>'} ${r.to.join(',')}`).join('; ')}`);
+    await sleep(2500);
+    sup.healAll();
+    await sleep(1500);
+    const acted = (id: string): number => {
+      const c = counters(sup, id);
+      return c.partitioned + c.delayed;
+    };
+    if (preset === 'isolate-primary') expect(acted('m0')).toBeGreaterThan(0);
+    if (preset === 'split-clients') expect(acted('c0') + acted('c1') + acted('c2') + acted('c3')).toBeGreaterThan(0);
+    if (preset === 'slow-client') expect(acted('c0')).toBeGreaterThan(0);
+    const history = await finishAndCheck(sup, { finalReads: false });
+    console.log(`${preset}: ${outcomes(history)}`);
+  }, 90_000);
+
   it('a node rebooted under a nemesis has its rules from its first frame', async () => {
     const sup = await startCluster({ clients: 2, backup: true, pages: 2 });
     try {
