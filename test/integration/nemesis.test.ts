@@ -152,6 +152,13 @@ describe('network nemesis (real processes)', () => {
     expect('stderr' in bad ? bad.stderr : '').toMatch(/unknown nemesis preset "isolate-everyone": expected one of isolate-primary-backup/);
     const neg = await run(process.execPath, [CLI, 'up', '--nemesis', 'c0>m0:delay=-5'], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
     expect('stderr' in neg ? neg.stderr : '').toMatch(/delay cannot be negative/);
+    // A name that fits no node of this cluster: refused before any process starts.
+    const nob = await run(process.execPath, [CLI, 'up', '--clients', '2', '--nemesis', 'isolate-primary-backup'], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in nob ? nob.code : 0).toBe(2);
+    expect('stderr' in nob ? nob.stderr : '').toMatch(/--nemesis: .*no backup manager/);
+    const sc = await run(process.execPath, [CLI, 'scenario', 's1', '--nemesis', 'c99>m0:partition'], { timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in sc ? sc.code : 0).toBe(2);
+    expect('stderr' in sc ? sc.stderr : '').toMatch(/--nemesis: .*unknown node c99/);
   }, 90_000);
 
   it('scenarios s7 and s8 (ivy and isis): the nemesis is applied, counted and (s7) healed; tables and histories as usual', async () => {

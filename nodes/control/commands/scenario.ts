@@ -17,7 +17,7 @@ import { jsonResult, renderComparison, renderRun } from '../scenarios/report.js'
 import { runPlan, runScenarios, trialsOf, type RunOutcome } from '../scenarios/runner.js';
 import { TraceWriter } from '../trace/writer.js';
 import type { Out } from './up.js';
-import type { NemesisSpec } from '../nemesis/spec.js';
+import { initialRoles, resolveNemesis, type NemesisSpec } from '../nemesis/spec.js';
 
 export interface ScenarioOptions {
   clients: number;
@@ -93,6 +93,15 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
   } catch (err) {
     out.error(`error: ${(err as Error).message}`);
     return 2;
+  }
+  if (opts.nemesis) {
+    // Names that fit no node of a scenario's cluster are refused before any process starts.
+    try {
+      for (const d of defs) resolveNemesis(opts.nemesis, initialRoles(opts.clients, d.backup));
+    } catch (err) {
+      out.error(`error: --nemesis: ${(err as Error).message}`);
+      return 2;
+    }
   }
   const protocols = opts.protocol.length > 0 ? opts.protocol : (['ivy'] as Protocol[]);
   const tty = process.stdout.isTTY === true && process.stderr.isTTY === true;

@@ -12,7 +12,7 @@ import { writeStatusFile } from '../status-file.js';
 import { Supervisor } from '../supervisor.js';
 import { TraceWriter } from '../trace/writer.js';
 import type { WorkloadSpec } from '../../runtime/control.js';
-import { describeRule, type NemesisSpec } from '../nemesis/spec.js';
+import { describeRule, initialRoles, resolveNemesis, type NemesisSpec } from '../nemesis/spec.js';
 
 export interface UpOptions {
   protocol: Protocol;
@@ -52,6 +52,15 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     basePort: opts.basePort,
     ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
   });
+  if (opts.nemesis) {
+    // Names that fit no node of this cluster are refused before any process starts.
+    try {
+      resolveNemesis(opts.nemesis, initialRoles(config.clients, config.backup));
+    } catch (err) {
+      out.error(`error: --nemesis: ${err instanceof Error ? err.message : String(err)}`);
+      return 2;
+    }
+  }
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-run-'));
   const sup = new Supervisor({ config, runDir, trace: opts.trace !== undefined, nemesisSeed: opts.seed });
   const traceWriter = opts.trace !== undefined ? new TraceWriter(opts.trace) : null;

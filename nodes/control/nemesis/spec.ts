@@ -142,6 +142,11 @@ export function resolveNemesis(spec: NemesisSpec, roles: NemesisRoles): Resolved
   });
 }
 
+/** The roles a cluster of this shape starts with (to check a spec before any process starts). */
+export function initialRoles(clients: number, backup: boolean): NemesisRoles {
+  return { primary: 'm0', backup: backup ? 'm1' : null, managers: backup ? ['m0', 'm1'] : ['m0'], clients: Array.from({ length: clients }, (_, i) => `c${i}`) };
+}
+
 /** Each sender's own rules (what its `nemesis` command carries): one NodeLinkRule per resolved rule and direction. */
 export function rulesPerNode(rules: readonly ResolvedRule[]): Map<string, NodeLinkRule[]> {
   const out = new Map<string, NodeLinkRule[]>();
