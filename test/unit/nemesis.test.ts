@@ -16,6 +16,7 @@ import { ToNodeSchema } from '../../nodes/runtime/control.js';
 import { NodeConfigSchema } from '../../nodes/runtime/config.js';
 import { NemesisEngine, compileRules, type NodeLinkRule } from '../../nodes/runtime/nemesis.js';
 import { NemesisRouter } from '../../nodes/runtime/nemesis-router.js';
+import { ClusterService } from '../../nodes/control/service.js';
 
 const rule = (r: Partial<NodeLinkRule> & { to: string[] }): NodeLinkRule => ({ partition: false, loss: 0, dup: 0, delayMs: 0, jitterMs: 0, ...r });
 
@@ -248,5 +249,17 @@ describe('NemesisRouter (the shell half: held copies and their timers)', () => {
     r2.close();
     await new Promise((ok) => setTimeout(ok, 50));
     expect(log).toEqual([3, 1, 2, 4]);
+  });
+});
+
+describe('ClusterService nemesis commands (no cluster)', () => {
+  it('answers a valid spec without a cluster, and a bad one, with clear errors; the snapshot shows no rules', async () => {
+    const service = new ClusterService();
+    expect(await service.handle({ cmd: 'setNemesis', spec: { presets: ['lossy'] } })).toEqual({ ok: false, error: 'no cluster is running' });
+    expect(await service.handle({ cmd: 'healAll' })).toEqual({ ok: false, error: 'no cluster is running' });
+    const bad = await service.handle({ cmd: 'setNemesis', spec: { rules: [{ from: ['c0'], to: ['m0'], loss: 3 }] } });
+    expect(bad).toEqual({ ok: false, error: 'invalid command: spec.rules.0.loss: a probability must be in [0, 1]' });
+    expect(service.snapshot().nemesis).toEqual({ spec: null, rules: [], since: null, windows: [] });
+    await service.close();
   });
 });
