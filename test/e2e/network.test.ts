@@ -63,6 +63,10 @@ describe('Network view', () => {
     }, undefined, { timeout: 20_000, serve: s.serve! });
     expect(await counter(page, 'c0', 2)).toBe(0);
     await screenshot(page, 'network');
+    // The Cluster view's drop counters show it too, apart from bad input.
+    await showView(page, 'cluster');
+    expect(await page.getByTestId('node-net-dropped-m0').innerText()).toMatch(/^ \+ [\d,]+ net$/);
+    await showView(page, 'network');
     // The backup hears no heartbeat and takes over (the Event log below shows it).
     await until(page, 'a takeover by m1', () => [...document.querySelectorAll('[data-testid="nemesis-counters-m1"] td:nth-child(2)')].some((td) => td.textContent === 'primary'), undefined, { timeout: 30_000, serve: s.serve! });
 
