@@ -206,6 +206,9 @@ export interface Mark {
   atNs: number;
 }
 
+/** How long one watchPageTables keeps page tables in the snapshots: views renew it at a third of this. */
+export const PAGE_TABLES_LEASE_MS = 3000;
+
 export interface ClusterSnapshot {
   /** Monotonic counter so a view can skip stale snapshots. */
   seq: number;
@@ -217,8 +220,11 @@ export interface ClusterSnapshot {
   clients: ClientStats[];
   /** Record cache per manager id (primary and backup side by side). */
   records: Record<string, RecordView[]>;
-  /** Page table per client id. */
-  pageTables: Record<string, PageRow[]>;
+  /**
+   * Page table per client id; absent unless a view asked for them (watchPageTables) in the last
+   * PAGE_TABLES_LEASE_MS: at 64 clients they are 4,096 rows, most of every snapshot.
+   */
+  pageTables?: Record<string, PageRow[]>;
   /** Write-update: the registry's membership view per seat id (instead of records). */
   membership?: Record<string, MembershipView>;
   /** Write-update: each member's total-order state (view, pos, pending queue) per client id. */
@@ -276,6 +282,28 @@ export interface ClientKillRow {
   recoveryMs?: number | null;
   /** Reboot -> its log line "recovered pages served again". */
   servedMs?: number | null;
+}
+
+/** One frame of a slowest fault's diagram; times in µs from the operation's start (null: not seen, e.g. lost with a killed node). */
+export interface SlowFrame {
+  type: string;
+  from: string;
+  to: string;
+  sendUs: number | null;
+  recvUs: number | null;
+}
+
+/** The slowest fault (write-update: write) of one trial and the frames it caused ("why was this one 40 ms?"). */
+export interface SlowestFault {
+  trial: number;
+  client: string;
+  kind: 'read' | 'write';
+  page: number;
+  /** Its latency as the tables count it. */
+  ms: number;
+  frames: SlowFrame[];
+  /** Frames left out of a very long one (retries across a failover): the first ones are kept. */
+  moreFrames: number;
 }
 
 export interface ScenarioResult {
@@ -342,6 +370,8 @@ export interface ScenarioResult {
     /** s7: how long each window held (ms). */
     heldMs?: number[];
   };
+  /** With message tracing on (`traceSlowest`, `scenario --trace`): each trial's slowest fault and its frames. */
+  slowest?: SlowestFault[];
 }
 
 export const ScenarioRequestSchema = z.object({
@@ -359,6 +389,8 @@ export const ScenarioRequestSchema = z.object({
     .default(['ivy']),
   /** IVY clusters' client memory (absent: the engine default, recoverable). */
   clientMemory: ClientMemorySchema.optional(),
+  /** Trace every frame to show each trial's slowest fault as a message diagram (tracing adds ~20 % to fault latency). */
+  traceSlowest: z.boolean().default(false),
 });
 export type ScenarioRequest = z.infer<typeof ScenarioRequestSchema>;
 
@@ -424,6 +456,8 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('timingCsv') }),
   z.object({ cmd: z.literal('checkHistory'), source: HistorySourceSchema }),
   z.object({ cmd: z.literal('exportHistory'), source: HistorySourceSchema }),
+  /** Snapshots carry the clients' page tables for the next PAGE_TABLES_LEASE_MS (views that show them renew it while open). */
+  z.object({ cmd: z.literal('watchPageTables') }),
   /** Message tracing of the running cluster on or off (the Messages view turns it on while it is open). */
   z.object({ cmd: z.literal('setTracing'), on: z.boolean() }),
   /** Everything traced in the running (or last) cluster, as the JSON Lines of DESIGN §6. */
@@ -461,8 +495,11 @@ export type CommandReply = { ok: true; value?: unknown } | { ok: false; error: s
 
 /** Pushed from the engine to every connected view. */
 export type ServerPush =
-  /** Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep up. */
-  | { type: 'trace'; records: TraceRecord[]; skipped: number }
+  /**
+   * Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep
+   * up; `cluster`: which cluster of this engine they come from (frame names restart in each cluster).
+   */
+  | { type: 'trace'; records: TraceRecord[]; skipped: number; cluster: number }
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }

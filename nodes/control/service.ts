@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   ClusterConfigSchema,
   CommandSchema,
+  PAGE_TABLES_LEASE_MS,
   WorkloadSchema,
   type ClusterConfig,
   type ClusterEvent,
@@ -91,6 +92,10 @@ export class ClusterService {
   private tracePending: TraceRecord[] = [];
   private traceSkipped = 0;
   private traceTimer: NodeJS.Timeout | null = null;
+  /** Snapshots carry page tables until then (Date.now() ms): a lease views renew while they show them. */
+  private pageTablesUntil = 0;
+  /** Counts the clusters attached: trace pushes carry it, since each cluster's frames are numbered from 1 again. */
+  private clusterNo = 0;
 
   constructor(private readonly opts: ClusterServiceOptions = {}) {}
 
@@ -167,6 +172,9 @@ export class ClusterService {
         return historyVerdict(this.historyOps(cmd.source), cmd.source, Date.now());
       case 'exportHistory':
         return historyExport(this.historyOps(cmd.source), cmd.source);
+      case 'watchPageTables':
+        this.pageTablesUntil = Date.now() + PAGE_TABLES_LEASE_MS;
+        return undefined;
       case 'setTracing':
         return this.setTracing(cmd.on);
       case 'exportTrace':
@@ -222,6 +230,8 @@ export class ClusterService {
 
   /** Adopts a supervisor (ours, or one a scenario runs) so its nodes show up live. */
   attach(sup: Supervisor, config: ClusterConfig): void {
+    this.pushTrace(); // what the previous cluster traced goes out under its own number
+    this.clusterNo++;
     this.sup = sup;
     this.config = config;
     this.stats = new LiveStats();
@@ -299,14 +309,18 @@ export class ClusterService {
       this.tracePending.splice(0, extra);
       this.traceSkipped += extra;
     }
-    this.traceTimer ??= setTimeout(() => {
-      this.traceTimer = null;
-      const batch = this.tracePending;
-      this.tracePending = [];
-      const skipped = this.traceSkipped;
-      this.traceSkipped = 0;
-      this.push({ type: 'trace', records: batch, skipped });
-    }, TRACE_PUSH_MS);
+    this.traceTimer ??= setTimeout(() => this.pushTrace(), TRACE_PUSH_MS);
+  }
+
+  private pushTrace(): void {
+    if (this.traceTimer) clearTimeout(this.traceTimer);
+    this.traceTimer = null;
+    if (this.tracePending.length === 0 && this.traceSkipped === 0) return;
+    const batch = this.tracePending;
+    this.tracePending = [];
+    const skipped = this.traceSkipped;
+    this.traceSkipped = 0;
+    this.push({ type: 'trace', records: batch, skipped, cluster: this.clusterNo });
   }
 
   private async exportTrace(): Promise<TraceExport> {
@@ -363,7 +377,7 @@ export class ClusterService {
   snapshot(): ClusterSnapshot {
     const sup = this.sup;
     const records: Record<string, RecordView[]> = {};
-    const pageTables: Record<string, PageRow[]> = {};
+    const pageTables: Record<string, PageRow[]> | undefined = Date.now() < this.pageTablesUntil ? {} : undefined;
     const membership: Record<string, MembershipView> = {};
     const orders: Record<string, MemberOrderView> = {};
     const clients = [];
@@ -376,8 +390,10 @@ export class ClusterService {
       }
       for (const id of sup.clientIds()) {
         const t = sup.telemetryOf(id);
-        const rows = pageRowsOf(t);
-        if (rows) pageTables[id] = rows;
+        if (pageTables) {
+          const rows = pageRowsOf(t);
+          if (rows) pageTables[id] = rows;
+        }
         const o = orderOf(t);
         if (o) orders[id] = o;
         clients.push(this.stats.clientStats(id, t?.counters));
@@ -392,7 +408,7 @@ export class ClusterService {
       nodes: sup ? sup.nodeInfos() : [],
       clients,
       records,
-      pageTables,
+      ...(pageTables ? { pageTables } : {}),
       membership,
       orders,
       histogram: this.stats.histogram(),

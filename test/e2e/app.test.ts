@@ -214,14 +214,28 @@ describe('Ivy Cluster in Chromium (real nodes)', () => {
     await screenshot(page, 'records');
   });
 
-  it('runs scenario s1 (2 trials) while a cluster runs: confirm in place, progress, results, history, Export CSV', async () => {
+  it('runs scenario s1 (2 trials) while a cluster runs: confirm in place, progress, results, slowest faults, history, Export CSV', async () => {
     const { page } = served.app;
     const t0 = Date.now();
-    const progress = await runScenario(page, { id: 's1', clients: CLIENTS, trials: 2, whileClusterRuns: true }, { serve: served.serve });
+    const progress = await runScenario(page, { id: 's1', clients: CLIENTS, trials: 2, whileClusterRuns: true, traceSlowest: true }, { serve: served.serve });
     figures.scenarioS1Ms = Date.now() - t0;
     const fractions = progress.values.map(Number).filter((v) => Number.isFinite(v));
     expect(fractions.some((v) => v > 0 && v < 1), `progress values seen: ${progress.values.join(', ')}`).toBe(true);
     expect(progress.texts.some((t) => /trial \d+\/2/.test(t)), `progress texts seen: ${progress.texts.join(' | ')}`).toBe(true);
+
+    // Traced: each trial's slowest fault as a diagram of its frames, the trial's Highest time.
+    const slowest = page.getByTestId('scenario-s1-slowest');
+    await slowest.waitFor();
+    for (const trial of [1, 2]) {
+      await page.getByTestId(`scenario-s1-slowest-trial-${trial}`).click();
+      const highest = await page.getByTestId('scenario-table-s1').locator('tbody tr').first().locator('td').nth(trial).innerText();
+      expect(await page.getByTestId(`scenario-s1-slowest-trial-${trial}`).innerText()).toContain(highest.trim());
+      // A read fault is request, forward, page, confirm; a write at least request, grant/forward, confirm.
+      expect(Number(await page.getByTestId('scenario-s1-slowest-diagram').getAttribute('data-arrows'))).toBeGreaterThanOrEqual(3);
+      expect(await page.getByTestId('scenario-s1-slowest-summary').innerText()).toMatch(/^c\d+ (read|write) of page \d+: .* Longest wait: /);
+    }
+    await slowest.scrollIntoViewIfNeeded();
+    await screenshot(page, 'scenario-slowest');
 
     // The scenario's own history: checked again on demand, and exported.
     const verdict = await checkHistory(page, 'scenario-s1', { serve: served.serve });

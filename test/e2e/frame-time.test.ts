@@ -1,7 +1,8 @@
 // How smooth the UI stays with 64 real clients: start them from the form with a
 // workload running, then measure frame times (requestAnimationFrame deltas) and long
 // tasks (PerformanceObserver 'longtask') for ~5 s on the Page caches view (4096 page
-// rows, paginated) and on the nodes table. The figures are printed and written to
+// rows, paginated), on the nodes table and on the Messages view (tracing on: every
+// frame of the cluster streams into its diagram). IVY_FRAME_CLIENTS=128 measures 128. The figures are printed and written to
 // test-results/frame-time.json with the main thread's CPU time, so a reader can tell
 // the UI's own cost from waiting for a CPU on a loaded machine. The test asserts
 // behaviour only, never timing.
@@ -14,7 +15,7 @@ import { RESULTS, ensureDir, percentile, screenshot, showView, until } from './h
 import { useServedApp } from './served-app.js';
 import { expectCleanPage, startManyClients } from './steps.js';
 
-const CLIENTS = 64;
+const CLIENTS = Number(process.env.IVY_FRAME_CLIENTS ?? 64);
 const PAGES = 64;
 const RATE = 10; // ops/s per client: 640 ops/s over the cluster
 const MEASURE_MS = 5_000;
@@ -132,13 +133,23 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
       CLIENTS * PAGES,
       { serve: served.serve },
     );
-    await screenshot(page, 'page-caches-64');
+    await screenshot(page, `page-caches-${CLIENTS}`);
 
     // Nodes: 66 rows with uptimes ticking and roles, states and memory updating.
     await showView(page, 'cluster');
     await page.getByTestId('node-row-c63').waitFor();
     const nodesView = await measureFrames(page, cdp, MEASURE_MS);
-    await screenshot(page, 'cluster-64');
+    await screenshot(page, `cluster-${CLIENTS}`);
+
+    // Messages: tracing on in every node, the latest window of frames redrawn as they stream in.
+    await showView(page, 'messages');
+    await until(page, 'traced frames in the window', (sel) => Number(document.querySelector(sel)?.getAttribute('data-arrows') ?? '0') > 0, '[data-testid="messages-canvas"]', {
+      timeout: 60_000,
+      serve: served.serve,
+    });
+    const messagesView = await measureFrames(page, cdp, MEASURE_MS);
+    await screenshot(page, `messages-${CLIENTS}`);
+    await showView(page, 'cluster'); // leaving Messages turns tracing off again
 
     const report = {
       clients: CLIENTS,
@@ -147,7 +158,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
       measureMs: MEASURE_MS,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
       measuredAt: new Date().toISOString(),
-      views: { pages: pagesView, nodes: nodesView },
+      views: { pages: pagesView, nodes: nodesView, messages: messagesView },
     };
     ensureDir(RESULTS);
     writeFileSync(join(RESULTS, 'frame-time.json'), `${JSON.stringify(report, null, 2)}\n`);
@@ -162,6 +173,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     // Behaviour only: frames were measured and the cluster is still all there.
     expect(pagesView.frames).toBeGreaterThan(0);
     expect(nodesView.frames).toBeGreaterThan(0);
+    expect(messagesView.frames).toBeGreaterThan(0);
     expect(await page.locator('[data-testid^="node-state-c"][data-state="up"]').count()).toBe(CLIENTS);
     await expectCleanPage(served.app);
   });

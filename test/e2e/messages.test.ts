@@ -44,10 +44,14 @@ async function runOp(page: Page, client: string, kind: 'read' | 'write', pg: num
   await page.getByTestId('messages-op-run').click();
 }
 
-/** Clicks the op row and returns its frames as the view lists them (in order), and the highlighted arrow count. */
-async function framesOf(page: Page, client: string, kind: string, pg: number): Promise<{ frames: string[]; highlighted: number }> {
-  const row = page.locator(`[data-testid="messages-op"][data-key^="${client}/${pg}/"]`).filter({ hasText: kind }).first();
-  await until(page, `${client} ${kind} of page ${pg} done in the operation list`, (sel) => document.querySelector(sel)?.textContent?.includes('ok') ?? false, `[data-testid="messages-op"][data-key^="${client}/${pg}/"]`);
+/**
+ * Clicks the op row and returns its frames as the view lists them (in order), and the highlighted arrow
+ * count. `keyPrefix`: how the op's key starts (IVY `c0/page/`, write-update `c0#`).
+ */
+async function framesOf(page: Page, client: string, kind: string, pg: number, keyPrefix = `${client}/${pg}/`): Promise<{ frames: string[]; highlighted: number }> {
+  const sel = `[data-testid="messages-op"][data-key^="${keyPrefix}"]`;
+  const row = page.locator(sel).filter({ hasText: kind }).first();
+  await until(page, `${client} ${kind} of page ${pg} done in the operation list`, (q) => document.querySelector(q)?.textContent?.includes('ok') ?? false, sel);
   await row.click();
   const list = page.getByTestId('messages-op-frames');
   await list.waitFor();
@@ -56,7 +60,7 @@ async function framesOf(page: Page, client: string, kind: string, pg: number): P
   const frames = (await list.locator('li').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
   const highlighted = Number(await page.getByTestId('messages-canvas').getAttribute('data-highlighted'));
   await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
-  await page.screenshot({ path: join(ensureDir(SCREENSHOTS), `messages-${kind}.png`) });
+  if (!keyPrefix.includes('#')) await page.screenshot({ path: join(ensureDir(SCREENSHOTS), `messages-${kind}.png`) });
   await page.getByTestId('messages-unpin').click();
   return { frames, highlighted };
 }
@@ -102,6 +106,34 @@ describe('Messages view', () => {
     expect(await convertTraceToShiviz(file, out)).toMatchObject({ ok: true });
     expect(parseShiviz(readFileSync(out, 'utf8')).get('')!.length).toBe(records.length);
 
+    await stopCluster(page);
+  });
+
+  it('lists a write-update write and pins exactly the frames that ordered it', async () => {
+    const { page } = s.app;
+    const basePort = await freshPorts(3, false);
+    const started = await command(s.serve!.url, { cmd: 'startCluster', config: { protocol: 'isis', clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
+    expect(started).toMatchObject({ ok: true });
+    await waitForNodes(page, 'registry and 3 members up', { m0: { state: 'up' }, c0: { state: 'up' }, c1: { state: 'up' }, c2: { state: 'up' } }, { timeout: 60_000, serve: s.serve! });
+    await showView(page, 'messages');
+    await until(page, 'traced frames in the window', (sel) => Number(document.querySelector(sel)?.getAttribute('data-arrows') ?? '0') > 0, '[data-testid="messages-canvas"]', { timeout: 30_000 });
+
+    // The registry lists every member before the write, so c1 orders it with both others as a rule.
+    await showView(page, 'records');
+    await until(page, 'the registry to list every member', () => ['c0', 'c1', 'c2'].every((c) => document.querySelector(`[data-testid="member-row-m0-${c}"]`) !== null), undefined, { timeout: 60_000, serve: s.serve! });
+    await showView(page, 'messages');
+
+    // c1's write goes to the other members of its view (its own copy is ordered locally): propose, agree, ack, stable.
+    await runOp(page, 'c1', 'write', 1);
+    const write = await framesOf(page, 'c1', 'write', 1, 'c1#');
+    const peers = write.frames.filter((f) => f.startsWith('i_msg c1 → ')).map((f) => f.slice('i_msg c1 → '.length));
+    expect(peers.length).toBeGreaterThan(0);
+    expect(peers.every((p) => p === 'c0' || p === 'c2')).toBe(true);
+    const expected = peers.flatMap((p) => [`i_msg c1 → ${p}`, `i_propose ${p} → c1`, `i_agreed c1 → ${p}`, `i_ack ${p} → c1`, `i_stable c1 → ${p}`]);
+    // A retry (slow machine) may repeat a frame; nothing else may appear.
+    expect([...new Set(write.frames)].sort()).toEqual(expected.sort());
+    expect(write.frames.indexOf(`i_msg c1 → ${peers[0]}`)).toBeLessThan(write.frames.indexOf(`i_agreed c1 → ${peers[0]}`));
+    expect(write.highlighted).toBe(write.frames.length);
     await stopCluster(page);
   });
 });

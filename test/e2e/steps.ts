@@ -162,7 +162,7 @@ export async function exportHistory(page: Page, prefix: string, suggestedName: s
  */
 export async function runScenario(
   page: Page,
-  req: { id: string; clients: number; trials: number; whileClusterRuns?: boolean; clientMemory?: 'volatile' | 'recoverable' | 'durable' },
+  req: { id: string; clients: number; trials: number; whileClusterRuns?: boolean; clientMemory?: 'volatile' | 'recoverable' | 'durable'; traceSlowest?: boolean },
   o: StepOptions = {},
 ): Promise<{ values: string[]; texts: string[] }> {
   await showView(page, 'scenarios');
@@ -170,6 +170,7 @@ export async function runScenario(
   if (req.clientMemory) await page.getByTestId('scenario-client-memory').selectOption(req.clientMemory);
   await page.getByTestId('scenario-clients').fill(String(req.clients));
   await page.getByTestId('scenario-trials').fill(String(req.trials));
+  await page.getByTestId('scenario-trace-slowest').setChecked(req.traceSlowest === true);
 
   // Sample the progress bar every frame while the scenario runs.
   await page.evaluate(() => {

@@ -52,10 +52,45 @@ describe('Messages view model', () => {
     expect(mine).toEqual(['read_req', 'read_fwd', 'page_data', 'confirm']);
   });
 
+  it('lists a write-update write from its multicast to its agreed priority, with exactly its frames', () => {
+    const v = { view: 3 };
+    const recs = [
+      r('c1', 'send', 'c0', 'i_msg', 'c1:1', { ...v, seq: 4, page: 1 }),
+      r('c1', 'send', 'c2', 'i_msg', 'c1:2', { ...v, seq: 4, page: 1 }),
+      r('c0', 'recv', 'c1', 'i_msg', 'c1:1', { ...v, seq: 4, page: 1 }),
+      r('c0', 'send', 'c1', 'i_propose', 'c0:1', { ...v, seq: 4 }),
+      r('c2', 'send', 'c1', 'i_propose', 'c2:1', { ...v, seq: 4 }), // c2's own seq 4 is another write
+      r('c2', 'send', 'c0', 'i_msg', 'c2:2', { ...v, seq: 4, page: 0 }),
+      r('c1', 'recv', 'c0', 'i_propose', 'c0:1', { ...v, seq: 4 }),
+      r('c1', 'send', 'c0', 'i_agreed', 'c1:3', { ...v, seq: 4 }),
+      r('c0', 'send', 'c1', 'i_ack', 'c0:2', { ...v, seq: 4 }),
+      r('c1', 'send', 'c0', 'i_stable', 'c1:4', { ...v, seq: 4 }),
+    ];
+    const ops = opsOf(recs);
+    expect(ops.map((o) => [o.client, o.kind, o.page, o.req, o.outcome])).toEqual([
+      ['c1', 'write', 1, 4, 'ok'],
+      ['c2', 'write', 0, 4, 'pending'],
+    ]);
+    expect(ops[0]!.endT! - ops[0]!.startT).toBe(7000);
+    const mine = arrowsOf(recs).filter((a) => frameOpKey(a) === ops[0]!.key).map((a) => `${a.type} ${a.from}->${a.to}`);
+    expect(mine).toEqual(['i_msg c1->c0', 'i_msg c1->c2', 'i_propose c0->c1', 'i_propose c2->c1', 'i_agreed c1->c0', 'i_ack c0->c1', 'i_stable c1->c0']);
+    expect(recs.filter((x) => frameOpKey(x) === ops[1]!.key).map((x) => x.type)).toEqual(['i_msg']);
+  });
+
   it('filters by page and node', () => {
     const arrows = arrowsOf(readFault());
     expect(arrows.filter((a) => visible(a, { page: 2, node: null }))).toHaveLength(5);
     expect(arrows.filter((a) => visible(a, { page: null, node: 'c2' })).map((a) => a.type)).toEqual(['hb']);
+  });
+
+  it('starts over when the frames come from a new cluster (frame names restart there)', () => {
+    const w = new TraceWindow();
+    w.add(readFault(), 0, 1);
+    w.add([r('c1', 'send', 'm0', 'write_req', 'c1:1', { page: 0, req: 1 })], 0, 1);
+    expect(w.snapshot()).toHaveLength(11);
+    w.add([r('c1', 'send', 'c0', 'i_msg', 'c1:1', { view: 1, seq: 1, page: 0 })], 0, 2);
+    const arrows = arrowsOf(w.snapshot());
+    expect(arrows.map((a) => `${a.type} ${a.from}->${a.to}`)).toEqual(['i_msg c1->c0']);
   });
 
   it('keeps only the latest window', () => {

@@ -47,7 +47,7 @@ describe('renderer validation of write-update pushes', () => {
     if (!('push' in r) || r.push.type !== 'snapshot') return;
     expect(r.push.snapshot.membership?.m0?.view).toBe(3);
     expect(r.push.snapshot.orders?.c0?.queue[0]?.agreed).toEqual([6, 1]);
-    expect(r.push.snapshot.pageTables.c0?.[0]?.wpos).toBe(3);
+    expect(r.push.snapshot.pageTables?.c0?.[0]?.wpos).toBe(3);
     expect(r.push.snapshot.config?.protocol).toBe('isis');
   });
 

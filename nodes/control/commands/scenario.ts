@@ -135,7 +135,7 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
         if (e.level !== 'info') sink.note(`${e.level}: ${e.message}`);
       },
       signal: abort.signal,
-      ...(traceWriter ? { onTrace: (records) => traceWriter.write(records) } : {}),
+      ...(traceWriter ? { onTrace: (records) => traceWriter.write(records), slowest: true } : {}),
       ...(opts.nemesis ? { nemesis: opts.nemesis } : {}),
     });
   } catch (err) {

@@ -9,6 +9,7 @@ import { describeOp } from '../history/check-command.js';
 import type { SustainedSummary } from './figures.js';
 import type { ScenarioRun } from './runner.js';
 import { formatMs, renderTable } from './table.js';
+import { slowestLines } from './slowest.js';
 
 const ms = (x: number): string => (Number.isFinite(x) ? `${formatMs(x)} ms` : '—');
 const list = (xs: readonly number[] | undefined): string => (xs && xs.length > 0 ? xs.map(ms).join(', ') : 'none');
@@ -85,6 +86,7 @@ export function renderRun(run: ScenarioRun): string[] {
       lines.push(`role changes (apply -> 5 s after the heal): ${n.roleChanges?.join('; ') || 'none'}`);
     }
   }
+  if (r.slowest?.length) lines.push(`slowest ${isis ? 'write' : 'fault'} of each trial (traced):`, ...slowestLines(r.slowest));
   const seed = run.def.seed;
   // The seed's published figures are of its IVY implementation: no comparison for write-update.
   if (seed && !run.sustained && !isis) {

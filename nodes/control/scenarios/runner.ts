@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../../core/random.js';
-import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type TrialRow } from '../api.js';
+import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type SlowestFault, type TrialRow } from '../api.js';
 import type { CheckResult } from '../history/linearizability.js';
 import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
@@ -25,6 +25,7 @@ import { describeRule, mergeSpecs, type NemesisSpec } from '../nemesis/spec.js';
 import type { NemesisCounters } from '../../runtime/nemesis.js';
 import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
+import { OpFrameCollector, slowestFault, slowestOp } from './slowest.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
 
 /** Ports per scenario: scenario k of a run uses basePort + k * PORT_STRIDE (managers +0/+1, clients from +10). */
@@ -73,6 +74,8 @@ export interface RunnerOptions {
   signal?: AbortSignal;
   /** Trace every frame of every cluster (`--trace`): each cluster's records are named by its run, e.g. `s1/ivy`. */
   onTrace?: (records: TraceRecord[]) => void;
+  /** Trace, and keep each trial's slowest fault with its frames (`ScenarioResult.slowest`; rounds mode). */
+  slowest?: boolean;
   /** A network nemesis for the whole run of every scenario (`--nemesis`), on top of the scenario's own. */
   nemesis?: NemesisSpec;
 }
@@ -150,6 +153,7 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
   });
   const runDir = mkdtempSync(join(tmpdir(), `ivy-scenario-${def.id}-${protocol}-`));
+  const collector = opts.slowest && opts.mode.kind === 'rounds' ? new OpFrameCollector() : null;
   // Spawning dozens of node processes on a small machine takes a while.
   const sup = new Supervisor({
     config,
@@ -157,13 +161,18 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     readyTimeoutMs: 20_000 + 500 * opts.clients,
     nemesisSeed: opts.seed,
     ...(opts.launcher ? { launcher: opts.launcher } : {}),
-    ...(opts.onTrace ? { trace: true, traceRun: `${def.id}/${protocol}` } : {}),
+    ...(opts.onTrace || collector ? { trace: true, traceRun: `${def.id}/${protocol}` } : {}),
   });
   if (opts.onEvent) sup.on('event', opts.onEvent);
   if (opts.onTrace) sup.on('trace', opts.onTrace);
+  if (collector) sup.on('trace', collector.add);
 
   try {
     const measured = await measure(sup, def, trials, schedule, opts, progress, note);
+    if (collector) {
+      measured.slowest = measured.slowOps.flatMap((op, t) => (op ? [slowestFault(t + 1, op, collector.records)] : []));
+      if (collector.dropped > 0) note(`${collector.dropped} traced frames past the first ${collector.records.length} were not kept for the slowest-fault diagrams`);
+    }
     const ops = mergeClientLogs(sup.historyDir());
     progress(`checking the history for ${protocol === 'isis' ? 'sequential consistency' : 'linearizability'}`);
     const { model, result: check } = checkProtocol(protocol, ops);
@@ -237,6 +246,9 @@ interface Measured {
   /** Sustained mode: the load's window in monotonic ns; its figures come from the merged history. */
   window: { fromNs: number; toNs: number } | null;
   kills: KillRecord[];
+  /** Rounds mode: each trial's slowest measured operation (null: none completed). */
+  slowOps: (RoundOp | null)[];
+  slowest?: SlowestFault[];
   /** Nemesis windows of the schedule (s7). */
   nemeses?: NemesisRecord[];
   /** The whole-run nemesis rules as resolved (s8, --nemesis). */
@@ -298,6 +310,7 @@ async function measureRounds(
   const samplesMs: number[] = [];
   let hits = 0;
   let failed = 0;
+  const slowOps: (RoundOp | null)[] = [];
   for (let t = 0; t < trials; t++) {
     const trialOps: RoundOp[] = [];
     // A trial runs its rounds and goes on while its scheduled faults are still under way,
@@ -315,8 +328,9 @@ async function measureRounds(
     failed += failedHere;
     samplesMs.push(...samples.map((s) => s.ms));
     rows.push({ ...trialRow(t + 1, samples), faults: samples.length, failed: failedHere });
+    slowOps.push(slowestOp(trialOps.filter((o) => isMeasured(o, plan))));
   }
-  return { rows, samplesMs, hits, failed, window: null, kills: [] };
+  return { rows, samplesMs, hits, failed, window: null, kills: [], slowOps };
 }
 
 async function measureSustained(
@@ -352,7 +366,7 @@ async function measureSustained(
   }
   const toNs = Number(process.hrtime.bigint());
   await new Promise((r) => setTimeout(r, 300)); // let ops in flight complete before the shutdown
-  return { rows: [], samplesMs: [], hits: 0, failed: 0, window: { fromNs, toNs }, kills: [] };
+  return { rows: [], samplesMs: [], hits: 0, failed: 0, window: { fromNs, toNs }, kills: [], slowOps: [] };
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -435,6 +449,7 @@ function assemble(
     model,
     consistent: check.ok,
     measures: protocol === 'isis' ? 'writes' : 'faults',
+    ...(m.slowest ? { slowest: m.slowest } : {}),
   };
   return { def, protocol, model, result, sustained, schedule, kills: m.kills, ops, check };
 }

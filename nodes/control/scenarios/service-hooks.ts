@@ -25,6 +25,7 @@ export function scenarioHooks(opts: ScenarioHookOptions = {}): ScenarioHooks {
         ...(request.trials !== undefined ? { trials: request.trials } : {}),
         seed: request.seed,
         ...(request.clientMemory ? { clientMemory: request.clientMemory } : {}),
+        slowest: request.traceSlowest,
         basePort: opts.basePort ?? 7200,
         opTimeoutMs: opts.opTimeoutMs ?? 5000,
         mode: { kind: 'rounds', rounds: opts.rounds ?? 20, warmupRounds: 2 },

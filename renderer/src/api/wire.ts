@@ -105,7 +105,7 @@ const SnapshotSchema = z.looseObject({
   nodes: z.array(NodeInfoSchema),
   clients: z.array(ClientStatsSchema),
   records: z.record(z.string(), z.array(RecordViewSchema)),
-  pageTables: z.record(z.string(), z.array(PageRowSchema)),
+  pageTables: z.record(z.string(), z.array(PageRowSchema)).optional(),
   membership: z.record(z.string(), MembershipSchema).optional(),
   orders: z.record(z.string(), OrderSchema).optional(),
   histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),
@@ -151,6 +151,18 @@ const TrialRowSchema = z.looseObject({
   failed: num.optional(),
 });
 
+const SlowestFaultSchema = z.object({
+  trial: num,
+  client: z.string(),
+  kind: z.enum(['read', 'write']),
+  page: num,
+  ms: figure,
+  frames: z
+    .array(z.object({ type: z.string().max(32), from: z.string().max(16), to: z.string().max(16), sendUs: num.nullable(), recvUs: num.nullable() }))
+    .max(1000),
+  moreFrames: num,
+});
+
 const ScenarioResultSchema = z.looseObject({
   id: z.string(),
   name: z.string(),
@@ -176,6 +188,7 @@ const ScenarioResultSchema = z.looseObject({
   model: model.optional(),
   consistent: z.boolean().nullable().optional(),
   measures: z.enum(['faults', 'writes']).optional(),
+  slowest: z.array(SlowestFaultSchema).max(1000).optional(),
 });
 
 /** One traced frame (DESIGN §6), as the Messages view reads it. */
@@ -197,7 +210,7 @@ const TraceRecordWireSchema = z.looseObject({
 });
 
 export const ServerPushSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('trace'), records: z.array(TraceRecordWireSchema).max(10_000), skipped: num }),
+  z.object({ type: z.literal('trace'), records: z.array(TraceRecordWireSchema).max(10_000), skipped: num, cluster: num }),
   z.object({ type: z.literal('snapshot'), snapshot: SnapshotSchema }),
   z.object({ type: z.literal('event'), event: EventSchema }),
   z.object({ type: z.literal('scenarioProgress'), progress: ProgressSchema }),

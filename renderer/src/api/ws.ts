@@ -16,6 +16,9 @@ interface Queued {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** How the server's snapshot pushes begin (JSON.stringify of `{ type: 'snapshot', … }`). */
+const SNAPSHOT_PREFIX = '{"type":"snapshot"';
+
 export interface WsApiOptions {
   /** For tests: a WebSocket constructor. */
   WebSocketImpl?: typeof WebSocket;
@@ -43,6 +46,8 @@ export class WsClusterApi implements ClusterApi, StatusSource {
   private backoff: number;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
+  /** The newest snapshot not parsed yet (see onmessage). */
+  private latestSnapshot: string | null = null;
   private everOpened = false;
   status: ConnectionStatus = { state: 'connecting', message: 'connecting…' };
   private readonly WS: typeof WebSocket;
@@ -155,31 +160,20 @@ export class WsClusterApi implements ClusterApi, StatusSource {
         console.warn('ivy: ignored a binary frame from the server');
         return;
       }
-      const msg = parseServerMessage(ev.data);
-      if (msg.kind === 'invalid') {
-        console.warn('ivy: ignored an invalid frame from the server:', msg.error);
+      // Snapshots replace each other: when the page falls behind, only the latest is parsed and
+      // validated (the expensive part), so a slow moment never turns into a backlog of old ones.
+      if (ev.data.startsWith(SNAPSHOT_PREFIX)) {
+        const first = this.latestSnapshot === null;
+        this.latestSnapshot = ev.data;
+        if (first)
+          setTimeout(() => {
+            const text = this.latestSnapshot;
+            this.latestSnapshot = null;
+            if (text !== null) this.handle(text);
+          }, 0);
         return;
       }
-      if (msg.kind === 'reply') {
-        if (typeof msg.id !== 'number') {
-          // A reply to something the server could not read at all: nothing waits for it.
-          if (!msg.reply.ok) console.warn('ivy: server error:', msg.reply.error);
-          return;
-        }
-        const p = this.pending.get(msg.id);
-        if (p) {
-          this.pending.delete(msg.id);
-          p.resolve(msg.reply);
-        }
-        return;
-      }
-      for (const l of this.listeners) {
-        try {
-          l(msg.push);
-        } catch (err) {
-          console.error('ivy: push listener failed', err);
-        }
-      }
+      this.handle(ev.data);
     };
     ws.onclose = (ev: CloseEvent) => {
       if (this.ws !== ws) return;
@@ -195,6 +189,35 @@ export class WsClusterApi implements ClusterApi, StatusSource {
     ws.onerror = () => {
       // onclose follows and carries the handling.
     };
+  }
+
+  /** One message from the server: a reply to a command, or a push for the listeners. */
+  private handle(text: string): void {
+    const msg = parseServerMessage(text);
+    if (msg.kind === 'invalid') {
+      console.warn('ivy: ignored an invalid frame from the server:', msg.error);
+      return;
+    }
+    if (msg.kind === 'reply') {
+      if (typeof msg.id !== 'number') {
+        // A reply to something the server could not read at all: nothing waits for it.
+        if (!msg.reply.ok) console.warn('ivy: server error:', msg.reply.error);
+        return;
+      }
+      const p = this.pending.get(msg.id);
+      if (p) {
+        this.pending.delete(msg.id);
+        p.resolve(msg.reply);
+      }
+      return;
+    }
+    for (const l of this.listeners) {
+      try {
+        l(msg.push);
+      } catch (err) {
+        console.error('ivy: push listener failed', err);
+      }
+    }
   }
 
   private scheduleReconnect(): void {

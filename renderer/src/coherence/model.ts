@@ -65,14 +65,15 @@ export function buildGrid(snapshot: ClusterSnapshot | null): GridModel {
   if (!snapshot) return EMPTY_GRID;
   const states = new Map<string, NodeState>();
   for (const n of snapshot.nodes) if (n.role === 'client') states.set(n.id, n.state);
-  const clients = [...new Set([...Object.keys(snapshot.pageTables), ...states.keys()])].sort(compareNodeIds);
+  const tables = snapshot.pageTables ?? {};
+  const clients = [...new Set([...Object.keys(tables), ...states.keys()])].sort(compareNodeIds);
 
   const manager = servingManager(snapshot);
   const recs: RecordView[] = manager ? (snapshot.records[manager] ?? []) : [];
 
   let pages = snapshot.config?.pages ?? 0;
   if (!snapshot.config) {
-    for (const rows of Object.values(snapshot.pageTables)) for (const r of rows) pages = Math.max(pages, r.page + 1);
+    for (const rows of Object.values(tables)) for (const r of rows) pages = Math.max(pages, r.page + 1);
     for (const r of recs) pages = Math.max(pages, r.page + 1);
   }
 
@@ -93,7 +94,7 @@ export function buildGrid(snapshot: ClusterSnapshot | null): GridModel {
   let owners = 0;
   let pending = 0;
   clients.forEach((id, row) => {
-    const table: PageRow[] = snapshot.pageTables[id] ?? [];
+    const table: PageRow[] = tables[id] ?? [];
     for (const r of table) {
       if (r.page < 0 || r.page >= pages) continue;
       cells[row * pages + r.page] = { access: r.access, owner: r.owner, version: r.version, pending: r.pending, token: r.token };

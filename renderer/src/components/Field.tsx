@@ -82,16 +82,19 @@ export function CheckField({
   onChange,
   disabled,
   testId,
+  wide,
 }: {
   label: string;
   checked: boolean;
   onChange: (v: boolean) => void;
   disabled?: boolean;
   testId?: string;
+  /** Spans the whole row of a form grid (a long label). */
+  wide?: boolean;
 }) {
   const id = useId();
   return (
-    <div className="field check">
+    <div className={wide ? 'field check wide' : 'field check'}>
       <input id={id} type="checkbox" checked={checked} disabled={disabled} data-testid={testId} onChange={(e) => onChange(e.target.checked)} />
       <label htmlFor={id}>{label}</label>
     </div>

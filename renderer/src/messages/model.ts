@@ -1,14 +1,14 @@
 // The Messages view's model: the latest window of traced frames (a bounded buffer, fed
-// by trace pushes outside React so 64 busy clients cost no re-render per push), the
-// arrows it draws (a send and its receive, matched by frame name), and the operations
-// those frames make up (a fault from its request to its confirm, matched by page + req
-// + requester). Pure: the view only draws what this computes.
+// by trace pushes outside React so 64 busy clients cost no re-render per push), and the
+// filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
+// Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
+import type { Arrow } from '../../../nodes/control/trace/frames.js';
+
+export { arrowsOf, frameOpKey, MAX_OPS, opsOf, type Arrow, type TracedOp } from '../../../nodes/control/trace/frames.js';
 
 /** Records kept: the latest window; older ones fall off. */
 export const WINDOW_RECORDS = 6000;
-/** Operations listed: the latest ones. */
-export const MAX_OPS = 200;
 
 export class TraceWindow {
   private records: TraceRecord[] = [];
@@ -16,9 +16,18 @@ export class TraceWindow {
   skipped = 0;
   /** Bumped on every change: the view redraws when it moved. */
   version = 0;
+  /** The cluster the window shows: a new one's frames restart at c0:1, so the old ones go. */
+  private cluster: number | null = null;
   private readonly listeners = new Set<() => void>();
 
-  add(records: readonly TraceRecord[], skipped = 0): void {
+  add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
+    if (cluster !== this.cluster) {
+      if (this.cluster !== null) {
+        this.records = [];
+        this.skipped = 0;
+      }
+      this.cluster = cluster;
+    }
     for (const r of records) this.records.push(r);
     this.skipped += skipped;
     if (this.records.length > WINDOW_RECORDS * 1.25) {
@@ -45,108 +54,6 @@ export class TraceWindow {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }
-}
-
-/** A frame as one arrow: its send and its receive (either may be outside the window, or still in flight). */
-export interface Arrow {
-  frame: string;
-  from: string;
-  to: string;
-  type: string;
-  page?: number;
-  req?: number;
-  epoch: number;
-  requester?: string;
-  sendT: number | null;
-  recvT: number | null;
-}
-
-const OP_START = new Set(['read_req', 'write_req']);
-/** Frames the requester itself sends for its fault. */
-const FROM_REQUESTER = new Set(['read_req', 'write_req', 'confirm']);
-/** Frames that go to the requester. */
-const TO_REQUESTER = new Set(['grant', 'nack', 'page_data', 'resume']);
-
-/** The client whose fault a frame belongs to (IVY); undefined for frames of no fault (heartbeats, ISIS). */
-export function requesterOf(r: { dir: 'send' | 'recv'; node: string; peer: string; type: string; requester?: string; req?: number }): string | undefined {
-  if (r.req === undefined) return undefined;
-  if (r.requester !== undefined) return r.requester;
-  const sender = r.dir === 'send' ? r.node : r.peer;
-  const receiver = r.dir === 'send' ? r.peer : r.node;
-  if (FROM_REQUESTER.has(r.type)) return sender;
-  if (TO_REQUESTER.has(r.type)) return receiver;
-  return undefined;
-}
-
-export const opKey = (requester: string, page: number, req: number): string => `${requester}/${page}/${req}`;
-
-export function frameOpKey(r: Arrow | TraceRecord): string | undefined {
-  const req = r.req;
-  const page = r.page;
-  if (req === undefined || page === undefined) return undefined;
-  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceRecord);
-  return who === undefined ? undefined : opKey(who, page, req);
-}
-
-function arrowRequester(a: Arrow): string | undefined {
-  return requesterOf({ dir: 'send', node: a.from, peer: a.to, type: a.type, ...(a.requester !== undefined ? { requester: a.requester } : {}), ...(a.req !== undefined ? { req: a.req } : {}) });
-}
-
-export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
-  const byFrame = new Map<string, Arrow>();
-  const out: Arrow[] = [];
-  for (const r of records) {
-    if (r.frame === undefined) continue;
-    let a = byFrame.get(r.frame);
-    if (!a) {
-      const from = r.dir === 'send' ? r.node : r.peer;
-      const to = r.dir === 'send' ? r.peer : r.node;
-      a = { frame: r.frame, from, to, type: r.type, epoch: r.epoch, sendT: null, recvT: null };
-      if (r.page !== undefined) a.page = r.page;
-      if (r.req !== undefined) a.req = r.req;
-      if (r.requester !== undefined) a.requester = r.requester;
-      byFrame.set(r.frame, a);
-      out.push(a);
-    }
-    if (r.dir === 'send') a.sendT = r.t;
-    else a.recvT = r.t;
-  }
-  return out;
-}
-
-export interface TracedOp {
-  key: string;
-  client: string;
-  kind: 'read' | 'write';
-  page: number;
-  req: number;
-  startT: number;
-  endT: number | null;
-  outcome: 'ok' | 'fail' | 'pending';
-}
-
-/** The faults in the window: a request sent by a client, ended by its confirm (ok) or a nack (fail). */
-export function opsOf(records: readonly TraceRecord[]): TracedOp[] {
-  const ops = new Map<string, TracedOp>();
-  for (const r of records) {
-    if (r.page === undefined || r.req === undefined) continue;
-    if (r.dir === 'send' && OP_START.has(r.type)) {
-      const key = opKey(r.node, r.page, r.req);
-      if (!ops.has(key)) ops.set(key, { key, client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
-      continue;
-    }
-    // Its end is at the requester: the confirm it sends, or a nack it receives.
-    const op = ops.get(opKey(r.node, r.page, r.req));
-    if (!op || op.endT !== null) continue;
-    if (r.dir === 'send' && r.type === 'confirm' && r.node === op.client) {
-      op.endT = r.t;
-      op.outcome = 'ok';
-    } else if (r.dir === 'recv' && r.type === 'nack' && r.node === op.client) {
-      op.endT = r.t;
-      op.outcome = 'fail';
-    }
-  }
-  return [...ops.values()].slice(-MAX_OPS);
 }
 
 export interface Filter {

@@ -30,6 +30,8 @@ export function describe(command: Command): string {
       return 'Check history';
     case 'exportHistory':
       return 'Export history';
+    case 'watchPageTables':
+      return 'Watch page tables';
     case 'setTracing':
       return command.on ? 'Trace messages' : 'Stop tracing';
     case 'exportTrace':

@@ -102,7 +102,7 @@ export class ClusterStore {
   push = (p: ServerPush): void => {
     switch (p.type) {
       case 'trace':
-        this.traces.add(p.records, p.skipped);
+        this.traces.add(p.records, p.skipped, p.cluster);
         return;
       case 'snapshot': {
         // seq is monotonic within one engine; a reconnect resets it (see setConnection).

@@ -10,6 +10,7 @@ import { fmtInt } from '../format.js';
 import { useApp } from '../state/context.js';
 import { usePersistentState } from '../state/persist.js';
 import { useStore } from '../state/store.js';
+import { useWatchPageTables } from '../state/watch-page-tables.js';
 
 /** Selection by client id and page, so it survives clients joining (rows shifting). */
 interface Pick {
@@ -20,6 +21,7 @@ interface Pick {
 export function CoherenceView() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
+  useWatchPageTables();
   const model = useMemo(() => buildGrid(snapshot), [snapshot]);
   const [focusPick, setFocusPick] = usePersistentState<Pick>('coherence:focus', { client: 'c0', page: 0 });
   const [selPick, setSelPick] = usePersistentState<Pick | null>('coherence:selected', null);

@@ -345,7 +345,7 @@ export function MessagesView() {
           {selected && (
             <div className="messages-op-frames">
               <h3>
-                Frames of {selected.client} {selected.kind} page {selected.page} (req {selected.req}){' '}
+                Frames of {selected.client} {selected.kind} page {selected.page} ({selected.protocol === 'isis' ? 'seq' : 'req'} {selected.req}){' '}
                 <button type="button" className="link" onClick={() => setSelected(null)} data-testid="messages-unpin">
                   back to live
                 </button>
@@ -362,7 +362,8 @@ export function MessagesView() {
           )}
         </section>
         <section className="card messages-ops" aria-labelledby="messages-ops-title">
-          <h3 id="messages-ops-title">Operations (faults)</h3>
+          <h3 id="messages-ops-title">Operations</h3>
+          <p className="muted small">IVY faults, from the request to the confirm; write-update writes, from the multicast to the agreed priority.</p>
           <table className="table" data-testid="messages-ops">
             <thead>
               <tr>

@@ -12,6 +12,7 @@ import { compareNodeIds } from '../format.js';
 import { useApp } from '../state/context.js';
 import { usePersistentState } from '../state/persist.js';
 import { useStore } from '../state/store.js';
+import { useWatchPageTables } from '../state/watch-page-tables.js';
 
 interface PageCacheRow extends PageRow {
   client: string;
@@ -24,6 +25,7 @@ const ACCESS_ORDER = { none: 0, read: 1, write: 2 } as const;
 export function PagesView() {
   const { store } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
+  useWatchPageTables();
   const [selected, setSelected] = usePersistentState<string>('pages:client', 'all');
   const [hideNone, setHideNone] = usePersistentState<boolean>('pages:hideNone', false);
   const hideId = useId();
@@ -97,6 +99,11 @@ export function PagesView() {
         <p className="muted small" data-testid="pages-isis-note">
           Write-update: every client holds every page. Write pos is the total-order position of the write a replica holds; applied pos is
           how far the client has delivered the total order. Two clients with the same applied pos hold identical replicas.
+        </p>
+      )}
+      {snapshot?.running && !tables && (
+        <p className="muted small" data-testid="pages-loading">
+          Asking the cluster for every client&apos;s page table…
         </p>
       )}
       <div className="inline-controls">

@@ -12,8 +12,9 @@ import { DEFAULT_CLIENT_MEMORY, PROTOCOL_LABELS, type ClientKillRow, type Protoc
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DataTable, columnHelper, useColumns, type Columns } from '../components/DataTable.js';
 import { HistoryActions } from '../components/HistoryActions.js';
-import { NumberField, SelectField } from '../components/Field.js';
+import { CheckField, NumberField, SelectField } from '../components/Field.js';
 import { ProtocolComparisonChart } from './ProtocolComparisonChart.js';
+import { SlowestFaults } from './SlowestFaults.js';
 import { fmtMs } from '../format.js';
 import { useCommand } from '../state/commands.js';
 import { useApp } from '../state/context.js';
@@ -58,6 +59,8 @@ interface ScenarioForm {
   seed: number;
   /** Absent in forms saved before the selector existed: the engine default. */
   clientMemory?: ClientMemory;
+  /** Trace the frames for each trial's slowest-fault diagram. */
+  traceSlowest?: boolean;
 }
 
 const DEFAULT_FORM: ScenarioForm = { protocol: 'ivy', selected: ['s1'], clients: 10, trials: null, pages: 3, seed: 1 };
@@ -103,6 +106,7 @@ export function ScenariosView() {
       seed: form.seed,
       protocols: protocolsOf(choice),
       clientMemory: memory,
+      traceSlowest: form.traceSlowest === true,
     };
     if (form.trials != null) request.trials = form.trials;
     store.setScenario({ running: true, progress: null, fraction: 0, error: null });
@@ -227,6 +231,14 @@ export function ScenariosView() {
               disabled={scenario.running}
               testId="scenario-seed"
               hint="Same seed, same fault times"
+            />
+            <CheckField
+              label="Diagram of each trial's slowest fault (traces every frame: faults take ~20 % longer)"
+              checked={form.traceSlowest === true}
+              onChange={(v) => setForm((f) => ({ ...f, traceSlowest: v }))}
+              disabled={scenario.running}
+              testId="scenario-trace-slowest"
+              wide
             />
           </div>
           <div className="button-row">
@@ -536,6 +548,7 @@ function ScenarioTable({ result }: { result: ScenarioResult }) {
         )}
       </dl>
       {result.clientKills && <ClientKillTable result={result} />}
+      {result.slowest && result.slowest.length > 0 && <SlowestFaults result={result} resultKey={key} />}
       <ScenarioFacts result={result} />
       <HistoryActions source={{ kind: 'scenario', id: result.id, protocol: result.protocol ?? 'ivy' }} testPrefix={`scenario-${resultKey(result)}`} what={resultKey(result)} />
     </div>

@@ -1,0 +1,151 @@
+// Frames and the operations they make up, from trace records (DESIGN §6): the arrows of a
+// space-time diagram (a send and its receive, matched by frame name) and the operations
+// (an IVY fault from its request to its confirm, matched by page + req + requester; a
+// write-update write from its multicast to its agreed priority, matched by writer + seq).
+// Pure; shared by the Messages view and the scenario runner (the slowest fault of each trial).
+import type { TraceRecord } from './record.js';
+
+/** Operations listed by default: the latest ones. */
+export const MAX_OPS = 200;
+
+/** A frame as one arrow: its send and its receive (either may be outside the window, or still in flight). */
+export interface Arrow {
+  frame: string;
+  from: string;
+  to: string;
+  type: string;
+  page?: number;
+  req?: number;
+  epoch: number;
+  requester?: string;
+  /** Write-update (ISIS) frames: the sender's sequence number of the write they order. */
+  seq?: number;
+  sendT: number | null;
+  recvT: number | null;
+}
+
+const OP_START = new Set(['read_req', 'write_req']);
+/** Frames the requester itself sends for its fault. */
+const FROM_REQUESTER = new Set(['read_req', 'write_req', 'confirm']);
+/** Frames that go to the requester. */
+const TO_REQUESTER = new Set(['grant', 'nack', 'page_data', 'resume']);
+
+/** The client whose fault a frame belongs to (IVY); undefined for frames of no fault (heartbeats, ISIS). */
+export function requesterOf(r: { dir: 'send' | 'recv'; node: string; peer: string; type: string; requester?: string; req?: number }): string | undefined {
+  if (r.req === undefined) return undefined;
+  if (r.requester !== undefined) return r.requester;
+  const sender = r.dir === 'send' ? r.node : r.peer;
+  const receiver = r.dir === 'send' ? r.peer : r.node;
+  if (FROM_REQUESTER.has(r.type)) return sender;
+  if (TO_REQUESTER.has(r.type)) return receiver;
+  return undefined;
+}
+
+export const opKey = (requester: string, page: number, req: number): string => `${requester}/${page}/${req}`;
+
+/** ISIS frames the writer sends for its write, and those that answer it. */
+const ISIS_FROM_WRITER = new Set(['i_msg', 'i_agreed', 'i_stable']);
+const ISIS_TO_WRITER = new Set(['i_propose', 'i_ack', 'i_query']);
+export const isisOpKey = (writer: string, seq: number): string => `${writer}#${seq}`;
+
+/** The write-update write a frame orders: its writer and seq (undefined for every other frame). */
+function isisOpKeyOf(type: string, from: string, to: string, seq: number | undefined): string | undefined {
+  if (seq === undefined) return undefined;
+  if (ISIS_FROM_WRITER.has(type)) return isisOpKey(from, seq);
+  if (ISIS_TO_WRITER.has(type)) return isisOpKey(to, seq);
+  return undefined;
+}
+
+export function frameOpKey(r: Arrow | TraceRecord): string | undefined {
+  if ('frame' in r && 'from' in r) {
+    const isis = isisOpKeyOf(r.type, r.from, r.to, r.seq);
+    if (isis !== undefined) return isis;
+  } else {
+    const rec = r as TraceRecord;
+    const isis = rec.dir === 'send' ? isisOpKeyOf(rec.type, rec.node, rec.peer, rec.seq) : isisOpKeyOf(rec.type, rec.peer, rec.node, rec.seq);
+    if (isis !== undefined) return isis;
+  }
+  const req = r.req;
+  const page = r.page;
+  if (req === undefined || page === undefined) return undefined;
+  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceRecord);
+  return who === undefined ? undefined : opKey(who, page, req);
+}
+
+function arrowRequester(a: Arrow): string | undefined {
+  return requesterOf({ dir: 'send', node: a.from, peer: a.to, type: a.type, ...(a.requester !== undefined ? { requester: a.requester } : {}), ...(a.req !== undefined ? { req: a.req } : {}) });
+}
+
+export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
+  const byFrame = new Map<string, Arrow>();
+  const out: Arrow[] = [];
+  for (const r of records) {
+    if (r.frame === undefined) continue;
+    let a = byFrame.get(r.frame);
+    if (!a) {
+      const from = r.dir === 'send' ? r.node : r.peer;
+      const to = r.dir === 'send' ? r.peer : r.node;
+      a = { frame: r.frame, from, to, type: r.type, epoch: r.epoch, sendT: null, recvT: null };
+      if (r.page !== undefined) a.page = r.page;
+      if (r.req !== undefined) a.req = r.req;
+      if (r.requester !== undefined) a.requester = r.requester;
+      if (r.seq !== undefined) a.seq = r.seq;
+      byFrame.set(r.frame, a);
+      out.push(a);
+    }
+    if (r.dir === 'send') a.sendT = r.t;
+    else a.recvT = r.t;
+  }
+  return out;
+}
+
+export interface TracedOp {
+  key: string;
+  /** ivy: a fault (req = its request id); isis: a write-update write (req = the writer's seq). */
+  protocol: 'ivy' | 'isis';
+  client: string;
+  kind: 'read' | 'write';
+  page: number;
+  req: number;
+  startT: number;
+  endT: number | null;
+  outcome: 'ok' | 'fail' | 'pending';
+}
+
+/**
+ * The operations in the window. IVY: a fault from the request a client sends to its confirm (ok) or a
+ * nack (fail). Write-update: a write from its writer's first multicast (i_msg) to the agreed priority
+ * it sends (ok); delivery follows at once unless earlier writes are still being ordered.
+ */
+export function opsOf(records: readonly TraceRecord[], max = MAX_OPS): TracedOp[] {
+  const ops = new Map<string, TracedOp>();
+  for (const r of records) {
+    if (r.seq !== undefined && r.dir === 'send' && (r.type === 'i_msg' || r.type === 'i_agreed')) {
+      const key = isisOpKey(r.node, r.seq);
+      const op = ops.get(key);
+      if (r.type === 'i_msg' && r.page !== undefined && !op) ops.set(key, { key, protocol: 'isis', client: r.node, kind: 'write', page: r.page, req: r.seq, startT: r.t, endT: null, outcome: 'pending' });
+      else if (r.type === 'i_agreed' && op && op.endT === null) {
+        op.endT = r.t;
+        op.outcome = 'ok';
+      }
+      continue;
+    }
+    if (r.page === undefined || r.req === undefined) continue;
+    if (r.dir === 'send' && OP_START.has(r.type)) {
+      const key = opKey(r.node, r.page, r.req);
+      if (!ops.has(key)) ops.set(key, { key, protocol: 'ivy', client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
+      continue;
+    }
+    // Its end is at the requester: the confirm it sends, or a nack it receives.
+    const op = ops.get(opKey(r.node, r.page, r.req));
+    if (!op || op.endT !== null) continue;
+    if (r.dir === 'send' && r.type === 'confirm' && r.node === op.client) {
+      op.endT = r.t;
+      op.outcome = 'ok';
+    } else if (r.dir === 'recv' && r.type === 'nack' && r.node === op.client) {
+      op.endT = r.t;
+      op.outcome = 'fail';
+    }
+  }
+  return [...ops.values()].slice(-max);
+}
