@@ -2,13 +2,16 @@
 // breaks them for real — Kill is SIGKILL, Stop is SIGTERM (graceful), Reboot starts
 // the same id on the same endpoint. A node killed from outside (kill -9 PID) is
 // noticed through its exit and shown as down. Telemetry and op results come back
-// over the validated control channel.
+// over the validated control channel. Links are authenticated: the supervisor makes the
+// cluster's CurveZMQ keys once and hands them to every node it starts (reboots too) over
+// the IPC pipe when the node asks (link-keys.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NodeConfig } from '../runtime/config.js';
+import type { Links, NodeConfig } from '../runtime/config.js';
+import { generateLinkKeys, isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../runtime/link-keys.js';
 import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
 import { DEFAULT_CLIENT_MEMORY, type ClusterConfig, type ClusterEvent, type Mark, type NodeInfo, type NodeRole, type NodeState } from './api.js';
 import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
@@ -36,6 +39,8 @@ export interface SupervisorOptions {
   trace?: boolean;
   /** Names this cluster's records in a trace file holding several runs (a scenario run). */
   traceRun?: string;
+  /** curve (default): authenticated links with keys made for this cluster; plain only to measure what CURVE costs. */
+  links?: Links;
   /** Seeds the nodes' nemesis random sources (loss, duplication, jitter), so a run can be repeated. */
   nemesisSeed?: number;
 }
@@ -135,6 +140,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly nemesisSeed: number;
   /** Applies so far: each apply draws fresh random streams. */
   private nemesisApplies = 0;
+  readonly links: Links;
+  /** This cluster's link keys (null: plain links), the same for every node and every reboot. */
+  private readonly keys: LinkKeys | null;
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -147,7 +155,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.tracing = opts.trace ?? false;
     this.traced = this.tracing;
     this.traceMirror = new TraceMirror(opts.traceRun);
+    this.links = opts.links ?? 'curve';
+    this.keys = this.links === 'curve' ? generateLinkKeys() : null;
     this.nemesisSeed = opts.nemesisSeed ?? 1;
+  }
+
+  /**
+   * The cluster's link keys, for the supervisor's owner in this process only (a test that must reach a node's
+   * validator with well-formed links). Nothing writes them anywhere; they die with the supervisor.
+   */
+  get linkKeys(): LinkKeys | null {
+    return this.keys;
   }
 
   // --- network nemesis ----------------------------------------------------------------------
@@ -402,6 +420,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       pageSize,
       telemetryMs: 200,
       protocol,
+      links: this.links,
       ...(this.tracing ? { trace: { clock: this.traceMirror.startFor(n.id) } } : {}),
       // A node (re)started under a nemesis has its rules from its first frame.
       ...(this.nemesisRules.has(n.id) ? { nemesis: this.nemesisFor(n) } : {}),
@@ -490,6 +509,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private onNodeMessage(n: NodeHandle, proc: ChildProcess, raw: unknown): void {
     if (n.proc !== proc) return; // a message from a previous incarnation
+    if (isLinkKeysRequest(raw)) {
+      // Only on the pipe to the process we forked: the keys never leave this process any other way.
+      if (this.keys !== null && proc.connected) proc.send({ type: 'linkKeys', keys: this.keys } satisfies LinkKeysMessage);
+      else this.event('warn', 'control', `${n.id} asked for link keys, but this cluster runs plain links`, n.id);
+      return;
+    }
     // Trace batches (hundreds of tuples each while tracing) take a hand-checked fast path; zod decides the rest.
     const fast = fastTraceBatch(raw);
     const parsed = fast !== null ? ({ success: true, data: fast } as const) : FromNodeSchema.safeParse(raw);

@@ -3,6 +3,7 @@
 // the real nodes' control channel.
 import { z } from 'zod';
 import { NodeIdSchema } from '../protocol/messages.js';
+import { LinksSchema } from './link-keys.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -17,6 +18,8 @@ export const BareConfigSchema = z.object({
   owner: NodeIdSchema,
   /** Copy holders, in order: a write with k copies invalidates the first k. */
   copies: z.array(NodeIdSchema).max(128),
+  /** As a real node's (config.ts): the bench compares paths on the same kind of links. */
+  links: LinksSchema.default('curve'),
 });
 export type BareConfig = z.infer<typeof BareConfigSchema>;
 
@@ -43,6 +46,7 @@ export const FairBareConfigSchema = z.object({
   pageSize: z.number().int().min(64).max(1 << 20),
   peers: z.array(z.object({ id: NodeIdSchema, endpoint })).max(256),
   manager: NodeIdSchema,
+  links: LinksSchema.default('curve'),
 });
 export type FairBareConfig = z.infer<typeof FairBareConfigSchema>;
 

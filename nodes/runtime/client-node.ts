@@ -9,6 +9,7 @@ import type { ClientNodeConfig } from './config.js';
 import type { ToNode, WorkloadSpec } from './control.js';
 import { HistoryLog } from './history-log.js';
 import { encodeHistogram, newHistogram } from './latency.js';
+import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
 import { rmSync } from 'node:fs';
@@ -64,7 +65,10 @@ export class ClientNode {
   private readonly bootAt = nowMs();
   private recoveredPending = 0;
 
-  constructor(private readonly cfg: ClientNodeConfig) {
+  constructor(
+    private readonly cfg: ClientNodeConfig,
+    keys: LinkKeys | null = null,
+  ) {
     this.managers = new Map(cfg.managers.map((m) => [m.id, m.endpoint]));
     const memory = cfg.protocol === 'ivy' ? cfg.memory : 'volatile';
     // Incarnation 0 is a new cluster: a segment left by an earlier run in this directory is not ours.
@@ -90,7 +94,7 @@ export class ClientNode {
     });
     this.nextToken = cfg.incarnation * 1_000_000 + 1;
     this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, cfg.nemesis);
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }
 
   async start(): Promise<void> {

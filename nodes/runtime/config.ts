@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 import { TraceClockSchema } from './control.js';
 import { NodeNemesisSchema } from './nemesis.js';
+import { LinksSchema } from './link-keys.js';
+
+export type { Links } from './link-keys.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
 
@@ -22,6 +25,11 @@ const common = {
   trace: z.object({ clock: TraceClockSchema }).optional(),
   /** Present: network nemesis rules in force from the first frame (a node rebooted under a nemesis). */
   nemesis: NodeNemesisSchema.optional(),
+  /**
+   * curve: authenticated links; the keys come over the IPC pipe (link-keys.ts), never in this config, which
+   * travels in argv. plain: unauthenticated, only for measuring what CURVE costs (bench --curve-overhead).
+   */
+  links: LinksSchema.default('curve'),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [

@@ -1,6 +1,7 @@
 // The entry every node process runs, whatever its role. The supervisor passes the
 // node's configuration as one JSON argument; a bad one exits with a clear message.
 import { NodeConfigSchema } from './config.js';
+import { receiveLinkKeys } from './link-keys.js';
 import { ClientNode } from './client-node.js';
 import { ManagerNode } from './manager-node.js';
 
@@ -25,9 +26,17 @@ function parseConfig(): ReturnType<typeof NodeConfigSchema.parse> {
   return parsed.data;
 }
 
-const cfg = parseConfig();
-const node = cfg.role === 'manager' ? new ManagerNode(cfg) : new ClientNode(cfg);
-node.start().catch((err: unknown) => {
-  console.error(`[${cfg.id}] failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const cfg = parseConfig();
+  try {
+    // Authenticated links: nothing is bound before the keys came over the IPC pipe.
+    const keys = cfg.links === 'curve' ? await receiveLinkKeys() : null;
+    const node = cfg.role === 'manager' ? new ManagerNode(cfg, keys) : new ClientNode(cfg, keys);
+    await node.start();
+  } catch (err) {
+    console.error(`[${cfg.id}] failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -4,6 +4,7 @@
 import { PROTOCOLS, type SeatCore, type SeatOutput } from '../core/index.js';
 import type { Message } from '../protocol/index.js';
 import type { ManagerNodeConfig } from './config.js';
+import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 
 export class ManagerNode {
@@ -12,7 +13,10 @@ export class ManagerNode {
   private readonly watched = new Set<string>();
   private readonly shell: NodeShell;
 
-  constructor(private readonly cfg: ManagerNodeConfig) {
+  constructor(
+    private readonly cfg: ManagerNodeConfig,
+    keys: LinkKeys | null = null,
+  ) {
     const seat = Number(cfg.id.slice(1));
     this.core = PROTOCOLS[cfg.protocol].seat({
       id: cfg.id,
@@ -27,7 +31,7 @@ export class ManagerNode {
       epoch: cfg.epoch,
       clients: cfg.clients,
     });
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, cfg.nemesis);
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }
 
   async start(): Promise<void> {

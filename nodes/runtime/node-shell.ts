@@ -7,15 +7,16 @@ import { decode, encode, type Message, type NodeId } from '../protocol/index.js'
 import { ToNodeSchema, type FromNode, type ToNode } from './control.js';
 import type { NemesisCounters, NodeNemesis } from './nemesis.js';
 import { NemesisRouter } from './nemesis-router.js';
+import type { LinkKeys } from './link-keys.js';
 import { VectorClock } from './trace-clock.js';
 import { Tracer } from './tracer.js';
-import { Transport } from './transport.js';
+import { Transport, type RefusedHandshake } from './transport.js';
 
 type TraceCommand = Extract<ToNode, { type: 'trace' }>;
 
 export class NodeShell {
   readonly transport: Transport;
-  /** Frames dropped, by reason: undecodable, invalid, oversize, or a protocol-level reason. */
+  /** Frames dropped, by reason: undecodable, invalid, oversize, a protocol-level reason, or a refused handshake (handshake_*: no frame of that connection got through). */
   readonly dropped: Record<string, number> = {};
   private stopping = false;
   private readonly onStop: (() => void)[] = [];
@@ -33,6 +34,9 @@ export class NodeShell {
     readonly endpoint: string,
     onMessage: (msg: Message) => void,
     trace?: { clock: Readonly<Record<string, number>> },
+    /** The cluster's link keys (null: plain links, only for measuring what CURVE costs). */
+    keys: LinkKeys | null = null,
+    /** Network nemesis rules in force from the first frame (a node started under a nemesis). */
     nemesis?: NodeNemesis,
   ) {
     if (trace) this.setTracing({ type: 'trace', on: true, clock: trace.clock });
@@ -52,7 +56,19 @@ export class NodeShell {
         this.drop('handler_error');
         this.log('error', `handling ${r.msg.t} from ${r.msg.from}: ${err instanceof Error ? err.stack : String(err)}`);
       }
-    });
+    }, keys ? { keys, onRefused: (reason) => this.refused(reason) } : undefined);
+  }
+
+  private refusedLoggedAt = Number.NEGATIVE_INFINITY;
+
+  /** A refused handshake: counted, and told in the event log at most every 10 s (a refused peer retries all the time). */
+  private refused(reason: RefusedHandshake): void {
+    this.drop(reason);
+    const now = performance.now();
+    if (now - this.refusedLoggedAt < 10_000) return;
+    this.refusedLoggedAt = now;
+    const total = Object.entries(this.dropped).reduce((a, [k, v]) => a + (k.startsWith('handshake_') ? v : 0), 0);
+    this.log('warn', `refused a connection without the cluster's keys (${reason}); nothing it sends reaches this node (${total} refused so far)`);
   }
 
   /** Sends one message to `to` at `endpoint`; with tracing on, stamped with the vector clock and traced. */

@@ -3,9 +3,15 @@
 // Sends never block the node: a peer that is down fills its ZeroMQ queue (bounded
 // by the high-water mark) and further frames to it are dropped and counted; the
 // protocol's timeouts and retries own recovery, not the transport.
+// Links are authenticated when the node has the cluster's keys (link-keys.ts): the PULL
+// socket is a CURVE server whose ZAP handler (zap.ts) admits only the cluster's client
+// key, every PUSH a CURVE client; a refused handshake is counted, and its frames never
+// reach the node.
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
+import type { LinkKeys } from './link-keys.js';
 import { envelope, openEnvelope } from './trace-clock.js';
+import { admitClient, ZAP_DOMAIN } from './zap.js';
 
 // zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
 // source for named exports (cjs-module-lexer) in every node's start-up.
@@ -17,9 +23,21 @@ export interface TransportStats {
   sendDropped: number;
 }
 
+/** Authenticated links: the cluster's keys, and where a refused handshake on the PULL socket is reported. */
+export interface CurveLinks {
+  keys: LinkKeys;
+  /** `handshake_auth` (a client key the cluster does not know), `handshake_protocol` (no CURVE, or a wrong server key), `handshake_other`. */
+  onRefused: (reason: RefusedHandshake) => void;
+}
+
+export type RefusedHandshake = 'handshake_auth' | 'handshake_protocol' | 'handshake_other';
+
 export class Transport {
-  private readonly pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000 });
+  private readonly pull: Zmq.Pull;
   private readonly pushes = new Map<string, Zmq.Push>();
+  /** Socket options every PUSH gets: the CURVE client's keys when links are authenticated. */
+  private readonly pushCurve: Partial<Zmq.SocketOptions<Zmq.Push>>;
+  private unadmit: (() => void) | null = null;
   private closed = false;
   readonly stats: TransportStats = { sent: 0, received: 0, sendDropped: 0 };
 
@@ -27,9 +45,27 @@ export class Transport {
     private readonly endpoint: string,
     /** `clock`: the sender's vector clock, present only when the sender traces (tracer.ts). */
     private readonly onFrame: (frame: Buffer, clock: Buffer | undefined) => void,
-  ) {}
+    /** Absent: plain links (only for measuring what CURVE costs). */
+    private readonly curve?: CurveLinks,
+  ) {
+    const keys = curve?.keys;
+    if (keys && zmq.capability.curve !== true) throw new Error('this build of zeromq has no CURVE support: authenticated links need one built with libsodium');
+    // A ZAP domain with enforcement makes the handler required: with none bound, libzmq refuses the handshake
+    // instead of admitting every client that knows the server key (it would, with no domain set).
+    const server = keys ? { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey, zapDomain: ZAP_DOMAIN, zapEnforceDomain: true } : {};
+    this.pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000, ...server });
+    this.pushCurve = keys ? { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey } : {};
+    if (curve) {
+      const events = this.pull.events;
+      events.on('handshake:error:auth', () => curve.onRefused('handshake_auth'));
+      events.on('handshake:error:protocol', () => curve.onRefused('handshake_protocol'));
+      events.on('handshake:error:other', () => curve.onRefused('handshake_other'));
+    }
+  }
 
   async bind(): Promise<void> {
+    // The ZAP handler first: the PULL socket requires one (ZAP domain enforced), so it would refuse every peer before.
+    if (this.curve) this.unadmit = await admitClient(this.curve.keys.client.publicKey);
     // A rebooted node binds the address its previous incarnation held; the kernel may
     // need a moment to release it after a SIGKILL.
     for (let attempt = 0; ; attempt++) {
@@ -70,7 +106,7 @@ export class Transport {
   private push(endpoint: string): Zmq.Push {
     let push = this.pushes.get(endpoint);
     if (!push) {
-      push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500 });
+      push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500, ...this.pushCurve });
       push.connect(endpoint);
       this.pushes.set(endpoint, push);
     }
@@ -82,6 +118,7 @@ export class Transport {
     this.pull.close();
     for (const p of this.pushes.values()) p.close();
     this.pushes.clear();
+    this.unadmit?.();
   }
 
   /**

@@ -1,5 +1,6 @@
 // `ivy-cluster bench --json` on real processes with a tiny iteration count: the
-// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10820.
+// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10820;
+// --curve-overhead 10900–11120.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,5 +49,24 @@ describe('ivy-cluster bench --json (real processes)', () => {
       positive(pss[k]);
       expect(pss[k]).toBeLessThanOrEqual(rss[k]!);
     }
+  });
+
+  it('--curve-overhead --json: fault latency on curve and on plain links, the ratio and the load average', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench', '--curve-overhead', '--json', '--iterations', '20', '--base-port', '10900'], { maxBuffer: 16 << 20 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const r = (JSON.parse(lines[0]!) as { curve_overhead: Record<string, unknown> }).curve_overhead;
+    const modes = { curve: r.curve as Record<string, number>, plain: r.plain as Record<string, number> };
+    for (const f of Object.values(modes)) {
+      for (const k of ['read_p50_us', 'read_p99_us', 'write_p50_us', 'write_p99_us']) expect(f[k]).toBeGreaterThan(0);
+      expect(f.samples).toBe(20);
+    }
+    const ratio = r.ratio as Record<string, number>;
+    expect(ratio.read_p50).toBeCloseTo(modes.curve.read_p50_us! / modes.plain.read_p50_us!, 1);
+    expect(r.blocks).toBe(1);
+    expect(r.loadavg_blocks).toHaveLength(1);
+    expect(r.loadavg).toHaveLength(3);
+    expect(r.anomalies).toBe(0);
+    expect(r.linearizable).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import * as zmq from 'zeromq';
 import { ClusterConfigSchema, type ClusterConfigInput } from '../../nodes/control/api.js';
 import { mergeClientLogs } from '../../nodes/control/history/merge.js';
 import { checkHistory } from '../../nodes/control/history/linearizability.js';
@@ -36,6 +37,19 @@ export async function startCluster(config: ClusterConfigInput): Promise<Supervis
   });
   await sup.start();
   return sup;
+}
+
+/**
+ * A PUSH socket connected to `endpoint` with the cluster's own link keys (the supervisor hands them to its
+ * owner in-process): frames sent on it reach the node's validator as a peer's would. For tests of what a node
+ * does with bad frames; what it does with bad keys is curve.test.ts's.
+ */
+export function clusterPush(sup: Supervisor, endpoint: string): zmq.Push {
+  const keys = sup.linkKeys;
+  const curve = keys ? { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey } : {};
+  const push = new zmq.Push({ linger: 0, sendHighWaterMark: 100_000, ...curve });
+  push.connect(endpoint);
+  return push;
 }
 
 export function workload(sup: Supervisor, readRatio = 0.6, seed = 1, rate = 300): void {

@@ -3,11 +3,10 @@
 // unknown views and stale epochs. Nothing may crash a node; bad frames are dropped and
 // counted, and the group keeps ordering writes afterwards.
 import { encode as msgpack } from '@msgpack/msgpack';
-import * as zmq from 'zeromq';
 import { describe, expect, it } from 'vitest';
 import { encode, type Message } from '../../nodes/protocol/index.js';
 import { mulberry32 } from '../../nodes/core/random.js';
-import { pidOf, sleep, startCluster, until, workload } from './cluster.js';
+import { clusterPush, pidOf, sleep, startCluster, until, workload } from './cluster.js';
 
 const pack = (v: unknown): Buffer => Buffer.from(msgpack(v));
 
@@ -56,8 +55,7 @@ describe('bad input (write-update)', () => {
     const endpoints = Object.fromEntries(sup.nodeInfos().map((n) => [n.id, n.endpoint]));
     const sent: Record<string, number> = {};
     for (const target of ['m0', 'c0'] as const) {
-      const push = new zmq.Push({ linger: 0, sendHighWaterMark: 100_000 });
-      push.connect(endpoints[target]!);
+      const push = clusterPush(sup, endpoints[target]!);
       const frames = isisGarbage(target === 'm0' ? 3 : 4);
       sent[target] = frames.length;
       for (const frame of frames) await push.send(frame);

@@ -4,6 +4,7 @@
 // kind of control channel the real clients use, so both paths are driven alike.
 import type { ChildProcess } from 'node:child_process';
 import { FromBareSchema, type BareConfig, type ToBare } from '../../runtime/bare-control.js';
+import { generateLinkKeys, type LinkKeys, type Links } from '../../runtime/link-keys.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { awaitOp, bareNodeEntry, forkBareNode, killAll } from './bare-procs.js';
 
@@ -23,10 +24,19 @@ export class BarePath {
   private readonly waiters = new Map<number, (t: Timed) => void>();
   private nextId = 1;
 
-  private constructor(private readonly entry: string) {}
+  /** Its own link keys, as a supervisor makes per cluster (null: plain links). */
+  private readonly keys: LinkKeys | null;
 
-  static async start(basePort: number, pageSize: number): Promise<BarePath> {
-    const path = new BarePath(bareEntry());
+  private constructor(
+    private readonly entry: string,
+    private readonly links: Links,
+  ) {
+    this.keys = links === 'curve' ? generateLinkKeys() : null;
+  }
+
+  /** `links`: the same kind as the protocol path it is compared with (curve unless measuring without). */
+  static async start(basePort: number, pageSize: number, links: Links = 'curve'): Promise<BarePath> {
+    const path = new BarePath(bareEntry(), links);
     const host = '127.0.0.1';
     const ids = ['m0', 'c0', 'c1', ...Array.from({ length: BARE_COPIES }, (_, i) => `c${i + 2}`)];
     const peers = ids.map((id, i) => ({ id, endpoint: `tcp://${host}:${basePort + (i === 0 ? 0 : 9 + i)}` }));
@@ -35,7 +45,7 @@ export class BarePath {
     const roleOf = (id: string): BareConfig['role'] => (id === 'm0' ? 'manager' : id === 'c0' ? 'requester' : id === 'c1' ? 'owner' : 'copy');
     try {
       await Promise.all(
-        peers.map(({ id, endpoint }) => path.spawn({ role: roleOf(id), id, endpoint, pageSize, peers, manager: 'm0', owner: 'c1', copies })),
+        peers.map(({ id, endpoint }) => path.spawn({ role: roleOf(id), id, endpoint, pageSize, peers, manager: 'm0', owner: 'c1', copies, links })),
       );
     } catch (err) {
       await path.stop();
@@ -49,8 +59,8 @@ export class BarePath {
    * the same transport and codec, doing two multicast rounds per op with ISIS's own
    * frames (i_msg -> i_propose, i_agreed -> i_ack). Ports: base (sender), base+10… (members).
    */
-  static async startMulticast(basePort: number, pageSize: number, members: number): Promise<BarePath> {
-    const path = new BarePath(bareEntry());
+  static async startMulticast(basePort: number, pageSize: number, members: number, links: Links = 'curve'): Promise<BarePath> {
+    const path = new BarePath(bareEntry(), links);
     const host = '127.0.0.1';
     const ids = Array.from({ length: members + 1 }, (_, i) => `c${i}`);
     const peers = ids.map((id, i) => ({ id, endpoint: `tcp://${host}:${basePort + (i === 0 ? 0 : 9 + i)}` }));
@@ -58,7 +68,7 @@ export class BarePath {
     try {
       await Promise.all(
         peers.map(({ id, endpoint }, i) =>
-          path.spawn({ role: i === 0 ? 'mc-sender' : 'mc-member', id, endpoint, pageSize, peers, manager: 'c0', owner: 'c0', copies: ids.slice(1) }),
+          path.spawn({ role: i === 0 ? 'mc-sender' : 'mc-member', id, endpoint, pageSize, peers, manager: 'c0', owner: 'c0', copies: ids.slice(1), links }),
         ),
       );
     } catch (err) {
@@ -82,7 +92,7 @@ export class BarePath {
   }
 
   private spawn(cfg: BareConfig): Promise<void> {
-    const { proc, ready } = forkBareNode(this.entry, cfg, 'bare', FromBareSchema, (m) => {
+    const { proc, ready } = forkBareNode(this.entry, cfg, this.keys, 'bare', FromBareSchema, (m) => {
       if (m.type !== 'done') return;
       this.waiters.get(m.id)?.({ startNs: m.startNs, endNs: m.endNs });
       this.waiters.delete(m.id);

@@ -1,10 +1,12 @@
 // Process plumbing both bare paths of the bench share (bare-path.ts, fair-bare-path.ts):
 // find the built node, fork it with the real nodes' V8 flags, wait for its ready
-// message, route its control messages, answer ops with a deadline, and kill it.
+// message, route its control messages (its request for the link keys answered, as a
+// supervisor answers it), answer ops with a deadline, and kill it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
+import { isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../../runtime/link-keys.js';
 import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
 
 export const OP_TIMEOUT_MS = 5000;
@@ -19,10 +21,12 @@ export function bareNodeEntry(file: string): string {
 /**
  * Forks `entry` with `cfg` as its argument. `ready` resolves on its ready message and
  * rejects if it exits first or is not ready in 20 s; every other valid message goes to `onMessage`.
+ * `keys`: the path's link keys, handed over the IPC pipe when the node asks (null: plain links).
  */
 export function forkBareNode<M extends { type: string }>(
   entry: string,
   cfg: { id: string },
+  keys: LinkKeys | null,
   label: string,
   fromSchema: z.ZodType<M>,
   onMessage: (m: M) => void,
@@ -39,6 +43,10 @@ export function forkBareNode<M extends { type: string }>(
       reject(new Error(`${label} ${cfg.id} exited (${signal ?? code}) ${stderr}`));
     });
     proc.on('message', (raw: unknown) => {
+      if (isLinkKeysRequest(raw)) {
+        if (keys !== null && proc.connected) proc.send({ type: 'linkKeys', keys } satisfies LinkKeysMessage);
+        return;
+      }
       const parsed = fromSchema.safeParse(raw);
       if (!parsed.success) return;
       if (parsed.data.type === 'ready') {

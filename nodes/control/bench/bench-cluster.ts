@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ClusterConfigSchema, type ClusterConfigInput } from '../api.js';
 import type { HistoryOp } from '../history/schema.js';
 import { mergeClientLogs } from '../history/merge.js';
+import type { Links } from '../../runtime/link-keys.js';
 import { Supervisor } from '../supervisor.js';
 
 export interface BenchCluster {
@@ -14,11 +15,14 @@ export interface BenchCluster {
   runDir: string;
 }
 
-/** Starts the cluster in a temporary folder named `<runDirPrefix>…`; on failure shuts it down and removes the folder. */
-export async function startBenchCluster(config: ClusterConfigInput, runDirPrefix: string, readyTimeoutMs?: number): Promise<BenchCluster> {
+/**
+ * Starts the cluster in a temporary folder named `<runDirPrefix>…`; on failure shuts it down and removes the folder.
+ * `links`: curve (authenticated, as every cluster runs) unless measuring what CURVE costs.
+ */
+export async function startBenchCluster(config: ClusterConfigInput, runDirPrefix: string, readyTimeoutMs?: number, links: Links = 'curve'): Promise<BenchCluster> {
   const parsed = ClusterConfigSchema.parse(config);
   const runDir = mkdtempSync(join(tmpdir(), runDirPrefix));
-  const sup = new Supervisor({ config: parsed, runDir, ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}) });
+  const sup = new Supervisor({ config: parsed, runDir, links, ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}) });
   try {
     await sup.start();
   } catch (err) {

@@ -21,6 +21,7 @@ import { checkHistory } from '../history/linearizability.js';
 import type { HistoryOp } from '../history/schema.js';
 import { percentile } from '../scenarios/figures.js';
 import { startBenchCluster, stopBenchCluster, type BenchCluster } from './bench-cluster.js';
+import { interleavedBlocks } from './interleave.js';
 
 /** The issue's recovery figure: 64 pages of 4 KiB. */
 export const RECOVERY_PAGES = 64;
@@ -242,19 +243,18 @@ export async function runClientMemoryBench(o: ClientMemoryBenchOptions): Promise
     }
   }
   const samples = new Map(modes.map((m) => [m, { hit: [], fault: [] } as Samples]));
-  const blocks = Math.ceil(o.iterations / o.blockSize);
+  let blocks: number;
   const results = new Map<ClientMemory, { recovery: MemoryRecovery | null; linearizable: boolean }>();
   try {
     if (failed) throw failed.reason;
     for (const p of paths) await p.block(10, null); // warm: connections, JIT, the segment files' pages
-    for (let b = 0; b < blocks; b++) {
-      const n = Math.min(o.blockSize, o.iterations - b * o.blockSize);
-      say(`client memory latency block ${b + 1}/${blocks} (${n} write faults and hits per client and mode)`);
-      for (let k = 0; k < paths.length; k++) {
-        const p = paths[(b + k) % paths.length]!;
-        await p.block(n, samples.get(p.mode)!);
-      }
-    }
+    const run = await interleavedBlocks(
+      paths,
+      o,
+      (p, n) => p.block(n, samples.get(p.mode)!),
+      (b, of, n) => say(`client memory latency block ${b}/${of} (${n} write faults and hits per client and mode)`),
+    );
+    blocks = run.blocks;
     for (const p of paths) {
       if (p.mode === 'volatile') continue;
       say(`${p.mode}: kill -9 of c1 owning ${RECOVERY_PAGES} pages, reboot, read them back`);

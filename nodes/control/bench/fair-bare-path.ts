@@ -5,6 +5,7 @@
 // throughput. Only the protocol is missing (see bare-fair.ts for what that means).
 import type { ChildProcess } from 'node:child_process';
 import { FromFairBareSchema, type FairBareConfig, type ToFairBare } from '../../runtime/bare-control.js';
+import { generateLinkKeys, type LinkKeys, type Links } from '../../runtime/link-keys.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { awaitOp, bareNodeEntry, forkBareNode, killAll, OP_TIMEOUT_MS } from './bare-procs.js';
 import { Rotation, ROTATION_CLIENTS, type OpOutcome, type Samples } from './rotation.js';
@@ -20,13 +21,20 @@ export class FairBarePath {
   private windowFaults = 0;
   private windowSeconds = 0;
 
-  private constructor(private readonly entry: string) {
+  /** Its own link keys, as a supervisor makes per cluster (null: plain links). */
+  private readonly keys: LinkKeys | null;
+
+  private constructor(private readonly entry: string, links: Links) {
     this.rotation = new Rotation((client, kind, page) => this.op(client, kind, page), 'fair bare');
+    this.keys = links === 'curve' ? generateLinkKeys() : null;
   }
 
-  /** The same cluster shape as the protocol path: m0 and c0..c10 at the same port offsets. */
-  static async start(basePort: number, pageSize: number, pages: number): Promise<FairBarePath> {
-    const path = new FairBarePath(fairBareEntry());
+  /**
+   * The same cluster shape as the protocol path: m0 and c0..c10 at the same port offsets, and the same kind of
+   * links (curve unless measuring without), so the comparison is of the protocol alone.
+   */
+  static async start(basePort: number, pageSize: number, pages: number, links: Links = 'curve'): Promise<FairBarePath> {
+    const path = new FairBarePath(fairBareEntry(), links);
     const host = '127.0.0.1';
     const ids = ['m0', ...Array.from({ length: ROTATION_CLIENTS }, (_, i) => `c${i}`)];
     const peers = ids.map((id, i) => ({ id, endpoint: `tcp://${host}:${basePort + (i === 0 ? 0 : 9 + i)}` }));
@@ -42,6 +50,7 @@ export class FairBarePath {
         pageSize,
         peers,
         manager: 'm0',
+        links,
       });
       await path.spawn(cfg(m0!));
       await Promise.all(clients.map((p) => path.spawn(cfg(p))));
@@ -100,7 +109,7 @@ export class FairBarePath {
   }
 
   private spawn(cfg: FairBareConfig): Promise<void> {
-    const { proc, ready } = forkBareNode(this.entry, cfg, 'fair bare', FromFairBareSchema, (m) => {
+    const { proc, ready } = forkBareNode(this.entry, cfg, this.keys, 'fair bare', FromFairBareSchema, (m) => {
       if (m.type === 'done') {
         this.waiters.get(m.id)?.(m);
         this.waiters.delete(m.id);

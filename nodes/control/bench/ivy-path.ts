@@ -4,6 +4,7 @@
 // ten of its clients run a random workload back to back.
 import type { ClientMemory } from '../../protocol/messages.js';
 import { checkHistory } from '../history/linearizability.js';
+import type { Links } from '../../runtime/link-keys.js';
 import type { Supervisor } from '../supervisor.js';
 import { startBenchCluster, stopBenchCluster, type BenchCluster } from './bench-cluster.js';
 import { emptySamples, Rotation, ROTATION_CLIENTS, type Samples } from './rotation.js';
@@ -32,9 +33,12 @@ export class IvyPath {
   /**
    * `backup`: run a backup manager too, so its cost on fault latency can be read off against the same path without.
    * `pages`: the rotation uses page 0; throughput windows use all of them.
+   * `links`: curve (authenticated, the default everywhere) or plain (the curve-overhead bench's other arm).
    */
-  static async start(basePort: number, pageSize: number, backup = false, pages = 1, clientMemory?: ClientMemory): Promise<IvyPath> {
-    const path = new IvyPath(await startBenchCluster({ clients: IVY_BENCH_CLIENTS, pages, pageSize, basePort, backup, ...(clientMemory ? { clientMemory } : {}) }, 'ivy-bench-'));
+  static async start(basePort: number, pageSize: number, backup = false, pages = 1, clientMemory?: ClientMemory, links: Links = 'curve'): Promise<IvyPath> {
+    const path = new IvyPath(
+      await startBenchCluster({ clients: IVY_BENCH_CLIENTS, pages, pageSize, basePort, backup, ...(clientMemory ? { clientMemory } : {}) }, 'ivy-bench-', undefined, links),
+    );
     await path.rotation.firstTouch();
     return path;
   }

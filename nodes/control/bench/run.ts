@@ -18,6 +18,7 @@ import { measureThroughput, type ThroughputResult } from './throughput.js';
 import type { Protocol } from '../api.js';
 import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
 import { runClientMemoryBench, type ClientMemoryReport } from './client-memory.js';
+import { interleavedBlocks, load1 } from './interleave.js';
 
 export interface BenchOptions {
   /** Samples per fault kind and path. */
@@ -135,8 +136,6 @@ async function bareBlock(bare: BarePath, n: number, into: Samples | null): Promi
   }
 }
 
-const load1 = (): number => Math.round(loadavg()[0]! * 100) / 100;
-
 /** Clients and pages of the fair throughput windows (the seed's 10 clients; 64 pages as `faults_per_s`). */
 const FAIR_TPUT = { clients: 10, pages: 64 } as const;
 
@@ -208,8 +207,8 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
   }
   const [bare, ivy, ivyB, fair] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [BarePath, IvyPath, IvyPath, FairBarePath];
   const s = { bare: emptySamples(), ivy: emptySamples(), ivyB: emptySamples(), fair: emptySamples() };
-  const blocks = Math.ceil(opts.iterations / opts.blockSize);
-  const loadBlocks: number[] = [];
+  let blocks: number;
+  let loadBlocks: number[];
   const windows = Math.max(2, 2 * Math.round(opts.throughputS / 2));
   const windowS = opts.throughputS / windows;
   let memory: BenchReport['memory'] | undefined;
@@ -219,14 +218,11 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
     await fair.block(20, null);
     await ivy.block(20, null);
     await ivyB.block(20, null);
-    for (let b = 0; b < blocks; b++) {
-      const n = Math.min(opts.blockSize, opts.iterations - b * opts.blockSize);
-      loadBlocks.push(load1());
-      say(`latency block ${b + 1}/${blocks} (${n} of each fault kind per path; load ${loadBlocks.at(-1)})`);
-      // Rotate the order so drifts in machine load fall on every path alike.
-      const order = [() => bareBlock(bare, n, s.bare), () => fair.block(n, s.fair), () => ivy.block(n, s.ivy), () => ivyB.block(n, s.ivyB)];
-      for (let k = 0; k < order.length; k++) await order[(b + k) % order.length]!();
-    }
+    // Rotate the order so drifts in machine load fall on every path alike.
+    const paths = [(n: number) => bareBlock(bare, n, s.bare), (n: number) => fair.block(n, s.fair), (n: number) => ivy.block(n, s.ivy), (n: number) => ivyB.block(n, s.ivyB)];
+    const run = await interleavedBlocks(paths, opts, (path, n) => path(n), (b, of, n, load) => say(`latency block ${b}/${of} (${n} of each fault kind per path; load ${load})`));
+    blocks = run.blocks;
+    loadBlocks = run.loadavg;
     // Fair throughput: windows of the two paths alternate (ABBA), the same clients, pages and workload.
     for (let w = 0; w < windows; w++) {
       say(`fair throughput window ${w + 1}/${windows}: ${FAIR_TPUT.clients} clients back to back on ${FAIR_TPUT.pages} pages, ${windowS.toFixed(2)} s per path (load ${load1()})`);

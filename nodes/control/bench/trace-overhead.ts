@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../scenarios/figures.js';
 import { TraceWriter } from '../trace/writer.js';
+import { interleavedBlocks } from './interleave.js';
 import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
 
 export interface TraceOverheadOptions {
@@ -56,24 +57,25 @@ export async function runTraceOverhead(opts: TraceOverheadOptions): Promise<Trac
   const sup = path.supervisor;
   sup.on('trace', (records) => writer.write(records));
   const s = { off: emptySamples(), on: emptySamples() };
-  const blocks = Math.ceil(opts.iterations / opts.blockSize);
+  let blocks: number;
   try {
     // Warm both modes before anything counts.
     await path.block(20, null);
     sup.setTracing(true);
     await path.block(20, null);
     sup.setTracing(false);
-    for (let b = 0; b < blocks; b++) {
-      const n = Math.min(opts.blockSize, opts.iterations - b * opts.blockSize);
-      // ABBA: off, on, on, off, off, on, …
-      const order: ('off' | 'on')[] = b % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-      for (const mode of order) {
-        say(`block ${b + 1}/${blocks}: tracing ${mode}, ${n} of each fault kind`);
+    // ABBA: off, on, on, off, off, on, …
+    const run = await interleavedBlocks(
+      ['off', 'on'] as const,
+      opts,
+      async (mode, n) => {
         sup.setTracing(mode === 'on');
         await new Promise((r) => setTimeout(r, 20)); // every node has the switch before the block's first op
         await path.block(n, s[mode]);
-      }
-    }
+      },
+      (b, of, n, load) => say(`block ${b}/${of}: ${n} of each fault kind with tracing off and on (load ${load})`),
+    );
+    blocks = run.blocks;
     sup.setTracing(false);
   } finally {
     await path.stop();

@@ -13,6 +13,7 @@ import type { ClientMemoryReport } from '../bench/client-memory.js';
 import type { CompareRow, IsisReport } from '../bench/isis-run.js';
 import { runBench, type BenchReport, type IvyReport, type PathFigures } from '../bench/run.js';
 import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.js';
+import { renderCurveOverhead, runCurveOverhead } from '../bench/curve-overhead.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
@@ -26,6 +27,8 @@ export interface BenchCliOptions {
   basePort: number;
   /** Only measure what message tracing costs (fault latency with tracing on vs off, same run). */
   traceOverhead?: boolean;
+  /** Only measure what authenticated links cost (fault latency with CurveZMQ vs plain links, same run). */
+  curveOverhead?: boolean;
 }
 
 function envNumber(name: string): number | undefined {
@@ -180,12 +183,39 @@ async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<nu
   }
 }
 
+async function curveOverheadCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+  try {
+    const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
+    const r = await runCurveOverhead({
+      iterations,
+      // Short blocks, as --trace-overhead's: bursts of other work then fall on both modes.
+      blockSize: Math.min(TRACE_OVERHEAD_BLOCK, iterations),
+      basePort: opts.basePort,
+      pageSize: 4096,
+      ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
+      onProgress: (m) => out.error(m),
+    });
+    if (opts.json) out.log(JSON.stringify({ curve_overhead: r }));
+    else for (const line of renderCurveOverhead(r)) out.log(line);
+    return r.linearizable ? 0 : 1;
+  } catch (err) {
+    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+}
+
 export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
-  if (opts.traceOverhead && opts.clientMemory && opts.clientMemory.length > 1) {
-    out.error('error: --trace-overhead measures one client memory mode: give --client-memory one mode, not a list');
+  if (opts.traceOverhead && opts.curveOverhead) {
+    out.error('error: --trace-overhead and --curve-overhead are separate runs: give one of them');
+    return 2;
+  }
+  const only = opts.traceOverhead ? '--trace-overhead' : opts.curveOverhead ? '--curve-overhead' : null;
+  if (only && opts.clientMemory && opts.clientMemory.length > 1) {
+    out.error(`error: ${only} measures one client memory mode: give --client-memory one mode, not a list`);
     return 2;
   }
   if (opts.traceOverhead) return traceOverheadCommand(opts, out);
+  if (opts.curveOverhead) return curveOverheadCommand(opts, out);
   let report: BenchReport;
   try {
     const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
