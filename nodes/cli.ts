@@ -2,7 +2,8 @@
 // nodes/control; nothing here knows the protocol.
 import { Command } from 'commander';
 import { parseModel, runCheck, type Model } from './control/history/check-command.js';
-import { clientMemory, clientMemoryList, intIn, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
+import { clientMemory, clientMemoryList, intIn, nemesisSpec, numberIn, oneProtocol, protocolList } from './control/commands/options.js';
+import { NEMESIS_HELP } from './control/nemesis/spec.js';
 import { runUp, type UpOptions } from './control/commands/up.js';
 import { runServe, type ServeOptions } from './control/commands/serve.js';
 import { runScenarioCommand, type ScenarioOptions } from './control/commands/scenario.js';
@@ -34,6 +35,7 @@ program
   .option('--base-port <port>', 'first port (managers: base, base+1; clients from base+10)', intIn(1024, 65_000), 7000)
   .option('--client-memory <mode>', 'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged)', clientMemory, 'recoverable')
   .option('--trace <file>', 'write every frame sent and received (JSON Lines, with vector clocks) to this file')
+  .option('--nemesis <spec>', `break the network once the cluster is ready: ${NEMESIS_HELP}`, nemesisSpec)
   .action(async (opts: UpOptions) => {
     process.exitCode = await runUp(opts, out);
   });
@@ -52,7 +54,7 @@ program
 program
   .command('scenario')
   .description('run failover scenarios on real clusters and print the seed\'s highest / lowest / average timing tables')
-  .argument('<scenario...>', 's1..s6, a name (baseline, backup, primary-fail, primary-reboot, primary-reboot-many, alternate) or all')
+  .argument('<scenario...>', 's1..s9, a name (baseline, backup, primary-fail, primary-reboot, primary-reboot-many, alternate, partition-primary, lossy, client-crash-reboot) or all')
   .option('--protocol <list>', 'ivy, isis, or a comma list (ivy,isis) to run every scenario for each and compare them', protocolList, ['ivy'])
   .option('--clients <n>', 'clients per cluster', intIn(1, 128), 10)
   .option('--trials <t>', 'trials per scenario (default 5; 6 for s5 and s6)', intIn(1, 1000))
@@ -69,6 +71,7 @@ program
   .option('--rate <n>', 'sustained mode: ops/s per client (0 = back to back)', numberIn(0, 1_000_000), 0)
   .option('--read-ratio <r>', 'sustained mode: fraction of reads', numberIn(0, 1), 0.5)
   .option('--trace <file>', 'write every frame sent and received (JSON Lines, with vector clocks; one run per scenario cluster) to this file')
+  .option('--nemesis <spec>', `break the network of every scenario cluster for its whole run (on top of the scenario's own faults): ${NEMESIS_HELP}`, nemesisSpec)
   .action(async (names: string[], opts: ScenarioOptions) => {
     process.exitCode = await runScenarioCommand(names, opts, out);
   });

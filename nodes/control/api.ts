@@ -7,6 +7,8 @@ import type { OpKind, PageView, RecordView } from '../core/types.js';
 import { ClientMemorySchema, type ClientMemory } from '../protocol/messages.js';
 import type { HistoryOp } from './history/schema.js';
 import type { TraceRecord } from './trace/record.js';
+import type { NemesisCounters } from '../runtime/nemesis.js';
+import { NemesisSpecSchema, type NemesisSpec, type ResolvedRule } from './nemesis/spec.js';
 
 // --- configuration ---------------------------------------------------------------
 
@@ -92,6 +94,20 @@ export interface NodeInfo {
   /** Frames dropped because they were malformed or made no sense here. */
   dropped: number;
   rssBytes: number | null;
+  /** What the network nemesis did to this node's outgoing frames (null or absent: never had rules). */
+  nemesis?: NemesisCounters | null;
+}
+
+/** The network nemesis as views see it. */
+export interface NemesisView {
+  /** What was asked (null: none in force). */
+  spec: NemesisSpec | null;
+  /** What it resolved to, with a one-line description each. */
+  rules: (ResolvedRule & { text: string })[];
+  /** Wall-clock ms since when the rules are in force. */
+  since: number | null;
+  /** Every nemesis period of this cluster (latency chart bands); `to` null: still in force. */
+  windows: { from: number; to: number | null; label: string }[];
 }
 
 export interface LatencySummary {
@@ -216,6 +232,8 @@ export interface ClusterSnapshot {
   histogram: HistogramBucket[];
   series: LatencyPoint[];
   marks: Mark[];
+  /** The network nemesis: rules in force and the periods it was on. */
+  nemesis?: NemesisView;
 }
 
 export interface ClusterEvent {
@@ -339,6 +357,19 @@ export interface ScenarioResult {
    * write-update's writes (reads are local, like hits, and excluded).
    */
   measures?: 'faults' | 'writes';
+  /** The network nemesis of the run (s7, s8, or --nemesis): the rules as resolved, and what they did. */
+  nemesis?: {
+    /** Whole run, or one window (s7). */
+    rules: string[];
+    /** Summed over every node (each node's last telemetry). */
+    counters: NemesisCounters;
+    /** s7: apply -> backup took over (ms), one per window; null: no takeover during it. */
+    failoverMs?: (number | null)[];
+    /** s7: failovers and hand-backs from the apply to 5 s after the heal. */
+    roleChanges?: string[];
+    /** s7: how long each window held (ms). */
+    heldMs?: number[];
+  };
   /** With message tracing on (`traceSlowest`, `scenario --trace`): each trial's slowest fault and its frames. */
   slowest?: SlowestFault[];
 }
@@ -431,6 +462,10 @@ export const CommandSchema = z.discriminatedUnion('cmd', [
   z.object({ cmd: z.literal('setTracing'), on: z.boolean() }),
   /** Everything traced in the running (or last) cluster, as the JSON Lines of DESIGN §6. */
   z.object({ cmd: z.literal('exportTrace') }),
+  /** Network nemesis of the running cluster: presets and link rules, replacing those in force (empty: heal). */
+  z.object({ cmd: z.literal('setNemesis'), spec: NemesisSpecSchema }),
+  /** Every link back to normal. */
+  z.object({ cmd: z.literal('healAll') }),
   /** One operation on one client now (a single read or write fault to watch in the Messages view). */
   z.object({ cmd: z.literal('runOp'), client: nodeId, kind: z.enum(['read', 'write']), page: z.number().int().min(0).max(65_535) }),
 ]);
@@ -488,4 +523,4 @@ export interface ClusterApi {
   saveHistory(jsonl: string, suggestedName: string): Promise<string | null>;
 }
 
-export type { OpKind, TraceRecord };
+export type { OpKind, TraceRecord, NemesisCounters, NemesisSpec, ResolvedRule };

@@ -25,7 +25,10 @@ import {
   type ServerPush,
   type TraceExport,
   type Workload,
+  type NemesisView,
 } from './api.js';
+import { describeRule, type NemesisSpec } from './nemesis/spec.js';
+import type { NemesisState } from './supervisor.js';
 import type { TraceRecord } from './trace/record.js';
 import { TraceWriter } from './trace/writer.js';
 import { mergeClientLogs } from './history/merge.js';
@@ -58,6 +61,7 @@ const TRACE_PUSH_MS = 100;
 /** Export trace reads the file into one reply: beyond this, the CLI's --trace is the way. */
 const TRACE_EXPORT_MAX_BYTES = 256 * 1024 * 1024;
 const MAX_MARKS = 200;
+const MAX_NEMESIS_WINDOWS = 100;
 
 /** Scenario histories are kept per scenario and protocol: a run of both protocols has two of each. */
 export const scenarioHistoryKey = (id: string, protocol: Protocol): string => `${id}/${protocol}`;
@@ -70,6 +74,8 @@ export class ClusterService {
   private readonly listeners = new Set<(p: ServerPush) => void>();
   private readonly events: ClusterEvent[] = [];
   private marks: Mark[] = [];
+  /** Nemesis periods of the attached cluster (latency chart bands). */
+  private nemesisWindows: NemesisView['windows'] = [];
   private seq = 0;
   private snapshotTimer: NodeJS.Timeout | null = null;
   private seriesTimer: NodeJS.Timeout | null = null;
@@ -175,6 +181,12 @@ export class ClusterService {
         return this.exportTrace();
       case 'runOp':
         return this.runOp(cmd.client, cmd.kind, cmd.page);
+      case 'setNemesis':
+        return this.setNemesis(cmd.spec);
+      case 'healAll':
+        this.need().healAll();
+        this.pushSnapshot();
+        return undefined;
     }
   }
 
@@ -224,6 +236,8 @@ export class ClusterService {
     this.config = config;
     this.stats = new LiveStats();
     this.marks = [];
+    this.nemesisWindows = [];
+    sup.on('nemesis', (state) => this.onNemesis(state));
     sup.on('event', (e) => this.event(e));
     sup.on('mark', (m) => {
       this.marks.push(m);
@@ -319,6 +333,33 @@ export class ClusterService {
     return { jsonl: readFileSync(w.file, 'utf8'), name: 'ivy-trace.jsonl', records: w.records };
   }
 
+  private setNemesis(spec: NemesisSpec): NemesisView {
+    this.need().setNemesis(spec);
+    this.pushSnapshot();
+    return this.nemesisView();
+  }
+
+  private onNemesis(state: NemesisState | null): void {
+    const now = Date.now();
+    const open = this.nemesisWindows.at(-1);
+    if (open && open.to === null) open.to = now;
+    if (state) {
+      const label = [...state.spec.presets, ...(state.spec.rules.length ? [`${state.spec.rules.length} rule(s)`] : [])].join(', ');
+      this.nemesisWindows.push({ from: state.since, to: null, label });
+      if (this.nemesisWindows.length > MAX_NEMESIS_WINDOWS) this.nemesisWindows.shift();
+    }
+  }
+
+  private nemesisView(): NemesisView {
+    const state = this.sup?.nemesis ?? null;
+    return {
+      spec: state?.spec ?? null,
+      rules: state ? state.rules.map((r) => ({ ...r, text: describeRule(r) })) : [],
+      since: state?.since ?? null,
+      windows: this.nemesisWindows,
+    };
+  }
+
   private async runOp(client: string, kind: 'read' | 'write', page: number): Promise<OpReply> {
     const sup = this.need();
     if (page >= sup.config.pages) throw new Error(`page ${page} out of range (the cluster has ${sup.config.pages})`);
@@ -373,6 +414,7 @@ export class ClusterService {
       histogram: this.stats.histogram(),
       series: this.stats.series,
       marks: this.marks,
+      nemesis: this.nemesisView(),
     };
   }
 

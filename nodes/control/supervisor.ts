@@ -18,6 +18,8 @@ import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
 import { fastTraceBatch } from '../runtime/trace-validate.js';
 import { TraceMirror } from './trace/mirror.js';
 import type { TraceRecord } from './trace/record.js';
+import type { NodeLinkRule, NodeNemesis } from '../runtime/nemesis.js';
+import { describeRule, resolveNemesis, rulesPerNode, type NemesisSpec, type ResolvedRule } from './nemesis/spec.js';
 
 /** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
 export interface NodeLauncher {
@@ -39,6 +41,15 @@ export interface SupervisorOptions {
   traceRun?: string;
   /** curve (default): authenticated links with keys made for this cluster; plain only to measure what CURVE costs. */
   links?: Links;
+  /** Seeds the nodes' nemesis random sources (loss, duplication, jitter), so a run can be repeated. */
+  nemesisSeed?: number;
+}
+
+/** The network nemesis in force: what was asked, what it resolved to, since when (wall-clock ms). */
+export interface NemesisState {
+  spec: NemesisSpec;
+  rules: ResolvedRule[];
+  since: number;
 }
 
 interface NodeHandle {
@@ -71,6 +82,8 @@ interface SupervisorEvents {
   workloadDone: [string];
   /** Traced frames of one node, in its order (only while tracing is on). */
   trace: [TraceRecord[]];
+  /** The nemesis rules changed (null: healed). */
+  nemesis: [NemesisState | null];
 }
 
 /** Finds out/nodes/node.js from wherever this module was bundled (out/nodes, out/main) or loaded (nodes/control). */
@@ -162,6 +175,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Tracing was on at some point: shutdown waits for the nodes' last batches. */
   private traced: boolean;
   private readonly traceMirror: TraceMirror;
+  private nemesisState: NemesisState | null = null;
+  /** Each sender's rules while a nemesis is in force (a node started meanwhile gets its own in its config). */
+  private nemesisRules = new Map<string, NodeLinkRule[]>();
+  private readonly nemesisSeed: number;
+  /** Applies so far: each apply draws fresh random streams. */
+  private nemesisApplies = 0;
   readonly links: Links;
   /** This cluster's link keys (null: plain links), the same for every node and every reboot. */
   private readonly keys: LinkKeys | null;
@@ -179,6 +198,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.traceMirror = new TraceMirror(opts.traceRun);
     this.links = opts.links ?? 'curve';
     this.keys = this.links === 'curve' ? generateLinkKeys() : null;
+    this.nemesisSeed = opts.nemesisSeed ?? 1;
   }
 
   /**
@@ -187,6 +207,53 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   get linkKeys(): LinkKeys | null {
     return this.keys;
+  }
+
+  // --- network nemesis ----------------------------------------------------------------------
+
+  get nemesis(): NemesisState | null {
+    return this.nemesisState;
+  }
+
+  /**
+   * Resolves `spec` with the roles of this moment (which manager serves, which clients form each
+   * half) and sends every node its complete rule set, replacing any previous nemesis. Throws, with
+   * nothing applied, when a name fits no node. An empty spec heals.
+   */
+  setNemesis(spec: NemesisSpec): NemesisState | null {
+    const managers = this.managers().map((m) => m.id);
+    const primary = this.serving ?? this.managers().find((m) => m.role === 'primary')?.id ?? null;
+    const backup = this.config.backup ? (managers.find((m) => m !== primary) ?? null) : null;
+    const rules = resolveNemesis(spec, { primary, backup, managers, clients: this.clientIds() });
+    if (rules.length === 0) {
+      this.healAll();
+      return null;
+    }
+    this.nemesisApplies++;
+    this.nemesisRules = rulesPerNode(rules);
+    this.nemesisState = { spec, rules, since: Date.now() };
+    for (const n of this.nodes.values()) if (this.isLive(n)) this.sendTo(n, { type: 'nemesis', ...this.nemesisFor(n) });
+    this.info('nemesis', `nemesis on: ${rules.map(describeRule).join('; ')}`);
+    this.emit('nemesis', this.nemesisState);
+    return this.nemesisState;
+  }
+
+  /** Every link back to normal (frames already delayed still arrive, in order). */
+  healAll(): void {
+    const was = this.nemesisState;
+    this.nemesisState = null;
+    this.nemesisRules = new Map();
+    for (const n of this.nodes.values()) if (this.isLive(n)) this.sendTo(n, { type: 'nemesis', rules: [], seed: 0 });
+    if (was) {
+      this.info('nemesis', 'nemesis healed: every link back to normal');
+      this.emit('nemesis', null);
+    }
+  }
+
+  private nemesisFor(n: NodeHandle): NodeNemesis {
+    const idNum = Number(n.id.slice(1)) + (n.id.startsWith('m') ? 0 : 1000);
+    const seed = (Math.imul(this.nemesisSeed, 0x9e3779b1) ^ Math.imul(this.nemesisApplies, 0x85ebca6b) ^ Math.imul(idNum * 4099 + n.incarnation + 1, 0xc2b2ae35)) | 0;
+    return { rules: this.nemesisRules.get(n.id) ?? [], seed };
   }
 
   // --- message tracing -------------------------------------------------------------------
@@ -335,6 +402,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       lastExit: n.lastExit,
       dropped: n.telemetry ? Object.values(n.telemetry.dropped).reduce((a, b) => a + b, 0) : 0,
       rssBytes: n.telemetry?.rssBytes ?? null,
+      nemesis: n.telemetry?.nemesis ?? null,
     }));
   }
 
@@ -395,6 +463,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       protocol,
       links: this.links,
       ...(this.tracing ? { trace: { clock: this.traceMirror.startFor(n.id) } } : {}),
+      // A node (re)started under a nemesis has its rules from its first frame.
+      ...(this.nemesisRules.has(n.id) ? { nemesis: this.nemesisFor(n) } : {}),
     };
     if (n.role !== 'client') {
       const peer = this.managers().find((m) => m.id !== n.id) ?? null;

@@ -94,7 +94,7 @@ export class ClientNode {
     });
     this.nextToken = cfg.incarnation * 1_000_000 + 1;
     this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys);
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }
 
   async start(): Promise<void> {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 import { TraceClockSchema } from './control.js';
+import { NodeNemesisSchema } from './nemesis.js';
 import { LinksSchema } from './link-keys.js';
 
 export type { Links } from './link-keys.js';
@@ -22,6 +23,8 @@ const common = {
   protocol: z.enum(['ivy', 'isis']).default('ivy'),
   /** Present: trace every frame from the start, with the vector clock starting here (see tracer.ts). */
   trace: z.object({ clock: TraceClockSchema }).optional(),
+  /** Present: network nemesis rules in force from the first frame (a node rebooted under a nemesis). */
+  nemesis: NodeNemesisSchema.optional(),
   /**
    * curve: authenticated links; the keys come over the IPC pipe (link-keys.ts), never in this config, which
    * travels in argv. plain: unauthenticated, only for measuring what CURVE costs (bench --curve-overhead).

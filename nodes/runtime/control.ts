@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AccessSchema, NodeIdSchema } from '../protocol/messages.js';
 import { LATENCY_MAX_NS, WINDOW_SAMPLES_MAX } from './latency.js';
+import { NemesisCountersSchema, NodeNemesisSchema } from './nemesis.js';
 
 const opKind = z.enum(['read', 'write']);
 
@@ -63,6 +64,8 @@ export const ToNodeSchema = z.discriminatedUnion('type', [
    * restarted node resumes above its predecessor's counts); a node that already has one keeps it.
    */
   z.object({ type: z.literal('trace'), on: z.boolean(), clock: TraceClockSchema.optional() }),
+  /** The network nemesis rules for this node's outgoing links, complete (replacing the previous set; empty: heal). */
+  z.object({ type: z.literal('nemesis'), ...NodeNemesisSchema.shape }),
 ]);
 export type ToNode = z.infer<typeof ToNodeSchema>;
 
@@ -115,6 +118,8 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     rssBytes: z.number(),
     dropped: z.record(z.string(), z.number()),
     counters: z.record(z.string(), z.number()),
+    /** What the network nemesis did to this node's outgoing frames (present once it had rules). */
+    nemesis: NemesisCountersSchema.optional(),
     /** Client: its page table with a byte preview. */
     pageTable: z
       .array(

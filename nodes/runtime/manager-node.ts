@@ -31,7 +31,7 @@ export class ManagerNode {
       epoch: cfg.epoch,
       clients: cfg.clients,
     });
-    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys);
+    this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }
 
   async start(): Promise<void> {

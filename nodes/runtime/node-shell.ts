@@ -5,6 +5,8 @@
 // null check per frame while it is off.
 import { decode, encode, type Message, type NodeId } from '../protocol/index.js';
 import { ToNodeSchema, type FromNode, type ToNode } from './control.js';
+import type { NemesisCounters, NodeNemesis } from './nemesis.js';
+import { NemesisRouter } from './nemesis-router.js';
 import type { LinkKeys } from './link-keys.js';
 import { VectorClock } from './trace-clock.js';
 import { Tracer } from './tracer.js';
@@ -22,6 +24,10 @@ export class NodeShell {
   private tracer: Tracer | null = null;
   /** The node's vector clock, kept when tracing goes off so it resumes where it was. */
   private clock: VectorClock | null = null;
+  /** Non-null only while network nemesis rules are in force (or frames they delayed are still held). */
+  private nemesis: NemesisRouter | null = null;
+  /** What the nemesis did to this node's frames, kept across heals (telemetry). */
+  private nemesisCounters: NemesisCounters | null = null;
 
   constructor(
     readonly id: string,
@@ -30,8 +36,11 @@ export class NodeShell {
     trace?: { clock: Readonly<Record<string, number>> },
     /** The cluster's link keys (null: plain links, only for measuring what CURVE costs). */
     keys: LinkKeys | null = null,
+    /** Network nemesis rules in force from the first frame (a node started under a nemesis). */
+    nemesis?: NodeNemesis,
   ) {
     if (trace) this.setTracing({ type: 'trace', on: true, clock: trace.clock });
+    if (nemesis) this.setNemesis(nemesis);
     this.transport = new Transport(endpoint, (frame, clock) => {
       const r = decode(frame);
       if (!r.ok) {
@@ -65,8 +74,37 @@ export class NodeShell {
   /** Sends one message to `to` at `endpoint`; with tracing on, stamped with the vector clock and traced. */
   send(to: NodeId, endpoint: string, msg: Message): void {
     const tracer = this.tracer;
-    if (tracer === null) this.transport.send(endpoint, encode(msg));
-    else this.transport.send(endpoint, encode(msg), tracer.onSend(to, msg));
+    const nemesis = this.nemesis;
+    if (nemesis === null) {
+      if (tracer === null) this.transport.send(endpoint, encode(msg));
+      else this.transport.send(endpoint, encode(msg), tracer.onSend(to, msg));
+      return;
+    }
+    // Traced as sent even when the nemesis then drops or delays it: the network lost it, not the sender.
+    const frame = encode(msg);
+    nemesis.route(to, endpoint, frame, tracer === null ? undefined : tracer.onSend(to, msg));
+  }
+
+  /** New network nemesis rules for this node's outgoing links (empty: heal). */
+  private setNemesis(cmd: NodeNemesis): void {
+    if (this.nemesis) {
+      this.nemesis.set(cmd);
+      return;
+    }
+    if (cmd.rules.length === 0) return;
+    const router = new NemesisRouter(
+      this.id,
+      cmd,
+      (endpoint, frame, clock) => this.transport.send(endpoint, frame, clock),
+      () => {
+        if (this.nemesis === router) this.nemesis = null; // back to the plain path
+      },
+    );
+    // One counter object for the node's life: a later router adds to the same counts.
+    if (this.nemesisCounters) Object.assign(router.engine.counters, this.nemesisCounters);
+    this.nemesisCounters = router.engine.counters;
+    this.nemesis = router;
+    if (router.idle) this.nemesis = null;
   }
 
   private setTracing(cmd: TraceCommand): void {
@@ -111,6 +149,7 @@ export class NodeShell {
       }
       if (parsed.data.type === 'shutdown') void this.shutdown(0);
       else if (parsed.data.type === 'trace') this.setTracing(parsed.data);
+      else if (parsed.data.type === 'nemesis') this.setNemesis(parsed.data);
       else handler(parsed.data);
     });
   }
@@ -125,7 +164,17 @@ export class NodeShell {
    * There is no timer of its own: the role calls telemetryTick() from the tick it runs anyway, so an
    * idle node wakes once per tick, not once per tick and once per report.
    */
-  startTelemetry(everyMs: number, produce: () => FromNode, changeKey: () => string, keepaliveMs = Math.max(2000, everyMs * 10)): void {
+  startTelemetry(everyMs: number, produceRole: () => FromNode, roleKey: () => string, keepaliveMs = Math.max(2000, everyMs * 10)): void {
+    // The nemesis counters ride along in every telemetry report, whatever the role.
+    const produce = (): FromNode => {
+      const t = produceRole();
+      const c = this.nemesisCounters;
+      return c !== null && t.type === 'telemetry' ? { ...t, nemesis: { ...c } } : t;
+    };
+    const changeKey = (): string => {
+      const c = this.nemesisCounters;
+      return c === null ? roleKey() : `${roleKey()} ${c.partitioned} ${c.lost} ${c.duplicated} ${c.delayed}`;
+    };
     this.produce = produce;
     let lastKey = changeKey();
     let lastCheck = performance.now();
@@ -162,6 +211,7 @@ export class NodeShell {
     if (this.stopping) return;
     this.stopping = true;
     for (const fn of this.onStop) fn();
+    this.nemesis?.close();
     this.transport.close();
     this.tracer?.flush(); // sent before the last telemetry below, on the same ordered channel
     // A graceful stop reports its last telemetry window so no measured latency is lost.

@@ -13,6 +13,7 @@ import { EventsView } from './views/EventsView.js';
 import { CoherenceView } from './views/CoherenceView.js';
 import { OrderView } from './views/OrderView.js';
 import { MessagesView } from './views/MessagesView.js';
+import { NetworkView } from './views/NetworkView.js';
 
 export const VIEWS = [
   { id: 'cluster', label: 'Cluster', render: () => <ClusterView /> },
@@ -27,6 +28,8 @@ export const VIEWS = [
   { id: 'order', label: 'Total order', render: () => <OrderView /> },
   // Alt+0: the tenth.
   { id: 'messages', label: 'Messages', render: () => <MessagesView /> },
+  // Alt+N (no digit left): the network nemesis.
+  { id: 'network', label: 'Network', render: () => <NetworkView /> },
 ] as const;
 
 type ViewId = (typeof VIEWS)[number]['id'];
@@ -36,9 +39,12 @@ function viewFromHash(): ViewId {
   return (VIEWS.find((v) => v.id === h)?.id ?? 'cluster') as ViewId;
 }
 
-/** Alt+1…9 pick views 1–9 and Alt+0 the tenth; later views have no shortcut (''). */
+/** Views past the tenth get a letter (Alt+letter). */
+const LETTER_SHORTCUTS: Readonly<Record<string, string>> = { network: 'N' };
+
+/** Alt+1…9 pick views 1–9 and Alt+0 the tenth; later views a letter, or no shortcut (''). */
 function shortcutDigit(i: number): string {
-  return i < 9 ? String(i + 1) : i === 9 ? '0' : '';
+  return i < 9 ? String(i + 1) : i === 9 ? '0' : (LETTER_SHORTCUTS[VIEWS[i]?.id ?? ''] ?? '');
 }
 
 /**
@@ -46,6 +52,14 @@ function shortcutDigit(i: number): string {
  * on macOS Option+digit types a symbol (Option+8 is •), so e.key is no digit there.
  */
 function shortcutIndex(e: globalThis.KeyboardEvent): number {
+  const letter = /^Key([A-Z])$/.exec(e.code)?.[1];
+  if (letter !== undefined) {
+    // Option+letter types characters on macOS (Option+N, then n: ñ): never steal it from a text box.
+    const t = e.target as HTMLElement | null;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return -1;
+    const id = Object.entries(LETTER_SHORTCUTS).find(([, l]) => l === letter)?.[0];
+    return id === undefined ? -1 : VIEWS.findIndex((v) => v.id === id);
+  }
   const digit = /^(?:Digit|Numpad)(\d)$/.exec(e.code)?.[1] ?? (/^\d$/.test(e.key) ? e.key : undefined);
   if (digit === undefined) return -1;
   return digit === '0' ? 9 : Number(digit) - 1;

@@ -233,6 +233,7 @@ export const VIEW_LABELS = {
   coherence: 'Coherence map',
   order: 'Total order',
   messages: 'Messages',
+  network: 'Network',
 } as const;
 
 /** Clicks a view's tab and waits for its panel. */

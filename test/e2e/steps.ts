@@ -166,7 +166,7 @@ export async function runScenario(
   o: StepOptions = {},
 ): Promise<{ values: string[]; texts: string[] }> {
   await showView(page, 'scenarios');
-  for (const s of ['s1', 's2', 's3', 's4', 's5', 's6', 's9']) await page.getByTestId(`scenario-pick-${s}`).setChecked(s === req.id);
+  for (const s of ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9']) await page.getByTestId(`scenario-pick-${s}`).setChecked(s === req.id);
   if (req.clientMemory) await page.getByTestId('scenario-client-memory').selectOption(req.clientMemory);
   await page.getByTestId('scenario-clients').fill(String(req.clients));
   await page.getByTestId('scenario-trials').fill(String(req.trials));

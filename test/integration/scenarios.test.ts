@@ -25,7 +25,7 @@ describe('ivy-cluster scenario (real processes)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivy-scenarios-test-'));
     const csvFile = join(dir, 'timing.csv');
     const historyFile = join(dir, 'history.jsonl');
-    const args = ['scenario', 'all', '--clients', '4', '--trials', '2', '--rounds', '4', '--op-timeout', '5000', '--base-port', '9000', '--seed', '7'];
+    const args = ['scenario', 's1,s2,s3,s4,s5,s6,s9', '--clients', '4', '--trials', '2', '--rounds', '4', '--op-timeout', '5000', '--base-port', '9000', '--seed', '7'];
     const { stdout } = await run(process.execPath, [CLI, ...args, '--csv', csvFile, '--history', historyFile, '--json'], { maxBuffer: 64 << 20 });
     const out = JSON.parse(stdout) as CliJson;
 

@@ -1,7 +1,7 @@
 // The chaos driver's fault plan: repeatable from its seed, pauses on both sides of every
 // timeout, and no client SIGSTOP when a run leaves them out (IVY issue 13).
 import { describe, expect, it } from 'vitest';
-import { pauseBands, planFaults, type PlanOptions } from '../../nodes/control/chaos/schedule.js';
+import { pauseBands, planFaults, planNemesis, type PlanOptions } from '../../nodes/control/chaos/schedule.js';
 
 const base: PlanOptions = { seed: 1, durationMs: 10_000, backup: true, clientStops: true, heartbeatTimeoutMs: 500, clientTimeoutMs: 2000 };
 
@@ -46,5 +46,24 @@ describe('chaos fault plan', () => {
     expect(plans.some((f) => f.target === 'client' && f.kind === 'kill')).toBe(false);
     expect(plans.some((f) => f.target === 'client' && f.kind === 'stop')).toBe(true);
     expect(plans.some((f) => f.target === 'primary' && f.kind === 'kill')).toBe(true);
+  });
+});
+
+describe('planNemesis (chaos --nemesis)', () => {
+  it('is seeded, one window at a time inside the run, each a valid spec, and leaves the process-fault plan alone', () => {
+    const a = planNemesis({ seed: 5, durationMs: 20_000, clients: 6 });
+    expect(planNemesis({ seed: 5, durationMs: 20_000, clients: 6 })).toEqual(a);
+    expect(planNemesis({ seed: 6, durationMs: 20_000, clients: 6 })).not.toEqual(a);
+    expect(a.length).toBeGreaterThan(3);
+    for (const [i, w] of a.entries()) {
+      expect(w.at).toBeLessThan(20_000);
+      expect(w.holdMs).toBeGreaterThanOrEqual(300);
+      expect(w.holdMs).toBeLessThanOrEqual(3000);
+      if (i > 0) expect(w.at).toBeGreaterThanOrEqual(a[i - 1]!.at + a[i - 1]!.holdMs);
+      expect(w.spec.presets.length + w.spec.rules.length).toBeGreaterThan(0);
+    }
+    // Over many seeds every kind of window comes up.
+    const kinds = new Set(Array.from({ length: 50 }, (_, s) => planNemesis({ seed: s, durationMs: 20_000, clients: 4 })).flat().map((w) => JSON.stringify(w.spec)));
+    expect(kinds.size).toBe(8);
   });
 });

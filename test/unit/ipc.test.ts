@@ -178,6 +178,11 @@ describe('registerIpc: commands', () => {
     ['an unknown scenario protocol', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['ivy', 'raft'] } }],
     ['a protocol listed twice', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: ['isis', 'isis'] } }],
     ['no protocol at all', { cmd: 'runScenario', request: { scenarios: ['s1'], protocols: [] } }],
+    ['an unknown nemesis preset', { cmd: 'setNemesis', spec: { presets: ['isolate-everyone'] } }],
+    ['a nemesis loss above 1', { cmd: 'setNemesis', spec: { rules: [{ from: ['c0'], to: ['m0'], loss: 1.01 }] } }],
+    ['a negative nemesis delay', { cmd: 'setNemesis', spec: { rules: [{ from: ['primary'], to: ['backup'], delayMs: -1 }] } }],
+    ['a nemesis rule on a bad node name', { cmd: 'setNemesis', spec: { rules: [{ from: ['../m0'], to: ['m1'], partition: true }] } }],
+    ['a nemesis without a spec', { cmd: 'setNemesis' }],
   ])('answers %s with a clear error and never reaches the service', async (_what, raw) => {
     const { ipc, service, event } = setup();
     const reply = (await ipc.invoke(CHANNELS.command, event, raw)) as CommandReply;
@@ -201,6 +206,20 @@ describe('registerIpc: commands', () => {
     const { ipc, event } = setup();
     const reply = (await ipc.invoke(CHANNELS.command, event, { cmd: 'startCluster', config: { protocol: 'isis2' } })) as CommandReply;
     expect(reply).toEqual({ ok: false, error: expect.stringContaining('config.protocol') });
+  });
+
+  it('routes nemesis presets, rules and heal all, and names a bad rule field', async () => {
+    const { ipc, service, event } = setup();
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'setNemesis', spec: { presets: ['isolate-primary-backup'] } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'setNemesis', spec: { rules: [{ from: ['c0'], to: ['others'], delayMs: 20 }] } });
+    await ipc.invoke(CHANNELS.command, event, { cmd: 'healAll' });
+    expect(service.received).toEqual([
+      { cmd: 'setNemesis', spec: { presets: ['isolate-primary-backup'], rules: [] } },
+      { cmd: 'setNemesis', spec: { presets: [], rules: [{ from: ['c0'], to: ['others'], symmetric: true, partition: false, loss: 0, dup: 0, delayMs: 20, jitterMs: 0 }] } },
+      { cmd: 'healAll' },
+    ]);
+    const reply = (await ipc.invoke(CHANNELS.command, event, { cmd: 'setNemesis', spec: { rules: [{ from: ['c0'], to: ['m0'], dup: 7 }] } })) as CommandReply;
+    expect(reply).toEqual({ ok: false, error: expect.stringMatching(/spec\.rules\.0\.dup: a probability must be in \[0, 1\]/) });
   });
 
   it('names the offending field in the error', async () => {

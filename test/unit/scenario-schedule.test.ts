@@ -6,18 +6,19 @@ const def = (id: string): ScenarioDef => resolveScenarios([id])[0]!;
 const shape = { trials: 5, rounds: 20, seed: 1 };
 
 describe('scenario definitions', () => {
-  it('has s1..s6 with the cluster shapes and defaults of DESIGN §5, then s9', () => {
-    expect(SCENARIOS.map((s) => s.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's9']);
-    expect(SCENARIOS.map((s) => s.backup)).toEqual([false, true, true, true, true, true, true]);
-    expect(SCENARIOS.map((s) => s.defaultTrials)).toEqual([5, 5, 5, 5, 6, 6, 5]);
+  it('has s1..s9 with the cluster shapes and defaults of DESIGN §5', () => {
+    expect(SCENARIOS.map((s) => s.id)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9']);
+    expect(SCENARIOS.map((s) => s.backup)).toEqual([false, true, true, true, true, true, true, true, true]);
+    expect(SCENARIOS.map((s) => s.defaultTrials)).toEqual([5, 5, 5, 5, 6, 6, 5, 5, 5]);
   });
 
   it('resolves ids, names and all, in table order without duplicates', () => {
     expect(resolveScenarios(['primary-fail', 's1', 'S3']).map((s) => s.id)).toEqual(['s1', 's3']);
     expect(resolveScenarios(['all']).map((s) => s.id)).toContain('s9');
-    expect(resolveScenarios(['all']).length).toBe(7);
+    expect(resolveScenarios(['all']).length).toBe(9);
     expect(resolveScenarios(['client-crash-reboot', 'S9']).map((s) => s.id)).toEqual(['s9']);
-    expect(() => resolveScenarios(['s7'])).toThrow(/unknown scenario "s7"/);
+    expect(resolveScenarios(['partition-primary', 'lossy']).map((s) => s.id)).toEqual(['s7', 's8']);
+    expect(() => resolveScenarios(['s10'])).toThrow(/unknown scenario "s10"/);
   });
 });
 
@@ -30,6 +31,26 @@ describe('buildSchedule', () => {
     for (const id of ['s3', 's4', 's5', 's6']) {
       expect(buildSchedule(def(id), { ...shape, seed: 1 }), id).not.toEqual(buildSchedule(def(id), { ...shape, seed: 2 }));
     }
+  });
+
+  it('s7: one partition window in a seeded trial, in the first half, healed 2–3 s later', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const events = buildSchedule(def('s7'), { ...shape, seed });
+      expect(events.map((e) => e.action)).toEqual(['nemesis', 'heal']);
+      const [on, off] = events as [(typeof events)[0], (typeof events)[0]];
+      expect(on.round).toBeLessThan(shape.rounds / 2);
+      expect([off.trial, off.round]).toEqual([on.trial, on.round]);
+      expect(off.delayMs).toBeGreaterThanOrEqual(2000);
+      expect(off.delayMs).toBeLessThanOrEqual(3000);
+      expect(on.nemesis?.rules[0]).toMatchObject({ from: ['primary'], to: ['backup', 'half-a'], partition: true, symmetric: true });
+      expect(maxSeatsDown(events)).toBe(0);
+    }
+    expect(buildSchedule(def('s7'), { ...shape, seed: 1 })).not.toEqual(buildSchedule(def('s7'), { ...shape, seed: 2 }));
+  });
+
+  it('s8: no scheduled events (its nemesis holds for the whole run)', () => {
+    expect(buildSchedule(def('s8'), shape)).toEqual([]);
+    expect(def('s8').nemesis).toMatchObject({ when: 'whole-run', spec: { presets: ['lossy'] } });
   });
 
   it('schedules no faults for s1 and s2', () => {
@@ -84,6 +105,7 @@ describe('buildSchedule', () => {
           expect(e.round).toBeGreaterThanOrEqual(0);
           expect(e.round).toBeLessThan(sh.rounds);
           expect(e.delayMs).toBeGreaterThanOrEqual(0);
+          if (e.action === 'heal') continue; // s7: held 2–3 s, checked in its own test
           const after = s.faults?.rebootAfterMs;
           if (e.action === 'reboot' && after) {
             // A short reboot delay after the kill, in the kill's own round.

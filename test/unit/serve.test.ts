@@ -248,6 +248,28 @@ describe('WebSocket messages', () => {
     ]);
   });
 
+  it('routes nemesis commands and refuses bad rules before the service, naming the field', async () => {
+    const c = await connect();
+    c.send({ id: 1, command: { cmd: 'setNemesis', spec: { presets: ['lossy', 'slow-client'] } } });
+    expect((await c.reply()).reply.ok).toBe(true);
+    c.send({ id: 2, command: { cmd: 'healAll' } });
+    expect((await c.reply()).reply.ok).toBe(true);
+    for (const [id, spec, field] of [
+      [3, { presets: ['split-brain'] }, /spec\.presets\.0: unknown nemesis preset "split-brain"/],
+      [4, { rules: [{ from: ['c0'], to: ['m0'], loss: -0.5 }] }, /spec\.rules\.0\.loss: a probability must be in \[0, 1\]/],
+      [5, { rules: [{ from: ['c0'], to: ['m0'], jitterMs: -2 }] }, /spec\.rules\.0\.jitterMs: a delay cannot be negative/],
+      [6, { rules: [{ from: ['c0; rm'], to: ['m0'], partition: true }] }, /spec\.rules\.0\.from\.0/],
+      [7, 'isolate-primary', /spec/],
+    ] as const) {
+      c.send({ id, command: { cmd: 'setNemesis', spec } });
+      const r = (await c.reply()) as { id: number; reply: CommandReply };
+      expect(r.id).toBe(id);
+      expect(r.reply.ok).toBe(false);
+      if (!r.reply.ok) expect(r.reply.error).toMatch(field);
+    }
+    expect(service.received).toEqual([CommandSchema.parse({ cmd: 'setNemesis', spec: { presets: ['lossy', 'slow-client'] } }), { cmd: 'healAll' }]);
+  });
+
   it('routes a write-update start and a two-protocol scenario request', async () => {
     const c = await connect();
     c.send({ id: 5, command: { cmd: 'startCluster', config: { protocol: 'isis', clients: 2 } } });

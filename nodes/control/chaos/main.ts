@@ -20,6 +20,7 @@ const program = new Command('chaos')
   .option('--max-concurrent <n>', 'nodes down or paused at once', intIn(1, 64), 2)
   .option('--no-client-stops', 'never SIGSTOP a client (IVY issue 13)')
   .option('--no-client-kills', 'never SIGKILL a client (IVY: its sole page copies are lost for good)')
+  .option('--nemesis', 'also break the network: seeded windows of nemesis presets, partitions and duplication, one at a time, healed after 0.3–3 s')
   .option('--out <dir>', 'where failing runs are saved', 'test-results/chaos')
   .option('--quiet', 'only the verdict lines');
 
@@ -36,6 +37,7 @@ const opts = program.opts<{
   maxConcurrent: number;
   clientStops: boolean;
   clientKills: boolean;
+  nemesis?: boolean;
   out: string;
   quiet?: boolean;
 }>();
@@ -64,6 +66,7 @@ for (let i = 0; i < opts.runs; i++) {
       clientStops: opts.clientStops,
       clientKills: opts.clientKills,
       maxConcurrent: opts.maxConcurrent,
+      nemesis: opts.nemesis === true,
       outDir: opts.out,
       log: opts.quiet ? undefined : (line) => console.log(`  [${protocol} ${seed}] ${line}`),
     });

@@ -14,7 +14,8 @@ import { mergeClientLogs, writeHistory } from '../history/merge.js';
 import type { HistoryOp } from '../history/schema.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { Supervisor } from '../supervisor.js';
-import { pauseBands, planFaults, type Fault } from './schedule.js';
+import { pauseBands, planFaults, planNemesis, type Fault } from './schedule.js';
+import { describeRule, describeRuleSpec } from '../nemesis/spec.js';
 
 export interface ChaosOptions {
   protocol: 'ivy' | 'isis';
@@ -34,6 +35,8 @@ export interface ChaosOptions {
   outDir: string;
   /** At most this many nodes down or paused at once. */
   maxConcurrent?: number;
+  /** Also break the network: seeded nemesis windows (presets, partitions, duplication), one at a time. */
+  nemesis?: boolean;
   log?: (line: string) => void;
 }
 
@@ -69,6 +72,8 @@ export interface ChaosResult {
   stallMs: number;
   elapsedMs: number;
   faults: FaultDone[];
+  /** Nemesis windows applied (`nemesis`), as "at ms: spec for hold ms". */
+  nemesis: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +112,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     basePort: await freePorts(o.clients),
   });
   const runDir = mkdtempSync(join(tmpdir(), `ivy-chaos-${o.protocol}-${o.seed}-`));
-  const sup = new Supervisor({ config, runDir });
+  const sup = new Supervisor({ config, runDir, nemesisSeed: o.seed });
   const events: string[] = [];
   const stamp = (): string => ((Date.now() - t0) / 1000).toFixed(3).padStart(7);
   const note = (line: string): void => {
@@ -138,6 +143,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   });
   const bands = pauseBands(config);
   const pickRng = mulberry32(o.seed * 31 + 5);
+  const nemesisPlan = o.nemesis ? planNemesis({ seed: o.seed, durationMs: o.durationMs, clients: o.clients }) : [];
+  const nemesisDone: string[] = [];
   const faulted = new Map<string, 'down' | 'paused'>();
   const pending: Promise<void>[] = [];
   const contTimers = new Map<string, { timer: NodeJS.Timeout; pid: number }>();
@@ -221,11 +228,30 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     note(`cluster up (${o.protocol}, ${o.clients} clients + primary + backup, ${o.pages} pages); ${plan.length} faults planned`);
     sup.setWorkload({ readRatio: o.readRatio, rate: o.rate, ops: 0, pages: o.pages, seed: o.seed });
     const w0 = Date.now();
+    // The network nemesis runs beside the process faults, one window at a time, healed at its end.
+    const nemesisLoop = (async () => {
+      for (const w of nemesisPlan) {
+        await sleep(Math.max(0, w.at - (Date.now() - w0)));
+        try {
+          const state = sup.setNemesis(w.spec);
+          const text = state?.rules.map(describeRule).join('; ') ?? describeRuleSpec(w.spec);
+          nemesisDone.push(`${Date.now() - w0} ms: ${text} for ${w.holdMs} ms`);
+          note(`nemesis ${text} for ${w.holdMs} ms`);
+        } catch (err) {
+          note(`nemesis ${describeRuleSpec(w.spec)} not applied: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        await sleep(w.holdMs);
+        sup.healAll();
+        note('nemesis healed');
+      }
+    })();
     for (const f of plan) {
       await sleep(Math.max(0, f.at - (Date.now() - w0)));
       fire(f, Date.now() - w0);
     }
     await sleep(Math.max(0, o.durationMs - (Date.now() - w0)));
+    await nemesisLoop;
+    sup.healAll();
 
     // Heal: let every pause run its full length, finish every reboot, bring back anything still down.
     await Promise.allSettled(pending);
@@ -334,7 +360,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     writeHistory(join(savedTo, 'history.jsonl'), history);
     writeFileSync(join(savedTo, 'events.log'), events.join('\n') + '\n');
     writeFileSync(join(savedTo, 'violation.txt'), (violation ?? 'no safety violation; liveness anomaly') + '\n');
-    writeFileSync(join(savedTo, 'faults.json'), JSON.stringify({ plan, done }, null, 2) + '\n');
+    writeFileSync(join(savedTo, 'faults.json'), JSON.stringify({ plan, done, nemesis: nemesisDone }, null, 2) + '\n');
     cpSync(sup.historyDir(), join(savedTo, 'node-logs'), { recursive: true });
   }
   rmSync(runDir, { recursive: true, force: true });
@@ -358,6 +384,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     stallMs: Math.round(stallMs),
     elapsedMs: Date.now() - t0,
     faults: done,
+    nemesis: nemesisDone,
   };
 }
 
@@ -368,6 +395,7 @@ export function verdictLine(r: ChaosResult): string {
   return (
     `chaos ${r.protocol} seed ${r.seed}: ${what} (${r.model}) — ops ${r.ops.total} (ok ${r.ops.ok}, fail ${r.ops.fail}, unknown ${r.ops.unknown}), ` +
     `kills ${r.kills}, stops ${stops} (short ${r.stops.short}, mid ${r.stops.mid}, long ${r.stops.long}), skipped ${r.skipped}, ` +
+    `${r.nemesis.length ? `nemesis windows ${r.nemesis.length}, ` : ''}` +
     `final reads ${r.finalReads.ok} ok/${r.finalReads.failed} failed${r.finalReads.agree ? ' agree' : ' DISAGREE'}` +
     `${r.replicas.converged ? '' : ', replicas not converged'}${r.rebootFailures ? `, reboot failures ${r.rebootFailures}` : ''}${r.errors.length ? `, node errors ${r.errors.length}` : ''}` +
     `, longest stall ${(r.stallMs / 1000).toFixed(1)} s, ${(r.elapsedMs / 1000).toFixed(1)} s${r.savedTo ? ` → ${r.savedTo}` : ''}`

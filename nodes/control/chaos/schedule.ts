@@ -1,6 +1,7 @@
 // The chaos driver's fault plan: drawn up front from a seed, so a run can be repeated
 // (as far as a loaded machine repeats anything) and printed. Pure: no clocks, no I/O.
 import { mulberry32, pick } from '../../core/random.js';
+import { NemesisSpecSchema, type NemesisSpec, type NemesisSpecInput } from '../nemesis/spec.js';
 
 /** Which seat a fault hits; `primary` / `backup` are resolved to a node id when the fault fires (roles move). */
 export type Target = 'primary' | 'backup' | 'client';
@@ -55,4 +56,41 @@ export function planFaults(o: PlanOptions): Fault[] {
     }
   }
   return faults;
+}
+
+/** A network nemesis window of a chaos run: `spec` applied at `at` (ms into the window), healed `holdMs` later. */
+export interface NemesisWindow {
+  at: number;
+  spec: NemesisSpec;
+  holdMs: number;
+}
+
+/** What a chaos run draws from: every preset, the s7 cut, one client cut from the managers, duplication everywhere. */
+function nemesisChoices(clients: number): NemesisSpecInput[] {
+  return [
+    { presets: ['isolate-primary-backup'] },
+    { presets: ['isolate-primary'] },
+    { presets: ['slow-client'] },
+    { presets: ['lossy'] },
+    ...(clients >= 2 ? [{ presets: ['split-clients' as const] }] : []),
+    { rules: [{ from: ['primary'], to: ['backup', ...(clients >= 2 ? ['half-a' as const] : [])], partition: true }] },
+    { rules: [{ from: ['c0'], to: ['managers'], partition: true }] },
+    { rules: [{ from: ['all'], to: ['all'], dup: 0.05, symmetric: false }] },
+  ];
+}
+
+/**
+ * Nemesis windows one after another over the run (`--nemesis`): each starts 0.3–1.5 s after the last
+ * healed and holds 0.3–3 s. A stream of its own, so the kill/stop plan of a seed does not change.
+ */
+export function planNemesis(o: { seed: number; durationMs: number; clients: number }): NemesisWindow[] {
+  const rng = mulberry32((o.seed * 104_729 + 91) >>> 0);
+  const choices = nemesisChoices(o.clients);
+  const out: NemesisWindow[] = [];
+  for (let at = 300 + rng() * 1200; at < o.durationMs; ) {
+    const holdMs = Math.round(300 + rng() * 2700);
+    out.push({ at: Math.round(at), spec: NemesisSpecSchema.parse(choices[pick(rng, choices.length)]!), holdMs });
+    at += holdMs + 300 + rng() * 1200;
+  }
+  return out;
 }

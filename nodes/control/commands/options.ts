@@ -1,6 +1,16 @@
 // Flag parsers for the CLI: every flag is checked, and a bad value is answered with
 // a message that names the flag, the value and what is allowed.
 import { InvalidArgumentError } from 'commander';
+import { parseNemesisSpec, type NemesisSpec } from '../nemesis/spec.js';
+
+/** `--nemesis SPEC`: presets and link rules, comma-separated (nemesis/spec.ts parseNemesisSpec). */
+export function nemesisSpec(value: string): NemesisSpec {
+  try {
+    return parseNemesisSpec(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+}
 
 export function intIn(min: number, max: number): (value: string) => number {
   return (value) => {

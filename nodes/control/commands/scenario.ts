@@ -17,6 +17,7 @@ import { jsonResult, renderComparison, renderRun } from '../scenarios/report.js'
 import { runPlan, runScenarios, trialsOf, type RunOutcome } from '../scenarios/runner.js';
 import { TraceWriter } from '../trace/writer.js';
 import type { Out } from './up.js';
+import { initialRoles, resolveNemesis, type NemesisSpec } from '../nemesis/spec.js';
 
 export interface ScenarioOptions {
   clients: number;
@@ -37,6 +38,8 @@ export interface ScenarioOptions {
   protocol: Protocol[];
   /** Write every frame sent and received here (DESIGN §6), one run per scenario cluster. */
   trace?: string;
+  /** A network nemesis for the whole run of every scenario cluster. */
+  nemesis?: NemesisSpec;
 }
 
 interface ProgressSink {
@@ -91,6 +94,15 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
     out.error(`error: ${(err as Error).message}`);
     return 2;
   }
+  if (opts.nemesis) {
+    // Names that fit no node of a scenario's cluster are refused before any process starts.
+    try {
+      for (const d of defs) resolveNemesis(opts.nemesis, initialRoles(opts.clients, d.backup));
+    } catch (err) {
+      out.error(`error: --nemesis: ${(err as Error).message}`);
+      return 2;
+    }
+  }
   const protocols = opts.protocol.length > 0 ? opts.protocol : (['ivy'] as Protocol[]);
   const tty = process.stdout.isTTY === true && process.stderr.isTTY === true;
   // The bar counts (scenario, protocol) pairs, as the runner's progress does.
@@ -124,6 +136,7 @@ export async function runScenarioCommand(names: readonly string[], opts: Scenari
       },
       signal: abort.signal,
       ...(traceWriter ? { onTrace: (records) => traceWriter.write(records), slowest: true } : {}),
+      ...(opts.nemesis ? { nemesis: opts.nemesis } : {}),
     });
   } catch (err) {
     sink.stop();

@@ -12,6 +12,7 @@ import { writeStatusFile } from '../status-file.js';
 import { Supervisor } from '../supervisor.js';
 import { TraceWriter } from '../trace/writer.js';
 import type { WorkloadSpec } from '../../runtime/control.js';
+import { describeRule, initialRoles, resolveNemesis, type NemesisSpec } from '../nemesis/spec.js';
 
 export interface UpOptions {
   protocol: Protocol;
@@ -30,6 +31,8 @@ export interface UpOptions {
   clientMemory?: ClientMemory;
   /** Write every frame sent and received here (DESIGN §6). */
   trace?: string;
+  /** Network nemesis applied once the cluster is ready (DESIGN §6 `--nemesis`). */
+  nemesis?: NemesisSpec;
 }
 
 export interface Out {
@@ -49,8 +52,17 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     basePort: opts.basePort,
     ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}),
   });
+  if (opts.nemesis) {
+    // Names that fit no node of this cluster are refused before any process starts.
+    try {
+      resolveNemesis(opts.nemesis, initialRoles(config.clients, config.backup));
+    } catch (err) {
+      out.error(`error: --nemesis: ${err instanceof Error ? err.message : String(err)}`);
+      return 2;
+    }
+  }
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-run-'));
-  const sup = new Supervisor({ config, runDir, trace: opts.trace !== undefined });
+  const sup = new Supervisor({ config, runDir, trace: opts.trace !== undefined, nemesisSeed: opts.seed });
   const traceWriter = opts.trace !== undefined ? new TraceWriter(opts.trace) : null;
   if (traceWriter) sup.on('trace', (records) => traceWriter.write(records));
   const stats = new LiveStats();
@@ -76,6 +88,10 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     const readyMs = await sup.start();
     writeStatus();
     out.log(`${PROTOCOL_LABELS[config.protocol]} cluster ready in ${readyMs.toFixed(0)} ms: ${sup.nodeInfos().map((n) => `${n.id}(${n.role}) pid ${n.pid} ${n.endpoint}`).join(', ')}`);
+    if (opts.nemesis) {
+      const state = sup.setNemesis(opts.nemesis);
+      out.log(state ? `nemesis: ${state.rules.map(describeRule).join('; ')}` : 'nemesis: no rules');
+    }
     const workload = opts.readRatio !== undefined || opts.ops !== undefined || opts.rate !== undefined;
     if (workload) {
       const spec: WorkloadSpec = { readRatio: opts.readRatio ?? 0.5, rate: opts.rate ?? 0, ops: opts.ops ?? 0, pages: opts.pages, seed: opts.seed };
@@ -135,6 +151,11 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     out.log(`write faults: ${write.count}  p50 ${fmtUs(write.p50Us)}  p99 ${fmtUs(write.p99Us)}  max ${fmtUs(write.maxUs)}`);
   }
   out.log(`frames dropped: ${dropped}`);
+  const nem = sup.nodeInfos().filter((n) => n.nemesis);
+  if (nem.length > 0) {
+    const sum = (k: 'partitioned' | 'lost' | 'duplicated' | 'delayed'): number => nem.reduce((a, n) => a + (n.nemesis?.[k] ?? 0), 0);
+    out.log(`nemesis: ${sum('partitioned')} frames cut by partitions, ${sum('lost')} lost, ${sum('duplicated')} duplicated, ${sum('delayed')} delayed (as of each node's last telemetry)`);
+  }
   if (opts.history) {
     const model = isis ? 'sequential consistency (write-update reads are local: SC, not linearizable)' : 'linearizability';
     out.log(`history: ${opts.history} (check it for ${model} with: ivy-cluster check ${opts.history})`);

@@ -1,11 +1,12 @@
-// The scenarios of DESIGN §5 (s1–s6) and issue 10 (s9) as plain data: cluster shape,
-// default trials and which nodes are killed (and rebooted) how often. The runner, the CLI and
-// the UI all read this table; nothing here does anything.
+// The scenarios of DESIGN §5 (s1–s9) as plain data: cluster shape, default trials,
+// which nodes are killed (and rebooted) how often, and what the network nemesis does.
+// The runner, the CLI and the UI all read this table; nothing here does anything.
+import { NemesisSpecSchema, type NemesisSpec } from '../nemesis/spec.js';
 
 /** Manager seats: m0 is the primary seat, m1 the backup seat. */
 export type ManagerSeat = 'm0' | 'm1';
 
-export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's6' | 's9';
+export type ScenarioId = 's1' | 's2' | 's3' | 's4' | 's5' | 's6' | 's7' | 's8' | 's9';
 
 /** What a fault hits: a manager seat, or 'client': a live client that owns pages, chosen (seeded) when the kill is due. */
 export type FaultTarget = ManagerSeat | 'client';
@@ -29,6 +30,16 @@ export interface SeedTable {
   published: { highAverage: number; lowAverage: number; average: number };
 }
 
+/**
+ * The network nemesis of a scenario: for the whole run (from before the warm-up to the end), or
+ * once, in a seeded trial, applied under load and healed after holdMs (seeded in [min, max]).
+ * Groups ("primary", "half-a") are resolved when the rules are applied, with the roles of then.
+ */
+export interface NemesisPlan {
+  spec: NemesisSpec;
+  when: 'whole-run' | { holdMs: readonly [number, number] };
+}
+
 export interface ScenarioDef {
   id: ScenarioId;
   name: string;
@@ -37,6 +48,7 @@ export interface ScenarioDef {
   defaultTrials: number;
   faults: FaultPlan | null;
   seed: SeedTable | null;
+  nemesis?: NemesisPlan;
 }
 
 export const SCENARIOS: readonly ScenarioDef[] = [
@@ -113,6 +125,30 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       lows: [751, 754, 757, 750, 751, 750],
       published: { highAverage: 13747, lowAverage: 752.167, average: 7249.583 },
     },
+  },
+  {
+    id: 's7',
+    name: 'partition-primary',
+    description: 'the primary cut from the backup and from half the clients for 2–3 s under load, then healed (once, in a seeded trial)',
+    backup: true,
+    defaultTrials: 5,
+    faults: null,
+    seed: null,
+    nemesis: {
+      spec: NemesisSpecSchema.parse({ rules: [{ from: ['primary'], to: ['backup', 'half-a'], symmetric: true, partition: true }] }),
+      // Several heartbeat timeouts (500 ms): long enough for the backup to decide the primary is gone.
+      when: { holdMs: [2000, 3000] },
+    },
+  },
+  {
+    id: 's8',
+    name: 'lossy',
+    description: '5 % loss and 1–5 ms delay (3 ± 2 ms, uniform) on every link for the whole run',
+    backup: true,
+    defaultTrials: 5,
+    faults: null,
+    seed: null,
+    nemesis: { spec: NemesisSpecSchema.parse({ presets: ['lossy'] }), when: 'whole-run' },
   },
   {
     id: 's9',

@@ -10,6 +10,7 @@ import type { ClusterEvent, Mark } from '../api.js';
 import type { Supervisor } from '../supervisor.js';
 import type { ManagerSeat } from './definitions.js';
 import { describeEvent, type FaultEvent } from './schedule.js';
+import { describeRule } from '../nemesis/spec.js';
 
 export interface InjectorOptions {
   /** Pause after a reboot before the next event, so a rebooted seat has re-synced. */
@@ -42,7 +43,19 @@ export interface KillRecord {
   pagesServedMs: number | null;
 }
 
-export type InjectorDriver = Pick<Supervisor, 'kill' | 'reboot' | 'nodeInfos' | 'telemetryOf' | 'on' | 'off'>;
+export type InjectorDriver = Pick<Supervisor, 'kill' | 'reboot' | 'nodeInfos' | 'telemetryOf' | 'on' | 'off'> & Partial<Pick<Supervisor, 'setNemesis' | 'healAll'>>;
+
+/** One nemesis window of the schedule (s7): when it was applied and healed, and the takeover it caused. */
+export interface NemesisRecord {
+  applyNs: number;
+  healNs: number | null;
+  /** What the rules resolved to at the apply. */
+  rules: string[];
+  /** Apply -> the first failover mark before the heal (null: none). */
+  failoverMs: number | null;
+  /** Failovers and hand-backs seen from the apply until 5 s after the heal. */
+  roleChanges: string[];
+}
 
 /** The line a client logs once the manager has ruled on every page it recovered (client-node.ts). */
 const SERVED_AGAIN = 'recovered pages served again';
@@ -57,6 +70,7 @@ interface SeenMark {
 
 export class FaultInjector {
   readonly kills: KillRecord[] = [];
+  readonly nemeses: NemesisRecord[] = [];
   private readonly marks: SeenMark[] = [];
   private readonly served: { node: string; ns: number }[] = [];
   private readonly onEvent = (e: ClusterEvent): void => {
@@ -111,7 +125,9 @@ export class FaultInjector {
       await this.sleep(e.delayMs);
       this.opts.note(describeEvent(e));
       if (e.action === 'kill') await this.kill(e);
-      else await this.reboot(e);
+      else if (e.action === 'reboot') await this.reboot(e);
+      else if (e.action === 'nemesis') this.applyNemesis(e);
+      else this.heal();
       this.completed++;
     }
   }
@@ -121,7 +137,35 @@ export class FaultInjector {
     this.sup.off('mark', this.onMark);
     this.sup.off('event', this.onEvent);
     for (const k of this.kills) this.fillMarks(k);
+    for (const w of this.nemeses) {
+      const until = w.healNs ?? Number.POSITIVE_INFINITY;
+      const f = this.marks.find((m) => m.kind === 'failover' && m.ns >= w.applyNs && m.ns <= until);
+      w.failoverMs = f ? (f.ns - w.applyNs) / 1e6 : null;
+      w.roleChanges = this.marks
+        .filter((m) => (m.kind === 'failover' || m.kind === 'handback') && m.ns >= w.applyNs && m.ns <= until + 5e9)
+        .map((m) => `${m.kind} to ${m.node} at +${Math.round((m.ns - w.applyNs) / 1e5) / 10} ms${w.healNs !== null && m.ns > w.healNs ? ' (after the heal)' : ''}`);
+    }
     return this.kills;
+  }
+
+  private applyNemesis(e: FaultEvent): void {
+    if (!e.nemesis || !this.sup.setNemesis) return;
+    try {
+      const applyNs = nowNs();
+      const state = this.sup.setNemesis(e.nemesis);
+      const rules = state?.rules.map(describeRule) ?? [];
+      this.nemeses.push({ applyNs, healNs: null, rules, failoverMs: null, roleChanges: [] });
+      this.opts.note(`nemesis on: ${rules.join('; ')}`);
+    } catch (err) {
+      this.opts.note(`nemesis not applied: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private heal(): void {
+    this.sup.healAll?.();
+    const w = this.nemeses.at(-1);
+    if (w && w.healNs === null) w.healNs = nowNs();
+    this.opts.note('nemesis healed');
   }
 
   private live(node: string): boolean {

@@ -77,6 +77,15 @@ export function renderRun(run: ScenarioRun): string[] {
     if (run.def.faults.reboot && isis) lines.push('hand-back: none by design (a rebooted registry rejoins as backup; the serving one keeps serving)');
     else if (run.def.faults.reboot) lines.push(`hand-back (reboot -> primary ${seat} serving again): ${list(r.handbackMs)}`);
   }
+  if (r.nemesis) {
+    const n = r.nemesis;
+    if (!run.def.faults) lines.push(`faults: ${r.schedule?.join('; ') || 'none'}`);
+    lines.push(`nemesis: ${n.counters.partitioned} frames cut by partitions, ${n.counters.lost} lost, ${n.counters.duplicated} duplicated, ${n.counters.delayed} delayed`);
+    if (n.failoverMs) {
+      lines.push(`partition held: ${list(n.heldMs)}; backup ${seat} took over after: ${n.failoverMs.map((x) => (x === null ? 'no takeover' : ms(x))).join(', ')}`);
+      lines.push(`role changes (apply -> 5 s after the heal): ${n.roleChanges?.join('; ') || 'none'}`);
+    }
+  }
   if (r.slowest?.length) lines.push(`slowest ${isis ? 'write' : 'fault'} of each trial (traced):`, ...slowestLines(r.slowest));
   const seed = run.def.seed;
   // The seed's published figures are of its IVY implementation: no comparison for write-update.

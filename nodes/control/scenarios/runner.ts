@@ -20,7 +20,9 @@ import type { TraceRecord } from '../trace/record.js';
 import { timingCsv } from './csv.js';
 import type { ScenarioDef } from './definitions.js';
 import { isProtocolOp, pagesBackMs, percentile, recoveryMs, sustainedSummary, type SustainedSummary } from './figures.js';
-import { FaultInjector, type KillRecord } from './injector.js';
+import { FaultInjector, type KillRecord, type NemesisRecord } from './injector.js';
+import { describeRule, mergeSpecs, type NemesisSpec } from '../nemesis/spec.js';
+import type { NemesisCounters } from '../../runtime/nemesis.js';
 import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { OpFrameCollector, slowestFault, slowestOp } from './slowest.js';
@@ -74,6 +76,8 @@ export interface RunnerOptions {
   onTrace?: (records: TraceRecord[]) => void;
   /** Trace, and keep each trial's slowest fault with its frames (`ScenarioResult.slowest`; rounds mode). */
   slowest?: boolean;
+  /** A network nemesis for the whole run of every scenario (`--nemesis`), on top of the scenario's own. */
+  nemesis?: NemesisSpec;
 }
 
 export interface ScenarioRun {
@@ -155,6 +159,7 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     config,
     runDir,
     readyTimeoutMs: 20_000 + 500 * opts.clients,
+    nemesisSeed: opts.seed,
     ...(opts.launcher ? { launcher: opts.launcher } : {}),
     ...(opts.onTrace || collector ? { trace: true, traceRun: `${def.id}/${protocol}` } : {}),
   });
@@ -171,7 +176,10 @@ async function runOne(def: ScenarioDef, protocol: Protocol, index: number, of: n
     const ops = mergeClientLogs(sup.historyDir());
     progress(`checking the history for ${protocol === 'isis' ? 'sequential consistency' : 'linearizability'}`);
     const { model, result: check } = checkProtocol(protocol, ops);
-    return assemble(def, protocol, model, opts, rounds, schedule, measured, ops, check);
+    const run = assemble(def, protocol, model, opts, rounds, schedule, measured, ops, check);
+    const nemesis = nemesisResult(sup, measured);
+    if (nemesis) run.result.nemesis = nemesis;
+    return run;
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -205,6 +213,12 @@ async function measure(
       },
       opts.signal,
     );
+    // A whole-run nemesis (s8, --nemesis) goes on before the warm-up and stays until the shutdown.
+    const whole = wholeRunSpec(def, opts);
+    if (whole) {
+      const state = sup.setNemesis(whole);
+      note(`nemesis for the whole run: ${state?.rules.map(describeRule).join('; ') ?? 'no rules'}`);
+    }
     const injecting = injector.run();
     injecting.catch(() => undefined); // awaited below; an abort must not surface as unhandled meanwhile
     try {
@@ -213,7 +227,7 @@ async function measure(
           ? await measureRounds(sup, injector, def, trials, opts.mode, opts, progress)
           : await measureSustained(sup, injector, trials, opts.mode, opts, progress);
       await injecting;
-      return { ...measured, kills: injector.kills };
+      return { ...measured, kills: injector.kills, nemeses: injector.nemeses, wholeRules: sup.nemesis && whole ? sup.nemesis.rules.map(describeRule) : [] };
     } finally {
       injector.finish();
     }
@@ -235,6 +249,43 @@ interface Measured {
   /** Rounds mode: each trial's slowest measured operation (null: none completed). */
   slowOps: (RoundOp | null)[];
   slowest?: SlowestFault[];
+  /** Nemesis windows of the schedule (s7). */
+  nemeses?: NemesisRecord[];
+  /** The whole-run nemesis rules as resolved (s8, --nemesis). */
+  wholeRules?: string[];
+}
+
+function wholeRunSpec(def: ScenarioDef, opts: RunnerOptions): NemesisSpec | null {
+  const own = def.nemesis?.when === 'whole-run' ? def.nemesis.spec : null;
+  const extra = opts.nemesis && (opts.nemesis.presets.length > 0 || opts.nemesis.rules.length > 0) ? opts.nemesis : null;
+  if (own && extra) return mergeSpecs(own, extra);
+  return own ?? extra;
+}
+
+/** What the nemesis did in this run, summed over the nodes' last telemetry (null: no nemesis). */
+function nemesisResult(sup: Supervisor, m: Measured): ScenarioResult['nemesis'] | null {
+  const windows = m.nemeses ?? [];
+  const whole = m.wholeRules ?? [];
+  if (windows.length === 0 && whole.length === 0) return null;
+  const counters: NemesisCounters = { partitioned: 0, lost: 0, duplicated: 0, delayed: 0 };
+  for (const n of sup.nodeInfos()) {
+    if (!n.nemesis) continue;
+    counters.partitioned += n.nemesis.partitioned;
+    counters.lost += n.nemesis.lost;
+    counters.duplicated += n.nemesis.duplicated;
+    counters.delayed += n.nemesis.delayed;
+  }
+  return {
+    rules: [...whole, ...windows.flatMap((w) => w.rules)],
+    counters,
+    ...(windows.length > 0
+      ? {
+          failoverMs: windows.map((w) => (w.failoverMs === null ? null : roundMs(w.failoverMs))),
+          roleChanges: windows.flatMap((w) => w.roleChanges),
+          heldMs: windows.map((w) => (w.healNs === null ? Number.NaN : roundMs((w.healNs - w.applyNs) / 1e6))),
+        }
+      : {}),
+  };
 }
 
 async function measureRounds(
@@ -390,7 +441,7 @@ function assemble(
     faultOps: samplesMs.length,
     hits: sustained ? sustained.hits : m.hits,
     failedOps: sustained ? sustained.failed : m.failed,
-    schedule: schedule.map(describeEvent),
+    schedule: [...(m.wholeRules?.length ? [`whole run: nemesis ${m.wholeRules.join('; ')}`] : []), ...schedule.map(describeEvent)],
     // A write-update history is sequentially consistent at best; its linearizability is not asked.
     linearizable: model === 'linearizable' ? check.ok : null,
     protocol,

@@ -4,12 +4,16 @@
 // the schedule can be checked without starting a process.
 import { mulberry32, pick } from '../../core/random.js';
 import type { FaultTarget, ScenarioDef } from './definitions.js';
+import { describeRuleSpec, type NemesisSpec } from '../nemesis/spec.js';
 
 export interface FaultEvent {
   /** Index of the kill/reboot cycle this event belongs to. */
   cycle: number;
-  action: 'kill' | 'reboot';
+  /** nemesis: apply `nemesis` (network rules); heal: every link back to normal. */
+  action: 'kill' | 'reboot' | 'nemesis' | 'heal';
+  /** For nemesis events, the seat the rules are about (informational). */
   node: FaultTarget;
+  nemesis?: NemesisSpec;
   /** 'client' kills: which of the page-owning clients, as a fraction in [0, 1) of their list (seeded). */
   choice?: number;
   /** 0-based trial and round at whose start the delay begins. */
@@ -41,8 +45,20 @@ const delay = (rng: () => number): number => Math.round(rng() * MAX_DELAY_MS * 1
 
 export function buildSchedule(def: ScenarioDef, shape: ScheduleShape): FaultEvent[] {
   const plan = def.faults;
-  if (!plan || shape.trials < 1 || shape.rounds < 1) return [];
+  if (shape.trials < 1 || shape.rounds < 1) return [];
   const rng = scenarioRng(def, shape.seed);
+  const when = def.nemesis?.when;
+  if (def.nemesis && when !== undefined && when !== 'whole-run') {
+    // One nemesis window in a seeded trial: applied in the first half of it, under load, healed holdMs later.
+    const trial = pick(rng, shape.trials);
+    const round = pick(rng, Math.max(1, Math.ceil(shape.rounds / 2)));
+    const [lo, hi] = when.holdMs;
+    return [
+      { cycle: 0, action: 'nemesis', node: 'm0', nemesis: def.nemesis.spec, trial, round, delayMs: delay(rng) },
+      { cycle: 0, action: 'heal', node: 'm0', trial, round, delayMs: Math.round(lo + rng() * (hi - lo)) },
+    ];
+  }
+  if (!plan) return [];
   const { trials, rounds } = shape;
   const cycleTrials = plan.cycles === 'once' ? [pick(rng, trials)] : Array.from({ length: trials }, (_, t) => t);
   const events: FaultEvent[] = [];
@@ -79,7 +95,7 @@ export function maxSeatsDown(events: readonly FaultEvent[]): number {
   let max = 0;
   for (const e of events) {
     if (e.action === 'kill') down.add(e.node);
-    else down.delete(e.node);
+    else if (e.action === 'reboot') down.delete(e.node);
     max = Math.max(max, down.size);
   }
   return max;
@@ -94,6 +110,8 @@ export function isInSlotOrder(events: readonly FaultEvent[]): boolean {
 }
 
 export function describeEvent(e: FaultEvent): string {
+  if (e.action === 'nemesis') return `trial ${e.trial + 1} round ${e.round + 1} +${e.delayMs} ms: nemesis ${e.nemesis ? describeRuleSpec(e.nemesis) : ''}`;
+  if (e.action === 'heal') return `trial ${e.trial + 1} round ${e.round + 1}: heal every link ${e.delayMs} ms after the nemesis`;
   if (e.node === 'client' && e.action === 'reboot') return `trial ${e.trial + 1} round ${e.round + 1}: reboot that client ${e.delayMs} ms after its kill`;
   const what = e.node === 'client' ? 'a client that owns pages' : e.node;
   return `trial ${e.trial + 1} round ${e.round + 1} +${e.delayMs} ms: ${e.action === 'kill' ? 'SIGKILL' : 'reboot'} ${what}`;

@@ -25,6 +25,7 @@ const NodeInfoSchema = z.looseObject({
   lastExit: z.object({ code: numOrNull, signal: z.string().nullable() }).nullable(),
   dropped: num,
   rssBytes: numOrNull,
+  nemesis: z.looseObject({ partitioned: num, lost: num, duplicated: num, delayed: num }).nullable().optional(),
 });
 
 const LatencySummarySchema = z.looseObject({ count: num, p50Us: figure, p90Us: figure, p99Us: figure, maxUs: figure });
@@ -110,6 +111,14 @@ const SnapshotSchema = z.looseObject({
   histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),
   series: z.array(LatencyPointSchema),
   marks: z.array(z.looseObject({ t: num, kind: z.string(), node: z.string(), atNs: num.optional() })),
+  nemesis: z
+    .looseObject({
+      spec: z.looseObject({ presets: z.array(z.string()), rules: z.array(z.looseObject({ from: z.array(z.string()), to: z.array(z.string()) })) }).nullable(),
+      rules: z.array(z.looseObject({ from: z.array(z.string()), to: z.array(z.string()), text: z.string() })),
+      since: numOrNull,
+      windows: z.array(z.looseObject({ from: num, to: numOrNull, label: z.string() })),
+    })
+    .optional(),
 });
 
 const EventSchema = z.looseObject({

@@ -38,6 +38,10 @@ export function describe(command: Command): string {
       return 'Export trace';
     case 'runOp':
       return `${command.kind === 'read' ? 'Read' : 'Write'} page ${command.page} on ${command.client}`;
+    case 'setNemesis':
+      return 'Apply network rules';
+    case 'healAll':
+      return 'Heal all';
   }
 }
 

@@ -372,7 +372,17 @@ function NodesCard() {
       h.accessor('dropped', {
         header: 'Dropped',
         meta: { numeric: true },
-        cell: (c) => <span className={c.getValue() > 0 ? 'warn-text' : undefined}>{fmtInt(c.getValue())}</span>,
+        cell: (c) => {
+          // Bad input dropped on receipt; beside it, what the network nemesis cut or lost of this node's sends (Network view).
+          const n = c.row.original.nemesis;
+          const net = n ? n.partitioned + n.lost : 0;
+          return (
+            <span title={n ? `bad input dropped ${fmtInt(c.getValue())}; network nemesis: ${fmtInt(n.partitioned)} cut, ${fmtInt(n.lost)} lost, ${fmtInt(n.duplicated)} duplicated, ${fmtInt(n.delayed)} delayed` : undefined}>
+              <span className={c.getValue() > 0 ? 'warn-text' : undefined}>{fmtInt(c.getValue())}</span>
+              {net > 0 && <span className="muted" data-testid={`node-net-dropped-${c.row.original.id}`}>{` + ${fmtInt(net)} net`}</span>}
+            </span>
+          );
+        },
       }),
       h.accessor((n) => n.rssBytes ?? -1, {
         id: 'rss',

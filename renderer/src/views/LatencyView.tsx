@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import uPlotLib from 'uplot';
-import type { HistogramBucket, LatencyPoint, Mark, MarkKind } from '../../../nodes/control/api.js';
+import type { HistogramBucket, LatencyPoint, Mark, MarkKind, NemesisView } from '../../../nodes/control/api.js';
 import { Chart, cssVar } from '../components/Chart.js';
 import { fmtClock, fmtInt, fmtUs } from '../format.js';
 import { useApp } from '../state/context.js';
@@ -58,6 +58,7 @@ export function LatencyView() {
   const histogram = snapshot?.histogram;
   const series = snapshot?.series;
   const marks = snapshot?.marks;
+  const bands = snapshot?.nemesis?.windows;
   const isis = snapshot?.config?.protocol === 'isis';
 
   return (
@@ -73,8 +74,9 @@ export function LatencyView() {
       </section>
       <section className="card" aria-labelledby="series-title">
         <h3 id="series-title">Over time</h3>
-        <SeriesChart series={series ?? []} marks={marks ?? []} scheme={scheme} />
+        <SeriesChart series={series ?? []} marks={marks ?? []} bands={bands ?? []} scheme={scheme} />
         <MarksLegend marks={marks ?? []} />
+        <BandsLegend bands={bands ?? []} />
       </section>
       <section className="card" aria-labelledby="hist-title">
         <h3 id="hist-title">{isis ? 'Histogram (writes: every one a total-order multicast)' : 'Histogram (operations that needed the manager)'}</h3>
@@ -117,9 +119,35 @@ function LatestFigures({ series }: { series: LatencyPoint[] }) {
 /** Fault marks get a labelled dashed line; lifecycle noise (start, up) only a faint tick. */
 const LABELLED: ReadonlySet<MarkKind> = new Set(['kill', 'stop', 'reboot', 'down', 'failover', 'handback']);
 
-function marksPlugin(getMarks: () => Mark[]): uPlot.Plugin {
+type Band = NemesisView['windows'][number];
+const BAND_COLOR = '#f59e0b';
+
+/** Nemesis periods as shaded bands under the curves, labelled at the top; one still in force runs to the right edge. */
+function drawBands(u: uPlot, bands: readonly Band[]): void {
+  if (!bands.length) return;
+  const { ctx } = u;
+  const { top, height, left, width } = u.bbox;
+  const dpr = devicePixelRatio || 1;
+  ctx.save();
+  ctx.font = `${10 * dpr}px system-ui, sans-serif`;
+  ctx.textBaseline = 'bottom';
+  for (const b of bands) {
+    const x0 = Math.max(left, u.valToPos(b.from / 1000, 'x', true));
+    const x1 = Math.min(left + width, b.to === null ? left + width : u.valToPos(b.to / 1000, 'x', true));
+    if (x1 <= x0) continue;
+    ctx.globalAlpha = 0.14;
+    ctx.fillStyle = BAND_COLOR;
+    ctx.fillRect(x0, top, x1 - x0, height);
+    ctx.globalAlpha = 0.9;
+    ctx.fillText(`nemesis: ${b.label}`, x0 + 3 * dpr, top + height - 2 * dpr);
+  }
+  ctx.restore();
+}
+
+function marksPlugin(getMarks: () => Mark[], getBands: () => readonly Band[]): uPlot.Plugin {
   return {
     hooks: {
+      drawClear: [(u: uPlot) => drawBands(u, getBands())],
       draw: [
         (u: uPlot) => {
           const ms = getMarks();
@@ -172,7 +200,7 @@ function marksPlugin(getMarks: () => Mark[]): uPlot.Plugin {
   };
 }
 
-function SeriesChart({ series, marks, scheme }: { series: LatencyPoint[]; marks: Mark[]; scheme: string }) {
+function SeriesChart({ series, marks, bands, scheme }: { series: LatencyPoint[]; marks: Mark[]; bands: readonly Band[]; scheme: string }) {
   const data = useMemo<uPlot.AlignedData>(() => {
     const xs: number[] = [];
     const rp50: (number | null)[] = [];
@@ -196,13 +224,15 @@ function SeriesChart({ series, marks, scheme }: { series: LatencyPoint[]; marks:
   // The draw hook reads marks through a ref-like closure so new marks need no rebuild.
   const [marksBox] = useState<{ current: Mark[] }>(() => ({ current: marks }));
   marksBox.current = marks;
+  const [bandsBox] = useState<{ current: readonly Band[] }>(() => ({ current: bands }));
+  bandsBox.current = bands;
 
   const makeOptions = (width: number): uPlot.Options => {
     const c = themeColors();
     return {
       width,
       height: 300,
-      plugins: [marksPlugin(() => marksBox.current)],
+      plugins: [marksPlugin(() => marksBox.current, () => bandsBox.current)],
       scales: { x: { time: true }, ms: { auto: true }, ops: { auto: true } },
       axes: [
         axis(c),
@@ -231,7 +261,7 @@ function SeriesChart({ series, marks, scheme }: { series: LatencyPoint[]; marks:
         optionsKey={`series-${scheme}`}
         data={data}
         height={300}
-        label={`Latency over time: ${series.length} samples, ${marks.length} marks`}
+        label={`Latency over time: ${series.length} samples, ${marks.length} marks, ${bands.length} nemesis periods`}
         testId="latency-series-chart"
       />
     </>
@@ -251,6 +281,21 @@ function MarksLegend({ marks: all }: { marks: Mark[] }) {
         </li>
       ))}
       {marks.length > recent.length && <li className="muted">…and {marks.length - recent.length} earlier</li>}
+    </ul>
+  );
+}
+
+function BandsLegend({ bands }: { bands: readonly Band[] }) {
+  if (!bands.length) return null;
+  const recent = bands.slice(-8).reverse();
+  return (
+    <ul className="marks" aria-label="Nemesis periods" data-testid="latency-nemesis">
+      {recent.map((b, i) => (
+        <li key={`${b.from}-${i}`}>
+          <span className="mark-swatch" style={{ background: BAND_COLOR }} aria-hidden="true" />
+          nemesis {b.label}: {fmtClock(b.from)} – {b.to === null ? 'now' : fmtClock(b.to)}
+        </li>
+      ))}
     </ul>
   );
 }

@@ -28,6 +28,8 @@ export const SCENARIOS = [
   { id: 's4', name: 'primary-reboot', what: 'primary killed and rebooted' },
   { id: 's5', name: 'primary-reboot-many', what: 'primary killed and rebooted k times' },
   { id: 's6', name: 'alternate', what: 'primary and backup killed in turn' },
+  { id: 's7', name: 'partition-primary', what: 'primary cut from the backup and half the clients for 2–3 s, then healed' },
+  { id: 's8', name: 'lossy', what: '5 % loss and 1–5 ms delay on every link, whole run' },
   { id: 's9', name: 'client-crash-reboot', what: 'a client that owns pages killed and rebooted in every trial' },
 ] as const;
 
@@ -598,9 +600,17 @@ function ScenarioFacts({ result }: { result: ScenarioResult }) {
   if (result.hits != null) facts.push(`${result.hits} ${writes ? 'local reads' : 'cache hits'} excluded`);
   if (result.failedOps != null) facts.push(`${result.failedOps} failed`);
   if (!facts.length && !result.schedule?.length) return null;
+  const n = result.nemesis;
   return (
     <div className="muted small scenario-facts">
       {facts.length > 0 && <p>{facts.join(' · ')}</p>}
+      {n && (
+        <p data-testid={`scenario-${resultKey(result)}-nemesis`}>
+          Network nemesis: {n.counters.partitioned} frames cut by partitions, {n.counters.lost} lost, {n.counters.duplicated} duplicated, {n.counters.delayed} delayed
+          {n.failoverMs && ` · backup took over after ${n.failoverMs.map((x) => (x === null ? 'no takeover' : `${x} ms`)).join(', ')}`}
+          {n.roleChanges && n.roleChanges.length > 0 && ` · ${n.roleChanges.join('; ')}`}
+        </p>
+      )}
       {result.schedule && result.schedule.length > 0 && (
         <details>
           <summary>Fault schedule ({result.schedule.length})</summary>
