@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RESULTS = join(ROOT, 'test-results');
@@ -336,4 +337,25 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function ensureDir(dir: string): string {
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** One command over the server's WebSocket, as the UI sends it. */
+export async function serveCommand(url: string, cmd: Record<string, unknown>): Promise<{ ok: boolean; error?: string }> {
+  const u = new URL(url);
+  const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token') ?? ''}`);
+  try {
+    await new Promise((ok, fail) => {
+      ws.once('open', ok);
+      ws.once('error', fail);
+    });
+    ws.send(JSON.stringify({ id: 'e2e', command: cmd }));
+    return await new Promise((ok) => {
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { id?: string; reply?: { ok: boolean; error?: string } };
+        if (m.id === 'e2e' && m.reply) ok(m.reply);
+      });
+    });
+  } finally {
+    ws.close();
+  }
 }

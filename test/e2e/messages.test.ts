@@ -7,35 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
 import { convertTraceToShiviz } from '../../nodes/control/trace/shiviz.js';
 import { freshPorts } from '../integration/cluster.js';
 import { parseShiviz } from '../unit/shiviz-check.js';
-import { ensureDir, RESULTS, SCREENSHOTS, showView, until, waitForNodes } from './harness.js';
+import { ensureDir, RESULTS, SCREENSHOTS, serveCommand, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { stopCluster } from './steps.js';
 
-/** One command over the server's WebSocket, as the UI sends it. */
-async function command(url: string, cmd: Record<string, unknown>): Promise<{ ok: boolean; error?: string }> {
-  const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token') ?? ''}`);
-  try {
-    await new Promise((ok, fail) => {
-      ws.once('open', ok);
-      ws.once('error', fail);
-    });
-    ws.send(JSON.stringify({ id: 'e2e', command: cmd }));
-    return await new Promise((ok) => {
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { id?: string; reply?: { ok: boolean; error?: string } };
-        if (m.id === 'e2e' && m.reply) ok(m.reply);
-      });
-    });
-  } finally {
-    ws.close();
-  }
-}
 
 async function runOp(page: Page, client: string, kind: 'read' | 'write', pg: number): Promise<void> {
   await page.getByTestId('messages-op-client').selectOption(client);
@@ -71,7 +50,7 @@ describe('Messages view', () => {
   it('shows the frames of one write fault and one read fault in order, highlights them, and exports a trace', async () => {
     const { page } = s.app;
     const basePort = await freshPorts(3, false);
-    const started = await command(s.serve!.url, { cmd: 'startCluster', config: { clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
+    const started = await serveCommand(s.serve!.url, { cmd: 'startCluster', config: { clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
     expect(started).toMatchObject({ ok: true });
     await waitForNodes(page, 'm0 and 3 clients up', { m0: { state: 'up' }, c0: { state: 'up' }, c1: { state: 'up' }, c2: { state: 'up' } }, { timeout: 60_000, serve: s.serve! });
 
@@ -112,7 +91,7 @@ describe('Messages view', () => {
   it('lists a write-update write and pins exactly the frames that ordered it', async () => {
     const { page } = s.app;
     const basePort = await freshPorts(3, false);
-    const started = await command(s.serve!.url, { cmd: 'startCluster', config: { protocol: 'isis', clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
+    const started = await serveCommand(s.serve!.url, { cmd: 'startCluster', config: { protocol: 'isis', clients: 3, pages: 4, basePort, clientMemory: 'volatile' } });
     expect(started).toMatchObject({ ok: true });
     await waitForNodes(page, 'registry and 3 members up', { m0: { state: 'up' }, c0: { state: 'up' }, c1: { state: 'up' }, c2: { state: 'up' } }, { timeout: 60_000, serve: s.serve! });
     await showView(page, 'messages');

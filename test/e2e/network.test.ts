@@ -6,32 +6,11 @@
 // safety comes with the client-quorum branch; until then it is reported, not asserted).
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { freshPorts } from '../integration/cluster.js';
-import { screenshot, showView, until, waitForNodes } from './harness.js';
+import { screenshot, serveCommand, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { checkHistory, stopCluster } from './steps.js';
 
-/** One command over the server's WebSocket, as the UI sends it. */
-async function command(url: string, cmd: Record<string, unknown>): Promise<{ ok: boolean; error?: string }> {
-  const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/ws?token=${u.searchParams.get('token') ?? ''}`);
-  try {
-    await new Promise((ok, fail) => {
-      ws.once('open', ok);
-      ws.once('error', fail);
-    });
-    ws.send(JSON.stringify({ id: 'e2e', command: cmd }));
-    return await new Promise((ok) => {
-      ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { id?: string; reply?: { ok: boolean; error?: string } };
-        if (m.id === 'e2e' && m.reply) ok(m.reply);
-      });
-    });
-  } finally {
-    ws.close();
-  }
-}
 
 const counter = async (page: Page, node: string, col: number): Promise<number> =>
   Number((await page.getByTestId(`nemesis-counters-${node}`).locator('td').nth(col).innerText()).replace(/,/g, ''));
@@ -42,9 +21,9 @@ describe('Network view', () => {
   it('isolates the primary from the backup with one click, shows it, heals, and the history is checked', async () => {
     const { page } = s.app;
     const basePort = await freshPorts(4, true);
-    expect(await command(s.serve!.url, { cmd: 'startCluster', config: { clients: 4, pages: 4, backup: true, basePort, clientMemory: 'volatile' } })).toMatchObject({ ok: true });
+    expect(await serveCommand(s.serve!.url, { cmd: 'startCluster', config: { clients: 4, pages: 4, backup: true, basePort, clientMemory: 'volatile' } })).toMatchObject({ ok: true });
     await waitForNodes(page, 'm0 primary, m1 backup, 4 clients up', { m0: { role: 'primary', state: 'up' }, m1: { role: 'backup', state: 'up' }, c3: { state: 'up' } }, { timeout: 60_000, serve: s.serve! });
-    expect(await command(s.serve!.url, { cmd: 'setWorkload', workload: { readRatio: 0.5, rate: 50 } })).toMatchObject({ ok: true });
+    expect(await serveCommand(s.serve!.url, { cmd: 'setWorkload', workload: { readRatio: 0.5, rate: 50 } })).toMatchObject({ ok: true });
 
     await page.keyboard.press('Alt+KeyN');
     await page.getByTestId('view-network').waitFor();
@@ -100,7 +79,7 @@ describe('Network view', () => {
     // Partition safety (a primary cut from the backup never serves beside a new one) comes with the
     // client-quorum branch; once it is merged, run with IVY_PARTITION_SAFETY=1 to require the verdict.
     if (process.env.IVY_PARTITION_SAFETY === '1') expect(verdict.consistent, verdict.text).toBe(true);
-    await command(s.serve!.url, { cmd: 'setWorkload', workload: null });
+    await serveCommand(s.serve!.url, { cmd: 'setWorkload', workload: null });
     await stopCluster(page);
   }, 180_000);
 });

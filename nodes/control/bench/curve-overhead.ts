@@ -6,29 +6,20 @@
 // the same run so the machine's noise falls on both alike. The load average before
 // each block is reported: the ratio is only as good as the machine was quiet.
 import { loadavg } from 'node:os';
-import type { ClientMemory } from '../../protocol/messages.js';
 import type { Links } from '../../runtime/link-keys.js';
-import { percentile } from '../scenarios/figures.js';
+import { abFigures, abRatio, type AbFigures, type AbOptions, type AbRatio } from './ab-figures.js';
 import { interleavedBlocks } from './interleave.js';
 import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
 
-export interface CurveOverheadOptions {
-  /** Samples per fault kind and mode. */
-  iterations: number;
-  blockSize: number;
-  basePort: number;
-  pageSize: number;
-  clientMemory?: ClientMemory;
-  onProgress?: (message: string) => void;
-}
+export type CurveOverheadOptions = AbOptions;
 
-type Figures = { read_p50_us: number; read_p99_us: number; write_p50_us: number; write_p99_us: number; samples: number };
+type Figures = AbFigures;
 
 export interface CurveOverheadReport {
   curve: Figures;
   plain: Figures;
   /** curve / plain: 1.05 = authenticated links make the fault 5 % slower. */
-  ratio: { read_p50: number; write_p50: number; read_p99: number; write_p99: number };
+  ratio: AbRatio;
   blocks: number;
   /** 1-minute load average before each block, and at the end. */
   loadavg_blocks: number[];
@@ -39,19 +30,7 @@ export interface CurveOverheadReport {
   linearizable: boolean;
 }
 
-const us1 = (x: number): number => Math.round(x * 10) / 10;
-const ratio = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 100) / 100 : Number.NaN);
 
-function figures(s: Samples): Figures {
-  // The headline write fault is the one-copy write (bench/run.ts HEADLINE_WRITE).
-  return {
-    read_p50_us: us1(percentile(s.read, 50)),
-    read_p99_us: us1(percentile(s.read, 99)),
-    write_p50_us: us1(percentile(s.write1, 50)),
-    write_p99_us: us1(percentile(s.write1, 99)),
-    samples: s.read.length,
-  };
-}
 
 export async function runCurveOverhead(opts: CurveOverheadOptions): Promise<CurveOverheadReport> {
   const say = opts.onProgress ?? (() => undefined);
@@ -78,17 +57,12 @@ export async function runCurveOverhead(opts: CurveOverheadOptions): Promise<Curv
   } finally {
     for (const [mode, p] of paths) stopped.set(mode, (await p.stop().catch(() => ({ linearizable: false }))).linearizable);
   }
-  const curve = figures(s.curve);
-  const plain = figures(s.plain);
+  const curve = abFigures(s.curve);
+  const plain = abFigures(s.plain);
   return {
     curve,
     plain,
-    ratio: {
-      read_p50: ratio(curve.read_p50_us, plain.read_p50_us),
-      write_p50: ratio(curve.write_p50_us, plain.write_p50_us),
-      read_p99: ratio(curve.read_p99_us, plain.read_p99_us),
-      write_p99: ratio(curve.write_p99_us, plain.write_p99_us),
-    },
+    ratio: abRatio(curve, plain),
     blocks,
     loadavg_blocks: loads,
     loadavg: loadavg().map((x) => Math.round(x * 100) / 100),

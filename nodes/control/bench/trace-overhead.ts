@@ -3,50 +3,29 @@
 // shapes), blocks with tracing off and on alternating (ABBA) in the same run, so machine
 // noise falls on both alike. While on, every record goes the whole way: node batches over
 // the control channel, the supervisor's clock mirror, and a JSON Lines file (as `--trace`).
-import type { ClientMemory } from '../../protocol/messages.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { percentile } from '../scenarios/figures.js';
 import { TraceWriter } from '../trace/writer.js';
+import { abFigures, abRatio, type AbFigures, type AbOptions, type AbRatio } from './ab-figures.js';
 import { interleavedBlocks } from './interleave.js';
-import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
+import { emptySamples, IvyPath } from './ivy-path.js';
 
-export interface TraceOverheadOptions {
-  /** Samples per fault kind and mode. */
-  iterations: number;
-  blockSize: number;
-  basePort: number;
-  pageSize: number;
-  clientMemory?: ClientMemory;
-  onProgress?: (message: string) => void;
-}
+export type TraceOverheadOptions = AbOptions;
 
-type Figures = { read_p50_us: number; read_p99_us: number; write_p50_us: number; write_p99_us: number; samples: number };
+type Figures = AbFigures;
 
 export interface TraceOverheadReport {
   off: Figures;
   on: Figures;
   /** on / off: 1.15 = tracing makes the fault 15 % slower. */
-  ratio: { read_p50: number; write_p50: number; read_p99: number; write_p99: number };
+  ratio: AbRatio;
   /** Frames traced (sent + received) while on. */
   records: number;
   blocks: number;
 }
 
-const us1 = (x: number): number => Math.round(x * 10) / 10;
-const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
 
-function figures(s: Samples): Figures {
-  // The headline write fault is the one-copy write (bench/run.ts HEADLINE_WRITE).
-  return {
-    read_p50_us: us1(percentile(s.read, 50)),
-    read_p99_us: us1(percentile(s.read, 99)),
-    write_p50_us: us1(percentile(s.write1, 50)),
-    write_p99_us: us1(percentile(s.write1, 99)),
-    samples: s.read.length,
-  };
-}
 
 export async function runTraceOverhead(opts: TraceOverheadOptions): Promise<TraceOverheadReport> {
   const say = opts.onProgress ?? (() => undefined);
@@ -82,12 +61,12 @@ export async function runTraceOverhead(opts: TraceOverheadOptions): Promise<Trac
     await writer.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
-  const off = figures(s.off);
-  const on = figures(s.on);
+  const off = abFigures(s.off);
+  const on = abFigures(s.on);
   return {
     off,
     on,
-    ratio: { read_p50: ratio(on.read_p50_us, off.read_p50_us), write_p50: ratio(on.write_p50_us, off.write_p50_us), read_p99: ratio(on.read_p99_us, off.read_p99_us), write_p99: ratio(on.write_p99_us, off.write_p99_us) },
+    ratio: abRatio(on, off),
     records: writer.records,
     blocks,
   };

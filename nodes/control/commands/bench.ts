@@ -14,6 +14,7 @@ import type { CompareRow, IsisReport } from '../bench/isis-run.js';
 import { runBench, type BenchReport, type IvyReport, type PathFigures } from '../bench/run.js';
 import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.js';
 import { renderCurveOverhead, runCurveOverhead } from '../bench/curve-overhead.js';
+import type { AbOptions } from '../bench/ab-figures.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
@@ -158,51 +159,43 @@ function renderIvy(r: IvyReport): string[] {
   return lines;
 }
 
-const TRACE_OVERHEAD_BLOCK = 20;
+/** Samples per arm in each block of an A/B comparison. */
+const AB_BLOCK = 20;
 
-async function traceOverheadCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+/** One same-run A/B comparison (--trace-overhead, --curve-overhead): its report as `{key: …}` with --json, else as lines. */
+async function abCommand<R>(
+  opts: BenchCliOptions,
+  out: Out,
+  key: string,
+  run: (o: AbOptions) => Promise<R>,
+  render: (r: R) => string[],
+  ok: (r: R) => boolean = () => true,
+): Promise<number> {
   try {
     const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
-    const r = await runTraceOverhead({
+    const r = await run({
       iterations,
       // Short blocks: the other jobs on a shared machine come in bursts of seconds, which blocks of 100
-      // (3 per 300 iterations) let land on one mode; blocks of 20 cut the run-to-run spread of the ratio.
-      blockSize: Math.min(TRACE_OVERHEAD_BLOCK, iterations),
+      // (3 per 300 iterations) let land on one arm; blocks of 20 cut the run-to-run spread of the ratio.
+      blockSize: Math.min(AB_BLOCK, iterations),
       basePort: opts.basePort,
       pageSize: 4096,
-      // One mode only: the overhead is measured on one cluster.
+      // One mode only: the overhead is measured with one client memory mode.
       ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
       onProgress: (m) => out.error(m),
     });
-    if (opts.json) out.log(JSON.stringify({ trace_overhead: r }));
-    else for (const line of renderTraceOverhead(r)) out.log(line);
-    return 0;
+    if (opts.json) out.log(JSON.stringify({ [key]: r }));
+    else for (const line of render(r)) out.log(line);
+    return ok(r) ? 0 : 1;
   } catch (err) {
     out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
 }
 
-async function curveOverheadCommand(opts: BenchCliOptions, out: Out): Promise<number> {
-  try {
-    const iterations = Math.round(opts.iterations ?? envNumber('IVY_BENCH_ITERATIONS') ?? 1000);
-    const r = await runCurveOverhead({
-      iterations,
-      // Short blocks, as --trace-overhead's: bursts of other work then fall on both modes.
-      blockSize: Math.min(TRACE_OVERHEAD_BLOCK, iterations),
-      basePort: opts.basePort,
-      pageSize: 4096,
-      ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
-      onProgress: (m) => out.error(m),
-    });
-    if (opts.json) out.log(JSON.stringify({ curve_overhead: r }));
-    else for (const line of renderCurveOverhead(r)) out.log(line);
-    return r.linearizable ? 0 : 1;
-  } catch (err) {
-    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return 2;
-  }
-}
+const traceOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> => abCommand(opts, out, 'trace_overhead', runTraceOverhead, renderTraceOverhead);
+const curveOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> =>
+  abCommand(opts, out, 'curve_overhead', runCurveOverhead, renderCurveOverhead, (r) => r.linearizable);
 
 export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
   if (opts.traceOverhead && opts.curveOverhead) {
