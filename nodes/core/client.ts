@@ -239,8 +239,10 @@ export class ClientCore implements MemberCore {
   }
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
-  start(): ClientOutput[] {
-    return this.hello(++this.hellos, 0);
+  start(now = 0): ClientOutput[] {
+    // From `now`, not 0: a process whose first tick comes a retry interval after its clock started (a slow
+    // start) would otherwise say its hello again before any answer could have come.
+    return this.hello(++this.hellos, now);
   }
 
   private hello(n: number, now: number): ClientOutput[] {
@@ -764,8 +766,7 @@ export class ClientCore implements MemberCore {
     this.leaseUntil = -Infinity;
     this.hbSent.clear();
     this.lastHeartbeat = now;
-    out.push(...this.start());
-    this.helloAt = now;
+    out.push(...this.start(now));
     // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }

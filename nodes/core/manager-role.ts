@@ -249,7 +249,10 @@ export class ManagerRoleCore implements SeatCore {
     }
     // Until the peer has answered once, allow it the start-up grace: processes start slowly on a loaded machine.
     const silentFor = now - (this.peerHeard ?? this.startedAt);
-    const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : this.cfg.heartbeatTimeoutMs);
+    // A peer collecting reports (candidate) gets twice the timeout: on links that stall near the timeout, a backup
+    // outbidding every candidacy of the home seat (which then asks for the role back) would keep anyone from serving.
+    const timeout = this.peerRole === 'candidate' ? 2 * this.cfg.heartbeatTimeoutMs : this.cfg.heartbeatTimeoutMs;
+    const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : timeout);
     if (this.role === 'backup' && peerSilent) out.push(...this.becomeCandidate(now, `primary silent for ${Math.round(silentFor)} ms`));
     // A serving peer answers a handback request at once; a rejoining manager waits only the usual timeout.
     const peerGone = this.peerHeard === null || now - this.peerHeard > this.cfg.heartbeatTimeoutMs;

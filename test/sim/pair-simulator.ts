@@ -724,7 +724,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       p.opScheduled = false;
       p.nextToken = p.inc * 1_000_000 + 1;
       trace(() => `${p.id} boots (incarnation ${p.inc})`);
-      applyClient(p, p.core.start());
+      applyClient(p, p.core.start(clockOf(p)));
     }
     scheduleTick(p, true);
     // Frames that waited for the bind (or for the restart, in a live sender's queue).
