@@ -334,6 +334,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       pageSize,
       telemetryMs: 200,
       protocol,
+      // IVY nodes recover lost and duplicated frames (a lossy link, the nemesis); a healthy run never retransmits.
+      recoverLoss: true,
       ...(this.tracing ? { trace: { clock: this.traceMirror.startFor(n.id) } } : {}),
     };
     if (n.role !== 'client') {
@@ -349,6 +351,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         heartbeatMs,
         heartbeatTimeoutMs,
         clientTimeoutMs,
+        // A stalled request (a lost frame) has its step sent again after the clients' retry interval (retryMs below).
+        redriveMs: Math.max(300, heartbeatTimeoutMs * 2),
         clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation, memory })),
       };
     }
