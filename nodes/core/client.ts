@@ -395,9 +395,11 @@ export class ClientCore implements MemberCore {
       this.counters.retransmits++;
       out.push(this.requestMsg(page, p));
     }
-    // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one).
+    // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one). As often as
+    // a heartbeat: the manager listed us at its hello and counts our silence from there, and we send it no
+    // heartbeat before we know we are listed, so two lost tries a retry interval apart could get us evicted.
     const lossy = this.cfg.recoverLoss === true;
-    if (lossy && !this.listedSinceHello && now - this.helloAt >= this.cfg.retryMs) {
+    if (lossy && !this.listedSinceHello && now - this.helloAt >= Math.min(this.cfg.retryMs, this.cfg.heartbeatMs)) {
       this.counters.retransmits++;
       out.push(...this.hello(this.hellos, now));
     }

@@ -1108,7 +1108,12 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       strandedSince.set(c.id, since);
       // Following a manager that died right after a takeover the serving one never heard of: the fallback
       // is the serving manager's client timeout (it evicts the silent clients, hears their epoch, re-takes).
-      const allowed = role === 'dead manager' ? T.clientTimeoutMs + 1500 : STRANDED_MS;
+      // Following a backup that handed back: until the candidate's takeover reaches it (the handback_ok and the
+      // takeover each cross a link, up to the slow tail), or the backup times a stuck candidate out (twice the
+      // heartbeat timeout, manager-role.ts); frames lost on the way cost a heartbeat each.
+      const slowTailMs = o.delay.kind === 'mixed' ? o.delay.slowMaxNs / MS : 0;
+      const followsBackup = STRANDED_MS + T.heartbeatTimeoutMs + 2 * slowTailMs;
+      const allowed = role === 'dead manager' ? T.clientTimeoutMs + 1500 : followsBackup;
       if (nowNs - since > allowed * MS && !strandedReported.has(c.id)) {
         strandedReported.add(c.id);
         problem(`stranded: ${c.id} has followed ${m!.id}, ${role === 'dead manager' ? 'a dead manager' : `a ${role}`} that does not serve, since ${(since / MS).toFixed(1)} ms (epoch ${c.core!.currentEpoch}; roles ${managers.map((x) => `${x.id}=${roleOf(x)}@${x.core?.currentEpoch ?? '-'}`).join(', ')})`);
