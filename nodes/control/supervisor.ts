@@ -462,6 +462,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       telemetryMs: telemetryMsFor(this.config.clients),
       protocol,
       links: this.links,
+      // IVY nodes recover lost and duplicated frames (a lossy link, the nemesis); a healthy run never retransmits.
+      recoverLoss: true,
       ...(this.tracing ? { trace: { clock: this.traceMirror.startFor(n.id) } } : {}),
       // A node (re)started under a nemesis has its rules from its first frame.
       ...(this.nemesisRules.has(n.id) ? { nemesis: this.nemesisFor(n) } : {}),
@@ -479,6 +481,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         heartbeatMs,
         heartbeatTimeoutMs,
         clientTimeoutMs,
+        // A stalled request (a lost frame) has its step sent again after the clients' retry interval (retryMs below).
+        redriveMs: Math.max(300, heartbeatTimeoutMs * 2),
         clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation, memory })),
       };
     }

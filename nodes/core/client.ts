@@ -104,6 +104,10 @@ export type ClientCounters = {
   takeovers: number;
   /** Ops that found the lease run out and waited for the manager to renew it (or to evict us). */
   revalidations: number;
+  /** Faults and hellos sent again for want of an answer (a lost frame, or a slow manager): 0 on a healthy run. */
+  retransmits: number;
+  /** Answers sent again because a repeated frame asked (page, confirm): 0 on a healthy run without duplicates. */
+  repeats: number;
 };
 
 const covers = (have: Access, need: OpKind): boolean =>
@@ -127,9 +131,10 @@ export class ClientCore implements MemberCore {
   /**
    * Per page and requester, the last request we served a forward for, and our version then. Links may lose
    * and duplicate frames: a repeated forward for it is answered from the same copy (the manager re-sends a
-   * forward when the page_data was lost), an older one is void.
+   * forward when the page_data was lost), an older one is void. Kept across epochs: a request is served
+   * once, whichever manager asks (see forwardRepeat).
    */
-  private readonly forwarded = new Map<number, Map<NodeId, { req: number; version: number; epoch: number }>>();
+  private readonly forwarded = new Map<number, Map<NodeId, { req: number; version: number }>>();
   /**
    * Per page and requester, the last request whose invalidation we carried out, and the manager's epoch.
    * A repeat of the same epoch (the manager re-sends while our inv_ack is lost, or the network duplicated
@@ -185,7 +190,7 @@ export class ClientCore implements MemberCore {
    * Served once the manager renews the lease; dropped when it evicts us.
    */
   private deferred: (MessageOf<'read_fwd'> | MessageOf<'write_fwd'>)[] = [];
-  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0 };
+  readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0, retransmits: 0, repeats: 0 };
 
   constructor(cfg: ClientConfig) {
     this.cfg = cfg;
@@ -234,8 +239,10 @@ export class ClientCore implements MemberCore {
   }
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
-  start(): ClientOutput[] {
-    return this.hello(++this.hellos, 0);
+  start(now = 0): ClientOutput[] {
+    // From `now`, not 0: a process whose first tick comes a retry interval after its clock started (a slow
+    // start) would otherwise say its hello again before any answer could have come.
+    return this.hello(++this.hellos, now);
   }
 
   private hello(n: number, now: number): ClientOutput[] {
@@ -385,11 +392,17 @@ export class ClientCore implements MemberCore {
       if (now - p.sentAt < this.cfg.retryMs) continue;
       // Same request number: the manager deduplicates, so a retry can never be served twice.
       p.sentAt = now;
+      this.counters.retransmits++;
       out.push(this.requestMsg(page, p));
     }
-    // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one).
+    // A lost hello or welcome: say it again (the same hello: the manager takes a repeat as one). As often as
+    // a heartbeat: the manager listed us at its hello and counts our silence from there, and we send it no
+    // heartbeat before we know we are listed, so two lost tries a retry interval apart could get us evicted.
     const lossy = this.cfg.recoverLoss === true;
-    if (lossy && !this.listedSinceHello && now - this.helloAt >= this.cfg.retryMs) out.push(...this.hello(this.hellos, now));
+    if (lossy && !this.listedSinceHello && now - this.helloAt >= Math.min(this.cfg.retryMs, this.cfg.heartbeatMs)) {
+      this.counters.retransmits++;
+      out.push(...this.hello(this.hellos, now));
+    }
     if ((this.everListed || !lossy) && now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
   }
@@ -575,33 +588,14 @@ export class ClientCore implements MemberCore {
     // the next request: the `reclaim` it sent first was overtaken. Nothing else makes us owner of a page we gave away.
     // A forward for a request the manager took back (see onReclaim) comes from before the reclaim: void.
     if (this.voided.get(msg.page) === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
+    const again = this.forwardRepeat(msg, kind, entry);
+    if (again !== null) return again;
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
-    // Only within the epoch that sent it: a new manager re-drives from reports (served, given) its own way.
-    const seen = this.cfg.recoverLoss ? this.forwarded.get(msg.page)?.get(msg.requester) : undefined;
-    const prior = seen?.epoch === msg.epoch ? seen : undefined;
-    // Repeats of forwards we served (re-sent by the manager, or duplicated by the network): nothing to do.
-    if (prior !== undefined && msg.req < prior.req) return [];
-    // A write we served already, in this epoch, and whose page has not come back: the manager re-sends the
-    // forward only while it waits for the requester, so our page_data was lost. The copy we gave, again; a
-    // requester that got the first one confirms again instead. (A new manager re-drives from reports its own way.)
-    const g = this.given.get(msg.page);
-    if (kind === 'write' && prior !== undefined && g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
-      const again = { t: 'page_data' as const, from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: g.version, data: g.data.slice() };
-      return [{ type: 'send', to: msg.requester, msg: again }];
-    }
-    if (prior?.req === msg.req) {
-      // A read copy is sent again only as it was, by its owner still (a late duplicate may find the page
-      // moved on: written since, or owned elsewhere with us holding a copy), and changes nothing here.
-      const same = kind === 'read' && entry.owner && entry.access !== 'none' && entry.data !== null && entry.version === prior.version;
-      if (!same) return [];
-      const again = { t: 'page_data' as const, from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data: entry.data!.slice() };
-      return [{ type: 'send', to: msg.requester, msg: again }];
-    }
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
     this.served.set(msg.page, { to: msg.requester, req: msg.req, kind });
-    const byRequester = this.forwarded.get(msg.page) ?? new Map<NodeId, { req: number; version: number; epoch: number }>();
-    byRequester.set(msg.requester, { req: msg.req, version: entry.version, epoch: msg.epoch });
+    const byRequester = this.forwarded.get(msg.page) ?? new Map<NodeId, { req: number; version: number }>();
+    byRequester.set(msg.requester, { req: msg.req, version: entry.version });
     this.forwarded.set(msg.page, byRequester);
     if (kind === 'read') {
       entry.access = 'read';
@@ -623,6 +617,29 @@ export class ClientCore implements MemberCore {
         msg: { t: 'page_data', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data },
       },
     ];
+  }
+
+  /**
+   * A forward for a request we served already (or an older one of that requester): a repeat, from the same
+   * manager or from a new one that rebuilt the transfer as in flight from our report. Request numbers are
+   * never reused, so it never starts a new transfer: serving it afresh would hand away the copy we hold NOW
+   * (the page may have come back to us since), leaving the manager's owner empty-handed. Answered only with
+   * the copy that request got: a write's copy we gave, while the page has not come back (its page_data was
+   * lost); a read's copy, while we still own it unchanged. Otherwise dropped (null: not a repeat).
+   */
+  private forwardRepeat(msg: MessageOf<'read_fwd'> | MessageOf<'write_fwd'>, kind: OpKind, entry: Entry): ClientOutput[] | null {
+    const prior = this.cfg.recoverLoss ? this.forwarded.get(msg.page)?.get(msg.requester) : undefined;
+    if (prior === undefined || msg.req > prior.req) return null;
+    if (msg.req < prior.req) return [];
+    const g = this.given.get(msg.page);
+    const resend = (version: number, data: Uint8Array): ClientOutput[] => {
+      this.counters.repeats++;
+      return [{ type: 'send', to: msg.requester, msg: { t: 'page_data', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version, data: data.slice() } }];
+    };
+    if (kind === 'write') return g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null ? resend(g.version, g.data) : [];
+    // A late duplicate may find the page moved on: written since, or owned elsewhere with us holding a copy.
+    const same = entry.owner && entry.access !== 'none' && entry.data !== null && entry.version === prior.version;
+    return same ? resend(entry.version, entry.data!) : [];
   }
 
   private onResume(msg: MessageOf<'resume'>, now: number): ClientOutput[] {
@@ -688,6 +705,7 @@ export class ClientCore implements MemberCore {
     const g = this.given.get(msg.page);
     const entry = this.entry(msg.page);
     this.voided.set(msg.page, `${msg.requester}:${msg.req}`);
+    if (msg.unsent) return [this.reclaimedIfUnsent(msg, entry)];
     if (g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
       this.given.delete(msg.page);
       Object.assign(entry, { data: g.data, version: g.version, access: g.access, owner: true, stashed: null });
@@ -695,6 +713,16 @@ export class ClientCore implements MemberCore {
     }
     const ok = entry.owner && entry.access !== 'none';
     return [this.toManager({ t: 'reclaimed', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester, ok, version: entry.version })];
+  }
+
+  /**
+   * A reclaim of a transfer whose requester died and may have written the page: we keep the page only if we
+   * never sent it (the forward was lost on the way; it is void now). Sent, it is gone with the requester.
+   */
+  private reclaimedIfUnsent(msg: MessageOf<'reclaim'>, entry: Entry): ClientOutput {
+    const sent = (this.forwarded.get(msg.page)?.get(msg.requester)?.req ?? -1) >= msg.req;
+    const ok = !sent && entry.owner && entry.access !== 'none';
+    return this.toManager({ t: 'reclaimed', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester, ok, version: entry.version });
   }
 
   /** The manager's verdict on a recovered page; a repeat (or one for a page no longer stashed) changes nothing. */
@@ -728,6 +756,7 @@ export class ClientCore implements MemberCore {
     }
     this.served.clear();
     this.given.clear();
+    this.forwarded.clear();
     this.confirmed.clear();
     this.pending.clear();
     this.deferred = [];
@@ -739,8 +768,7 @@ export class ClientCore implements MemberCore {
     this.leaseUntil = -Infinity;
     this.hbSent.clear();
     this.lastHeartbeat = now;
-    out.push(...this.start());
-    this.helloAt = now;
+    out.push(...this.start(now));
     // Ops parked for the lease stay parked: once we are listed again they become faults on an empty table.
     return out;
   }
@@ -843,6 +871,7 @@ export class ClientCore implements MemberCore {
   private confirmAgain(msg: MessageOf<'grant'> | MessageOf<'page_data'> | MessageOf<'nack'>): ClientOutput[] | null {
     const c = this.confirmed.get(msg.page);
     if (!this.cfg.recoverLoss || c?.req !== msg.req) return null;
+    this.counters.repeats++;
     return [this.toManager({ ...c, epoch: this.epoch })];
   }
 

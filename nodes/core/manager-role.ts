@@ -56,6 +56,9 @@ export interface ManagerRoleConfig {
   clients: { id: NodeId; endpoint: string; incarnation: number; memory?: ClientMemory }[];
   /** How long faults on a page held by a down recoverable client wait (ManagerConfig.heldWaitMs). */
   heldWaitMs?: number;
+  /** Recover lost and duplicated frames (ManagerConfig.recoverLoss), with its re-drive interval (redriveMs). */
+  recoverLoss?: boolean;
+  redriveMs?: number;
 }
 
 interface Candidacy {
@@ -80,6 +83,17 @@ const MAX_BUFFERED = 100_000;
 const FULL_SYNC_MS = 500;
 /** How long a manager waits for a peer it has never heard from before acting alone. */
 const STARTUP_GRACE_MS = 1000;
+
+/**
+ * A serving record as the backup keeps it. A first-touch grant not yet confirmed (no owner, a transfer
+ * under way) is named: its requester may write the zero page the moment it installs it, and should the
+ * backup take over without its report (it crashed), the page must be lost with it, not handed out again
+ * as a zero page. (Without loss the confirm follows within a message delay; a lost one is re-driven late.)
+ */
+function replicaOf(r: RecordView): ReplicaRecord {
+  const granted = r.owner === null && r.active?.phase === 'transferring' ? { to: r.active.requester, req: r.active.req } : null;
+  return { page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version, ...(granted ? { granted } : {}) };
+}
 
 export class ManagerRoleCore implements SeatCore {
   readonly id: NodeId;
@@ -235,7 +249,10 @@ export class ManagerRoleCore implements SeatCore {
     }
     // Until the peer has answered once, allow it the start-up grace: processes start slowly on a loaded machine.
     const silentFor = now - (this.peerHeard ?? this.startedAt);
-    const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : this.cfg.heartbeatTimeoutMs);
+    // A peer collecting reports (candidate) gets twice the timeout: on links that stall near the timeout, a backup
+    // outbidding every candidacy of the home seat (which then asks for the role back) would keep anyone from serving.
+    const timeout = this.peerRole === 'candidate' ? 2 * this.cfg.heartbeatTimeoutMs : this.cfg.heartbeatTimeoutMs;
+    const peerSilent = silentFor > (this.peerHeard === null ? Math.max(STARTUP_GRACE_MS, this.cfg.heartbeatTimeoutMs) : timeout);
     if (this.role === 'backup' && peerSilent) out.push(...this.becomeCandidate(now, `primary silent for ${Math.round(silentFor)} ms`));
     // A serving peer answers a handback request at once; a rejoining manager waits only the usual timeout.
     const peerGone = this.peerHeard === null || now - this.peerHeard > this.cfg.heartbeatTimeoutMs;
@@ -320,16 +337,13 @@ export class ManagerRoleCore implements SeatCore {
     const full = this.peerNeedsFull;
     this.peerNeedsFull = false;
     if (full) this.lastFullSync = now;
-    const records = pages.map((p) => {
-      const r = all[p]!;
-      return { page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version };
-    });
+    const records = pages.map((p) => replicaOf(all[p]!));
     return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
   }
 
   /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
   private fullSync(): Send {
-    const records = this.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
+    const records = this.core ? this.core.recordCache().map(replicaOf) : (this.replica ?? []);
     const clients = this.core
       ? this.core.clientEntries()
       : [...this.known]
@@ -498,7 +512,7 @@ export class ManagerRoleCore implements SeatCore {
   /** Keeps the serving core's records as our replica, and its clients as known, before we stop serving. */
   private snapshotCore(): void {
     const core = this.core!;
-    this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
+    this.replica = core.recordCache().map(replicaOf);
     for (const c of core.clientEntries()) {
       this.learn(c.id, c);
       this.alive(c.id);
@@ -529,7 +543,15 @@ export class ManagerRoleCore implements SeatCore {
 
   private newCore(epoch: number, restored?: ReturnType<typeof rebuildRecords>): ManagerCore {
     return new ManagerCore(
-      { id: this.id, epoch, pages: this.cfg.pages, clientTimeoutMs: this.cfg.clientTimeoutMs, ...(this.cfg.heldWaitMs !== undefined ? { heldWaitMs: this.cfg.heldWaitMs } : {}) },
+      {
+        id: this.id,
+        epoch,
+        pages: this.cfg.pages,
+        clientTimeoutMs: this.cfg.clientTimeoutMs,
+        ...(this.cfg.heldWaitMs !== undefined ? { heldWaitMs: this.cfg.heldWaitMs } : {}),
+        ...(this.cfg.recoverLoss ? { recoverLoss: true } : {}),
+        ...(this.cfg.redriveMs !== undefined ? { redriveMs: this.cfg.redriveMs } : {}),
+      },
       restored,
     );
   }

@@ -34,6 +34,8 @@ export interface ManagerConfig {
 
 /** Default re-drive interval of a stalled request: a few client retry intervals (the runtime's retryMs is 500). */
 export const REDRIVE_MS = 2000;
+/** How often the refusal to a transfer caught in flight by a lost page is re-sent (renackInFlight): 5 losses in a row at 5 % is 3e-7. */
+const MAX_IN_FLIGHT_RENACKS = 5;
 
 /**
  * The documented rule for a page whose only copy is with a client that is down but recoverable (its page
@@ -100,10 +102,15 @@ export interface PageRecord {
    * wrote it (a write is acknowledged only once stored) and the page is still untouched.
    */
   heldUntouched: boolean;
-  /** A reclaim sent to the owner and not yet answered: nothing else starts on the page meanwhile. */
-  reclaiming: { owner: NodeId; req: number; requester: NodeId } | null;
+  /** A reclaim sent to the owner and not yet answered: nothing else starts on the page meanwhile. `unsent`: see reclaim. */
+  reclaiming: { owner: NodeId; req: number; requester: NodeId; unsent?: boolean } | null;
   /** A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it. */
   lostInFlight: { requester: NodeId; req: number; kind?: OpKind } | null;
+  /**
+   * The page was lost while this request was invalidating copies: holders whose acknowledgement never came
+   * may still hold theirs (the invalidation was lost). It goes again until each acknowledges (recoverLoss).
+   */
+  dropping: { requester: NodeId; req: number; holders: Set<NodeId>; since: number } | null;
   copyset: Set<NodeId>;
   version: number;
   active: Active | null;
@@ -136,6 +143,8 @@ export interface ManagerCounters {
   invalidations: number;
   ignored: number;
   evictions: number;
+  /** Steps sent again: for a retransmitted request, or by the re-drive timer (recoverLoss). 0 on a healthy run. */
+  redrives: number;
 }
 
 const sameRequest = (a: { requester: NodeId; req: number }, requester: NodeId, req: number): boolean => a.requester === requester && a.req === req;
@@ -150,6 +159,7 @@ export const emptyRecord = (): PageRecord => ({
   heldUntouched: false,
   reclaiming: null,
   lostInFlight: null,
+  dropping: null,
   copyset: new Set<NodeId>(),
   version: 0,
   active: null,
@@ -170,7 +180,9 @@ export class ManagerCore {
   private lastTick: number | null = null;
   /** Per page, the reclaim we wait on and since when (redriveStalled asks again). */
   private readonly reclaimStalled = new Map<number, { key: string; since: number }>();
-  readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0 };
+  /** Per page, the refusal re-sent to a transfer caught in flight when the page was lost (renackInFlight). */
+  private readonly inFlightNacked = new Map<number, { key: string; since: number; tries: number }>();
+  readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0, redrives: 0 };
 
   constructor(cfg: ManagerConfig, restored?: { records: PageRecord[]; clients: Map<NodeId, ClientEntry> }) {
     this.cfg = cfg;
@@ -339,6 +351,11 @@ export class ManagerCore {
 
   private onInvAck(msg: MessageOf<'inv_ack'>): ManagerOutput[] {
     const rec = this.record(msg.page);
+    const d = rec.dropping;
+    if (d && sameRequest(d, msg.requester, msg.req) && d.holders.delete(msg.from)) {
+      if (d.holders.size === 0) rec.dropping = null;
+      return [];
+    }
     const a = rec.active;
     if (!a || !sameRequest(a, msg.requester, msg.req) || a.phase !== 'invalidating' || !a.awaiting.has(msg.from)) {
       // A repeat for a request past its invalidations (the holder answers every re-sent or duplicated invalidate).
@@ -404,12 +421,16 @@ export class ManagerCore {
     const a = rec.active;
     if (a && sameRequest(a, requester, req)) return this.redrive(page, rec, a);
     const refused = rec.nacked.get(requester);
-    if (refused?.req === req) return [this.nack(requester, page, req, refused.reason)];
+    if (refused?.req === req) {
+      this.counters.redrives++;
+      return [this.nack(requester, page, req, refused.reason)];
+    }
     return [];
   }
 
   /** Sends the step the active request waits on again: its invalidations still unacknowledged, or its transfer. */
   private redrive(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
+    this.counters.redrives++;
     if (a.phase === 'invalidating') {
       return [...a.awaiting].map((holder) =>
         this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: a.req, requester: a.requester, ...this.incOf(holder) }),
@@ -437,9 +458,11 @@ export class ManagerCore {
         if (since?.key !== key) this.reclaimStalled.set(page, { key, since: now });
         else if (now - since.since >= every) {
           since.since = now;
-          out.push(this.send(r.owner, { t: 'reclaim', from: this.id, epoch: this.epoch, page, req: r.req, requester: r.requester }));
+          this.counters.redrives++;
+          out.push(this.reclaimMsg(page, r));
         }
       }
+      out.push(...this.renackInFlight(page, rec, now, every), ...this.redriveDropping(page, rec, now, every));
       const a = rec.active;
       if (!a) return;
       const step = `${a.phase}:${[...a.awaiting].sort().join(',')}:${rec.owner ?? ''}`;
@@ -452,6 +475,33 @@ export class ManagerCore {
       out.push(...this.redrive(page, rec, a));
     });
     return out;
+  }
+
+  /**
+   * A page written off (or held) while its page was on the way to a requester: the requester's confirm is
+   * what recovers it (onConfirm), and it confirms again on the refusal. Both may be lost, and a requester
+   * that installed the page asks nothing more: the refusal goes again a few times (the requester ignores
+   * it if it never installed the page). A queued request is refused by expireHeld instead.
+   */
+  private renackInFlight(page: number, rec: PageRecord, now: number, every: number): ManagerOutput[] {
+    const lif = rec.lostInFlight;
+    const queued = lif !== null && rec.queue.some((q) => sameRequest(q, lif.requester, lif.req));
+    if (lif === null || queued || (rec.lostWith === null && rec.heldBy === null)) {
+      this.inFlightNacked.delete(page);
+      return [];
+    }
+    const key = `${lif.requester}:${lif.req}`;
+    const last = this.inFlightNacked.get(page);
+    if (last?.key !== key) {
+      this.inFlightNacked.set(page, { key, since: now, tries: 0 });
+      return [];
+    }
+    if (now - last.since < every || last.tries >= MAX_IN_FLIGHT_RENACKS) return [];
+    last.since = now;
+    last.tries++;
+    this.counters.redrives++;
+    const why = rec.lostWith !== null ? `page ${page} was lost: its only copy was held by ${rec.lostWith}, which crashed` : `page ${page} is held by ${rec.heldBy} (down)`;
+    return [this.send(lif.requester, { t: 'nack', from: this.id, epoch: this.epoch, page, req: lif.req, reason: why })];
   }
 
   // --- the per-page queue ---------------------------------------------------------
@@ -482,7 +532,7 @@ export class ManagerCore {
   private transferForRead(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
     const base = { from: this.id, epoch: this.epoch, page, req: a.req };
     // First touch: the requester becomes the owner of a zero page, with write access since no one else has a copy.
-    if (rec.owner === null) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: true })];
+    if (rec.owner === null) return [this.zeroGrant(page, a)];
     if (rec.owner === a.requester) return [this.send(a.requester, { t: 'grant', ...base, access: 'read', zero: false })];
     return [this.send(rec.owner, { t: 'read_fwd', ...base, requester: a.requester, ...this.incOf(rec.owner) })];
   }
@@ -490,9 +540,15 @@ export class ManagerCore {
   private transferForWrite(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
     a.phase = 'transferring';
     const base = { from: this.id, epoch: this.epoch, page, req: a.req };
-    if (rec.owner === null) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: true })];
+    if (rec.owner === null) return [this.zeroGrant(page, a)];
     if (rec.owner === a.requester) return [this.send(a.requester, { t: 'grant', ...base, access: 'write', zero: false })];
     return [this.send(rec.owner, { t: 'write_fwd', ...base, requester: a.requester, ...this.incOf(rec.owner) })];
+  }
+
+  /** A first-touch grant: the page is marked changed so the backup's replica names the grant at once (replicaOf). */
+  private zeroGrant(page: number, a: Active): ManagerOutput {
+    this.dirty.add(page);
+    return this.send(a.requester, { t: 'grant', from: this.id, epoch: this.epoch, page, req: a.req, access: 'write', zero: true });
   }
 
   // --- a client that restarted or died ----------------------------------------------
@@ -524,6 +580,12 @@ export class ManagerCore {
         // granted to it (owner still null) may have been installed and written: either way it died there.
         if ((a.kind === 'write' || rec.owner === null) && a.phase === 'transferring' && rec.owner !== dead) {
           const sender = rec.owner;
+          if (!keeps && sender !== null && this.cfg.recoverLoss) {
+            // The forward may have been lost on a lossy link: the sender still has the page then. Ask before writing it off.
+            out.push(this.reclaimUnsent(page, rec, { owner: sender, req: a.req, requester: dead }));
+            rec.active = null;
+            return;
+          }
           lose(rec, null);
           if (rec.heldBy !== null && sender !== null) {
             rec.heldFloor = rec.version + 1;
@@ -543,6 +605,7 @@ export class ManagerCore {
         const heir = [...rec.copyset].filter((h) => !(a?.phase === 'invalidating' && a.awaiting.has(h))).sort()[0];
         if (heir === undefined) {
           lose(rec, live?.phase === 'transferring' ? live : null);
+          if (a?.phase === 'invalidating') this.finishDropping(rec, a, dead, now);
           // A held page keeps the live request waiting (its page may still arrive; else the holder re-serves it).
           if (live && rec.heldBy === null) out.push(this.lostNack(page, dead, live.requester, live.req));
           else if (live) rec.queue.unshift({ requester: live.requester, req: live.req, kind: live.kind, at: now });
@@ -560,6 +623,34 @@ export class ManagerCore {
       out.push(...this.startNext(page));
     });
     return out;
+  }
+
+  /**
+   * The requester of a write transfer died, and it may have written the page (its memory is volatile): the
+   * page is lost, unless its sender never sent it. Until the sender answers (onReclaimed) nothing else starts.
+   */
+  private reclaimUnsent(page: number, rec: PageRecord, r: { owner: NodeId; req: number; requester: NodeId }): ManagerOutput {
+    rec.reclaiming = { ...r, unsent: true };
+    return this.reclaimMsg(page, rec.reclaiming);
+  }
+
+  private reclaimMsg(page: number, r: NonNullable<PageRecord['reclaiming']>): ManagerOutput {
+    return this.send(r.owner, { t: 'reclaim', from: this.id, epoch: this.epoch, page, req: r.req, requester: r.requester, ...(r.unsent ? { unsent: true } : {}) });
+  }
+
+  /** Holders still asked to drop their copy of a page lost mid-invalidation (see PageRecord.dropping). */
+  private finishDropping(rec: PageRecord, a: Active, dead: NodeId, now: number): void {
+    const holders = new Set([...a.awaiting].filter((h) => h !== dead));
+    if (this.cfg.recoverLoss && holders.size > 0) rec.dropping = { requester: a.requester, req: a.req, holders, since: now };
+  }
+
+  /** Re-sends the invalidations of a page lost mid-invalidation until every holder has acknowledged. */
+  private redriveDropping(page: number, rec: PageRecord, now: number, every: number): ManagerOutput[] {
+    const d = rec.dropping;
+    if (d === null || now - d.since < every) return [];
+    d.since = now;
+    this.counters.redrives++;
+    return [...d.holders].map((holder) => this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: d.req, requester: d.requester, ...this.incOf(holder) }));
   }
 
   private lose(rec: PageRecord, dead: NodeId, inFlight: { requester: NodeId; req: number } | null): void {

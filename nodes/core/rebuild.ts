@@ -28,6 +28,20 @@ export interface ReplicaRecord {
   heldBy?: NodeId | null;
   copyset: NodeId[];
   version: number;
+  /** An unconfirmed first-touch grant (see replicaOf in manager-role.ts): its requester may have written the page. */
+  granted?: { to: NodeId; req: number } | null;
+}
+
+/**
+ * The replica's record, with an unconfirmed zero-page grant settled by the reports: its requester still
+ * waiting for that request never installed the page (it is untouched); otherwise it may have written it
+ * and is its owner as far as the rebuild can tell (lost or held with it, if it holds nothing now).
+ */
+function settleGrant(was: ReplicaRecord | undefined, reports: ReadonlyMap<NodeId, Report>): ReplicaRecord | undefined {
+  const g = was?.granted;
+  if (!was || !g || was.owner !== null) return was;
+  const waiting = reports.get(g.to)?.pending.some((p) => p.page === was.page && p.req === g.req) === true;
+  return waiting ? was : { ...was, owner: g.to };
 }
 
 export interface Rebuilt {
@@ -92,7 +106,7 @@ export function rebuildRecords(
       for (const h of rest) rec.copyset.add(h.id);
       send(heir!.id, { t: 'own', from: self.id, epoch: self.epoch, page, version: heir!.row.version });
     } else {
-      const was = replica?.find((r) => r.page === page);
+      const was = settleGrant(replica?.find((r) => r.page === page), reports);
       // Nobody holds it, but a client once passed it on: the page existed and died with whoever had it.
       // That holds without a replica too (a manager rebooted, or rejoining with no answer from its peer),
       // where the page would otherwise be handed out again as a zero page.

@@ -98,7 +98,11 @@ export const MessageSchema = z.discriminatedUnion('t', [
    * The write transfer this client served for `req` to `requester` never completed (the requester crashed
    * without the page): take the copy it gave away back, as the owner.
    */
-  z.object({ t: z.literal('reclaim'), ...fault, requester: NodeIdSchema }),
+  /**
+   * `unsent`: the requester crashed and may have written the page (volatile memory): take it back only if
+   * the page was never sent (the forward was lost on the way); a forward for that request is void from now on.
+   */
+  z.object({ t: z.literal('reclaim'), ...fault, requester: NodeIdSchema, unsent: z.boolean().optional() }),
   /** Answer to `reclaim`: `ok` when the client owns the page again (at `version`); a forward for that request is void from now on. */
   z.object({ t: z.literal('reclaimed'), ...fault, requester: NodeIdSchema, ok: z.boolean(), version: u32 }),
   /** A manager taking over with a new epoch asks every client for its page table. */
@@ -158,6 +162,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
           heldBy: NodeIdSchema.nullable().optional(),
           copyset: z.array(NodeIdSchema).max(LIMITS.maxMembers),
           version: u32,
+          /** A first-touch (zero page) grant to this request is not confirmed yet: the page may hold its writes. */
+          granted: z.object({ to: NodeIdSchema, req: u32 }).nullable().optional(),
         }),
       )
       .max(LIMITS.maxPages),

@@ -91,6 +91,7 @@ export class ClientNode {
       incarnation: cfg.incarnation,
       memory,
       recovered: recovered.map((p) => ({ page: p.page, access: p.access, version: p.version, data: p.data })),
+      recoverLoss: cfg.recoverLoss,
     });
     this.nextToken = cfg.incarnation * 1_000_000 + 1;
     this.log = cfg.historyFile ? new HistoryLog(cfg.historyFile) : null;

@@ -30,6 +30,11 @@ const common = {
    * travels in argv. plain: unauthenticated, only for measuring what CURVE costs (bench --curve-overhead).
    */
   links: LinksSchema.default('curve'),
+  /**
+   * IVY: recover lost and duplicated frames (issue 11's lossy nemesis; docs/CONSISTENCY.md). On by default;
+   * a healthy run never retransmits (the counters retransmits, repeats and redrives stay 0).
+   */
+  recoverLoss: z.boolean().default(true),
 };
 
 export const NodeConfigSchema = z.discriminatedUnion('role', [
@@ -42,6 +47,8 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     heartbeatMs: z.number().int().min(1).default(50),
     heartbeatTimeoutMs: z.number().int().min(5).default(500),
     clientTimeoutMs: z.number().int().min(0).default(2000),
+    /** With recoverLoss: a request stalled at one step this long has the step sent again (the supervisor uses the clients' retryMs). */
+    redriveMs: z.number().int().min(0).optional(),
     /** Clients known at spawn, so a manager rebooted with no peer can still reach them. */
     clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0), memory: ClientMemorySchema.optional() })).default([]),
   }),

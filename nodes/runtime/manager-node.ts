@@ -30,6 +30,8 @@ export class ManagerNode {
       start: cfg.start,
       epoch: cfg.epoch,
       clients: cfg.clients,
+      recoverLoss: cfg.recoverLoss,
+      ...(cfg.redriveMs !== undefined ? { redriveMs: cfg.redriveMs } : {}),
     });
     this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }

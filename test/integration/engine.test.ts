@@ -18,6 +18,15 @@ describe('engine on real processes', () => {
     expect(sup.nodeInfos().filter((n) => n.state === 'up')).toHaveLength(11);
     workload(sup, 0.6, 7, 0);
     await sleep(3000);
+    // Loss recovery is on (recoverLoss), but a healthy run never needs it: no fault or hello sent again for
+    // want of an answer, no answer repeated, no step re-driven by the manager (telemetry counters).
+    sup.setWorkload(null);
+    await sleep(700);
+    const counters = sup.nodeInfos().map((n) => ({ id: n.id, c: sup.telemetryOf(n.id)?.counters ?? {} }));
+    expect(counters.filter((x) => x.id.startsWith('c') && !('retransmits' in x.c && 'repeats' in x.c))).toEqual([]);
+    expect(counters.find((x) => x.id === 'm0')?.c).toHaveProperty('redrives');
+    const resent = counters.filter((x) => (x.c.retransmits ?? 0) + (x.c.repeats ?? 0) + (x.c.redrives ?? 0) > 0);
+    expect(resent).toEqual([]);
     const history = await finishAndCheck(sup);
     expect(history.length).toBeGreaterThan(1000);
     expect(history.filter((o) => o.outcome !== 'ok')).toEqual([]);

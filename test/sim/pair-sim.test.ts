@@ -10,6 +10,7 @@
 //   PAIR_SEED=85 PAIR_KIND=mixed PAIR_MEMORY=recoverable ...                      …with another client memory mode
 //   PAIR_SEED=7 PAIR_PLAN=client-pause ...                                        …of a planned sweep (client-pause, die-together, lone-pause, loaded)
 //   PAIR_PAUSE_SEEDS=5000 ...                                                     more client-pause seeds (default 1000)
+//   PAIR_LOSSY_SEEDS=10000 ...                                                    more lossy seeds (default 1000); PAIR_PLAN=lossy replays one
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
@@ -28,6 +29,7 @@ import {
   type PairResult,
 } from './pair-simulator.js';
 import { envInt } from './env.js';
+import { mulberry32 } from '../../nodes/core/random.js';
 
 function envKind(): FaultKind | undefined {
   const raw = process.env.PAIR_KIND;
@@ -48,6 +50,7 @@ const SEEDS = envInt('PAIR_SEEDS', 270);
 const BASE = envInt('PAIR_SEED_BASE', 1);
 const TRACE = envInt('PAIR_TRACE', 120);
 const PAUSE_SEEDS = envInt('PAIR_PAUSE_SEEDS', 1000);
+const LOSSY_SEEDS = envInt('PAIR_LOSSY_SEEDS', 1000);
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -71,6 +74,9 @@ interface Totals {
   handbacks: number;
   fifo: number;
   codec: number;
+  /** Frames the lossy nemesis dropped and duplicated. */
+  lost: number;
+  duplicated: number;
 }
 
 function sweep(
@@ -80,7 +86,7 @@ function sweep(
   plan: (seed: number) => Partial<PairOptions> = () => ({}),
 ): { failed: PairResult[]; totals: Totals } {
   const failed: PairResult[] = [];
-  const totals: Totals = { byKind: {}, ops: 0, failed: 0, unknown: 0, crossReads: 0, kills: 0, restarts: 0, stops: 0, clientCrashes: 0, takeovers: 0, handbacks: 0, fifo: 0, codec: 0 };
+  const totals: Totals = { byKind: {}, ops: 0, failed: 0, unknown: 0, crossReads: 0, kills: 0, restarts: 0, stops: 0, clientCrashes: 0, takeovers: 0, handbacks: 0, fifo: 0, codec: 0, lost: 0, duplicated: 0 };
   for (const seed of seeds) {
     const r = runPairSeed(seed, { ...plan(seed), ...overrides });
     const s = r.stats;
@@ -95,6 +101,8 @@ function sweep(
     totals.clientCrashes += s.clientCrashes;
     totals.takeovers += s.takeovers;
     totals.handbacks += s.handbacks;
+    totals.lost += s.dropped['nemesis_loss'] ?? 0;
+    totals.duplicated += s.dropped['nemesis_dup'] ?? 0;
     if (r.options.ordering === 'fifo') totals.fifo++;
     if (r.options.codec) totals.codec++;
     if (!r.ok) {
@@ -125,6 +133,19 @@ const REGRESSIONS: { seed: number; why: string; plan?: Partial<PairOptions> }[] 
     why: 'a rebooted client obeyed a stale evict (answer to a report sent before its hello was taken) after its welcome, wiping a write being served: the page stayed transferring',
     plan: { faultKind: 'mixed', memory: 'recoverable' },
   },
+  // Issue 11, loss recovery (recoverLoss): each failed before its fix, when it was found. Later changes that draw
+  // the simulation's randomness differently (the hello timing) moved at least seed 998 off its path (it passes
+  // with its fix disabled now); the rules themselves are pinned by test/unit/core-lossy.test.ts and core-rebuild.test.ts.
+  {
+    seed: 55,
+    why: 'recoverLoss, no loss: a forward repeated by the new primary (it re-drives every buffered retransmission) reached the old sender after the page came back to it; served afresh, it gave its current page away and the page wedged',
+    plan: clientPause(55),
+  },
+  { seed: 191, why: 'lossy: a page_data lost before a takeover; the new primary re-drives the rebuilt transfer, but the sender re-sent the copy it gave only within the epoch it served it in', plan: lossy(191) },
+  { seed: 998, why: 'lossy: a first-touch grant whose confirm was lost, its requester crashed after writing, the primary paused: the replica said untouched and the backup handed out a zero page', plan: lossy(998) },
+  { seed: 61, why: 'lossy: the write requester crashed while its forward was lost: the page was written off though its owner still held it', plan: lossy(61) },
+  { seed: 70, why: 'lossy: a page lost while on the way to its requester, whose confirm and confirm-again were both lost: records said lost, the requester owned it', plan: lossy(70) },
+  { seed: 494, why: 'lossy: the owner and writer died mid-invalidation with an invalidate lost: the page was lost but a copy holder kept its copy', plan: lossy(494) },
 ];
 
 /**
@@ -216,9 +237,18 @@ function clientPause(seed: number): Partial<PairOptions> {
   return { faultKind: 'mixed', schedule: schedule.sort((a, b) => a.atMs - b.atMs), thinkMeanMs: 4 + (seed % 3) * 8, pages: 1 + (seed % 3), clients: 3 + (seed % 4), memory };
 }
 
+/**
+ * Issue 11's lossy nemesis on every link for the whole run (scenario s8): 1–5 % of frames lost, 0–5 %
+ * duplicated, over every fault kind, so crashes, takeovers and handbacks happen with frames lost around them.
+ */
+function lossy(seed: number): Partial<PairOptions> {
+  const r = mulberry32(seed ^ 0x10557);
+  return { loss: 0.01 + r() * 0.04, dup: r() * 0.05 };
+}
+
 /** PAIR_PLAN replays a seed of one of the planned sweeps below. */
 function envPlan(seed: number): Partial<PairOptions> {
-  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded };
+  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded, lossy };
   const raw = process.env.PAIR_PLAN;
   if (raw === undefined || raw === '') return {};
   const plan = plans[raw];
@@ -326,6 +356,25 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     expect(totals.takeovers).toBeGreaterThan(n / 3);
   });
 
+  it(`${LOSSY_SEEDS} seeds with 1–5 % of frames lost and 0–5 % duplicated, across every fault kind: linearizable, nothing wedged`, () => {
+    const t0 = performance.now();
+    const seeds = range(BASE, LOSSY_SEEDS);
+    const { failed, totals } = sweep(seeds, {}, false, lossy);
+    console.log(`pair sim, lossy: ${LOSSY_SEEDS} seeds in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${failed.length} failed; ${JSON.stringify(totals)}`);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, lossy(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed} (${r.options.faultKind}): ${r.problems[0]?.split('\n')[0]}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=lossy`)).toEqual([]);
+    if (LOSSY_SEEDS >= 200) {
+      // Frames really were lost and duplicated, around real failovers, handbacks and crashes.
+      expect(totals.lost).toBeGreaterThan(LOSSY_SEEDS * 10);
+      expect(totals.duplicated).toBeGreaterThan(LOSSY_SEEDS * 5);
+      expect(totals.clientCrashes).toBeGreaterThan(LOSSY_SEEDS / 10);
+      for (const kind of FAULT_KINDS) expect(totals.byKind[kind] ?? 0, kind).toBeGreaterThan(0);
+      expect(totals.takeovers).toBeGreaterThan(LOSSY_SEEDS / 2);
+      expect(totals.handbacks).toBeGreaterThan(LOSSY_SEEDS / 10);
+      expect(totals.crossReads).toBeGreaterThan(LOSSY_SEEDS);
+    }
+  });
+
   it('is deterministic: a seed replays to the same history and trace', () => {
     for (const seed of [3, 8, 17]) {
       const a = runPairSeed(seed, { traceLast: 50 });
@@ -367,11 +416,12 @@ describe('pair simulator: both managers, all clients, real faults', () => {
   });
 
   it('reports a seed it cannot bring to quiescence (a lost page transfer wedges its page)', () => {
-    // Lose one page transfer between live clients, which ZeroMQ never does: nothing re-sends it,
-    // the manager waits for a confirm forever, and the oracles must say so rather than pass.
+    // Lose one page transfer between live clients, with loss recovery off (recoverLoss false): nothing
+    // re-sends it, the manager waits for a confirm forever, and the oracles must say so rather than pass.
     let dropped = false;
     const r = runPairSeed(2, {
       faultKind: 'none',
+      recoverLoss: false,
       makeClient: (cfg) => {
         const c = new ClientCore(cfg);
         const send = c.receive.bind(c);
@@ -422,6 +472,8 @@ const MUTANTS: { name: string; overrides: Partial<PairOptions>; plans: ((seed: n
   { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg) }, plans: kinds('mixed', 'client-crash') },
   // The client before leases (issue 13): it serves hits, and forwards, from whatever its table says.
   { name: 'clients without leases', overrides: { makeClient: (cfg) => new ClientCore({ ...cfg, unsafeNoLease: true }) }, plans: [clientPause] },
+  // Issue 11: the cores before loss recovery (no re-drive, no re-sent page, confirm or hello) on lossy links.
+  { name: 'no loss recovery (recoverLoss off) on lossy links', overrides: { recoverLoss: false }, plans: [lossy] },
 ];
 
 describe.skipIf(replay !== undefined).each(MUTANTS)('mutant: $name', ({ overrides, plans }) => {

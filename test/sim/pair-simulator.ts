@@ -166,6 +166,13 @@ export interface PairOptions {
    */
   loss?: number;
   dup?: number;
+  /**
+   * Clients and managers recover lost and duplicated frames (ClientConfig / ManagerRoleConfig recoverLoss).
+   * On unless false, as in the runtime (nodes/runtime/config.ts); false is the mutant of the lossy sweep.
+   */
+  recoverLoss?: boolean;
+  /** The serving manager's re-drive interval under recoverLoss (ManagerConfig.redriveMs; default the clients' retryMs, as the supervisor sets it). */
+  redriveMs?: number;
 }
 
 export interface Delivery {
@@ -618,7 +625,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         // Unless the client itself was paused until a moment ago: then its silence was real.
         const victim = dead?.kind === 'client' ? dead : undefined;
         const justResumed = victim !== undefined && nowNs - (resumedAt.get(victim.id) ?? -Infinity) < (T.clientTimeoutMs + T.clientHeartbeatMs) * MS;
-        if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && current && victim?.state === 'up' && !justResumed && victim.core?.currentManager === p.id && victim.core.currentEpoch === core.currentEpoch) {
+        // An evict naming an earlier incarnation ends one that really died (its successor's hello may have been lost).
+        const sameIncarnation = x.msg.t === 'evict' && (x.msg.inc === undefined || x.msg.inc === victim?.inc);
+        if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && sameIncarnation && current && victim?.state === 'up' && !justResumed && victim.core?.currentManager === p.id && victim.core.currentEpoch === core.currentEpoch) {
           problem(`false eviction: ${p.id} declared live ${x.to} dead (${x.msg.reason}) at ${(nowNs / MS).toFixed(1)} ms`);
         }
         post(p, x.to, x.msg);
@@ -688,6 +697,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         start: !home ? 'backup' : p.inc === 0 ? 'primary' : 'rejoin',
         epoch: home && p.inc === 0 ? 1 : highestEpoch,
         clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc, ...(o.memory ? { memory: o.memory } : {}) })),
+        // The runtime re-drives a stalled request after the clients' retry interval (supervisor nodeConfig).
+        ...(o.recoverLoss !== false ? { recoverLoss: true, redriveMs: o.redriveMs ?? T.retryMs } : {}),
       };
       p.core = o.makeManager ? o.makeManager(cfg) : new ManagerRoleCore(cfg);
       trace(() => `${p.id} boots (incarnation ${p.inc}, start ${cfg.start}, epoch ${cfg.epoch})`);
@@ -704,6 +715,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         heartbeatMs: T.clientHeartbeatMs,
         retryMs: T.retryMs,
         ...(o.memory ? { memory: o.memory, recovered: [...(disks.get(p.id)?.values() ?? [])] } : {}),
+        ...(o.recoverLoss !== false ? { recoverLoss: true } : {}),
       };
       p.core = o.makeClient ? o.makeClient(cfg) : new ClientCore(cfg);
       p.ready = false;
@@ -712,7 +724,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       p.opScheduled = false;
       p.nextToken = p.inc * 1_000_000 + 1;
       trace(() => `${p.id} boots (incarnation ${p.inc})`);
-      applyClient(p, p.core.start());
+      applyClient(p, p.core.start(clockOf(p)));
     }
     scheduleTick(p, true);
     // Frames that waited for the bind (or for the restart, in a live sender's queue).
@@ -1096,7 +1108,12 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       strandedSince.set(c.id, since);
       // Following a manager that died right after a takeover the serving one never heard of: the fallback
       // is the serving manager's client timeout (it evicts the silent clients, hears their epoch, re-takes).
-      const allowed = role === 'dead manager' ? T.clientTimeoutMs + 1500 : STRANDED_MS;
+      // Following a backup that handed back: until the candidate's takeover reaches it (the handback_ok and the
+      // takeover each cross a link, up to the slow tail), or the backup times a stuck candidate out (twice the
+      // heartbeat timeout, manager-role.ts); frames lost on the way cost a heartbeat each.
+      const slowTailMs = o.delay.kind === 'mixed' ? o.delay.slowMaxNs / MS : 0;
+      const followsBackup = STRANDED_MS + T.heartbeatTimeoutMs + 2 * slowTailMs;
+      const allowed = role === 'dead manager' ? T.clientTimeoutMs + 1500 : followsBackup;
       if (nowNs - since > allowed * MS && !strandedReported.has(c.id)) {
         strandedReported.add(c.id);
         problem(`stranded: ${c.id} has followed ${m!.id}, ${role === 'dead manager' ? 'a dead manager' : `a ${role}`} that does not serve, since ${(since / MS).toFixed(1)} ms (epoch ${c.core!.currentEpoch}; roles ${managers.map((x) => `${x.id}=${roleOf(x)}@${x.core?.currentEpoch ?? '-'}`).join(', ')})`);

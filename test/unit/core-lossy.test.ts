@@ -11,9 +11,10 @@ const RETRY_MS = 10;
 const REDRIVE_MS = 40;
 let nextOp = 1;
 
-function cluster(clients: number): Cluster {
+/** `checked`: DESIGN §2 invariants after every step (off where a crash leaves the records describing the dead). */
+function cluster(clients: number, checked = true): Cluster {
   const c = new Cluster({ clients, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS, redriveMs: REDRIVE_MS, recoverLoss: true });
-  c.afterStep = () => expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+  if (checked) c.afterStep = () => expect(checkInvariants(c.manager, c.clients)).toEqual([]);
   c.start();
   c.flush();
   return c;
@@ -128,3 +129,133 @@ describe('lossy links: joining', () => {
     expect(ticked(c, 'c0')).toEqual([]);
   });
 });
+
+describe('lossy links: repeats of a served forward, whichever manager sends them (pair sim)', () => {
+  it('a forward repeated after the page came back is dropped, not served afresh from the current copy', () => {
+    const c = cluster(2);
+    write(c, 'c0', 'c0:1');
+    c.flush();
+    write(c, 'c1', 'c1:1');
+    c.step('write_req');
+    const fwd = c.take('write_fwd');
+    c.deliver(fwd);
+    c.flush();
+    write(c, 'c0', 'c0:2');
+    c.flush();
+    expect(c.client('c0').pageTable()[0]).toMatchObject({ access: 'write', owner: true });
+    // The manager re-drove c1's request (a retransmission crossed its page): the late copy of the forward
+    // must not hand c0's page (now c0:2) to c1, from this manager or from a newer one.
+    expect(summary(c.deliver(fwd))).toEqual([]);
+    expect(summary(c.deliver({ ...fwd, msg: { ...fwd.msg, epoch: 2 } }))).toEqual([]);
+    expect(c.client('c0').pageTable()[0]).toMatchObject({ access: 'write', owner: true });
+    expect(c.client('c0').counters.repeats).toBe(0);
+  });
+
+  it('a new primary re-driving a transfer whose page was lost gets the copy that was given, again', () => {
+    const c = cluster(2);
+    write(c, 'c0', 'c0:1');
+    c.flush();
+    write(c, 'c1', 'c1:1');
+    c.step('write_req');
+    const fwd = c.take('write_fwd');
+    c.deliver(fwd);
+    c.take('page_data'); // lost, and then the primary dies; the next one rebuilt the transfer from c0's report
+    const again = c.deliver({ ...fwd, msg: { ...fwd.msg, epoch: 2 } });
+    expect(summary(again)).toEqual(['page_data→c1']);
+    const resent = again.find((o) => o.type === 'send')!;
+    expect(resent.type === 'send' && resent.msg.t === 'page_data' && decodeToken(resent.msg.data)).toBe('c0:1');
+    expect(c.client('c0').counters.repeats).toBe(1);
+  });
+});
+
+describe('lossy links: a requester that dies mid-transfer', () => {
+  /** c0 owns page 0 (c0:1); c1 asks to write it; returns the forward, taken off the network. */
+  function transferToC1(): { c: Cluster; fwd: ReturnType<Cluster['take']> } {
+    const c = cluster(2, false);
+    write(c, 'c0', 'c0:1');
+    c.flush();
+    write(c, 'c1', 'c1:1');
+    c.step('write_req');
+    return { c, fwd: c.take('write_fwd') };
+  }
+
+  it('its forward was lost: the sender keeps the page (reclaim unsent), and the forward turning up late is void', () => {
+    const { c, fwd } = transferToC1();
+    c.crash('c1');
+    c.restart('c1'); // a new incarnation: the manager forgets the old one's request
+    c.step('hello');
+    const reclaim = c.take('reclaim');
+    expect(reclaim.msg).toMatchObject({ t: 'reclaim', requester: 'c1', unsent: true });
+    expect(summary(c.deliver(reclaim))).toEqual(['reclaimed→m0']);
+    c.flush();
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: 'c0', lostWith: null, active: null });
+    expect(c.client('c0').pageTable()[0]).toMatchObject({ access: 'write', owner: true });
+    expect(summary(c.deliver(fwd)).filter((s) => s.startsWith('page_data'))).toEqual([]);
+    read(c, 'c1');
+    c.flush();
+    expect(lastValue(c, 'c1')).toBe('c0:1');
+    expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+  });
+
+  it('its page was sent: it may have written it before dying, so the page is lost (never a stale copy back)', () => {
+    const { c, fwd } = transferToC1();
+    c.deliver(fwd);
+    c.take('page_data'); // in the dead requester's socket
+    c.crash('c1');
+    c.restart('c1');
+    c.flush();
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: null, lostWith: 'c1' });
+    read(c, 'c0');
+    c.flush();
+    expect(lastValue(c, 'c0')).toMatch(/^fail: .*was lost/);
+  });
+});
+
+describe('lossy links: a page lost with its owner, with frames lost around it', () => {
+  it('caught in flight: the refusal goes again until the requester that installed the page confirms it again', () => {
+    const c = cluster(2, false);
+    write(c, 'c0', 'c0:1');
+    c.flush();
+    write(c, 'c1', 'c1:1');
+    c.step('write_req');
+    c.step('write_fwd');
+    c.step('page_data');
+    c.take('confirm'); // lost
+    c.crash('c0');
+    c.restart('c0');
+    c.step('hello');
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: null, lostWith: 'c0' });
+    c.take('nack', { to: 'c1' }); // lost too
+    c.route('m0', c.manager.tick(0));
+    c.route('m0', c.manager.tick(REDRIVE_MS));
+    expect(summary(c.step('nack', { to: 'c1' }))).toEqual(['confirm→m0']);
+    c.flush();
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: 'c1', lostWith: null });
+    expect(c.client('c1').pageTable()[0]).toMatchObject({ access: 'write', owner: true });
+    expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+  });
+
+  it('mid-invalidation: a holder whose invalidation was lost is asked again until it drops its copy', () => {
+    const c = cluster(2, false);
+    write(c, 'c0', 'c0:1');
+    c.flush();
+    read(c, 'c1');
+    c.flush();
+    write(c, 'c0', 'c0:2'); // an upgrade: c1's copy is invalidated first
+    c.step('write_req');
+    c.take('invalidate'); // lost
+    c.crash('c0');
+    c.restart('c0');
+    c.step('hello');
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: null, lostWith: 'c0', copyset: [] });
+    expect(c.client('c1').pageTable()[0]).toMatchObject({ access: 'read' });
+    c.route('m0', c.manager.tick(REDRIVE_MS));
+    expect(summary(c.step('invalidate', { to: 'c1' }))).toEqual(['inv_ack→m0']);
+    c.flush();
+    expect(c.client('c1').pageTable()[0]).toMatchObject({ access: 'none' });
+    c.route('m0', c.manager.tick(3 * REDRIVE_MS));
+    expect(c.pending('invalidate')).toEqual([]);
+    expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+  });
+});
+

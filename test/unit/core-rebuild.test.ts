@@ -41,3 +41,23 @@ describe('rebuild: a page held by a silent recoverable client', () => {
     expect(verdicts(261)).toEqual([{ keep: true, version: 261 }]);
   });
 });
+
+describe('rebuild: a first-touch grant the replica names as unconfirmed (pair sim seed 998, lossy)', () => {
+  const replica = [{ page: 0, owner: null, lostWith: null, heldBy: null, copyset: [], version: 0, granted: { to: 'c1', req: 5 } }];
+  const report = (pending: Report['pending']): Report => ({ t: 'report', from: 'c1', epoch: 3, endpoint: 'tcp://127.0.0.1:7001', incarnation: 0, pages: [], pending, n: 1 });
+
+  it('is lost with its requester when the requester does not report: it may have written the zero page', () => {
+    const rec = rebuildRecords(self, new Map<string, Report>(), replica, 0).records[0]!;
+    expect(rec).toMatchObject({ owner: null, lostWith: 'c1' });
+  });
+
+  it('is untouched when its requester still waits for that request (the grant never arrived)', () => {
+    const rec = rebuildRecords(self, new Map([['c1', report([{ page: 0, req: 5, kind: 'write' }])]]), replica, 0).records[0]!;
+    expect(rec).toMatchObject({ owner: null, lostWith: null });
+  });
+
+  it('is lost with a requester that reports without it and without the request (it crashed and came back)', () => {
+    const rec = rebuildRecords(self, new Map([['c1', report([])]]), replica, 0).records[0]!;
+    expect(rec).toMatchObject({ owner: null, lostWith: 'c1' });
+  });
+});
