@@ -17,6 +17,7 @@ import type { ClientOutput } from '../../nodes/core/types.js';
 import type { Message } from '../../nodes/protocol/messages.js';
 import {
   FAULT_KINDS,
+  PARTITION_PRESETS,
   pairOptionsForSeed,
   pairReplayCommand,
   pairReport,
@@ -48,6 +49,7 @@ const SEEDS = envInt('PAIR_SEEDS', 270);
 const BASE = envInt('PAIR_SEED_BASE', 1);
 const TRACE = envInt('PAIR_TRACE', 120);
 const PAUSE_SEEDS = envInt('PAIR_PAUSE_SEEDS', 1000);
+const PARTITION_SEEDS = envInt('PAIR_PARTITION_SEEDS', 1000);
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -218,12 +220,34 @@ function clientPause(seed: number): Partial<PairOptions> {
 
 /** PAIR_PLAN replays a seed of one of the planned sweeps below. */
 function envPlan(seed: number): Partial<PairOptions> {
-  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded };
+  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, partition: partitionPlan, 'die-together': dieTogether, 'lone-pause': lonePause, loaded };
   const raw = process.env.PAIR_PLAN;
   if (raw === undefined || raw === '') return {};
   const plan = plans[raw];
   if (!plan) throw new Error(`PAIR_PLAN must be one of ${Object.keys(plans).join(', ')}`);
   return plan(seed);
+}
+
+/**
+ * A network partition (cut at the senders, connections up): the primary cut from the backup, from
+ * everyone, from the backup one way only, or the cluster split in two halves with a manager each; for
+ * less than the heartbeat timeout, a few times it, or past the client timeout; then healed. Sometimes
+ * the primary is killed after the heal. Split brain must never show: every history linearizable.
+ */
+function partitionPlan(seed: number): Partial<PairOptions> {
+  const base = pairOptionsForSeed(seed, 'mixed');
+  const T = base.timing;
+  const r = (k: number): number => ((seed * 2246822519 + k * 3266489917) >>> 0) / 2 ** 32;
+  const preset = PARTITION_PRESETS[seed % PARTITION_PRESETS.length]!;
+  const t = 600 + r(1) * 400;
+  const length = [0.5 * T.heartbeatTimeoutMs, 3 * T.heartbeatTimeoutMs, 1.5 * T.clientTimeoutMs, 3 * T.clientTimeoutMs][Math.floor(seed / 4) % 4]!;
+  const schedule: FaultStep[] = [
+    { atMs: t, action: 'partition', target: 'primary', preset },
+    { atMs: t + length, action: 'heal', target: 'primary' },
+  ];
+  if (r(2) < 0.3) schedule.push({ atMs: t + length + 200 + r(3) * 800, action: 'kill', target: 'primary', bind: 'p' }, { atMs: t + length + 1500 + r(4) * 800, action: 'restart', target: '$p' });
+  const memory = r(5) < 0.5 ? 'volatile' : 'recoverable';
+  return { faultKind: 'mixed', schedule, thinkMeanMs: 4 + (seed % 3) * 8, pages: 1 + (seed % 3), clients: 3 + (seed % 4), memory };
 }
 
 describe('pair simulator: both managers, all clients, real faults', () => {
@@ -323,6 +347,15 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     for (const r of failed.slice(0, 2)) console.error(explain(r, clientPause(r.seed)));
     expect(failed.map((r) => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=client-pause`)).toEqual([]);
     expect(totals.stops).toBeGreaterThanOrEqual(n);
+    expect(totals.takeovers).toBeGreaterThan(n / 3);
+  });
+
+  it('partitions (primary from backup, from everyone, one way, split in halves) never let two primaries serve', () => {
+    const n = Math.max(40, Math.min(PARTITION_SEEDS, SEEDS * 4));
+    const { failed, totals } = sweep(range(BASE, n), {}, false, partitionPlan);
+    console.log(`pair sim, partitions: ${n} seeds, ${failed.length} failed; ${JSON.stringify(totals)}`);
+    for (const r of failed.slice(0, 2)) console.error(explain(r, partitionPlan(r.seed)));
+    expect(failed.map((r) => `seed ${r.seed} (${PARTITION_PRESETS[r.seed % PARTITION_PRESETS.length]}): ${r.problems[0]?.split('\n')[0]}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=partition`)).toEqual([]);
     expect(totals.takeovers).toBeGreaterThan(n / 3);
   });
 
