@@ -247,7 +247,8 @@ function partitionPlan(seed: number): Partial<PairOptions> {
   ];
   if (r(2) < 0.3) schedule.push({ atMs: t + length + 200 + r(3) * 800, action: 'kill', target: 'primary', bind: 'p' }, { atMs: t + length + 1500 + r(4) * 800, action: 'restart', target: '$p' });
   const memory = r(5) < 0.5 ? 'volatile' : 'recoverable';
-  return { faultKind: 'mixed', schedule, thinkMeanMs: 4 + (seed % 3) * 8, pages: 1 + (seed % 3), clients: 3 + (seed % 4), memory };
+  // The cut frames are lost: what was in flight then is recovered by the cores' loss recovery (or a takeover).
+  return { faultKind: 'mixed', schedule, thinkMeanMs: 4 + (seed % 3) * 8, pages: 1 + (seed % 3), clients: 3 + (seed % 4), memory, recoverLoss: true };
 }
 
 describe('pair simulator: both managers, all clients, real faults', () => {

@@ -38,7 +38,7 @@
 // crashed client); and the history, final reads included, is linearizable.
 import { ClientCore, type ClientConfig, type RecoveredEntry } from '../../nodes/core/client.js';
 import { checkInvariants } from '../../nodes/core/invariants.js';
-import type { ManagerCore } from '../../nodes/core/manager.js';
+import { leaseMsFor, type ManagerCore } from '../../nodes/core/manager.js';
 import { ManagerRoleCore, type ManagerRoleConfig, type RoleOutput } from '../../nodes/core/manager-role.js';
 import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
@@ -175,6 +175,8 @@ export interface PairOptions {
    */
   loss?: number;
   dup?: number;
+  /** Run the cores' loss recovery (ClientConfig / ManagerConfig recoverLoss): a partition loses what it cuts. */
+  recoverLoss?: boolean;
 }
 
 export interface Delivery {
@@ -713,6 +715,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         start: !home ? 'backup' : p.inc === 0 ? 'primary' : 'rejoin',
         epoch: home && p.inc === 0 ? 1 : highestEpoch,
         clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc, ...(o.memory ? { memory: o.memory } : {}) })),
+        ...(o.recoverLoss ? { recoverLoss: true } : {}),
       };
       p.core = o.makeManager ? o.makeManager(cfg) : new ManagerRoleCore(cfg);
       trace(() => `${p.id} boots (incarnation ${p.inc}, start ${cfg.start}, epoch ${cfg.epoch})`);
@@ -728,6 +731,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         incarnation: p.inc,
         heartbeatMs: T.clientHeartbeatMs,
         retryMs: T.retryMs,
+        // supervisor.ts nodeConfig: clients vote for the managers' authority with the managers' lease.
+        voteMs: leaseMsFor(T.clientTimeoutMs),
+        ...(o.recoverLoss ? { recoverLoss: true } : {}),
         ...(o.memory ? { memory: o.memory, recovered: [...(disks.get(p.id)?.values() ?? [])] } : {}),
       };
       p.core = o.makeClient ? o.makeClient(cfg) : new ClientCore(cfg);
@@ -737,7 +743,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       p.opScheduled = false;
       p.nextToken = p.inc * 1_000_000 + 1;
       trace(() => `${p.id} boots (incarnation ${p.inc})`);
-      applyClient(p, p.core.start());
+      applyClient(p, p.core.start(clockOf(p)));
     }
     scheduleTick(p, true);
     // Frames that waited for the bind (or for the restart, in a live sender's queue).
@@ -1062,6 +1068,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     const sideOf = (id: NodeId): number => (id === prim.id || half.has(id) ? 0 : 1);
     stats.partitions++;
     healedAtNs = Infinity;
+    // As with a paused client: to the side that takes over, a volatile client cut off from it is a crashed
+    // one, and the pages only it held are written off (recoverable ones wait for it, and must lose nothing).
+    if (o.memory !== 'recoverable' && preset !== 'isolate-primary-backup' && preset !== 'primary-mute') firstCrashNs ??= nowNs;
     cut =
       preset === 'isolate-primary-backup'
         ? (a, b) => (a === prim.id && b === backup.id) || (a === backup.id && b === prim.id)
