@@ -109,6 +109,9 @@ export class ManagerRoleCore implements SeatCore {
   private seen: number;
   private core: ManagerCore | null = null;
   private replica: ReplicaRecord[] | null = null;
+  /** The epoch whose serving primary made the replica's records, and whether that primary was us (our own records then). */
+  private replicaOf = 0;
+  private replicaOwn = false;
   /** `n`: the client's latest hello of that incarnation we took (see stampEvicts). */
   private readonly known = new Map<NodeId, { endpoint: string; incarnation: number; memory?: ClientMemory; n?: number }>();
   /**
@@ -380,7 +383,7 @@ export class ManagerRoleCore implements SeatCore {
       const r = all[p]!;
       return { page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version };
     });
-    return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
+    return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries(), of: this.epoch })];
   }
 
   /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
@@ -391,12 +394,25 @@ export class ManagerRoleCore implements SeatCore {
       : [...this.known]
           .filter(([id]) => !this.presumedDead.has(id))
           .map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) }));
-    return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients });
+    return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients, of: this.core ? this.epoch : this.replicaOf });
   }
 
   private applySync(msg: MessageOf<'sync'>, now: number): void {
+    // A peer that has not served since we did (a candidate cut off from us: a partition) hands back a replica
+    // older than our own records of that time: ours say what we gave out, wrote off or hold for a down client.
+    const older = msg.of !== undefined && this.replica !== null && (msg.of < this.replicaOf || (msg.of === this.replicaOf && this.replicaOwn));
+    if (!older) this.applyRecords(msg);
+    this.applyClients(msg, now);
+  }
+
+  private applyRecords(msg: MessageOf<'sync'>): void {
+    this.replicaOf = Math.max(this.replicaOf, msg.of ?? msg.epoch);
+    this.replicaOwn = false;
     if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, heldBy: null, copyset: [], version: 0 }));
     for (const r of msg.records) if (r.page < this.cfg.pages) this.replica[r.page] = r;
+  }
+
+  private applyClients(msg: MessageOf<'sync'>, now: number): void {
     // A serving primary's client list is the truth about who is alive (it drops a client silent for
     // clientTimeoutMs); a peer that was not serving (handing back as backup or candidate) only passes on
     // whom it knows of.
@@ -669,6 +685,8 @@ export class ManagerRoleCore implements SeatCore {
   private snapshotCore(): void {
     const core = this.core!;
     this.replica = core.recordCache().map((r) => ({ page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version }));
+    this.replicaOf = this.epoch;
+    this.replicaOwn = true;
     this.listed = new Set(core.clientEntries().map((c) => c.id));
     for (const c of core.clientEntries()) {
       this.learn(c.id, c);

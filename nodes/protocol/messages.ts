@@ -173,6 +173,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
       )
       .max(LIMITS.maxPages),
     clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: u32, memory: ClientMemorySchema.optional() })).max(LIMITS.maxMembers),
+    /** The epoch whose serving primary made these records (a backup or candidate passes on a replica of an older one). */
+    of: u32.optional(),
   }),
   /** A rebooted home primary asks the serving manager to step down (the seed's behaviour). */
   z.object({ t: z.literal('handback_req'), ...head }),
