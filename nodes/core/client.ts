@@ -679,6 +679,11 @@ export class ClientCore implements MemberCore {
     if (msg.epoch < this.epoch || (msg.epoch === this.epoch && !repeat)) {
       return [{ type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } }];
     }
+    // Promised to the manager we follow (it may serve on our vote): a takeover that cannot show the old
+    // primary is out of the way waits until the promise runs out. Adopting it would fence a primary that
+    // still serves its other clients, and two managers bidding for the clients would take turns forever.
+    const wait = this.voting && !repeat && msg.firm !== true ? this.foreignWait(msg.from, now) : 0;
+    if (wait > 0) return this.ignore(msg, `promised to another manager for ${wait} ms more`);
     if (!repeat) this.counters.takeovers++;
     if (msg.epoch > this.epoch) this.adoptEpoch(msg.epoch, msg.from);
     this.manager = msg.from;

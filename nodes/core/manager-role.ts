@@ -331,6 +331,11 @@ export class ManagerRoleCore implements SeatCore {
         if (msg.t === 'mpong' && msg.role === 'backup' && msg.n !== undefined && msg.epoch <= this.epoch) this.authority?.peerVote(msg.n);
         // Two primaries: the older epoch steps down (a paused primary that woke up).
         if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
+        // A candidate no client has answered (all promised to the primary) hears that primary: a partition
+        // healed, or the timeout was false. Yield (the home seat asks for the role back, as after a reboot).
+        else if (this.role === 'candidate' && msg.role === 'primary' && this.authority && !this.mayServe(now) && this.candidacy?.reports.size === 0) {
+          out.push(...this.stepDown(now, `${msg.from} serves epoch ${msg.epoch}; no client left it`));
+        }
         // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
         // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
         // us and talk to a backup that does not serve. Take them back with a fresh epoch (a candidate
@@ -469,15 +474,21 @@ export class ManagerRoleCore implements SeatCore {
     this.held = [];
     const out: RoleOutput[] = [{ type: 'role', role: 'candidate', epoch, reason }];
     const round = this.candidacy.takeovers.next(now);
-    for (const id of this.known.keys()) out.push(this.takeoverTo(id, round));
+    for (const id of this.known.keys()) out.push(this.takeoverTo(id, round, now));
     // With no clients (none alive, as far as we know) there is nothing to collect.
     if (this.allReported(now) && this.mayServe(now)) out.push(...this.serve(now));
     return out;
   }
 
-  /** A takeover of numbered round `n`: the report that answers it names the round, and the client's vote counts from its send. */
-  private takeoverTo(id: NodeId, n: number): Send {
-    return this.send(id, { t: 'takeover', from: this.id, epoch: this.candidacy!.epoch, n });
+  /**
+   * A takeover of numbered round `n`: the report that answers it names the round, and the client's vote counts
+   * from its send. Firm when the peer is out of the way (dead, or our backup): clients adopt it whatever they
+   * promised the peer; else a client promised to the peer waits its promise out (quorum.ts).
+   */
+  private takeoverTo(id: NodeId, n: number, now: number): Send {
+    const source = this.authority?.source(now, this.known.size) ?? 'peer-dead';
+    const firm = source === 'peer-dead' || source === 'peer-vote' ? { firm: true } : {};
+    return this.send(id, { t: 'takeover', from: this.id, epoch: this.candidacy!.epoch, n, ...firm });
   }
 
   private candidateReceive(msg: Message, now: number): RoleOutput[] {
@@ -497,7 +508,7 @@ export class ManagerRoleCore implements SeatCore {
     }
     if (msg.t === 'hello') {
       if (msg.n !== undefined && msg.seq !== undefined) c.hellos.set(msg.from, { incarnation: msg.incarnation, n: msg.n, seq: msg.seq });
-      return [this.takeoverTo(msg.from, c.takeovers.next(now))];
+      return [this.takeoverTo(msg.from, c.takeovers.next(now), now)];
     }
     // A client re-sends its open requests with every report (we ask again while we lack authority): once each is enough.
     if (isRequest(msg) && c.buffered.some((b) => isRequest(b) && b.t === msg.t && b.from === msg.from && b.page === msg.page && b.req === msg.req)) return [];
@@ -522,7 +533,7 @@ export class ManagerRoleCore implements SeatCore {
     const ask = [...this.known.keys()].filter((id) => !c.reports.has(id) || (!authority && this.authority?.inForce(id, now) === false));
     if (ask.length === 0) return [];
     const round = c.takeovers.next(now);
-    return ask.map((id) => this.takeoverTo(id, round));
+    return ask.map((id) => this.takeoverTo(id, round, now));
   }
 
   /**
@@ -585,6 +596,7 @@ export class ManagerRoleCore implements SeatCore {
     // alone (the peer falls silent), they still know which pages were lost with a crashed client.
     if (this.core) this.snapshotCore();
     this.core = null;
+    this.candidacy = null;
     this.held = [];
     this.role = 'rejoining';
     this.rejoinSince = now;

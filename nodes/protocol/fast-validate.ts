@@ -74,9 +74,11 @@ export function fastValidate(raw: unknown): Message | null {
     case 'hb_ack':
       ok = keyCount(o) === 5 && head(o) && isU32(o.n) && isU32(o.ms);
       break;
-    case 'takeover':
-      ok = keyCount(o) === (o.n === undefined ? 3 : 4) && head(o) && (o.n === undefined || isU32(o.n));
+    case 'takeover': {
+      const extra = (o.n === undefined ? 0 : 1) + (o.firm === undefined ? 0 : 1);
+      ok = keyCount(o) === 3 + extra && head(o) && (o.n === undefined || isU32(o.n)) && (o.firm === undefined || typeof o.firm === 'boolean');
       break;
+    }
     case 'handback_req':
     case 'handback_ok':
       ok = keyCount(o) === 3 && head(o);

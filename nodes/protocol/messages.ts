@@ -103,7 +103,8 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('reclaimed'), ...fault, requester: NodeIdSchema, ok: z.boolean(), version: u32 }),
   /** A manager taking over with a new epoch asks every client for its page table. */
   /** `n` numbers the takeover (re-sent while it runs): a report names the one it answers, so the candidate counts its vote from that send. */
-  z.object({ t: z.literal('takeover'), ...head, n: u32.optional() }),
+  /** `firm`: the old primary is out of the way (its process died, or it is our backup now): adopt at once, whatever you promised it. */
+  z.object({ t: z.literal('takeover'), ...head, n: u32.optional(), firm: z.boolean().optional() }),
   /**
    * The serving manager knows the client that sent heartbeat `n`: it may serve hits for `ms` after it SENT
    * that heartbeat (its own clock), since the manager evicts it only after a longer silence (client leases).

@@ -456,6 +456,9 @@ const MUTANTS: { name: string; overrides: Partial<PairOptions>; plans: ((seed: n
   { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg) }, plans: kinds('mixed', 'client-crash') },
   // The client before leases (issue 13): it serves hits, and forwards, from whatever its table says.
   { name: 'clients without leases', overrides: { makeClient: (cfg) => new ClientCore({ ...cfg, unsafeNoLease: true }) }, plans: [clientPause] },
+  // Issue 11: a backup takes over on heartbeat silence alone and the old primary never lapses (no quorum, no
+  // backup vote): cut from its backup but not from its clients, it serves beside the new one (split brain).
+  { name: 'takeover on heartbeat silence alone', overrides: { makeManager: (cfg) => new ManagerRoleCore({ ...cfg, unsafeNoQuorum: true }) }, plans: [partitionPlan] },
 ];
 
 describe.skipIf(replay !== undefined).each(MUTANTS)('mutant: $name', ({ overrides, plans }) => {
