@@ -284,7 +284,7 @@ export class ManagerRoleCore implements SeatCore {
       const head = { from: this.id, epoch: this.epoch };
       // Numbered: a backup's answer echoes the number as its vote for us (quorum.ts).
       const n = this.authority ? { n: this.authority.pings.next(now) } : {};
-      out.push(this.send(this.cfg.peer, this.role === 'rejoining' ? { t: 'handback_req', ...head } : { t: 'mping', ...head, role: this.role, ...n }));
+      out.push(this.send(this.cfg.peer, this.role === 'rejoining' ? { t: 'handback_req', ...head, ...n } : { t: 'mping', ...head, role: this.role, ...n }));
     }
     // Until the peer has answered once, allow it the start-up grace: processes start slowly on a loaded machine.
     const silentFor = now - (this.peerHeard ?? this.startedAt);
@@ -361,11 +361,13 @@ export class ManagerRoleCore implements SeatCore {
         // Our records go first (same link, so they arrive first): without them the home seat would
         // rebuild a page lost with a crashed client as a fresh zero page.
         out.push(this.fullSync());
-        out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen }));
         if (this.role === 'primary' || this.role === 'candidate') out.push(...this.toBackup(`handing back to ${msg.from}`));
+        // As its backup now, we vote for the home seat at once (quorum.ts): it serves without waiting for a ping.
+        out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen, ...this.voteForPeer(msg, now) }));
         return out;
       case 'handback_ok':
         if (this.role !== 'rejoining') return [];
+        if (msg.n !== undefined) this.authority?.peerVote(msg.n);
         // Overtook the records on a reordering link: the next handback_req gets both again.
         if (!this.rejoinSynced) return [{ type: 'ignored', msg, reason: 'handback before the records arrived' }];
         return this.becomeCandidate(now, `${msg.from} handed back at epoch ${msg.epoch}`);
@@ -668,7 +670,7 @@ export class ManagerRoleCore implements SeatCore {
   }
 
   /** A backup answers its peer's numbered ping with the number: its vote, and its promise not to take over for a while. */
-  private voteForPeer(ping: MessageOf<'mping'>, now: number): { n?: number } {
+  private voteForPeer(ping: MessageOf<'mping'> | MessageOf<'handback_req'>, now: number): { n?: number } {
     if (!this.authority || this.role !== 'backup' || ping.n === undefined) return {};
     this.authority.votedForPeer(now);
     return { n: ping.n };

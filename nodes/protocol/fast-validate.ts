@@ -81,7 +81,7 @@ export function fastValidate(raw: unknown): Message | null {
     }
     case 'handback_req':
     case 'handback_ok':
-      ok = keyCount(o) === 3 && head(o);
+      ok = keyCount(o) === (o.n === undefined ? 3 : 4) && head(o) && (o.n === undefined || isU32(o.n));
       break;
     case 'mping':
     case 'mpong':

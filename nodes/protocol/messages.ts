@@ -178,8 +178,9 @@ export const MessageSchema = z.discriminatedUnion('t', [
     of: u32.optional(),
   }),
   /** A rebooted home primary asks the serving manager to step down (the seed's behaviour). */
-  z.object({ t: z.literal('handback_req'), ...head }),
-  z.object({ t: z.literal('handback_ok'), ...head }),
+  /** Numbered like pings: the `handback_ok` echoes the number as the (now backup) peer's vote for the home seat. */
+  z.object({ t: z.literal('handback_req'), ...head, n: u32.optional() }),
+  z.object({ t: z.literal('handback_ok'), ...head, n: u32.optional() }),
 
   // client -> client
   z.object({

@@ -36,6 +36,8 @@ const HOT: Message[] = [
   { t: 'takeover', from: 'm1', epoch: 2, n: 5, firm: true },
   { t: 'handback_req', from: 'm0', epoch: 3 },
   { t: 'handback_ok', from: 'm1', epoch: 3 },
+  { t: 'handback_req', from: 'm0', epoch: 3, n: 7 },
+  { t: 'handback_ok', from: 'm1', epoch: 3, n: 7 },
   { t: 'mping', from: 'm0', epoch: 1, role: 'primary' },
   { t: 'mpong', from: 'm1', epoch: 1, role: 'backup' },
   { t: 'mping', from: 'm0', epoch: 1, role: 'primary', n: 9 },
