@@ -506,7 +506,7 @@ export class ManagerRoleCore implements SeatCore {
       this.learn(msg.from, msg);
       this.alive(msg.from);
       this.countReportVote(msg, now);
-      return this.allReported(now) && (this.authority === null || this.authority.lasting(now, this.known.size)) ? this.serve(now) : [];
+      return this.allReported(now) && this.mayServe(now) ? this.serve(now) : [];
     }
     if (msg.t === 'hello') {
       if (msg.n !== undefined && msg.seq !== undefined) c.hellos.set(msg.from, { incarnation: msg.incarnation, n: msg.n, seq: msg.seq });
@@ -526,14 +526,13 @@ export class ManagerRoleCore implements SeatCore {
     // reported in the run has reported again: a live client is never taken for dead for want of time.
     const again = [...c.reportedBefore].every((id) => c.reports.has(id) || !this.known.has(id));
     const ready = this.allReported(now) || now - c.startedAt >= this.cfg.clientTimeoutMs || (again && now - c.runSince >= this.cfg.clientTimeoutMs);
-    // Ready, but serving takes authority too (quorum.ts), one that lasts: until then the clients are asked on.
-    const authority = this.authority === null || this.authority.lasting(now, this.known.size);
+    // Ready, but serving takes authority too (quorum.ts): until then the clients are asked on.
+    const authority = this.mayServe(now);
     if (ready && authority) return this.serve(now);
     if (now - c.lastSent < this.cfg.heartbeatMs) return [];
     c.lastSent = now;
-    // Without it, a client whose vote is not in force (for half a lease more) is asked again: a fresh report is a fresh vote.
-    const stale = (id: NodeId): boolean => this.authority?.inForce(id, now, this.authority.leaseMs / 2) === false;
-    const ask = [...this.known.keys()].filter((id) => !c.reports.has(id) || (!authority && stale(id)));
+    // Without authority, a client whose vote is not in force is asked again: a fresh report is a fresh vote.
+    const ask = [...this.known.keys()].filter((id) => !c.reports.has(id) || (!authority && this.authority?.inForce(id, now) === false));
     if (ask.length === 0) return [];
     const round = c.takeovers.next(now);
     return ask.map((id) => this.takeoverTo(id, round, now));

@@ -147,18 +147,9 @@ export class Authority {
     return end;
   }
 
-  /** Does this client's vote count now, for at least `margin` ms more? */
-  inForce(id: NodeId, now: number, margin = 0): boolean {
-    return (this.votes.get(id) ?? []).some((v) => v.from <= now && now + margin < v.until);
-  }
-
-  /**
-   * Authority that lasts: a quorum whose votes would run out within half a lease (gathered slowly, while
-   * promises ran out) is not worth taking over with; the candidate asks for fresh ones first.
-   */
-  lasting(now: number, voters: number): boolean {
-    const source = this.source(now, voters);
-    return source !== null && (source !== 'quorum' || this.until(now, voters) - now >= this.leaseMs / 2);
+  /** Does this client's vote count now? */
+  inForce(id: NodeId, now: number): boolean {
+    return (this.votes.get(id) ?? []).some((v) => v.from <= now && now < v.until);
   }
 
   /** Clients whose vote counts now (for the role's reason text). */
