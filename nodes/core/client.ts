@@ -568,8 +568,11 @@ export class ClientCore implements MemberCore {
     this.leaseUntil = Math.max(this.leaseUntil, sent + msg.ms * LEASE_TRUST);
     // It counts our vote from when it sent this: we promise from receiving it.
     if (this.voting) {
+      const first = this.lastAck === null;
       this.promise(msg.from, now);
       this.lastAck = msg.n;
+      // The first acknowledgement of a new primary: vote at once (its authority may rest on short-lived report votes).
+      if (first && this.foreignWait(msg.from, now) === 0) return [this.heartbeat(now)];
     }
     return [];
   }
