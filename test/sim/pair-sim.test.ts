@@ -10,6 +10,7 @@
 //   PAIR_SEED=85 PAIR_KIND=mixed PAIR_MEMORY=recoverable ...                      …with another client memory mode
 //   PAIR_SEED=7 PAIR_PLAN=client-pause ...                                        …of a planned sweep (client-pause, die-together, lone-pause, loaded)
 //   PAIR_PAUSE_SEEDS=5000 ...                                                     more client-pause seeds (default 1000)
+//   PAIR_PARTITION_SEEDS=5000 ...                                                 more partition seeds (default 1000; replay: PAIR_PLAN=partition)
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
