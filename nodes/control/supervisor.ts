@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Links, NodeConfig } from '../runtime/config.js';
 import { generateLinkKeys, isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../runtime/link-keys.js';
+import { leaseMsFor } from '../core/manager.js';
 import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
 import { DEFAULT_CLIENT_MEMORY, type ClusterConfig, type ClusterEvent, type Mark, type NodeInfo, type NodeRole, type NodeState } from './api.js';
 import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
@@ -495,6 +496,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // Five heartbeats per client timeout: eviction after the same silence as before, half the idle traffic of ten.
       heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 5)),
       retryMs: Math.max(300, heartbeatTimeoutMs * 2),
+      // Clients vote for the managers' authority with the managers' lease (quorum.ts); none without client timeouts.
+      voteMs: clientTimeoutMs > 0 ? leaseMsFor(clientTimeoutMs) : 0,
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),
       incarnation: n.incarnation,
       memory,

@@ -38,6 +38,12 @@ export interface ClientConfig {
    * as done. Off by default until the takeover paths are proven under loss (see ManagerConfig.recoverLoss).
    */
   recoverLoss?: boolean;
+  /**
+   * The managers' leader lease (quorum.ts; the supervisor passes leaseMsFor(clientTimeoutMs)). A client
+   * that heard from a manager promises, for this long, not to help another manager to authority; its
+   * heartbeats then vote for the manager it follows. 0 or absent: this client never votes.
+   */
+  voteMs?: number;
 }
 
 /** A page as the store keeps it: what an owner needs to serve it again. */
@@ -190,6 +196,13 @@ export class ClientCore implements MemberCore {
    * Served once the manager renews the lease; dropped when it evicts us.
    */
   private deferred: (MessageOf<'read_fwd'> | MessageOf<'write_fwd'>)[] = [];
+  /**
+   * Our promises (quorum.ts): per manager, until when (our clock) we help no OTHER manager to authority.
+   * '*': a fresh process keeps whatever its previous incarnation may have promised, to anyone.
+   */
+  private readonly promises = new Map<NodeId | '*', number>();
+  /** The last hb_ack from the manager we follow, at its epoch: our next heartbeat echoes it as a vote. */
+  private lastAck: number | null = null;
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0, retransmits: 0, repeats: 0 };
 
   constructor(cfg: ClientConfig) {
@@ -240,6 +253,7 @@ export class ClientCore implements MemberCore {
 
   /** Announce ourselves to every manager so each can list us and tell peers our address. */
   start(now = 0): ClientOutput[] {
+    if (!this.promises.has('*') && this.voting) this.promises.set('*', now + this.cfg.voteMs!);
     // From `now`, not 0: a process whose first tick comes a retry interval after its clock started (a slow
     // start) would otherwise say its hello again before any answer could have come.
     return this.hello(++this.hellos, now);
@@ -341,7 +355,7 @@ export class ClientCore implements MemberCore {
         return [this.heartbeat(now)];
       }
       case 'hb_ack':
-        return this.onHbAck(msg);
+        return this.onHbAck(msg, now);
       case 'read_fwd':
       case 'write_fwd':
         return this.forwardOrDefer(msg, now);
@@ -539,7 +553,12 @@ export class ClientCore implements MemberCore {
     const n = ++this.hbSeq;
     this.hbSent.set(n, now);
     if (this.hbSent.size > MAX_HB_SENT) this.hbSent.delete(this.hbSent.keys().next().value!);
-    return this.toManager({ t: 'hb', from: this.id, epoch: this.epoch, n });
+    // A vote for the manager we follow, saying how long a promise to the other one still stands in its way.
+    // None while a fresh process keeps its previous life's promises (to either manager: '*').
+    const wait = this.foreignWait(this.manager, now);
+    const fresh = (this.promises.get('*') ?? -Infinity) > now;
+    const vote = this.voting && this.lastAck !== null && !fresh ? { v: this.lastAck, ...(wait > 0 ? { w: wait } : {}) } : {};
+    return this.toManager({ t: 'hb', from: this.id, epoch: this.epoch, n, ...vote });
   }
 
   /** Parks ops until the manager renews the lease (or evicts us); the first to park asks for it. */
@@ -555,12 +574,37 @@ export class ClientCore implements MemberCore {
     return this.heartbeat(now);
   }
 
-  private onHbAck(msg: MessageOf<'hb_ack'>): ClientOutput[] {
+  private onHbAck(msg: MessageOf<'hb_ack'>, now: number): ClientOutput[] {
     // Only the manager we follow can vouch for us (an older epoch was refused above, a newer one adopted).
     const sent = this.hbSent.get(msg.n);
     if (sent === undefined || msg.from !== this.manager) return [];
     this.leaseUntil = Math.max(this.leaseUntil, sent + msg.ms * LEASE_TRUST);
+    // It counts our vote from when it sent this: we promise from receiving it.
+    if (this.voting) {
+      const first = this.lastAck === null;
+      this.promise(msg.from, now);
+      this.lastAck = msg.n;
+      // The first acknowledgement of a new primary: vote at once (its authority may rest on short-lived report votes).
+      if (first && this.foreignWait(msg.from, now) === 0) return [this.heartbeat(now)];
+    }
     return [];
+  }
+
+  // --- votes for the managers' authority (quorum.ts) -------------------------------------------
+
+  private get voting(): boolean {
+    return (this.cfg.voteMs ?? 0) > 0;
+  }
+
+  private promise(manager: NodeId, now: number): void {
+    this.promises.set(manager, Math.max(this.promises.get(manager) ?? -Infinity, now + this.cfg.voteMs!));
+  }
+
+  /** How long (ms) our promises to managers other than `to` still run: our vote for `to` counts only after. */
+  private foreignWait(to: NodeId, now: number): number {
+    let wait = 0;
+    for (const [m, until] of this.promises) if (m !== to) wait = Math.max(wait, until - now);
+    return Math.ceil(wait);
   }
 
   // --- messages ---------------------------------------------------------------
@@ -655,10 +699,15 @@ export class ClientCore implements MemberCore {
     if (msg.epoch < this.epoch || (msg.epoch === this.epoch && !repeat)) {
       return [{ type: 'send', to: msg.from, msg: { t: 'epoch_reject', from: this.id, epoch: this.epoch, seen: this.epoch } }];
     }
+    // Promised to the manager we follow (it may serve on our vote): a takeover that cannot show the old
+    // primary is out of the way waits until the promise runs out. Adopting it would fence a primary that
+    // still serves its other clients, and two managers bidding for the clients would take turns forever.
+    const wait = this.voting && !repeat && msg.firm !== true ? this.foreignWait(msg.from, now) : 0;
+    if (wait > 0) return this.ignore(msg, `promised to another manager for ${wait} ms more`);
     if (!repeat) this.counters.takeovers++;
     if (msg.epoch > this.epoch) this.adoptEpoch(msg.epoch, msg.from);
     this.manager = msg.from;
-    const out: ClientOutput[] = [this.toManager(this.report())];
+    const out: ClientOutput[] = [this.toManager(this.report(msg, now))];
     for (const [page, p] of this.pending) {
       p.sentAt = now;
       out.push(this.requestMsg(page, p));
@@ -673,10 +722,17 @@ export class ClientCore implements MemberCore {
   private adoptEpoch(epoch: number, manager: NodeId): void {
     this.epoch = epoch;
     this.manager = manager;
+    this.lastAck = null;
     for (const p of this.pending.values()) p.resumed = false;
   }
 
-  private report(): MessageOf<'report'> {
+  /** Our page table for a takeover; also our vote for its candidate, counted once our promises to others run out. */
+  private report(takeover: MessageOf<'takeover'>, now: number): MessageOf<'report'> {
+    let vote = {};
+    if (this.voting) {
+      vote = { wait: this.foreignWait(takeover.from, now), ...(takeover.n !== undefined ? { tn: takeover.n } : {}) };
+      this.promise(takeover.from, now);
+    }
     const pages: MessageOf<'report'>['pages'] = [];
     this.table.forEach((e, page) => {
       const served = this.served.get(page) ?? null;
@@ -694,6 +750,7 @@ export class ClientCore implements MemberCore {
       n: this.hellos,
       ...(this.cfg.memory ? { memory: this.cfg.memory } : {}),
       ...(this.keeps ? { recovered: this.recoveredList() } : {}),
+      ...vote,
     };
   }
 

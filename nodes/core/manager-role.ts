@@ -26,10 +26,15 @@
 //   listed it no more) is waited for max(heartbeatTimeoutMs, lease) instead of heartbeatTimeoutMs: it may
 //   have rejoined within the last sync period and be paused now, holding a fresh lease.
 // What remains: the argument takes a message delay below clientTimeoutMs / 2 (1 s by default) on one
-// machine; an old primary that kept serving with its link to the backup cut but not to its clients
-// (a partition: not in this fault model yet) would need leader leases too.
+// machine.
+//
+// Partitions (issue 11): an old primary cut from the backup but not from its clients must not serve
+// alongside a new one. Every manager serves only under authority (quorum.ts): its peer's death, its
+// peer's vote as backup, or a quorum of clients. A primary whose authority lapses takes over again with
+// a fresh epoch; a candidate serves only once it has authority.
 import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { leaseMsFor, ManagerCore } from './manager.js';
+import { Authority, SentTimes } from './quorum.js';
 import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
 import type { SeatCore } from './protocol.js';
 import type { Ignored, RecordView, Send } from './types.js';
@@ -56,8 +61,15 @@ export interface ManagerRoleConfig {
   clients: { id: NodeId; endpoint: string; incarnation: number; memory?: ClientMemory }[];
   /** How long faults on a page held by a down recoverable client wait (ManagerConfig.heldWaitMs). */
   heldWaitMs?: number;
-  /** Recover lost and duplicated frames (ManagerConfig.recoverLoss), with its re-drive interval (redriveMs). */
+  /**
+   * MUTANT, never set in production: serve on heartbeat silence alone, with no authority (no quorum, no
+   * backup vote, no lapse): a primary cut from its backup keeps serving beside the new one. The partition
+   * sweep must catch it.
+   */
+  unsafeNoQuorum?: boolean;
+  /** ManagerConfig.recoverLoss for every epoch's core (a partition loses the frames it cuts). */
   recoverLoss?: boolean;
+  /** With recoverLoss: a request stalled at one step this long has the step sent again. */
   redriveMs?: number;
 }
 
@@ -72,9 +84,15 @@ interface Candidacy {
   reports: Map<NodeId, Report>;
   /** Client messages that arrived before we serve; replayed in order once we do. */
   buffered: Message[];
+  /** When each numbered takeover went out: a report's vote counts from the send it answers. */
+  takeovers: SentTimes;
+  /** Hellos taken during the candidacy: requests a client sent before its hello (buffered, or late) must not be served. */
+  hellos: Map<NodeId, { incarnation: number; n: number; seq: number }>;
 }
 
 const MAX_BUFFERED = 100_000;
+
+const isRequest = (m: Message): m is MessageOf<'read_req'> | MessageOf<'write_req'> => m.t === 'read_req' || m.t === 'write_req';
 /**
  * The primary re-sends every record this often: a backup restarted faster than the heartbeat timeout
  * looks like the same peer (same role, no silence), would get only deltas, and would take over, or
@@ -104,6 +122,9 @@ export class ManagerRoleCore implements SeatCore {
   private seen: number;
   private core: ManagerCore | null = null;
   private replica: ReplicaRecord[] | null = null;
+  /** The epoch whose serving primary made the replica's records, and whether that primary was us (our own records then). */
+  private replicaOf = 0;
+  private replicaOwn = false;
   /** `n`: the client's latest hello of that incarnation we took (see stampEvicts). */
   private readonly known = new Map<NodeId, { endpoint: string; incarnation: number; memory?: ClientMemory; n?: number }>();
   /**
@@ -130,6 +151,20 @@ export class ManagerRoleCore implements SeatCore {
   private lastFullSync = -Infinity;
   private started = false;
   private startedAt = 0;
+  /** Who may serve (quorum.ts); null with no peer to be split from, no client timeout (leases off), or the mutant. */
+  private readonly authority: Authority | null;
+  /** The serving core has had authority at this epoch: losing it then means the peer may serve meanwhile. */
+  private hadAuthority = false;
+  /** Client frames held by a primary that has not yet had authority (the cluster's first), replayed once it has. */
+  private held: Message[] = [];
+  /** When we sent each client its lease acknowledgements: the votes its heartbeats echo count from then. */
+  private readonly acks = new Map<NodeId, SentTimes>();
+  /**
+   * The serving primary's latest client list (its syncs, or our own when we stop serving), plus clients
+   * that said hello since; null until we have one. A client off it was written off (a takeover it was cut
+   * off from, an eviction): it may still run with its old page table, which must not go into a rebuild.
+   */
+  private listed: Set<NodeId> | null = null;
 
   constructor(cfg: ManagerRoleConfig) {
     this.cfg = cfg;
@@ -139,6 +174,8 @@ export class ManagerRoleCore implements SeatCore {
     for (const c of cfg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) });
     this.role = cfg.start === 'primary' ? 'primary' : cfg.start === 'backup' ? 'backup' : 'rejoining';
     if (this.role === 'primary') this.core = this.newCore(cfg.epoch);
+    const quorum = cfg.peer !== null && cfg.clientTimeoutMs > 0 && cfg.unsafeNoQuorum !== true;
+    this.authority = quorum ? new Authority(leaseMsFor(cfg.clientTimeoutMs), !cfg.home) : null;
   }
 
   get currentRole(): ManagerRole {
@@ -168,7 +205,8 @@ export class ManagerRoleCore implements SeatCore {
   }
 
   receive(msg: Message, now: number): RoleOutput[] {
-    return this.stampEvicts(this.receiveFrame(msg, now));
+    this.authority?.boot(now);
+    return this.stampLeases(this.stampEvicts(this.receiveFrame(msg, now)), now);
   }
 
   private receiveFrame(msg: Message, now: number): RoleOutput[] {
@@ -178,11 +216,20 @@ export class ManagerRoleCore implements SeatCore {
     if (msg.t === 'hello' && msg.incarnation >= (this.known.get(msg.from)?.incarnation ?? 0)) {
       this.learn(msg.from, msg, msg.n);
       this.alive(msg.from);
+      // A hello starts a client over: from now on its page table is its own again.
+      this.listed?.add(msg.from);
     }
     // A report says which hello its client is at: evicts we send it from now on name at least that one, so
     // the client can tell them from evicts that answer what it sent before a later hello.
     if (msg.t === 'report' && msg.n !== undefined && msg.incarnation === this.known.get(msg.from)?.incarnation) this.learn(msg.from, msg, msg.n);
     if (msg.t === 'epoch_reject') return this.onEpochReject(msg, now);
+    if (this.role === 'primary') {
+      this.countHeartbeatVote(msg, now);
+      const gate = this.authorityGate(now);
+      if (gate === 'lapsed') return [...this.lapse(now), ...this.candidateReceive(msg, now)];
+      if (gate === 'waiting') return this.holdForAuthority(msg, now);
+      if (gate !== null) return [...gate, ...this.receiveFrame(msg, now)];
+    }
     switch (this.role) {
       case 'primary':
         if (msg.t === 'report') {
@@ -211,6 +258,8 @@ export class ManagerRoleCore implements SeatCore {
    * covers a peer that is paused or cut off without losing its connection).
    */
   peerConnectionLost(now: number): RoleOutput[] {
+    this.authority?.boot(now);
+    this.authority?.peerLost(now);
     if (this.role === 'backup' && this.peerHeard !== null) return this.becomeCandidate(now, 'connection to the primary lost');
     if (this.role === 'rejoining') return this.becomeCandidate(now, 'connection to the serving manager lost');
     if (this.role === 'primary' && this.seen > this.epoch) return this.becomeCandidate(now, 'the peer died after starting a newer epoch');
@@ -218,7 +267,8 @@ export class ManagerRoleCore implements SeatCore {
   }
 
   tick(now: number): RoleOutput[] {
-    return this.stampEvicts(this.tickRole(now));
+    this.authority?.boot(now);
+    return this.stampLeases(this.stampEvicts(this.tickRole(now)), now);
   }
 
   private tickRole(now: number): RoleOutput[] {
@@ -245,7 +295,9 @@ export class ManagerRoleCore implements SeatCore {
     if (this.cfg.peer !== null && now - this.lastPing >= this.cfg.heartbeatMs) {
       this.lastPing = now;
       const head = { from: this.id, epoch: this.epoch };
-      out.push(this.send(this.cfg.peer, this.role === 'rejoining' ? { t: 'handback_req', ...head } : { t: 'mping', ...head, role: this.role }));
+      // Numbered: a backup's answer echoes the number as its vote for us (quorum.ts).
+      const n = this.authority ? { n: this.authority.pings.next(now) } : {};
+      out.push(this.send(this.cfg.peer, this.role === 'rejoining' ? { t: 'handback_req', ...head, ...n } : { t: 'mping', ...head, role: this.role, ...n }));
     }
     // Until the peer has answered once, allow it the start-up grace: processes start slowly on a loaded machine.
     const silentFor = now - (this.peerHeard ?? this.startedAt);
@@ -264,6 +316,10 @@ export class ManagerRoleCore implements SeatCore {
     // its takeover follow a manager that is gone and ignore us. Take them back.
     if (this.role === 'primary' && this.seen > this.epoch && this.cfg.peer !== null && peerGone) out.push(...this.becomeCandidate(now, 'the peer went quiet after starting a newer epoch'));
     if (this.role === 'primary') {
+      const gate = this.authorityGate(now);
+      if (gate === 'lapsed') return [...out, ...this.lapse(now)];
+      if (gate === 'waiting') return out;
+      if (gate !== null) out.push(...gate);
       const evictions = this.core!.tick(now);
       // Clients our core declared dead: the next takeover need not wait for their reports.
       for (const o of evictions) if (o.type === 'send' && o.msg.t === 'evict') this.presumedDead.add(o.to);
@@ -286,9 +342,16 @@ export class ManagerRoleCore implements SeatCore {
       case 'mpong': {
         if (msg.role === 'backup' && this.peerRole !== 'backup') this.peerNeedsFull = true;
         this.peerRole = msg.role;
-        if (msg.t === 'mping') out.push(this.send(msg.from, { t: 'mpong', from: this.id, epoch: this.epoch, role: this.role }));
+        if (msg.t === 'mping') out.push(this.send(msg.from, { t: 'mpong', from: this.id, epoch: this.epoch, role: this.role, ...this.voteForPeer(msg, now) }));
+        // The peer, as our backup, vouches for us (not one ahead of us: then we take over again, below).
+        if (msg.t === 'mpong' && msg.role === 'backup' && msg.n !== undefined && msg.epoch <= this.epoch) this.authority?.peerVote(msg.n);
         // Two primaries: the older epoch steps down (a paused primary that woke up).
         if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
+        // A candidate no client has answered (all promised to the primary) hears that primary: a partition
+        // healed, or the timeout was false. Yield (the home seat asks for the role back, as after a reboot).
+        else if (this.role === 'candidate' && msg.role === 'primary' && this.authority && !this.mayServe(now) && this.candidacy?.reports.size === 0) {
+          out.push(...this.stepDown(now, `${msg.from} serves epoch ${msg.epoch}; no client left it`));
+        }
         // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
         // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
         // us and talk to a backup that does not serve. Take them back with a fresh epoch (a candidate
@@ -314,11 +377,13 @@ export class ManagerRoleCore implements SeatCore {
         // Our records go first (same link, so they arrive first): without them the home seat would
         // rebuild a page lost with a crashed client as a fresh zero page.
         out.push(this.fullSync());
-        out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen }));
         if (this.role === 'primary' || this.role === 'candidate') out.push(...this.toBackup(`handing back to ${msg.from}`));
+        // As its backup now, we vote for the home seat at once (quorum.ts): it serves without waiting for a ping.
+        out.push(this.send(msg.from, { t: 'handback_ok', from: this.id, epoch: this.seen, ...this.voteForPeer(msg, now) }));
         return out;
       case 'handback_ok':
         if (this.role !== 'rejoining') return [];
+        if (msg.n !== undefined) this.authority?.peerVote(msg.n);
         // Overtook the records on a reordering link: the next handback_req gets both again.
         if (!this.rejoinSynced) return [{ type: 'ignored', msg, reason: 'handback before the records arrived' }];
         return this.becomeCandidate(now, `${msg.from} handed back at epoch ${msg.epoch}`);
@@ -338,7 +403,7 @@ export class ManagerRoleCore implements SeatCore {
     this.peerNeedsFull = false;
     if (full) this.lastFullSync = now;
     const records = pages.map((p) => replicaOf(all[p]!));
-    return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries() })];
+    return [this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full, records, clients: core.clientEntries(), of: this.epoch })];
   }
 
   /** Every record we have (live or replica) and the client list, for a peer about to take over from us. */
@@ -349,12 +414,25 @@ export class ManagerRoleCore implements SeatCore {
       : [...this.known]
           .filter(([id]) => !this.presumedDead.has(id))
           .map(([id, c]) => ({ id, endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) }));
-    return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients });
+    return this.send(this.cfg.peer!, { t: 'sync', from: this.id, epoch: this.epoch, full: true, records, clients, of: this.core ? this.epoch : this.replicaOf });
   }
 
   private applySync(msg: MessageOf<'sync'>, now: number): void {
+    // A peer that has not served since we did (a candidate cut off from us: a partition) hands back a replica
+    // older than our own records of that time: ours say what we gave out, wrote off or hold for a down client.
+    const older = msg.of !== undefined && this.replica !== null && (msg.of < this.replicaOf || (msg.of === this.replicaOf && this.replicaOwn));
+    if (!older) this.applyRecords(msg);
+    this.applyClients(msg, now);
+  }
+
+  private applyRecords(msg: MessageOf<'sync'>): void {
+    this.replicaOf = Math.max(this.replicaOf, msg.of ?? msg.epoch);
+    this.replicaOwn = false;
     if (msg.full || !this.replica) this.replica = Array.from({ length: this.cfg.pages }, (_, page) => ({ page, owner: null, lostWith: null, heldBy: null, copyset: [], version: 0 }));
     for (const r of msg.records) if (r.page < this.cfg.pages) this.replica[r.page] = r;
+  }
+
+  private applyClients(msg: MessageOf<'sync'>, now: number): void {
     // A serving primary's client list is the truth about who is alive (it drops a client silent for
     // clientTimeoutMs); a peer that was not serving (handing back as backup or candidate) only passes on
     // whom it knows of.
@@ -369,6 +447,7 @@ export class ManagerRoleCore implements SeatCore {
     // timeout, or at once when the serving primary hands back (its list is exact then); else every
     // takeover would wait clientTimeoutMs for the reports of long-dead clients.
     const listed = new Set(msg.clients.map((c) => c.id));
+    this.listed = new Set(listed);
     const exact = this.role === 'rejoining';
     for (const id of this.known.keys()) {
       if (listed.has(id)) continue;
@@ -403,24 +482,51 @@ export class ManagerRoleCore implements SeatCore {
       lastSent: now,
       reports: new Map(),
       buffered: [],
+      takeovers: new SentTimes(),
+      hellos: new Map(),
     };
+    this.hadAuthority = false;
+    this.held = [];
     const out: RoleOutput[] = [{ type: 'role', role: 'candidate', epoch, reason }];
-    for (const id of this.known.keys()) out.push(this.send(id, { t: 'takeover', from: this.id, epoch }));
+    const round = this.candidacy.takeovers.next(now);
+    for (const id of this.known.keys()) out.push(this.takeoverTo(id, round, now));
     // With no clients (none alive, as far as we know) there is nothing to collect.
-    if (this.allReported(now)) out.push(...this.serve(now));
+    if (this.allReported(now) && this.mayServe(now)) out.push(...this.serve(now));
     return out;
+  }
+
+  /**
+   * A takeover of numbered round `n`: the report that answers it names the round, and the client's vote counts
+   * from its send. Firm when the peer is out of the way (dead, or our backup): clients adopt it whatever they
+   * promised the peer; else a client promised to the peer waits its promise out (quorum.ts).
+   */
+  private takeoverTo(id: NodeId, n: number, now: number): Send {
+    const source = this.authority?.source(now, this.known.size) ?? 'peer-dead';
+    const firm = source === 'peer-dead' || source === 'peer-vote' ? { firm: true } : {};
+    return this.send(id, { t: 'takeover', from: this.id, epoch: this.candidacy!.epoch, n, ...firm });
   }
 
   private candidateReceive(msg: Message, now: number): RoleOutput[] {
     const c = this.candidacy!;
     if (msg.t === 'report') {
       if (msg.epoch !== c.epoch) return [{ type: 'ignored', msg, reason: `report for epoch ${msg.epoch}` }];
+      // Written off by the last primary (cut off from its takeover, or evicted): its table is stale. It
+      // starts over (its hello puts it back on the list), and reports afresh to the takeover we send it then.
+      if (this.listed !== null && !this.listed.has(msg.from)) {
+        return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'written off by the primary before this takeover; say hello again' })];
+      }
       c.reports.set(msg.from, msg);
       this.learn(msg.from, msg);
       this.alive(msg.from);
-      return this.allReported(now) ? this.serve(now) : [];
+      this.countReportVote(msg, now);
+      return this.allReported(now) && this.mayServe(now) ? this.serve(now) : [];
     }
-    if (msg.t === 'hello') return [this.send(msg.from, { t: 'takeover', from: this.id, epoch: c.epoch })];
+    if (msg.t === 'hello') {
+      if (msg.n !== undefined && msg.seq !== undefined) c.hellos.set(msg.from, { incarnation: msg.incarnation, n: msg.n, seq: msg.seq });
+      return [this.takeoverTo(msg.from, c.takeovers.next(now), now)];
+    }
+    // A client re-sends its open requests with every report (we ask again while we lack authority): once each is enough.
+    if (isRequest(msg) && c.buffered.some((b) => isRequest(b) && b.t === msg.t && b.from === msg.from && b.page === msg.page && b.req === msg.req)) return [];
     if (c.buffered.length < MAX_BUFFERED) c.buffered.push(msg);
     return [];
   }
@@ -432,11 +538,17 @@ export class ManagerRoleCore implements SeatCore {
     // each other out on a slow machine) cannot put serving off forever, but only once every client that
     // reported in the run has reported again: a live client is never taken for dead for want of time.
     const again = [...c.reportedBefore].every((id) => c.reports.has(id) || !this.known.has(id));
-    if (this.allReported(now)) return this.serve(now);
-    if (now - c.startedAt >= this.cfg.clientTimeoutMs || (again && now - c.runSince >= this.cfg.clientTimeoutMs)) return this.serve(now);
+    const ready = this.allReported(now) || now - c.startedAt >= this.cfg.clientTimeoutMs || (again && now - c.runSince >= this.cfg.clientTimeoutMs);
+    // Ready, but serving takes authority too (quorum.ts): until then the clients are asked on.
+    const authority = this.mayServe(now);
+    if (ready && authority) return this.serve(now);
     if (now - c.lastSent < this.cfg.heartbeatMs) return [];
     c.lastSent = now;
-    return [...this.known.keys()].filter((id) => !c.reports.has(id)).map((id) => this.send(id, { t: 'takeover', from: this.id, epoch: c.epoch }));
+    // Without authority, a client whose vote is not in force is asked again: a fresh report is a fresh vote.
+    const ask = [...this.known.keys()].filter((id) => !c.reports.has(id) || (!authority && this.authority?.inForce(id, now) === false));
+    if (ask.length === 0) return [];
+    const round = c.takeovers.next(now);
+    return ask.map((id) => this.takeoverTo(id, round, now));
   }
 
   /**
@@ -455,7 +567,14 @@ export class ManagerRoleCore implements SeatCore {
   private serve(now: number): RoleOutput[] {
     const c = this.candidacy!;
     this.candidacy = null;
+    this.hadAuthority = true;
+    const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
     const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory);
+    // A client that started over during the candidacy (evicted as written off): what it asked before is void.
+    for (const [id, h] of c.hellos) {
+      const e = rebuilt.clients.get(id);
+      if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: h.n, seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
+    }
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';
     this.peerNeedsFull = true;
@@ -466,7 +585,7 @@ export class ManagerRoleCore implements SeatCore {
     for (const id of silent) this.presumedDead.add(id);
     const why = `${silent.length ? `; silent: ${silent.join(', ')}` : ''}${dead.length ? `; presumed dead: ${dead.join(', ')}` : ''}`;
     const out: RoleOutput[] = [
-      { type: 'role', role: 'primary', epoch: c.epoch, reason: `rebuilt from ${c.reports.size} page tables${why}` },
+      { type: 'role', role: 'primary', epoch: c.epoch, reason: `rebuilt from ${c.reports.size} page tables${why}${by}` },
       ...rebuilt.outputs,
     ];
     const members = this.core.clientList();
@@ -492,6 +611,8 @@ export class ManagerRoleCore implements SeatCore {
     // alone (the peer falls silent), they still know which pages were lost with a crashed client.
     if (this.core) this.snapshotCore();
     this.core = null;
+    this.candidacy = null;
+    this.held = [];
     this.role = 'rejoining';
     this.rejoinSince = now;
     this.rejoinSynced = false;
@@ -503,8 +624,86 @@ export class ManagerRoleCore implements SeatCore {
     if (this.core) this.snapshotCore();
     this.core = null;
     this.candidacy = null;
+    this.held = [];
     this.role = 'backup';
     return [{ type: 'role', role: 'backup', epoch: this.epoch, reason }];
+  }
+
+  // --- authority (quorum.ts) ------------------------------------------------------------
+
+  private mayServe(now: number): boolean {
+    return this.authority === null || this.authority.source(now, this.known.size) !== null;
+  }
+
+  /**
+   * For a primary, before it acts: null (serve on), 'lapsed' (it had authority and lost it: the peer may
+   * serve meanwhile, so it must take over again), 'waiting' (the cluster's first primary, before its first
+   * authority), or the frames it held until its first authority, to act on now.
+   */
+  private authorityGate(now: number): 'lapsed' | 'waiting' | RoleOutput[] | null {
+    if (this.mayServe(now)) {
+      if (this.hadAuthority) return null;
+      this.hadAuthority = true;
+      const held = this.held;
+      this.held = [];
+      return held.flatMap((m) => this.core!.receive(m, now));
+    }
+    return this.hadAuthority ? 'lapsed' : 'waiting';
+  }
+
+  private lapse(now: number): RoleOutput[] {
+    const voters = this.known.size;
+    const votes = this.authority?.voterCount(now) ?? 0;
+    return this.becomeCandidate(now, `lost its authority: no backup vote, ${votes} of ${voters} clients vouch for it`);
+  }
+
+  /** Before its first authority a primary lists clients and answers heartbeats (their votes give it authority); the rest waits. */
+  private holdForAuthority(msg: Message, now: number): RoleOutput[] {
+    if (msg.t === 'hello' || msg.t === 'hb') return this.core!.receive(msg, now);
+    if (this.held.length < MAX_BUFFERED) this.held.push(msg);
+    return [];
+  }
+
+  /**
+   * A heartbeat that echoes our acknowledgement `v`, at our epoch: the client's vote, counted from when we
+   * sent that, once its promise to the peer (`w`) runs out, or at once if the peer's process died (quorum.ts).
+   */
+  private countHeartbeatVote(msg: Message, now: number): void {
+    if (!this.authority || msg.t !== 'hb' || msg.v === undefined || msg.epoch !== this.epoch) return;
+    const sent = this.acks.get(msg.from)?.sentAt(msg.v);
+    const from = this.authority.peerDiedLately(now) ? now : now + (msg.w ?? 0);
+    if (sent !== undefined) this.authority.clientVote(msg.from, from, sent);
+  }
+
+  /** A report to our takeover `tn`: a vote from when its promises to others run out, counted from when we sent that takeover. */
+  private countReportVote(msg: MessageOf<'report'>, now: number): void {
+    const sent = msg.tn === undefined ? undefined : this.candidacy?.takeovers.sentAt(msg.tn);
+    if (!this.authority || msg.wait === undefined || sent === undefined) return;
+    this.authority.clientVote(msg.from, now + msg.wait, sent);
+  }
+
+  /** A backup answers its peer's numbered ping with the number: its vote, and its promise not to take over for a while. */
+  private voteForPeer(ping: MessageOf<'mping'> | MessageOf<'handback_req'>, now: number): { n?: number } {
+    if (!this.authority || this.role !== 'backup' || ping.n === undefined) return {};
+    this.authority.votedForPeer(now);
+    return { n: ping.n };
+  }
+
+  /**
+   * Lease acknowledgements we send: their send time is kept (the echo is a vote from then), and the lease
+   * they grant ends with our authority, so no client serves a hit on our word after we may have lost it.
+   */
+  private stampLeases(out: RoleOutput[], now: number): RoleOutput[] {
+    if (!this.authority) return out;
+    for (const o of out) {
+      if (o.type !== 'send' || o.msg.t !== 'hb_ack') continue;
+      const sent = this.acks.get(o.to) ?? new SentTimes();
+      this.acks.set(o.to, sent);
+      sent.record(o.msg.n, now);
+      const left = Math.max(0, Math.floor(this.authority.until(now, this.known.size) - now));
+      if (left < o.msg.ms) o.msg = { ...o.msg, ms: left };
+    }
+    return out;
   }
 
   // --- helpers --------------------------------------------------------------------------
@@ -513,6 +712,9 @@ export class ManagerRoleCore implements SeatCore {
   private snapshotCore(): void {
     const core = this.core!;
     this.replica = core.recordCache().map(replicaOf);
+    this.replicaOf = this.epoch;
+    this.replicaOwn = true;
+    this.listed = new Set(core.clientEntries().map((c) => c.id));
     for (const c of core.clientEntries()) {
       this.learn(c.id, c);
       this.alive(c.id);

@@ -65,21 +65,28 @@ export function fastValidate(raw: unknown): Message | null {
         o.data instanceof Uint8Array &&
         o.data.byteLength <= LIMITS.maxPageSize;
       break;
-    case 'hb':
-      // A lease request carries its number.
-      ok = keyCount(o) === (o.n === undefined ? 3 : 4) && head(o) && (o.n === undefined || isU32(o.n));
+    case 'hb': {
+      // A lease request carries its number; a vote echoes the last acknowledgement.
+      const extra = (o.n === undefined ? 0 : 1) + (o.v === undefined ? 0 : 1) + (o.w === undefined ? 0 : 1);
+      ok = keyCount(o) === 3 + extra && head(o) && (o.n === undefined || isU32(o.n)) && (o.v === undefined || isU32(o.v)) && (o.w === undefined || isU32(o.w));
       break;
+    }
     case 'hb_ack':
       ok = keyCount(o) === 5 && head(o) && isU32(o.n) && isU32(o.ms);
       break;
-    case 'takeover':
+    case 'takeover': {
+      const extra = (o.n === undefined ? 0 : 1) + (o.firm === undefined ? 0 : 1);
+      ok = keyCount(o) === 3 + extra && head(o) && (o.n === undefined || isU32(o.n)) && (o.firm === undefined || typeof o.firm === 'boolean');
+      break;
+    }
     case 'handback_req':
     case 'handback_ok':
-      ok = keyCount(o) === 3 && head(o);
+      ok = keyCount(o) === (o.n === undefined ? 3 : 4) && head(o) && (o.n === undefined || isU32(o.n));
       break;
     case 'mping':
     case 'mpong':
-      ok = keyCount(o) === 4 && head(o) && isRole(o.role);
+      // Numbered pings; a backup's answer echoes the number as its vote.
+      ok = keyCount(o) === (o.n === undefined ? 4 : 5) && head(o) && isRole(o.role) && (o.n === undefined || isU32(o.n));
       break;
     default:
       ok = false;

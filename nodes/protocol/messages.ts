@@ -106,7 +106,9 @@ export const MessageSchema = z.discriminatedUnion('t', [
   /** Answer to `reclaim`: `ok` when the client owns the page again (at `version`); a forward for that request is void from now on. */
   z.object({ t: z.literal('reclaimed'), ...fault, requester: NodeIdSchema, ok: z.boolean(), version: u32 }),
   /** A manager taking over with a new epoch asks every client for its page table. */
-  z.object({ t: z.literal('takeover'), ...head }),
+  /** `n` numbers the takeover (re-sent while it runs): a report names the one it answers, so the candidate counts its vote from that send. */
+  /** `firm`: the old primary is out of the way (its process died, or it is our backup now): adopt at once, whatever you promised it. */
+  z.object({ t: z.literal('takeover'), ...head, n: u32.optional(), firm: z.boolean().optional() }),
   /**
    * The serving manager knows the client that sent heartbeat `n`: it may serve hits for `ms` after it SENT
    * that heartbeat (its own clock), since the manager evicts it only after a longer silence (client leases).
@@ -114,8 +116,14 @@ export const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('hb_ack'), ...head, n: u32, ms: u32 }),
 
   // client -> manager (fault tolerance)
-  /** `n` (optional): a lease request; the serving manager answers it with `hb_ack` carrying the same `n`. */
-  z.object({ t: z.literal('hb'), ...head, n: u32.optional() }),
+  /**
+   * `n` (optional): a lease request; the serving manager answers it with `hb_ack` carrying the same `n`.
+   * `v`: the `hb_ack` this client last had from the manager it follows, echoed as a vote (quorum.ts): it
+   * promised not to help another manager to authority for a while from receiving it. `w`: how long (ms) its
+   * promise to another manager still runs (absent: none); the vote counts only after that, unless that
+   * manager's process is known to have died.
+   */
+  z.object({ t: z.literal('hb'), ...head, n: u32.optional(), v: u32.optional(), w: u32.optional() }),
   /** A client's page table, the ground truth a new primary rebuilds its records from. */
   z.object({
     t: z.literal('report'),
@@ -140,13 +148,17 @@ export const MessageSchema = z.discriminatedUnion('t', [
     memory: ClientMemorySchema.optional(),
     /** Recovered pages still waiting for a verdict (see hello). */
     recovered: z.array(z.object({ page, version: u32 })).max(LIMITS.maxPages).optional(),
+    /** The takeover (its `n`) this report answers, and how long (ms) this client's promise to another manager still runs: its vote counts after that. */
+    tn: u32.optional(),
+    wait: u32.optional(),
   }),
   /** "Your epoch is not newer than mine": tells a deposed or too-modest manager the epoch to beat. */
   z.object({ t: z.literal('epoch_reject'), ...head, seen: u32 }),
 
   // manager <-> manager
-  z.object({ t: z.literal('mping'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']) }),
-  z.object({ t: z.literal('mpong'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']) }),
+  /** `n` numbers the ping; a backup's mpong echoes it as a vote: no takeover by it for a while (quorum.ts). */
+  z.object({ t: z.literal('mping'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']), n: u32.optional() }),
+  z.object({ t: z.literal('mpong'), ...head, role: z.enum(['primary', 'backup', 'candidate', 'rejoining']), n: u32.optional() }),
   /** Primary -> backup: records that changed (all of them when `full`), and the client list. */
   z.object({
     t: z.literal('sync'),
@@ -168,10 +180,13 @@ export const MessageSchema = z.discriminatedUnion('t', [
       )
       .max(LIMITS.maxPages),
     clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: u32, memory: ClientMemorySchema.optional() })).max(LIMITS.maxMembers),
+    /** The epoch whose serving primary made these records (a backup or candidate passes on a replica of an older one). */
+    of: u32.optional(),
   }),
   /** A rebooted home primary asks the serving manager to step down (the seed's behaviour). */
-  z.object({ t: z.literal('handback_req'), ...head }),
-  z.object({ t: z.literal('handback_ok'), ...head }),
+  /** Numbered like pings: the `handback_ok` echoes the number as the (now backup) peer's vote for the home seat. */
+  z.object({ t: z.literal('handback_req'), ...head, n: u32.optional() }),
+  z.object({ t: z.literal('handback_ok'), ...head, n: u32.optional() }),
 
   // client -> client
   z.object({

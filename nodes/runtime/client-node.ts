@@ -84,6 +84,7 @@ export class ClientNode {
       managers: cfg.managers.map((m) => m.id),
       heartbeatMs: cfg.heartbeatMs,
       retryMs: cfg.retryMs,
+      voteMs: cfg.voteMs,
       epoch: cfg.epoch,
       pages: cfg.pages,
       pageSize: cfg.pageSize,

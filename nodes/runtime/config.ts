@@ -59,6 +59,12 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     opTimeoutMs: z.number().int().min(10).default(5000),
     heartbeatMs: z.number().int().min(1).default(100),
     retryMs: z.number().int().min(5).default(500),
+    /**
+     * The managers' leader lease (leaseMsFor(clientTimeoutMs)): this client votes for the manager it follows
+     * and keeps each vote's promise this long (nodes/core/quorum.ts). 0: it never votes, and no manager can
+     * take over from a live primary by a quorum of clients.
+     */
+    voteMs: z.number().int().min(0).max(3_600_000).default(0),
     /** Per-client history log; every op is appended before it starts. */
     historyFile: z.string().optional(),
     /** Restarts of this client id so far: write tokens and request numbers of each incarnation never collide. */

@@ -2,8 +2,7 @@
 // load: "Isolate primary from backup" with one click, the rule in the list and the event
 // log, the partition counted at both managers, the backup's takeover, Heal all, the
 // nemesis period drawn on the latency chart, a bad custom rule refused with a clear
-// notice, and the live history checked at the end (its verdict is logged: partition
-// safety comes with the client-quorum branch; until then it is reported, not asserted).
+// notice, and the live history checked at the end: linearizable (the client quorum).
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { freshPorts } from '../integration/cluster.js';
@@ -76,9 +75,8 @@ describe('Network view', () => {
     await showView(page, 'cluster');
     const verdict = await checkHistory(page, 'live', { serve: s.serve! });
     console.log(`Network e2e: live history after isolate-primary-backup and heal: ${verdict.text.replace(/\s+/g, ' ')}`);
-    // Partition safety (a primary cut from the backup never serves beside a new one) comes with the
-    // client-quorum branch; once it is merged, run with IVY_PARTITION_SAFETY=1 to require the verdict.
-    if (process.env.IVY_PARTITION_SAFETY === '1') expect(verdict.consistent, verdict.text).toBe(true);
+    // Partition safety: a primary cut from the backup never serves beside a new one (the client quorum).
+    expect(verdict.consistent, verdict.text).toBe(true);
     await serveCommand(s.serve!.url, { cmd: 'setWorkload', workload: null });
     await stopCluster(page);
   }, 180_000);

@@ -67,8 +67,8 @@ describe('network nemesis (real processes)', () => {
     // branch) a primary cut from the backup may serve alongside the new one.
     const check = checkHistory(mergeClientLogs(sup.historyDir()));
     console.log(`isolate-primary-backup history: ${check.ok ? 'linearizable' : `NOT linearizable (page ${check.page}: ${check.explanation})`}`);
-    // Required once the client-quorum branch is merged (run with IVY_PARTITION_SAFETY=1).
-    if (process.env.IVY_PARTITION_SAFETY === '1') expect(check.ok, check.ok ? '' : check.explanation).toBe(true);
+    // IVY under a partition: a manager serves only with authority (docs/CONSISTENCY.md, Partitions).
+    expect(check.ok, check.ok ? '' : check.explanation).toBe(true);
   }, 60_000);
 
   // Presets that cannot put two primaries in front of the clients: the history must stay linearizable.
@@ -188,8 +188,9 @@ describe('network nemesis (real processes)', () => {
         expect(n.counters.partitioned).toBeGreaterThan(0);
         expect(n.heldMs![0]).toBeGreaterThanOrEqual(2000);
         expect(n.failoverMs![0], 'the backup takes over from a primary it cannot hear').not.toBeNull();
-        // Required once the client-quorum branch is merged (run with IVY_PARTITION_SAFETY=1).
-        if (process.env.IVY_PARTITION_SAFETY === '1') expect(run.check.ok, `${r.id}/${run.protocol} history`).toBe(true);
+        // IVY: linearizable under the partition (the client quorum). Write-update's two registries can each
+        // install a view under a partition (a known gap, docs/PROTOCOL-ISIS.md): its verdict is logged above.
+        if (run.protocol === 'ivy') expect(run.check.ok, `${r.id}/${run.protocol} history`).toBe(true);
       } else {
         expect(n.rules).toEqual(['m0,m1,c0,c1,c2,c3 → m0,m1,c0,c1,c2,c3: loss 5 %, 3±2 ms [lossy]']);
         expect(n.counters.lost).toBeGreaterThan(0);

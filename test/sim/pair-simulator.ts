@@ -38,7 +38,7 @@
 // crashed client); and the history, final reads included, is linearizable.
 import { ClientCore, type ClientConfig, type RecoveredEntry } from '../../nodes/core/client.js';
 import { checkInvariants } from '../../nodes/core/invariants.js';
-import type { ManagerCore } from '../../nodes/core/manager.js';
+import { leaseMsFor, type ManagerCore } from '../../nodes/core/manager.js';
 import { ManagerRoleCore, type ManagerRoleConfig, type RoleOutput } from '../../nodes/core/manager-role.js';
 import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
@@ -96,13 +96,22 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/**
+ * Network partitions, cut at the sender as the nemesis does (frames already on the wire still arrive;
+ * connections stay up, so nobody sees a disconnect). `primary-mute`: only the primary's frames to the backup are lost.
+ */
+export const PARTITION_PRESETS = ['isolate-primary-backup', 'isolate-primary', 'split-clients', 'primary-mute'] as const;
+export type PartitionPreset = (typeof PARTITION_PRESETS)[number];
+
 /** Who a fault hits: a seat, a client, the role holder at that moment, or a target bound by an earlier step. */
 export type Target = 'primary' | 'backup' | 'any-client' | NodeId | `$${string}`;
 
 export interface FaultStep {
   atMs: number;
-  action: 'kill' | 'restart' | 'stop' | 'cont' | 'crash' | 'client-restart';
+  action: 'kill' | 'restart' | 'stop' | 'cont' | 'crash' | 'client-restart' | 'partition' | 'heal';
   target: Target;
+  /** For 'partition': which links to cut (resolved against the roles at that moment); 'heal' restores all. */
+  preset?: PartitionPreset;
   /** Name the resolved node so a later step can refer to it as `$name`. */
   bind?: string;
 }
@@ -190,6 +199,8 @@ export interface PairStats {
   events: number;
   messages: number;
   dropped: Record<string, number>;
+  /** Partitions put in force. */
+  partitions: number;
   ops: number;
   ok: number;
   failed: number;
@@ -465,6 +476,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     events: 0,
     messages: 0,
     dropped: {},
+    partitions: 0,
     ops: 0,
     ok: 0,
     failed: 0,
@@ -542,8 +554,18 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
 
   // --- sending ---
 
+  /** The links cut by the partition in force (sender, receiver), or null. */
+  let cut: ((from: NodeId, to: NodeId) => boolean) | null = null;
+  /** When the last partition healed (or Infinity while one is in force): some liveness oracles give it time. */
+  let healedAtNs = -Infinity;
+
   const post = (p: Proc, to: NodeId, msg: Message): void => {
     stats.messages++;
+    if (cut?.(p.id, to)) {
+      drop('partition');
+      trace(() => `${p.id} → ${to} ${msg.t} lost to the partition`);
+      return;
+    }
     let m = msg;
     if (o.codec) {
       const d = decode(encode(msg));
@@ -624,7 +646,10 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         // A client that is up and following this very primary was not silent: the primary was (paused).
         // Unless the client itself was paused until a moment ago: then its silence was real.
         const victim = dead?.kind === 'client' ? dead : undefined;
-        const justResumed = victim !== undefined && nowNs - (resumedAt.get(victim.id) ?? -Infinity) < (T.clientTimeoutMs + T.clientHeartbeatMs) * MS;
+        const justResumed =
+          victim !== undefined &&
+          (nowNs - (resumedAt.get(victim.id) ?? -Infinity) < (T.clientTimeoutMs + T.clientHeartbeatMs) * MS ||
+            nowNs - healedAtNs < (T.clientTimeoutMs + T.clientHeartbeatMs) * MS);
         // An evict naming an earlier incarnation ends one that really died (its successor's hello may have been lost).
         const sameIncarnation = x.msg.t === 'evict' && (x.msg.inc === undefined || x.msg.inc === victim?.inc);
         if (x.msg.t === 'evict' && x.msg.reason.startsWith('silent') && sameIncarnation && current && victim?.state === 'up' && !justResumed && victim.core?.currentManager === p.id && victim.core.currentEpoch === core.currentEpoch) {
@@ -714,6 +739,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         incarnation: p.inc,
         heartbeatMs: T.clientHeartbeatMs,
         retryMs: T.retryMs,
+        // supervisor.ts nodeConfig: clients vote for the managers' authority with the managers' lease.
+        voteMs: leaseMsFor(T.clientTimeoutMs),
+        ...(o.recoverLoss ? { recoverLoss: true } : {}),
         ...(o.memory ? { memory: o.memory, recovered: [...(disks.get(p.id)?.values() ?? [])] } : {}),
         ...(o.recoverLoss !== false ? { recoverLoss: true } : {}),
       };
@@ -955,6 +983,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   };
 
   const runFault = (step: FaultStep): void => {
+    if (step.action === 'partition' || step.action === 'heal') return partition(step);
     const p = resolve(step.target);
     const skip = (why: string): void => trace(() => `fault ${step.action} ${step.target} skipped: ${why}`);
     if (!p) return skip('no such node now');
@@ -1032,6 +1061,36 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     }
   };
 
+  const partition = (step: FaultStep): void => {
+    lastFaultNs = nowNs;
+    if (step.action === 'heal') {
+      if (cut) healedAtNs = nowNs;
+      cut = null;
+      trace(() => 'partition healed');
+      return;
+    }
+    const preset = step.preset ?? 'isolate-primary-backup';
+    const prim = resolve('primary');
+    if (!prim || prim.kind !== 'manager') return trace(() => `partition ${preset} skipped: no primary`);
+    const backup = otherManager(prim);
+    const half = new Set(clients.filter((_, i) => i % 2 === 0).map((c) => c.id));
+    const sideOf = (id: NodeId): number => (id === prim.id || half.has(id) ? 0 : 1);
+    stats.partitions++;
+    healedAtNs = Infinity;
+    // As with a paused client: to the side that takes over, a volatile client cut off from it is a crashed
+    // one, and the pages only it held are written off (recoverable ones wait for it, and must lose nothing).
+    if (o.memory !== 'recoverable' && preset !== 'isolate-primary-backup' && preset !== 'primary-mute') firstCrashNs ??= nowNs;
+    cut =
+      preset === 'isolate-primary-backup'
+        ? (a, b) => (a === prim.id && b === backup.id) || (a === backup.id && b === prim.id)
+        : preset === 'isolate-primary'
+          ? (a, b) => (a === prim.id) !== (b === prim.id)
+          : preset === 'primary-mute'
+            ? (a, b) => a === prim.id && b === backup.id
+            : (a, b) => sideOf(a) !== sideOf(b);
+    trace(() => `partition ${preset} (primary ${prim.id}${preset === 'split-clients' ? `, with ${[...half].join(',')}` : ''})`);
+  };
+
   // --- the end game ---
 
   const serving = (): ManagerProc[] => managers.filter((m) => m.core && m.state === 'up' && m.core.currentRole === 'primary');
@@ -1100,7 +1159,9 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
       // Following a dead manager while the other one serves (at a lower epoch, so it never takes the client back).
       const other = m?.kind === 'manager' ? otherManager(m) : undefined;
       if (m?.kind === 'manager' && m.state === 'down' && other?.core && other.state === 'up' && other.core.currentRole === 'primary') role = 'dead manager';
-      if (role !== 'backup' && role !== 'rejoining' && role !== 'dead manager') {
+      // A partition strands clients by design (they follow the primary they can reach, which may not serve).
+      const partitioned = nowNs - healedAtNs < (T.clientTimeoutMs + 2000) * MS;
+      if ((role !== 'backup' && role !== 'rejoining' && role !== 'dead manager') || partitioned) {
         strandedSince.delete(c.id);
         continue;
       }

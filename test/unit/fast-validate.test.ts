@@ -27,12 +27,21 @@ const HOT: Message[] = [
   { t: 'page_data', ...f, access: 'write', version: 9, data: new Uint8Array(4096).fill(5) },
   { t: 'hb', from: 'c1', epoch: 1 },
   { t: 'hb', from: 'c1', epoch: 1, n: 17 },
+  { t: 'hb', from: 'c1', epoch: 1, n: 18, v: 17 },
+  { t: 'hb', from: 'c1', epoch: 1, v: 3 },
+  { t: 'hb', from: 'c1', epoch: 1, n: 19, v: 18, w: 250 },
   { t: 'hb_ack', from: 'm0', epoch: 1, n: 17, ms: 1000 },
   { t: 'takeover', from: 'm1', epoch: 2 },
+  { t: 'takeover', from: 'm1', epoch: 2, n: 4 },
+  { t: 'takeover', from: 'm1', epoch: 2, n: 5, firm: true },
   { t: 'handback_req', from: 'm0', epoch: 3 },
   { t: 'handback_ok', from: 'm1', epoch: 3 },
+  { t: 'handback_req', from: 'm0', epoch: 3, n: 7 },
+  { t: 'handback_ok', from: 'm1', epoch: 3, n: 7 },
   { t: 'mping', from: 'm0', epoch: 1, role: 'primary' },
   { t: 'mpong', from: 'm1', epoch: 1, role: 'backup' },
+  { t: 'mping', from: 'm0', epoch: 1, role: 'primary', n: 9 },
+  { t: 'mpong', from: 'm1', epoch: 1, role: 'backup', n: 9 },
 ];
 
 /** Values chosen to sit on and around every boundary the schema draws. */
@@ -42,7 +51,7 @@ const WEIRD: unknown[] = [
   'none', 'read', 'write', 'admin', 'primary', 'backup', 'candidate', 'rejoining', 'read_req', [], [1], {}, { a: 1 },
   new Uint8Array(0), new Uint8Array(3), Buffer.from([1, 2]), new Uint8Array(LIMITS.maxPageSize + 1), new Uint16Array(2), new ArrayBuffer(4),
 ];
-const KEYS = ['t', 'from', 'epoch', 'page', 'req', 'requester', 'access', 'version', 'zero', 'data', 'role', 'extra', 'reason', 'seen', 'inc', 'n', 'ms'];
+const KEYS = ['t', 'from', 'epoch', 'page', 'req', 'requester', 'access', 'version', 'zero', 'data', 'role', 'extra', 'reason', 'seen', 'inc', 'n', 'ms', 'v', 'w', 'firm'];
 
 const pickOf = <T,>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
