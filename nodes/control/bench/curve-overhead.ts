@@ -13,11 +13,10 @@ import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
 
 export type CurveOverheadOptions = AbOptions;
 
-type Figures = AbFigures;
 
 export interface CurveOverheadReport {
-  curve: Figures;
-  plain: Figures;
+  curve: AbFigures;
+  plain: AbFigures;
   /** curve / plain: 1.05 = authenticated links make the fault 5 % slower. */
   ratio: AbRatio;
   blocks: number;
@@ -72,7 +71,7 @@ export async function runCurveOverhead(opts: CurveOverheadOptions): Promise<Curv
 }
 
 export function renderCurveOverhead(r: CurveOverheadReport): string[] {
-  const row = (label: string, f: Figures): string => `  ${label.padEnd(12)} read fault p50 ${f.read_p50_us} µs  p99 ${f.read_p99_us} µs   write fault (1 copy) p50 ${f.write_p50_us} µs  p99 ${f.write_p99_us} µs`;
+  const row = (label: string, f: AbFigures): string => `  ${label.padEnd(12)} read fault p50 ${f.read_p50_us} µs  p99 ${f.read_p99_us} µs   write fault (1 copy) p50 ${f.write_p50_us} µs  p99 ${f.write_p99_us} µs`;
   return [
     `CURVE overhead (two real clusters of 1 manager + 11 clients, one with CurveZMQ links and one with plain; ${r.curve.samples} samples per kind and mode in ${r.blocks} alternating blocks):`,
     row('curve links', r.curve),

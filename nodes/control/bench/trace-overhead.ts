@@ -13,11 +13,10 @@ import { emptySamples, IvyPath } from './ivy-path.js';
 
 export type TraceOverheadOptions = AbOptions;
 
-type Figures = AbFigures;
 
 export interface TraceOverheadReport {
-  off: Figures;
-  on: Figures;
+  off: AbFigures;
+  on: AbFigures;
   /** on / off: 1.15 = tracing makes the fault 15 % slower. */
   ratio: AbRatio;
   /** Frames traced (sent + received) while on. */
@@ -73,7 +72,7 @@ export async function runTraceOverhead(opts: TraceOverheadOptions): Promise<Trac
 }
 
 export function renderTraceOverhead(r: TraceOverheadReport): string[] {
-  const row = (label: string, f: Figures): string => `  tracing ${label.padEnd(4)} read fault p50 ${f.read_p50_us} µs  p99 ${f.read_p99_us} µs   write fault (1 copy) p50 ${f.write_p50_us} µs  p99 ${f.write_p99_us} µs`;
+  const row = (label: string, f: AbFigures): string => `  tracing ${label.padEnd(4)} read fault p50 ${f.read_p50_us} µs  p99 ${f.read_p99_us} µs   write fault (1 copy) p50 ${f.write_p50_us} µs  p99 ${f.write_p99_us} µs`;
   return [
     `trace overhead (real cluster: 1 manager, 11 clients; ${r.off.samples} samples per kind and mode in ${r.blocks} alternating blocks; ${r.records} frames traced while on):`,
     row('off', r.off),
