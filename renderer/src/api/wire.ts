@@ -206,6 +206,9 @@ const TraceRecordWireSchema = z.looseObject({
   seq: num.optional(),
   epoch: num,
   frame: z.string().max(40).optional(),
+  nemesis: z.enum(['drop', 'dup', 'delay']).optional(),
+  rule: z.string().max(160).optional(),
+  refused: z.string().max(160).optional(),
   vc: z.record(z.string(), num),
 });
 
