@@ -242,9 +242,14 @@ export function MessagesView() {
     const marks = epochs.filter((m) => m.t >= win.from && m.t <= win.to && xOf.has(m.node));
     ctx.fillStyle = EPOCH;
     ctx.textAlign = 'left';
+    const labelled = new Map<string, number>();
     for (const m of marks) {
       ctx.fillRect(x(m.node) - 12, y(m.t) - 1.5, 24, 3);
+      // Marks close together (a run of candidacies) share one label: the latest that fits.
+      const last = labelled.get(m.node);
+      if (last !== undefined && y(m.t) - last < 13) continue;
       ctx.fillText(`epoch ${m.epoch}`, x(m.node) + 14, y(m.t) + 4);
+      labelled.set(m.node, y(m.t));
     }
     ctx.textAlign = 'center';
     drawn.current = { arrows: inWindow, marks, x, y };
@@ -269,16 +274,18 @@ export function MessagesView() {
     let best: Arrow | null = null;
     let bestD = 6;
     for (const a of d.arrows) {
+      // A marked frame (dropped, refused) wins over plain ones drawn across it: the marks are what one hovers for.
+      const bonus = (a.nemesis === 'drop' && a.recvT === null) || a.refused !== undefined ? 4 : 0;
       for (const sg of arrowSegments(a, d.x, d.y)) {
-        const dist = segmentDistance(px, py, sg.x0, sg.y0, sg.x1, sg.y1);
+        const dist = segmentDistance(px, py, sg.x0, sg.y0, sg.x1, sg.y1) - bonus;
         if (dist < bestD) {
           bestD = dist;
           best = a;
         }
       }
       // The refusal bar at the receiving end.
-      if (a.refused !== undefined && a.recvT !== null && Math.abs(px - d.x(a.to)) <= 9 && Math.abs(py - d.y(a.recvT)) < bestD) {
-        bestD = Math.abs(py - d.y(a.recvT));
+      if (a.refused !== undefined && a.recvT !== null && Math.abs(px - d.x(a.to)) <= 9 && Math.abs(py - d.y(a.recvT)) - bonus < bestD) {
+        bestD = Math.abs(py - d.y(a.recvT)) - bonus;
         best = a;
       }
     }
