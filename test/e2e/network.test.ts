@@ -6,10 +6,15 @@
 // The Network view keeps message tracing on, so the Messages view then draws what the
 // partition did: heartbeats dropped by the nemesis (arrows ending in a cross, with the rule on
 // hover), and after the takeover the new epoch on the manager's line or frames fenced for it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
+import { convertTraceToShiviz } from '../../nodes/control/trace/shiviz.js';
 import { freshPorts } from '../integration/cluster.js';
-import { screenshot, serveCommand, showView, until, waitForNodes } from './harness.js';
+import { parseShiviz } from '../unit/shiviz-check.js';
+import { ensureDir, RESULTS, screenshot, serveCommand, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { checkHistory, stopCluster } from './steps.js';
 
@@ -88,6 +93,18 @@ describe('Network view', () => {
     await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
     await screenshot(page, 'messages-nemesis');
     await page.mouse.move(0, 0);
+    // The exported trace carries the same notes (DESIGN §6 fields) and still converts for ShiViz.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('messages-export-trace').click()]);
+    const file = join(ensureDir(join(RESULTS, 'e2e')), 'network-trace.jsonl');
+    await download.saveAs(file);
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => TraceRecordSchema.parse(JSON.parse(l)));
+    expect(records.some((r) => r.dir === 'send' && r.nemesis === 'drop' && /^m[01]>m[01]:partition$/.test(r.rule ?? ''))).toBe(true);
+    console.log(`Network e2e: exported trace: ${records.length} records, ${records.filter((r) => r.nemesis === 'drop').length} dropped, ${records.filter((r) => r.refused?.startsWith('stale epoch')).length} fenced`);
+    expect(await convertTraceToShiviz(file, `${file}.shiviz`)).toMatchObject({ ok: true });
+    expect(parseShiviz(readFileSync(`${file}.shiviz`, 'utf8')).get('')!.length).toBe(records.length);
     await showView(page, 'network');
 
     // A bad custom rule: the engine refuses it (unknown node) and the UI says so.
