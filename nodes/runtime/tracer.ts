@@ -36,8 +36,10 @@ export class Tracer {
     private readonly onBadClock: () => void,
   ) {}
 
-  /** The latest receive traced, while its record is still in the unshipped batch (refused() marks it). */
-  private lastRecv: { msg: Message; tuple: TraceTuple; batch: TraceTuple[] } | null = null;
+  /** The latest receive traced, its record, and the batch it went into (refused() marks it while that batch is unshipped). Fields, not an object: no allocation per frame. */
+  private lastRecvMsg: Message | null = null;
+  private lastRecvTuple: TraceTuple | null = null;
+  private lastRecvBatch: TraceTuple[] | null = null;
 
   /** A frame about to leave for `to`: returns the clock part to send with it. `note`: what the nemesis does to it. */
   onSend(to: NodeId, msg: Message, note?: TraceNote): Buffer {
@@ -54,9 +56,8 @@ export class Tracer {
    * keeps its plain receive.
    */
   refused(msg: Message, reason: string): void {
-    const last = this.lastRecv;
-    if (last === null || last.msg !== msg || last.batch !== this.batch) return;
-    last.tuple[12] = ['refused', reason.slice(0, TRACE_NOTE_MAX)];
+    if (this.lastRecvMsg !== msg || this.lastRecvBatch !== this.batch || this.lastRecvTuple === null) return;
+    this.lastRecvTuple[12] = ['refused', reason.slice(0, TRACE_NOTE_MAX)];
   }
 
   /** A validated frame received, with the clock part it came with (if any). */
@@ -68,8 +69,9 @@ export class Tracer {
     }
     const delta: number[] = [];
     this.clock.receive(wire, delta);
-    const tuple = this.add(1, msg.from, msg, wire ? wire.count : null, delta);
-    this.lastRecv = { msg, tuple, batch: this.batch };
+    this.lastRecvTuple = this.add(1, msg.from, msg, wire ? wire.count : null, delta);
+    this.lastRecvMsg = msg;
+    this.lastRecvBatch = this.batch;
   }
 
   private add(dir: 0 | 1, peer: NodeId, msg: Message, frame: number | null, delta: number[], note?: TraceNote): TraceTuple {
