@@ -13,6 +13,6 @@ const run = (cmd, args, env = process.env) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run('npm', ['run', 'build', '--silent']);
-const files = process.argv.slice(2).length ? process.argv.slice(2) : ['test/e2e/app.test.ts', 'test/e2e/frame-time.test.ts'];
+const files = process.argv.slice(2).length ? process.argv.slice(2) : ['test/e2e/app.test.ts', 'test/e2e/frame-time.test.ts', 'test/e2e/network.test.ts'];
 run('npx', ['vitest', 'run', '--project', 'e2e', ...files], { ...process.env, IVY_SCREENSHOTS_DIR: 'docs/screenshots' });
 console.log('screenshots: docs/screenshots regenerated; review them with git diff --stat docs/screenshots before committing');

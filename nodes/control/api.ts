@@ -291,6 +291,10 @@ export interface SlowFrame {
   to: string;
   sendUs: number | null;
   recvUs: number | null;
+  /** What the nemesis did to it ("dropped by nemesis: rule m0>m1:partition") or why its receiver refused it ("fenced: epoch 3 < 4"). */
+  note?: string;
+  /** The receiver refused it for a stale epoch (fencing). */
+  fenced?: boolean;
 }
 
 /** The slowest fault (write-update: write) of one trial and the frames it caused ("why was this one 40 ms?"). */

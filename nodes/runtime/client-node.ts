@@ -184,7 +184,7 @@ export class ClientNode {
         if (endpoint === undefined) this.shell.drop('unknown_peer');
         else this.shell.send(o.to, endpoint, o.msg);
       } else if (o.type === 'ignored') {
-        this.shell.drop(o.reason.split(' ')[0] === 'stale' ? 'stale_epoch' : 'ignored');
+        this.shell.ignored(o.msg, o.reason);
       } else {
         this.completed(o.result);
       }

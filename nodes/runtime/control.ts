@@ -13,11 +13,21 @@ const opKind = z.enum(['read', 'write']);
 export const TraceClockSchema = z.record(NodeIdSchema, z.number().int().min(0).max(0xffff_ffff));
 
 const u32 = z.number().int().min(0).max(0xffff_ffff);
+/** A trace note's text at most (a nemesis rule or a refusal's reason). */
+export const TRACE_NOTE_MAX = 160;
 /**
  * One traced frame, compact: [dir (0 send, 1 receive), peer, t (monotonic ns), type, epoch, page, req,
  * requester, view, seq, frame (the sender's own clock count at the send; null: received without a
- * clock), clock delta (code, count pairs: the entries this event raised, see trace-clock.ts)].
+ * clock), clock delta (code, count pairs: the entries this event raised, see trace-clock.ts),
+ * note (optional, see TraceNoteSchema)].
  */
+/**
+ * What happened to a frame beyond its send or receive: on a send, what the nemesis did to it
+ * (`drop`, `dup`, `delay`) and the rule that did it; on a receive, that the node refused it
+ * (`refused`) and why (the core's reason, e.g. "stale epoch 3 < 4": a fenced old manager).
+ */
+export const TraceNoteSchema = z.tuple([z.enum(['drop', 'dup', 'delay', 'refused']), z.string().max(TRACE_NOTE_MAX)]);
+export type TraceNote = z.infer<typeof TraceNoteSchema>;
 export const TraceTupleSchema = z.tuple([
   z.union([z.literal(0), z.literal(1)]),
   NodeIdSchema,
@@ -31,6 +41,7 @@ export const TraceTupleSchema = z.tuple([
   u32.nullable(),
   u32.nullable(),
   z.array(u32).max(2 * 8192),
+  TraceNoteSchema.optional(),
 ]);
 export type TraceTuple = z.infer<typeof TraceTupleSchema>;
 /** Records per batch at most (tracer.ts ships at most TRACE_BATCH_MAX). */

@@ -83,7 +83,7 @@ export class ManagerNode {
   private apply(outputs: SeatOutput[]): void {
     for (const o of outputs) {
       if (o.type === 'ignored') {
-        this.shell.drop(o.reason.startsWith('stale') ? 'stale_epoch' : 'ignored');
+        this.shell.ignored(o.msg, o.reason);
       } else if (o.type === 'role') {
         this.announceRole(o.reason);
       } else {

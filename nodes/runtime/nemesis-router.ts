@@ -2,7 +2,7 @@
 // outgoing frame and carries it out — sends now, drops, or holds copies on a per-link
 // queue ordered by due time, with one timer per link for its head.
 import { mulberry32 } from '../core/random.js';
-import { NemesisEngine, type NodeNemesis } from './nemesis.js';
+import { fateOf, NemesisEngine, type NemesisFate, type NodeNemesis } from './nemesis.js';
 
 type Out = (endpoint: string, frame: Buffer, clock: Buffer | undefined) => void;
 
@@ -41,9 +41,14 @@ export class NemesisRouter {
     return !this.engine.active && this.queues.size === 0;
   }
 
-  route(to: string, endpoint: string, frame: Buffer, clock: Buffer | undefined): void {
+  /**
+   * Sends, drops or holds one frame to `to`. `stamp` (tracing on): traces the send with what the nemesis
+   * decided for it — recorded here, where it is decided — and returns the clock part to send with it.
+   */
+  route(to: string, endpoint: string, frame: Buffer, stamp?: (fate: NemesisFate) => Buffer): void {
     const now = performance.now();
     const due = this.engine.decide(to, now);
+    const clock = stamp === undefined ? undefined : stamp(due === null ? null : fateOf(due, now, this.engine.ruleTo(to)));
     if (due === null) {
       this.out(endpoint, frame, clock);
       return;

@@ -84,6 +84,28 @@ export function compileRules(rules: readonly NodeLinkRule[], self: string): Map<
   return out;
 }
 
+/** A link's effect in the CLI's rule syntax (`m0>m1:loss=0.05:delay=3`), for the trace and its hover text. */
+export function ruleText(from: string, to: string, e: LinkEffect): string {
+  const opts: string[] = [];
+  if (e.partition) opts.push('partition');
+  if (e.loss > 0) opts.push(`loss=${+e.loss.toFixed(4)}`);
+  if (e.dup > 0) opts.push(`dup=${+e.dup.toFixed(4)}`);
+  if (e.delayMs > 0) opts.push(`delay=${+e.delayMs.toFixed(3)}`);
+  if (e.jitterMs > 0) opts.push(`jitter=${+e.jitterMs.toFixed(3)}`);
+  return `${from}>${to}:${opts.join(':')}`;
+}
+
+/** What the nemesis did to one frame, for its trace record: null when it left untouched. */
+export type NemesisFate = null | ['drop' | 'dup' | 'delay', string];
+
+/** The fate of a frame given decide()'s answer and the rule text of its link (pure; see NemesisEngine.decide). */
+export function fateOf(due: readonly number[] | null, now: number, rule: string): NemesisFate {
+  if (due === null) return null;
+  if (due.length === 0) return ['drop', rule];
+  if (due.length > 1) return ['dup', rule];
+  return due[0]! > now ? ['delay', rule] : null;
+}
+
 /**
  * One node's nemesis: rules compiled per destination, counters, and per link the latest due
  * time handed out (FIFO without jitter, see the top of the file).
@@ -104,6 +126,12 @@ export class NemesisEngine {
   /** New rules; counters and frames already held keep going. */
   setRules(rules: readonly NodeLinkRule[]): void {
     this.links = compileRules(rules, this.self);
+  }
+
+  /** The rule on the link to `to` as text (for the trace); a link with no rule any more holds frames behind earlier delayed ones. */
+  ruleTo(to: string): string {
+    const e = this.links.get(to);
+    return e === undefined ? `${this.self}>${to}: behind a frame delayed earlier` : ruleText(this.self, to, e);
   }
 
   /** Whether any rule is in force. */

@@ -80,9 +80,16 @@ export class NodeShell {
       else this.transport.send(endpoint, encode(msg), tracer.onSend(to, msg));
       return;
     }
-    // Traced as sent even when the nemesis then drops or delays it: the network lost it, not the sender.
+    // Traced as sent even when the nemesis then drops or delays it (the network lost it, not the
+    // sender), with what the nemesis did to it noted on the send record.
     const frame = encode(msg);
-    nemesis.route(to, endpoint, frame, tracer === null ? undefined : tracer.onSend(to, msg));
+    nemesis.route(to, endpoint, frame, tracer === null ? undefined : (fate) => tracer.onSend(to, msg, fate ?? undefined));
+  }
+
+  /** The core refused a received frame (a stale epoch: fenced; …): counted, and marked on its trace record. */
+  ignored(msg: Message, reason: string): void {
+    this.drop(reason.startsWith('stale') ? 'stale_epoch' : 'ignored');
+    this.tracer?.refused(msg, reason);
   }
 
   /** New network nemesis rules for this node's outgoing links (empty: heal). */

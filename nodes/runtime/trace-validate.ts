@@ -5,16 +5,20 @@
 // differential fuzzing). zod walking every field of every tuple was the supervisor's largest
 // cost of tracing after the file write.
 import type { TraceBatch, TraceTuple } from './control.js';
-import { TRACE_BATCH_LIMIT } from './control.js';
+import { TRACE_BATCH_LIMIT, TRACE_NOTE_MAX } from './control.js';
 
 const NODE_ID = /^[mc]\d{1,4}$/;
 const isNodeId = (v: unknown): boolean => typeof v === 'string' && v.length <= 5 && NODE_ID.test(v);
 const isU32 = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff;
 const isU32OrNull = (v: unknown): boolean => v === null || isU32(v);
 const MAX_DELTA = 2 * 8192;
+const NOTE_KINDS = new Set(['drop', 'dup', 'delay', 'refused']);
+const isNote = (v: unknown): boolean =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && NOTE_KINDS.has(v[0]) && typeof v[1] === 'string' && v[1].length <= TRACE_NOTE_MAX;
 
 function isTuple(r: unknown): r is TraceTuple {
-  if (!Array.isArray(r) || r.length !== 12) return false;
+  if (!Array.isArray(r) || (r.length !== 12 && r.length !== 13)) return false;
+  if (r.length === 13 && !isNote(r[12])) return false;
   const t: unknown = r[2];
   const type: unknown = r[3];
   const requester: unknown = r[7];

@@ -3,7 +3,7 @@
 // record per frame to the supervisor in batches over the control channel (never a file
 // write per frame here: the supervisor writes the file and feeds the Messages view).
 import type { Message, NodeId } from '../protocol/index.js';
-import type { TraceBatch, TraceTuple } from './control.js';
+import { TRACE_NOTE_MAX, type TraceBatch, type TraceNote, type TraceTuple } from './control.js';
 import type { VectorClock } from './trace-clock.js';
 import { decodeClock, nodeCode } from './trace-clock.js';
 
@@ -36,12 +36,28 @@ export class Tracer {
     private readonly onBadClock: () => void,
   ) {}
 
-  /** A frame about to leave for `to`: returns the clock part to send with it. */
-  onSend(to: NodeId, msg: Message): Buffer {
+  /** The latest receive traced, its record, and the batch it went into (refused() marks it while that batch is unshipped). Fields, not an object: no allocation per frame. */
+  private lastRecvMsg: Message | null = null;
+  private lastRecvTuple: TraceTuple | null = null;
+  private lastRecvBatch: TraceTuple[] | null = null;
+
+  /** A frame about to leave for `to`: returns the clock part to send with it. `note`: what the nemesis does to it. */
+  onSend(to: NodeId, msg: Message, note?: TraceNote): Buffer {
     const part = this.clock.send();
     const own = this.clock.own;
-    this.add(0, to, msg, own, [this.clock.self, own]);
+    this.add(0, to, msg, own, [this.clock.self, own], note);
     return part;
+  }
+
+  /**
+   * The node refused `msg` (the core ignored it: a stale epoch, …): marks its receive record. Only the
+   * frame just received is marked, and only while its record is unshipped — always so for a refusal the
+   * core reports first (a batch ships when the NEXT record finds it full); a parked frame refused later
+   * keeps its plain receive.
+   */
+  refused(msg: Message, reason: string): void {
+    if (this.lastRecvMsg !== msg || this.lastRecvBatch !== this.batch || this.lastRecvTuple === null) return;
+    this.lastRecvTuple[12] = ['refused', reason.slice(0, TRACE_NOTE_MAX)];
   }
 
   /** A validated frame received, with the clock part it came with (if any). */
@@ -53,12 +69,17 @@ export class Tracer {
     }
     const delta: number[] = [];
     this.clock.receive(wire, delta);
-    this.add(1, msg.from, msg, wire ? wire.count : null, delta);
+    this.lastRecvTuple = this.add(1, msg.from, msg, wire ? wire.count : null, delta);
+    this.lastRecvMsg = msg;
+    this.lastRecvBatch = this.batch;
   }
 
-  private add(dir: 0 | 1, peer: NodeId, msg: Message, frame: number | null, delta: number[]): void {
+  private add(dir: 0 | 1, peer: NodeId, msg: Message, frame: number | null, delta: number[], note?: TraceNote): TraceTuple {
     const k = msg as Keyed;
-    this.batch.push([
+    // A full batch ships before the next record, not after the last: the receive just traced stays
+    // in the open batch while the core handles it, so a refusal can still mark it.
+    if (this.batch.length >= TRACE_BATCH_MAX) this.flush();
+    const tuple: TraceTuple = [
       dir,
       peer,
       nowNs(),
@@ -71,9 +92,11 @@ export class Tracer {
       num(k.seq),
       frame,
       delta,
-    ]);
-    if (this.batch.length >= TRACE_BATCH_MAX) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), TRACE_FLUSH_MS).unref();
+    ];
+    if (note !== undefined) tuple[12] = note;
+    this.batch.push(tuple);
+    this.timer ??= setTimeout(() => this.flush(), TRACE_FLUSH_MS).unref();
+    return tuple;
   }
 
   flush(): void {

@@ -3,10 +3,18 @@
 // log, the partition counted at both managers, the backup's takeover, Heal all, the
 // nemesis period drawn on the latency chart, a bad custom rule refused with a clear
 // notice, and the live history checked at the end: linearizable (the client quorum).
+// The Network view keeps message tracing on, so the Messages view then draws what the
+// partition did: heartbeats dropped by the nemesis (arrows ending in a cross, with the rule on
+// hover), and after the takeover the new epoch on the manager's line or frames fenced for it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
+import { convertTraceToShiviz } from '../../nodes/control/trace/shiviz.js';
 import { freshPorts } from '../integration/cluster.js';
-import { screenshot, serveCommand, showView, until, waitForNodes } from './harness.js';
+import { parseShiviz } from '../unit/shiviz-check.js';
+import { ensureDir, RESULTS, screenshot, serveCommand, showView, until, waitForNodes } from './harness.js';
 import { useServedApp } from './served-app.js';
 import { checkHistory, stopCluster } from './steps.js';
 
@@ -47,6 +55,57 @@ describe('Network view', () => {
     await showView(page, 'network');
     // The backup hears no heartbeat and takes over (the Event log below shows it).
     await until(page, 'a takeover by m1', () => [...document.querySelectorAll('[data-testid="nemesis-counters-m1"] td:nth-child(2)')].some((td) => td.textContent === 'primary'), undefined, { timeout: 30_000, serve: s.serve! });
+
+    // The Messages view (tracing stayed on: the Network view holds it): drops, and the takeover's epoch or its fencing.
+    await page.keyboard.press('Alt+Digit0');
+    await page.getByTestId('view-messages').waitFor();
+    await page.getByTestId('messages-span').selectOption('5000');
+    const canvas = page.getByTestId('messages-canvas');
+    // Counts of what the diagram draws in its window, summed over the given data attributes.
+    const drawn = (attrs: string[]) => attrs.reduce((n, a) => n + Number(document.querySelector('[data-testid="messages-canvas"]')?.getAttribute(a) ?? '0'), 0) > 0;
+    await until(page, 'a frame dropped by the nemesis in the diagram', drawn, ['data-dropped'], { timeout: 20_000, serve: s.serve! });
+    await until(page, 'the takeover in the diagram: an epoch mark or a fenced frame', drawn, ['data-epoch-marks', 'data-fenced'], { timeout: 20_000, serve: s.serve! });
+    await page.getByTestId('messages-pause').click();
+    const marks = { dropped: Number(await canvas.getAttribute('data-dropped')), fenced: Number(await canvas.getAttribute('data-fenced')), epochs: Number(await canvas.getAttribute('data-epoch-marks')) };
+    console.log(`Network e2e: Messages view after the takeover: ${JSON.stringify(marks)}`);
+    expect(marks.dropped).toBeGreaterThan(0);
+    expect(marks.fenced + marks.epochs).toBeGreaterThan(0);
+    expect(await page.getByTestId('messages-marks').innerText()).toMatch(/✕ [\d,]+ dropped by the nemesis/);
+    // Hover the first drop's cross: the rule that dropped it (the partition between the managers).
+    const at = async (attr: string): Promise<{ x: number; y: number } | null> => {
+      const v = await canvas.getAttribute(attr);
+      if (!v) return null;
+      const [x, y] = v.split(',').map(Number) as [number, number];
+      return { x, y };
+    };
+    // The latest second, for a readable picture (the drops go on as long as the partition does).
+    await page.getByTestId('messages-span').selectOption('1000');
+    await until(page, 'a drop in the latest second', drawn, ['data-dropped'], { timeout: 5_000, serve: s.serve! });
+    const drop = (await at('data-first-drop'))!;
+    await canvas.hover({ position: drop });
+    expect(await page.getByTestId('messages-tip-nemesis').innerText({ timeout: 5_000 })).toMatch(/^dropped by nemesis: rule m[01]>m[01]:partition$/);
+    const fence = await at('data-first-fence');
+    if (fence) {
+      await canvas.hover({ position: fence });
+      expect(await page.getByTestId('messages-tip-refused').innerText({ timeout: 5_000 })).toMatch(/^fenced: epoch \d+ < \d+$/);
+    }
+    await canvas.hover({ position: drop });
+    await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0));
+    await screenshot(page, 'messages-nemesis');
+    await page.mouse.move(0, 0);
+    // The exported trace carries the same notes (DESIGN §6 fields) and still converts for ShiViz.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('messages-export-trace').click()]);
+    const file = join(ensureDir(join(RESULTS, 'e2e')), 'network-trace.jsonl');
+    await download.saveAs(file);
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => TraceRecordSchema.parse(JSON.parse(l)));
+    expect(records.some((r) => r.dir === 'send' && r.nemesis === 'drop' && /^m[01]>m[01]:partition$/.test(r.rule ?? ''))).toBe(true);
+    console.log(`Network e2e: exported trace: ${records.length} records, ${records.filter((r) => r.nemesis === 'drop').length} dropped, ${records.filter((r) => r.refused?.startsWith('stale epoch')).length} fenced`);
+    expect(await convertTraceToShiviz(file, `${file}.shiviz`)).toMatchObject({ ok: true });
+    expect(parseShiviz(readFileSync(`${file}.shiviz`, 'utf8')).get('')!.length).toBe(records.length);
+    await showView(page, 'network');
 
     // A bad custom rule: the engine refuses it (unknown node) and the UI says so.
     await page.getByTestId('nemesis-from').fill('c9');

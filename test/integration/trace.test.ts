@@ -106,6 +106,38 @@ describe('message tracing on real processes', () => {
     });
   }
 
+  it('up --trace --nemesis: drops, duplicates and delays noted on the sends where the nemesis decided them; ShiViz still parses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivy-trace-'));
+    const trace = join(dir, 'trace.jsonl');
+    const port = await freshPorts(3, true);
+    const rule = 'c0<>others:loss=0.1:dup=0.2:delay=2';
+    await run(process.execPath, [CLI, 'up', '--clients', '3', '--backup', '--pages', '4', '--ops', '40', '--trace', trace, '--nemesis', rule, '--client-memory', 'volatile', '--base-port', String(port)], {
+      timeout: 90_000,
+    });
+    const records = readTrace(trace);
+    checkTrace(records, { allowUnstamped: true }); // a duplicate is two receives of one send, both matched
+    const recvs = new Map<string, number>();
+    for (const r of records) if (r.dir === 'recv' && r.frame !== undefined) recvs.set(r.frame, (recvs.get(r.frame) ?? 0) + 1);
+    const sends = records.filter((r) => r.dir === 'send');
+    const noted = (fate: string) => sends.filter((r) => r.nemesis === fate);
+    // Only c0's links carry the rule, and each note names it in the CLI syntax.
+    for (const r of sends.filter((x) => x.nemesis !== undefined)) {
+      expect(r.node === 'c0' || r.peer === 'c0', JSON.stringify(r)).toBe(true);
+      expect(r.rule).toBe(`${r.node}>${r.peer}:loss=0.1:dup=0.2:delay=2`);
+    }
+    expect(noted('drop').length).toBeGreaterThan(0);
+    expect(noted('dup').length).toBeGreaterThan(0);
+    expect(noted('delay').length).toBeGreaterThan(0);
+    // A dropped frame never arrives; a frame that arrived twice was one the nemesis duplicated.
+    expect(noted('drop').filter((r) => recvs.has(r.frame!))).toEqual([]);
+    const twice = [...recvs].filter(([, n]) => n > 1).map(([f]) => f);
+    expect(twice.length).toBeGreaterThan(0);
+    const dupFrames = new Set(noted('dup').map((r) => r.frame));
+    expect(twice.filter((f) => !dupFrames.has(f))).toEqual([]);
+    const execs = await shivizOf(trace);
+    expect(execs.get('')).toHaveLength(records.length);
+  });
+
   it('tracing switched on and off on a running cluster, across a client reboot: names stay unique, clocks resume', async () => {
     const sup = await startCluster({ clients: 3, pages: 4, backup: false, clientMemory: 'volatile' });
     const records: TraceRecord[] = [];

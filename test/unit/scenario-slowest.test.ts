@@ -26,6 +26,22 @@ const op = (client: string, kind: 'read' | 'write', page: number, fromMs: number
 });
 
 describe('slowest fault of a trial', () => {
+  it('notes a frame the nemesis dropped and one its receiver refused for a stale epoch (fenced)', () => {
+    const p = { page: 2, req: 9 };
+    const records = [
+      rec('c0', 'send', 'm0', 'read_req', 'c0:1', 0.1, { ...p, nemesis: 'drop', rule: 'c0>m0:loss=0.05' }),
+      rec('c0', 'send', 'm1', 'read_req', 'c0:2', 20, { ...p, epoch: 1 }),
+      rec('m1', 'recv', 'c0', 'read_req', 'c0:2', 20.2, { ...p, epoch: 1, refused: 'stale epoch 1 < 2' }),
+      rec('c0', 'send', 'm1', 'read_req', 'c0:3', 25, { ...p, epoch: 2 }),
+    ];
+    const s = slowestFault(1, op('c0', 'read', 2, 0, 30), records);
+    expect(s.frames.map((f) => [f.note, f.fenced])).toEqual([
+      ['dropped by nemesis: rule c0>m0:loss=0.05', undefined],
+      ['fenced: epoch 1 < 2', true],
+      [undefined, undefined],
+    ]);
+  });
+
   it('picks the longest measured operation', () => {
     expect(slowestOp([op('c0', 'read', 0, 0, 2), op('c1', 'write', 1, 1, 9), op('c2', 'read', 2, 3, 4)])?.client).toBe('c1');
     expect(slowestOp([])).toBeNull();

@@ -26,6 +26,28 @@ const writeTrace = (name: string, lines: (TraceRecord | string)[]): string => {
 };
 
 describe('trace --shiviz', () => {
+  it('stays valid with nemesis notes: a dropped send is a local event of its sender, a duplicate two receives, a refusal noted', async () => {
+    const file = writeTrace('nemesis.jsonl', [
+      rec('m0', 'send', 'm1', 'hb', { m0: 1 }, { frame: 'm0:1', nemesis: 'drop', rule: 'm0>m1:partition' }),
+      rec('m0', 'send', 'c0', 'grant', { m0: 2 }, { page: 1, req: 3, frame: 'm0:2', nemesis: 'dup', rule: 'm0>c0:dup=1' }),
+      rec('c0', 'recv', 'm0', 'grant', { c0: 1, m0: 2 }, { page: 1, req: 3, frame: 'm0:2' }),
+      rec('c0', 'recv', 'm0', 'grant', { c0: 2, m0: 2 }, { page: 1, req: 3, frame: 'm0:2', refused: 'req 3 answered already' }),
+      rec('m1', 'send', 'c0', 'takeover', { m1: 1 }, { epoch: 2, frame: 'm1:1' }),
+      rec('c0', 'recv', 'm1', 'takeover', { c0: 3, m0: 2, m1: 1 }, { epoch: 2, frame: 'm1:1' }),
+      rec('m0', 'send', 'c0', 'inval', { m0: 3 }, { page: 1, frame: 'm0:3' }),
+      rec('c0', 'recv', 'm0', 'inval', { c0: 4, m0: 3, m1: 1 }, { page: 1, frame: 'm0:3', refused: 'stale epoch 1 < 2' }),
+    ]);
+    const out = join(dir, 'nemesis.shiviz');
+    expect(await convertTraceToShiviz(file, out)).toEqual({ ok: true, events: 8, runs: 1 });
+    const events = parseShiviz(readFileSync(out, 'utf8')).get('')!;
+    expect(events).toHaveLength(8);
+    expect(events[0]).toMatchObject({ host: 'm0', clock: { m0: 1 } });
+    expect(events[0]!.event).toContain('nemesis=drop rule=m0>m1:partition');
+    // No event of m1 knows m0's dropped heartbeat (m0:1): nothing merged it.
+    expect(events.filter((e) => e.host === 'm1').every((e) => e.clock.m0 === undefined)).toBe(true);
+    expect(events[7]!.event).toContain('refused="stale epoch 1 < 2"');
+  });
+
   it('writes a log ShiViz parses, renumbering gaps and keeping happened-before', async () => {
     // c0's counts start at 300 (a restarted node), m0 lost its event 2 (never shipped): gaps both.
     const file = writeTrace('gaps.jsonl', [

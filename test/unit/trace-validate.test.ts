@@ -13,13 +13,19 @@ const TUPLES: TraceTuple[] = [
   [1, 'c3', 0, 'read_fwd', 2, 4, 1, 'c12', null, null, 9, [3, 9, 32768, 12]],
   [1, 'c9999', 2 ** 60, 'hb', 0, null, null, null, 3, 4, null, []],
   [0, 'm1', 5.5, 'x', 0xffff_ffff, 0xffff_ffff, 0, 'm0', 0, 0xffff_ffff, 1, [1, 2]],
+  // With a note: the nemesis's verdict on a send, a refusal on a receive.
+  [0, 'm0', 7, 'hb', 1, null, null, null, null, null, 6, [32768, 6], ['drop', 'm0>m1:partition']],
+  [1, 'm0', 8, 'grant', 1, 2, 3, null, null, null, 7, [3, 9], ['refused', 'stale epoch 1 < 2']],
 ];
 const WEIRD: unknown[] = [
   undefined, null, true, 0, -0, 1, -1, 0.5, 2, 2 ** 32 - 1, 2 ** 32, NaN, Infinity, -Infinity, '', 'c1', 'm0', 'c12345', 'C1', ' c1',
   'c١', 'x'.repeat(32), 'x'.repeat(33), 'read_req', [], [1, 2], [-1], [0.5], {}, { a: 1 },
+  ['dup', 'c0>m0:dup=0.5'], ['delay', ''], ['lost', 'x'], ['refused', 'x'.repeat(160)], ['refused', 'x'.repeat(161)], ['drop'], ['drop', 'x', 1], ['drop', 5],
 ];
 
 const pickOf = <T,>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+/** A fresh copy each time: mutations must not reach into the shared table (or make cycles). */
+const weird = (rng: Rng): unknown => structuredClone(pickOf(rng, WEIRD));
 
 function mutate(rng: Rng): Record<string, unknown> {
   const records: unknown[] = Array.from({ length: 1 + Math.floor(rng() * 4) }, () => structuredClone(pickOf(rng, TUPLES)));
@@ -29,11 +35,11 @@ function mutate(rng: Rng): Record<string, unknown> {
     const r = rng();
     const picked = records[Math.floor(rng() * records.length)];
     const rec = Array.isArray(picked) ? (picked as unknown[]) : [];
-    if (r < 0.5) rec[Math.floor(rng() * 13)] = pickOf(rng, WEIRD);
+    if (r < 0.5) rec[Math.floor(rng() * 14)] = weird(rng);
     else if (r < 0.6) rec.pop();
-    else if (r < 0.7 && Array.isArray(rec[11])) (rec[11] as unknown[]).push(pickOf(rng, WEIRD));
-    else if (r < 0.8) o[pickOf(rng, ['type', 'id', 'records', 'extra'])] = pickOf(rng, WEIRD);
-    else if (r < 0.9) records.push(pickOf(rng, WEIRD));
+    else if (r < 0.7 && Array.isArray(rec[11])) (rec[11] as unknown[]).push(weird(rng));
+    else if (r < 0.8) o[pickOf(rng, ['type', 'id', 'records', 'extra'])] = weird(rng);
+    else if (r < 0.9) records.push(weird(rng));
     else delete o[pickOf(rng, ['type', 'id', 'records'])];
   }
   return o;

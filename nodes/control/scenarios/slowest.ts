@@ -3,8 +3,8 @@
 // and after the run each trial's slowest measured operation is matched to the traced
 // operations of the same client, page and kind that started within it (a retry after a
 // failover keeps its request id; a new attempt gets its own, so all of them count).
-import type { SlowestFault } from '../api.js';
-import { arrowsOf, frameOpKey, opsOf } from '../trace/frames.js';
+import type { SlowestFault, SlowFrame } from '../api.js';
+import { arrowsOf, frameOpKey, isFenced, nemesisText, opsOf, refusalText } from '../trace/frames.js';
 import type { TraceRecord } from '../trace/record.js';
 import type { RoundOp } from './rounds.js';
 import { roundMs } from './table.js';
@@ -47,7 +47,13 @@ export function slowestFault(trial: number, op: RoundOp, records: readonly Trace
   const frames = arrowsOf(inWindow)
     .filter((a) => keys.has(frameOpKey(a) ?? ''))
     .sort((a, b) => (a.sendT ?? a.recvT ?? 0) - (b.sendT ?? b.recvT ?? 0))
-    .map((a) => ({ type: a.type, from: a.from, to: a.to, sendUs: at(a.sendT), recvUs: at(a.recvT) }));
+    .map((a): SlowFrame => {
+      const f: SlowFrame = { type: a.type, from: a.from, to: a.to, sendUs: at(a.sendT), recvUs: at(a.recvT) };
+      const note = [nemesisText(a), a.refused === undefined ? undefined : refusalText(a.refused)].filter((n) => n !== undefined).join('; ');
+      if (note !== '') f.note = note;
+      if (a.refused !== undefined && isFenced(a.refused)) f.fenced = true;
+      return f;
+    });
   return {
     trial,
     client: op.client,

@@ -22,6 +22,29 @@ export interface Arrow {
   seq?: number;
   sendT: number | null;
   recvT: number | null;
+  /** What the network nemesis did to it at the sender, and the rule that did it (trace `nemesis`, `rule`). */
+  nemesis?: 'drop' | 'dup' | 'delay';
+  rule?: string;
+  /** A duplicate's second arrival (the nemesis sent it twice). */
+  dupRecvT?: number;
+  /** The receiver refused it, and why (trace `refused`; "stale epoch 3 < 4": fenced). */
+  refused?: string;
+}
+
+/** Hover text for a refused frame: a fenced one (stale epoch) says so, with the two epochs. */
+export function refusalText(reason: string): string {
+  const m = /^stale epoch (\d+) < (\d+)/.exec(reason);
+  return m ? `fenced: epoch ${m[1]} < ${m[2]}` : `refused: ${reason}`;
+}
+
+/** Whether a refusal is fencing (the sender's epoch is behind the receiver's). */
+export const isFenced = (reason: string): boolean => reason.startsWith('stale epoch ');
+
+/** Hover text for what the nemesis did to a frame. */
+export function nemesisText(a: Pick<Arrow, 'nemesis' | 'rule'>): string | undefined {
+  if (a.nemesis === undefined) return undefined;
+  const what = a.nemesis === 'drop' ? 'dropped' : a.nemesis === 'dup' ? 'duplicated' : 'delayed';
+  return `${what} by nemesis: rule ${a.rule ?? '?'}`;
 }
 
 const OP_START = new Set(['read_req', 'write_req']);
@@ -93,8 +116,49 @@ export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
       byFrame.set(r.frame, a);
       out.push(a);
     }
-    if (r.dir === 'send') a.sendT = r.t;
-    else a.recvT = r.t;
+    if (r.dir === 'send') {
+      a.sendT = r.t;
+      if (r.nemesis !== undefined) {
+        a.nemesis = r.nemesis;
+        if (r.rule !== undefined) a.rule = r.rule;
+      }
+    } else {
+      // A second receive of one frame: the nemesis duplicated it.
+      if (a.recvT === null) a.recvT = r.t;
+      else if (r.t < a.recvT) {
+        a.dupRecvT = a.recvT;
+        a.recvT = r.t;
+      } else a.dupRecvT = r.t;
+      if (r.refused !== undefined && a.refused === undefined) a.refused = r.refused;
+    }
+  }
+  return out;
+}
+
+/** A manager's move to a new epoch (a takeover), where its line first shows it. */
+export interface EpochMark {
+  node: string;
+  t: number;
+  epoch: number;
+  /** The epoch its frames carried before (null: its first in the records, not marked as a change). */
+  from: number;
+}
+
+/**
+ * Each manager's epoch changes in the records: the first frame it sends at an epoch above every
+ * one it sent before (its `takeover` frames, or the first frame after it, where takeovers are not traced).
+ */
+export function epochMarks(records: readonly TraceRecord[]): EpochMark[] {
+  const seen = new Map<string, number>();
+  const out: EpochMark[] = [];
+  for (const r of records) {
+    if (r.dir !== 'send' || !r.node.startsWith('m')) continue;
+    const before = seen.get(r.node);
+    if (before === undefined) seen.set(r.node, r.epoch);
+    else if (r.epoch > before) {
+      seen.set(r.node, r.epoch);
+      out.push({ node: r.node, t: r.t, epoch: r.epoch, from: before });
+    }
   }
   return out;
 }

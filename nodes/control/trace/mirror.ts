@@ -31,7 +31,7 @@ export class TraceMirror {
     let clock = this.clocks.get(id);
     if (!clock) this.clocks.set(id, (clock = new Map()));
     const out: TraceRecord[] = [];
-    for (const [dir, peer, t, type, epoch, page, req, requester, view, seq, frame, delta] of tuples) {
+    for (const [dir, peer, t, type, epoch, page, req, requester, view, seq, frame, delta, note] of tuples) {
       for (let i = 0; i + 1 < delta.length; i += 2) {
         const code = delta[i]!;
         // Codes name nodes m0..m9999 / c0..c9999 (trace-clock.ts); anything else is not a clock entry.
@@ -52,6 +52,15 @@ export class TraceMirror {
       r.epoch = epoch;
       if (frame !== null) r.frame = `${dir === 0 ? id : peer}:${frame}`;
       if (this.run !== undefined) r.run = this.run;
+      // A node's note where it belongs (a bad node's misplaced one is left out: records stay valid).
+      if (note !== undefined && note[1] !== '') {
+        if (note[0] === 'refused') {
+          if (dir === 1) r.refused = note[1];
+        } else if (dir === 0) {
+          r.nemesis = note[0];
+          r.rule = note[1];
+        }
+      }
       r.vc = vc;
       out.push(r);
     }

@@ -4,6 +4,11 @@
 // the same on its send and on its receive, so the two ends of an arrow are matched exactly;
 // `requester`, `view`, `seq` where the message has them; `run` separates the clusters of a
 // scenario run (each its own execution, with its own clocks).
+// `nemesis` on a send: what the network nemesis did to the frame — `drop` (it never arrives: a
+// partition or loss), `dup` (it arrives twice: two receives with the same `frame`) or `delay` (held
+// back) — with `rule`, the link's rule in the CLI's syntax ("m0>m1:partition"). `refused` on a
+// receive: the node refused the frame, with the core's reason ("stale epoch 3 < 4": a fenced
+// manager's frame). Readers that do not know these fields see a send with no receive, as before.
 import { z } from 'zod';
 import { NodeIdSchema } from '../../protocol/messages.js';
 
@@ -29,11 +34,17 @@ export const TraceRecordSchema = z
       .regex(/^[mc]\d{1,4}:\d+$/, 'frame must look like c3:12')
       .optional(),
     run: z.string().min(1).max(100).optional(),
+    nemesis: z.enum(['drop', 'dup', 'delay']).optional(),
+    rule: z.string().min(1).max(160).optional(),
+    refused: z.string().min(1).max(160).optional(),
     vc: z.record(NodeIdSchema, count.min(1)),
   })
   .superRefine((r, ctx) => {
     // The event's own node is in its clock (ShiViz requires it too).
     if (!r.vc[r.node]) ctx.addIssue({ code: 'custom', path: ['vc'], message: `the clock has no entry for the event's own node ${r.node}` });
+    if ((r.nemesis !== undefined || r.rule !== undefined) && r.dir !== 'send') ctx.addIssue({ code: 'custom', path: ['nemesis'], message: 'nemesis and rule belong on a send' });
+    if ((r.nemesis === undefined) !== (r.rule === undefined)) ctx.addIssue({ code: 'custom', path: ['rule'], message: 'nemesis and rule come together' });
+    if (r.refused !== undefined && r.dir !== 'recv') ctx.addIssue({ code: 'custom', path: ['refused'], message: 'refused belongs on a receive' });
   });
 
 export type TraceRecord = z.infer<typeof TraceRecordSchema>;

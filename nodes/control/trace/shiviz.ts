@@ -30,6 +30,9 @@ export function shivizEvent(r: TraceRecord): string {
     `epoch=${r.epoch}`,
     r.frame !== undefined ? `frame=${r.frame}` : '',
     `t=${r.t}`,
+    // A dropped frame's send stays a local event of its sender (no receive merges its clock): noted here.
+    r.nemesis !== undefined ? `nemesis=${r.nemesis} rule=${r.rule ?? ''}` : '',
+    r.refused !== undefined ? `refused="${r.refused}"` : '',
   ].filter(Boolean);
   return `${r.dir} ${r.type} ${r.dir === 'send' ? 'to' : 'from'} ${r.peer} ${keys.join(' ')}`.replace(/[{}\n]/g, '');
 }

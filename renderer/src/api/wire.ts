@@ -158,7 +158,17 @@ const SlowestFaultSchema = z.object({
   page: num,
   ms: figure,
   frames: z
-    .array(z.object({ type: z.string().max(32), from: z.string().max(16), to: z.string().max(16), sendUs: num.nullable(), recvUs: num.nullable() }))
+    .array(
+      z.object({
+        type: z.string().max(32),
+        from: z.string().max(16),
+        to: z.string().max(16),
+        sendUs: num.nullable(),
+        recvUs: num.nullable(),
+        note: z.string().max(400).optional(),
+        fenced: z.boolean().optional(),
+      }),
+    )
     .max(1000),
   moreFrames: num,
 });
@@ -206,6 +216,9 @@ const TraceRecordWireSchema = z.looseObject({
   seq: num.optional(),
   epoch: num,
   frame: z.string().max(40).optional(),
+  nemesis: z.enum(['drop', 'dup', 'delay']).optional(),
+  rule: z.string().max(160).optional(),
+  refused: z.string().max(160).optional(),
   vc: z.record(z.string(), num),
 });
 

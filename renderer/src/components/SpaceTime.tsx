@@ -1,10 +1,11 @@
 // A small space-time (Lamport) diagram of one operation's frames: one vertical line per
 // node, one arrow per frame from its send to its receive, time flowing down from the
 // operation's start. SVG, since it is a few dozen arrows drawn once (the live Messages
-// view draws thousands on a canvas). A frame never received (its receiver was killed,
-// or the record was lost with it) ends in a cross. Time is proportional plus a fixed
-// step per event, so a 40 ms wait shows as a long gap while frames microseconds apart
-// still stay readable; exact times are on hover.
+// view draws thousands on a canvas). A frame never received (its receiver was killed, the
+// record was lost with it, or the nemesis dropped it: the hover says which) ends in a cross;
+// a frame its receiver refused for a stale epoch (fencing) ends on a red bar. Time is
+// proportional plus a fixed step per event, so a 40 ms wait shows as a long gap while frames
+// microseconds apart still stay readable; exact times are on hover.
 import type { SlowFrame } from '../../../nodes/control/api.js';
 
 const COL_W = 96;
@@ -54,12 +55,13 @@ export function SpaceTime({ frames, endUs, label, testId }: { frames: readonly S
         const y0 = y(f.sendUs ?? f.recvUs ?? 0);
         const y1 = lost ? y0 + 10 : y(f.recvUs!);
         const xEnd = lost ? x0 + (x1 - x0) * 0.4 : x1;
-        const what = `${f.type} ${f.from} → ${f.to}: ${f.sendUs === null ? 'send not traced' : `sent +${fmtUs(f.sendUs)}`}, ${lost ? 'not received' : `received +${fmtUs(f.recvUs!)}`}`;
+        const what = `${f.type} ${f.from} → ${f.to}: ${f.sendUs === null ? 'send not traced' : `sent +${fmtUs(f.sendUs)}`}, ${lost ? 'not received' : `received +${fmtUs(f.recvUs!)}`}${f.note ? ` — ${f.note}` : ''}`;
         return (
-          <g key={i} className={lost ? 'st-frame lost' : 'st-frame'}>
+          <g key={i} className={`st-frame${lost ? ' lost' : ''}${f.fenced ? ' fenced' : ''}`}>
             <title>{what}</title>
             <line x1={x0} y1={y0} x2={xEnd} y2={y1} markerEnd={lost ? undefined : 'url(#st-head)'} />
             {lost && <path d={`M${xEnd - 4},${y1 - 4} l8,8 m0,-8 l-8,8`} />}
+            {f.fenced && !lost && <rect x={x1 - 9} y={y1 - 2} width={18} height={4} className="st-fenced" />}
             <text x={(x0 + xEnd) / 2} y={(y0 + y1) / 2 - 3} textAnchor="middle" className="st-label">
               {f.type}
             </text>

@@ -8,10 +8,27 @@ import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } fr
 import type { TraceRecord } from '../../../nodes/control/api.js';
 import { OpReplySchema, TraceExportSchema } from '../api/wire.js';
 import { fmtInt } from '../format.js';
-import { arrowsOf, frameOpKey, nodeColumns, opsOf, visible, type Arrow, type Filter, type TracedOp } from '../messages/model.js';
+import {
+  arrowSegments,
+  arrowsOf,
+  epochMarks,
+  frameOpKey,
+  isFenced,
+  marksOf,
+  nemesisText,
+  nodeColumns,
+  opsOf,
+  refusalText,
+  visible,
+  type Arrow,
+  type EpochMark,
+  type Filter,
+  type TracedOp,
+} from '../messages/model.js';
 import { useCommand } from '../state/commands.js';
 import { useApp } from '../state/context.js';
 import { useStore } from '../state/store.js';
+import { useTracing } from '../state/tracing.js';
 
 const SPANS_MS = [20, 100, 1000, 5000] as const;
 const HEAD = 28;
@@ -21,9 +38,15 @@ const PIN_FOLLOW_MS = 1500;
 
 interface Drawn {
   arrows: Arrow[];
+  marks: EpochMark[];
   x: (id: string) => number;
   y: (t: number) => number;
 }
+
+/** The red of nemesis drops and fenced frames (the theme's danger colour when it has one). */
+const DANGER = '#e5484d';
+/** The colour of epoch (takeover) marks. */
+const EPOCH = '#f5a524';
 
 export function MessagesView() {
   const { store, api } = useApp();
@@ -38,16 +61,12 @@ export function MessagesView() {
   const [spanMs, setSpanMs] = useState<number>(100);
   const [filter, setFilter] = useState<Filter>({ page: null, node: null });
   const [selected, setSelected] = useState<TracedOp | null>(null);
-  const [hover, setHover] = useState<{ a: Arrow; x: number; y: number } | null>(null);
+  const [hover, setHover] = useState<{ a: Arrow; x: number; y: number } | { mark: EpochMark; x: number; y: number } | null>(null);
   const [records, setRecords] = useState<TraceRecord[]>(() => store.traces.snapshot());
   const [opForm, setOpForm] = useState<{ client: string; kind: 'read' | 'write'; page: number }>({ client: 'c0', kind: 'read', page: 0 });
 
-  // Tracing on while the view is open (and a cluster runs); off when it closes.
-  useEffect(() => {
-    if (!running) return;
-    void api.send({ cmd: 'setTracing', on: true });
-    return () => void api.send({ cmd: 'setTracing', on: false });
-  }, [api, running]);
+  // Tracing on while the view is open (and a cluster runs); off when it closes (unless the Network view holds it).
+  useTracing(api, running);
 
   // A pinned operation keeps following the trace until every one of its frames has both ends (nodes ship
   // their records in batches, so a receive can arrive a batch later than its send), or for PIN_FOLLOW_MS.
@@ -83,6 +102,8 @@ export function MessagesView() {
   const ops = useMemo(() => opsOf(records), [records]);
   const arrows = useMemo(() => arrowsOf(records).filter((a) => visible(a, filter)), [records, filter]);
   const columns = useMemo(() => nodeColumns(records, nodeIds), [records, nodeIds]);
+  const epochs = useMemo(() => epochMarks(records), [records]);
+  const marks = useMemo(() => marksOf(arrows), [arrows]);
   const opFrames = useMemo(() => {
     if (!selected) return [];
     return arrowsOf(records)
@@ -152,48 +173,97 @@ export function MessagesView() {
     }
     const inWindow = arrows.filter((a) => {
       const t0 = a.sendT ?? a.recvT!;
-      const t1 = a.recvT ?? a.sendT!;
+      const t1 = Math.max(a.recvT ?? a.sendT!, a.dupRecvT ?? 0);
       return t1 >= win.from && t0 <= win.to;
     });
     const key = selected?.key;
+    const danger = css.getPropertyValue('--danger').trim() || DANGER;
+    let firstDrop: string | null = null;
+    let firstFence: string | null = null;
     for (const a of inWindow) {
       const mine = key !== undefined && frameOpKey(a) === key;
-      const x0 = x(a.from);
-      const x1 = x(a.to);
-      const y0 = y(a.sendT ?? a.recvT!);
-      // In flight (or its receive outside the window): a short dashed stub towards the receiver.
-      const y1 = a.recvT !== null ? y(a.recvT) : y0 + 10;
-      const x1s = a.recvT !== null ? x1 : x0 + (x1 - x0) * 0.25;
       ctx.globalAlpha = key === undefined || mine ? 1 : 0.15;
-      ctx.strokeStyle = mine ? accent : fg;
-      ctx.fillStyle = ctx.strokeStyle;
+      const color = mine ? accent : fg;
       ctx.lineWidth = mine ? 2.5 : 1;
-      ctx.setLineDash(a.recvT === null ? [3, 3] : []);
-      ctx.beginPath();
-      ctx.moveTo(x0, y0);
-      ctx.lineTo(x1s, y1);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      if (a.recvT !== null) {
-        const ang = Math.atan2(y1 - y0, x1 - x0);
+      for (const sg of arrowSegments(a, x, y)) {
+        ctx.strokeStyle = sg.end === 'cross' ? danger : color;
+        ctx.fillStyle = ctx.strokeStyle;
+        // In flight (or its receive outside the window): a short dashed stub towards the receiver.
+        ctx.setLineDash(sg.end === 'stub' ? [3, 3] : sg.dup ? [6, 3] : []);
         ctx.beginPath();
-        ctx.moveTo(x1, y1);
-        ctx.lineTo(x1 - 8 * Math.cos(ang - 0.4), y1 - 8 * Math.sin(ang - 0.4));
-        ctx.lineTo(x1 - 8 * Math.cos(ang + 0.4), y1 - 8 * Math.sin(ang + 0.4));
-        ctx.fill();
+        ctx.moveTo(sg.x0, sg.y0);
+        ctx.lineTo(sg.x1, sg.y1);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        if (sg.end === 'head') {
+          const ang = Math.atan2(sg.y1 - sg.y0, sg.x1 - sg.x0);
+          ctx.beginPath();
+          ctx.moveTo(sg.x1, sg.y1);
+          ctx.lineTo(sg.x1 - 8 * Math.cos(ang - 0.4), sg.y1 - 8 * Math.sin(ang - 0.4));
+          ctx.lineTo(sg.x1 - 8 * Math.cos(ang + 0.4), sg.y1 - 8 * Math.sin(ang + 0.4));
+          ctx.fill();
+        } else if (sg.end === 'cross') {
+          // Dropped by the nemesis: the arrow stops partway, in a cross.
+          ctx.lineWidth = 2;
+          ctx.beginPath();
+          ctx.moveTo(sg.x1 - 5, sg.y1 - 5);
+          ctx.lineTo(sg.x1 + 5, sg.y1 + 5);
+          ctx.moveTo(sg.x1 + 5, sg.y1 - 5);
+          ctx.lineTo(sg.x1 - 5, sg.y1 + 5);
+          ctx.stroke();
+          ctx.lineWidth = mine ? 2.5 : 1;
+          firstDrop ??= `${Math.round(sg.x1)},${Math.round(sg.y1)}`;
+        }
+        if (sg.dup) {
+          ctx.textAlign = 'left';
+          ctx.fillText('dup', (sg.x0 + sg.x1) / 2 + 4, (sg.y0 + sg.y1) / 2 + 10);
+          ctx.textAlign = 'center';
+        }
+      }
+      if (a.refused !== undefined && a.recvT !== null) {
+        // Refused at the receiving end: a bar across its line (red when fenced: a stale epoch).
+        const yr = y(a.recvT);
+        const xr = x(a.to);
+        ctx.fillStyle = isFenced(a.refused) ? danger : muted;
+        ctx.fillRect(xr - 9, yr - 2, 18, 4);
+        if (isFenced(a.refused)) firstFence ??= `${Math.round(xr)},${Math.round(yr)}`;
       }
       if (mine) {
+        ctx.fillStyle = accent;
+        const sg = arrowSegments(a, x, y)[0]!;
         ctx.textAlign = 'left';
-        ctx.fillText(a.type, (x0 + x1s) / 2 + 4, (y0 + y1) / 2 - 3);
+        ctx.fillText(a.type, (sg.x0 + sg.x1) / 2 + 4, (sg.y0 + sg.y1) / 2 - 3);
         ctx.textAlign = 'center';
       }
     }
     ctx.globalAlpha = 1;
     ctx.lineWidth = 1;
-    drawn.current = { arrows: inWindow, x, y };
+    // A manager's move to a new epoch (a takeover): a mark across its line, labelled.
+    const marks = epochs.filter((m) => m.t >= win.from && m.t <= win.to && xOf.has(m.node));
+    ctx.fillStyle = EPOCH;
+    ctx.textAlign = 'left';
+    const labelled = new Map<string, number>();
+    for (const m of marks) {
+      ctx.fillRect(x(m.node) - 12, y(m.t) - 1.5, 24, 3);
+      // Marks close together (a run of candidacies) share one label: the latest that fits.
+      const last = labelled.get(m.node);
+      if (last !== undefined && y(m.t) - last < 13) continue;
+      ctx.fillText(`epoch ${m.epoch}`, x(m.node) + 14, y(m.t) + 4);
+      labelled.set(m.node, y(m.t));
+    }
+    ctx.textAlign = 'center';
+    drawn.current = { arrows: inWindow, marks, x, y };
     canvas.dataset.arrows = String(inWindow.length);
     canvas.dataset.highlighted = String(inWindow.filter((a) => key !== undefined && frameOpKey(a) === key).length);
-  }, [arrows, columns, win, size, selected, filter.node]);
+    const counts = marksOf(inWindow);
+    canvas.dataset.dropped = String(counts.dropped);
+    canvas.dataset.dups = String(counts.dups);
+    canvas.dataset.fenced = String(counts.fenced);
+    canvas.dataset.epochMarks = String(marks.length);
+    // Where the first drop's cross and fenced bar are drawn (CSS px): a test hovers them for their text.
+    canvas.dataset.firstDrop = firstDrop ?? '';
+    canvas.dataset.firstFence = firstFence ?? '';
+  }, [arrows, epochs, columns, win, size, selected, filter.node]);
 
   const onMove = useCallback((e: MouseEvent<HTMLCanvasElement>) => {
     const d = drawn.current;
@@ -204,15 +274,25 @@ export function MessagesView() {
     let best: Arrow | null = null;
     let bestD = 6;
     for (const a of d.arrows) {
-      const x0 = d.x(a.from);
-      const y0 = d.y(a.sendT ?? a.recvT!);
-      const x1 = a.recvT !== null ? d.x(a.to) : x0 + (d.x(a.to) - x0) * 0.25;
-      const y1 = a.recvT !== null ? d.y(a.recvT) : y0 + 10;
-      const dist = segmentDistance(px, py, x0, y0, x1, y1);
-      if (dist < bestD) {
-        bestD = dist;
+      // A marked frame (dropped, refused) wins over plain ones drawn across it: the marks are what one hovers for.
+      const bonus = (a.nemesis === 'drop' && a.recvT === null) || a.refused !== undefined ? 4 : 0;
+      for (const sg of arrowSegments(a, d.x, d.y)) {
+        const dist = segmentDistance(px, py, sg.x0, sg.y0, sg.x1, sg.y1) - bonus;
+        if (dist < bestD) {
+          bestD = dist;
+          best = a;
+        }
+      }
+      // The refusal bar at the receiving end.
+      if (a.refused !== undefined && a.recvT !== null && Math.abs(px - d.x(a.to)) <= 9 && Math.abs(py - d.y(a.recvT)) - bonus < bestD) {
+        bestD = Math.abs(py - d.y(a.recvT)) - bonus;
         best = a;
       }
+    }
+    if (!best) {
+      const mark = d.marks.find((m) => Math.abs(px - d.x(m.node)) <= 12 && Math.abs(py - d.y(m.t)) <= 4);
+      setHover(mark ? { mark, x: px, y: py } : null);
+      return;
     }
     setHover(best ? { a: best, x: px, y: py } : null);
   }, []);
@@ -250,6 +330,13 @@ export function MessagesView() {
           {running ? 'tracing every frame while this view is open' : 'no cluster running: start one in the Cluster view'} · {fmtInt(records.length)} frames in the window
           {store.traces.skipped ? ` · ${fmtInt(store.traces.skipped)} skipped to keep up` : ''}
         </p>
+        {(marks.dropped > 0 || marks.dups > 0 || marks.refused > 0 || epochs.length > 0) && (
+          <p className="muted small messages-legend" data-testid="messages-marks">
+            In the window: <span className="drop">✕ {fmtInt(marks.dropped)} dropped by the nemesis</span> · {fmtInt(marks.dups)} duplicated (dashed, “dup”) ·{' '}
+            <span className="fenced">▬ {fmtInt(marks.fenced)} fenced</span> (refused for a stale epoch{marks.refused > marks.fenced ? `; ${fmtInt(marks.refused - marks.fenced)} refused otherwise, grey` : ''}) ·{' '}
+            <span className="epoch">▬ {fmtInt(epochs.length)} epoch change{epochs.length === 1 ? '' : 's'}</span> (a takeover, on the manager&apos;s line)
+          </p>
+        )}
         <div className="button-row messages-controls">
           <button type="button" onClick={() => setPaused((p) => !p)} aria-pressed={paused} data-testid="messages-pause">
             {paused ? 'Resume' : 'Pause'}
@@ -332,13 +419,28 @@ export function MessagesView() {
               onMouseMove={onMove}
               onMouseLeave={() => setHover(null)}
             />
-            {hover && (
+            {hover && 'mark' in hover && (
+              <div className="messages-tip" style={{ left: hover.x + 12, top: hover.y + 12 }} data-testid="messages-tip">
+                <strong>{hover.mark.node}</strong> moves to epoch {hover.mark.epoch} (its frames carried epoch {hover.mark.from} before): a takeover
+              </div>
+            )}
+            {hover && 'a' in hover && (
               <div className="messages-tip" style={{ left: hover.x + 12, top: hover.y + 12 }} data-testid="messages-tip">
                 <strong>{hover.a.type}</strong> {hover.a.from} → {hover.a.to}
                 {hover.a.page !== undefined && ` · page ${hover.a.page}`}
                 {hover.a.req !== undefined && ` · req ${hover.a.req}`}
                 {hover.a.requester !== undefined && ` · for ${hover.a.requester}`} · epoch {hover.a.epoch}
                 {hover.a.sendT !== null && hover.a.recvT !== null && ` · ${((hover.a.recvT - hover.a.sendT) / 1000).toFixed(0)} µs in flight`}
+                {hover.a.nemesis !== undefined && (
+                  <span className="messages-tip-note" data-testid="messages-tip-nemesis">
+                    {nemesisText(hover.a)}
+                  </span>
+                )}
+                {hover.a.refused !== undefined && (
+                  <span className="messages-tip-note" data-testid="messages-tip-refused">
+                    {refusalText(hover.a.refused)}
+                  </span>
+                )}
               </div>
             )}
           </div>
@@ -354,7 +456,9 @@ export function MessagesView() {
                 {opFrames.map((a) => (
                   <li key={a.frame}>
                     {a.type} {a.from} → {a.to}
-                    {a.recvT === null ? ' (not received in the window)' : ''}
+                    {a.nemesis === 'drop' && a.recvT === null ? ` (${nemesisText(a)})` : a.recvT === null ? ' (not received in the window)' : ''}
+                    {a.dupRecvT !== undefined ? ' (arrived twice: duplicated by nemesis)' : ''}
+                    {a.refused !== undefined ? ` (${refusalText(a.refused)})` : ''}
                   </li>
                 ))}
               </ol>

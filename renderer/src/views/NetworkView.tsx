@@ -10,6 +10,7 @@ import { fmtClock, fmtInt } from '../format.js';
 import { useCommand } from '../state/commands.js';
 import { useApp } from '../state/context.js';
 import { useStore } from '../state/store.js';
+import { useTracing } from '../state/tracing.js';
 
 const PRESET_LABELS: Record<NemesisPreset, string> = {
   'isolate-primary-backup': 'Isolate primary from backup',
@@ -39,11 +40,13 @@ const ends = (s: string): string[] =>
     .filter(Boolean);
 
 export function NetworkView() {
-  const { store } = useApp();
+  const { store, api } = useApp();
   const snapshot = useStore(store, (s) => s.snapshot);
   const { run, busy } = useCommand();
   const [form, setForm] = useState<RuleForm>(EMPTY_RULE);
   const running = snapshot?.running ?? false;
+  // Frames are traced while this view is open, so the Messages view can draw what the rules dropped and the fencing that followed.
+  useTracing(api, running);
   const nemesis = snapshot?.nemesis;
   const spec: NemesisSpec = nemesis?.spec ?? { presets: [], rules: [] };
   const rules = nemesis?.rules ?? [];
@@ -80,7 +83,9 @@ export function NetworkView() {
         <h2 id="nemesis-title">Network</h2>
         <p className="muted small">
           Rules act on the frames each node sends (real processes, real sockets). Groups such as “primary” are resolved when a rule is applied: a failover
-          later does not move a partition onto the new primary.
+          later does not move a partition onto the new primary. While this view is open every frame is traced (it costs some latency): the Messages view
+          then draws each frame a rule dropped (an arrow ending in a cross), duplicates, the frames nodes refused for a stale epoch (fencing) and the
+          takeover&apos;s new epoch.
         </p>
         <div className="button-row nemesis-presets" role="group" aria-label="Nemesis presets">
           {NEMESIS_PRESETS.map((p) => {
