@@ -23,7 +23,7 @@ import { EventQueue } from './simulator.js';
 /** A history op as DESIGN §6 writes it for write-update runs. */
 export type IsisHistoryOp = HistoryOp & { pos?: number; wpos?: number };
 
-export type IsisMutant = 'deliver-on-proposed' | 'skip-flush';
+export type IsisMutant = 'deliver-on-proposed' | 'skip-flush' | 'no-quorum';
 
 export interface IsisSimOptions {
   members: number;
@@ -165,7 +165,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
       // As the supervisor does: a restarted seat starts from the highest epoch any seat has reached.
       epoch: Math.max(1, ...[...nodes.values()].map((n) => n.seat?.currentEpoch ?? 1)),
       clients: start === 'rejoin' ? knownClients() : [],
-      ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : {}),
+      ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : o.mutant === 'no-quorum' ? { mutant: { noQuorum: true } } : {}),
     };
     return new IsisRegistryCore(cfg);
   };
@@ -284,6 +284,39 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
    * it has committed a newer view.
    */
   const holders = (): Node[] => liveMembers().filter((n) => n.pausedUntil <= now && n.member!.joined && n.member!.protocolView().view > n.suspectView);
+  /**
+   * The price of the partition rule (a new view needs a quorum of the one it replaces, flush.ts): with most
+   * of a view's members killed at once (a restarted member lost its promises, it does not count), the group
+   * blocks for good. The crash sweep never kills a member whose death would take that quorum away: of the
+   * newest committed view, and of the view a registry is changing to. (Pauses are fine: a resumed member counts.)
+   */
+  const quorumWithout = (gone: Node): boolean => {
+    let newest = 0;
+    let lists: NodeId[][] = [[]];
+    for (const x of liveMembers()) {
+      const v = x.member!.protocolView();
+      if (v.view > newest) [newest, lists] = [v.view, [v.members]];
+    }
+    for (const x of liveMembers()) {
+      const pending = x.member!.pendingMembers();
+      if (pending) lists.push(pending);
+    }
+    for (const id of seatIds) {
+      const seat = nodes.get(id);
+      const change = seat?.up ? seat.seat!.protocolView().change : null;
+      if (change) lists.push(change.members);
+    }
+    const alive = (id: NodeId): boolean => {
+      const x = nodes.get(id);
+      return id !== gone.id && !!x && x.up && !!x.member && (x.member.protocolView().view > 0 || x.member.pendingMembers() !== null);
+    };
+    return lists.every((ids) => {
+      if (ids.length === 0) return true;
+      const have = ids.filter(alive).length;
+      const lowest = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))[0]!;
+      return 2 * have > ids.length || (2 * have === ids.length && alive(lowest));
+    });
+  };
 
   for (const id of seatIds) startSeat(id, id === 'm0' ? 'primary' : 'backup', 0);
   for (let i = 0; i < o.members; i++) startMember(memberIds[i]!, 0);
@@ -306,6 +339,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
           const n = live[target % Math.max(1, live.length)];
           // Some other running member must hold the state, or the group's memory dies with this one.
           if (!n || !holders().some((x) => x !== n)) return;
+          if (o.mutant !== 'no-quorum' && !quorumWithout(n)) return (faultLog.push(`${now.toFixed(2)}ms kill ${n.id} skipped: it would take the view's quorum away`), undefined);
           crash(n.id);
           if (kind === 0 || restartProb < 0.7) {
             queue.push(now + later, { kind: 'fault', run: () => (faultLog.push(`${now.toFixed(2)}ms restart ${n.id}`), startMember(n.id, n.inc + 1)) });

@@ -17,7 +17,7 @@ const entry = (sender: string, seq: number, proposed: Prio, agreed: Prio | null 
   since: 0,
 });
 const q = (sender: string, seq: number, prio: [number, number], agreed: boolean): FlushReport['queue'][number] => ({ sender, seq, page: 0, offset: 0, data: new Uint8Array([seq]), prio, agreed });
-const report = (id: string, installed: number, queue: FlushReport['queue'] = [], lastInstall: InstallBody | null = null, hasState = true): FlushReport => ({ id, installed, hasState, queue, lastInstall });
+const report = (id: string, installed: number, queue: FlushReport['queue'] = [], lastInstall: InstallBody | null = null, hasState = true): FlushReport => ({ id, incarnation: 0, installed, hasState, queue, lastInstall });
 
 describe('delivery queue', () => {
   it('orders by priority, counter first, then proposer number', () => {

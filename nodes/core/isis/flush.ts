@@ -16,10 +16,13 @@ import { comparePrio, type Closing, type Decision, type InstallBody, type Prio }
 
 export interface FlushReport {
   id: NodeId;
+  incarnation: number;
   installed: number;
   hasState: boolean;
   queue: { sender: NodeId; seq: number; page: number; offset: number; data: Uint8Array; prio: Prio; agreed: boolean }[];
   lastInstall: InstallBody | null;
+  /** The highest view this member ever installed (absent: unknown). */
+  maxInstalled?: number;
 }
 
 export interface FlushDecision {
@@ -78,3 +81,55 @@ function agreedIn(reports: readonly FlushReport[]): Decision[] {
 }
 
 const cmpId = (a: NodeId, b: NodeId): number => Number(a.slice(1)) - Number(b.slice(1));
+
+/**
+ * The partition rule: may a view whose members sent these flush reports be installed?
+ *
+ * A new view must hold a quorum of every view it may be replacing: the newest view any of its
+ * members committed, and every newer install one of them received (that one may have been
+ * committed by others). A quorum of a view is a strict majority of its members, or exactly half
+ * if that half holds the view's lowest-numbered member (the tie-breaker: a pure function of the
+ * view, so both registry seats compute the same winner, and two disjoint halves never both hold
+ * it). Only members that prove they are still in that view count: same incarnation (a restarted
+ * member lost its promises with its memory) and that view (or a later install) installed or
+ * committed (an evicted member forgot it). Each of them has prepared the new view, so it ignores any lower one from
+ * now on: two views built from disjoint sides of a partition can never both gather a quorum.
+ */
+export interface QuorumVerdict {
+  ok: boolean;
+  /** The view whose quorum is missing (when !ok), with how many of its members are in and of how many. */
+  view: number;
+  have: number;
+  of: number;
+}
+
+export interface QuorumOptions {
+  /** The registry's own last view and its members (committed by it, or synced from the primary). */
+  known?: { view: number; members: readonly { id: NodeId; incarnation: number }[] } | null;
+  /** Deliberately unsafe variant for the simulator: no quorum needed (any side installs what it reaches). */
+  off?: boolean;
+}
+
+export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions = {}): QuorumVerdict {
+  const yes: QuorumVerdict = { ok: true, view: 0, have: 0, of: 0 };
+  if (opts.off) return yes;
+  const newest = Math.max(0, ...reports.map((r) => r.installed));
+  const bodies = new Map<number, readonly { id: NodeId; incarnation: number }[]>();
+  for (const r of reports) if (r.lastInstall && r.lastInstall.view >= newest) bodies.set(r.lastInstall.view, r.lastInstall.members);
+  // The registry's own view, if no report is newer: members that all lost it (restarted, evicted) cannot replace it alone.
+  if (opts.known && opts.known.view > 0 && opts.known.view >= newest && !bodies.has(opts.known.view)) bodies.set(opts.known.view, opts.known.members);
+  for (const [view, members] of [...bodies].sort((a, b) => a[0] - b[0])) {
+    if (members.length === 0) continue;
+    // An install some member of it never installed, and never will (it prepared our view), was never committed.
+    if (view > newest && reports.some((r) => members.some((m) => m.id === r.id && m.incarnation === r.incarnation) && (r.maxInstalled ?? Infinity) < view)) continue;
+    const inView = new Set(members.map((m) => `${m.id}/${m.incarnation}`));
+    // In it (that incarnation) and still at it or past it: committed it, or holds its install or a later one.
+    const counted = reports.filter((r) => inView.has(`${r.id}/${r.incarnation}`) && (r.installed === view || (r.lastInstall?.view ?? 0) >= view));
+    const have = counted.length;
+    const of = members.length;
+    const lowest = [...members].sort((a, b) => cmpId(a.id, b.id))[0]!;
+    const tie = 2 * have === of && counted.some((r) => r.id === lowest.id);
+    if (2 * have <= of && !tie) return { ok: false, view, have, of };
+  }
+  return yes;
+}

@@ -55,6 +55,8 @@ export class IsisMemberCore implements MemberCore {
   private prepared = 0;
   private pendingInstall: InstallBody | null = null;
   private lastInstall: InstallBody | null = null;
+  /** The highest view ever installed by this incarnation (an eviction does not reset it). */
+  private maxInstalled = 0;
   // --- replica
   private hasState = false;
   private pages: Uint8Array[];
@@ -119,6 +121,11 @@ export class IsisMemberCore implements MemberCore {
       version: this.wpos[page] ?? 0,
       pending: pendingPage === page ? ('write' as const) : null,
     }));
+  }
+
+  /** Members of the view installed but not yet committed, if any (the simulator's fault planner reads it). */
+  pendingMembers(): NodeId[] | null {
+    return this.pendingInstall?.members.map((m) => m.id) ?? null;
   }
 
   pageBytes(page: number): Uint8Array | null {
@@ -273,6 +280,7 @@ export class IsisMemberCore implements MemberCore {
         pos: this.pos,
         queue: queue.slice(0, ISIS_LIMITS.maxQueue),
         lastInstall: this.pendingInstall ?? this.lastInstall,
+        maxInstalled: this.maxInstalled,
       }),
     );
   }
@@ -291,6 +299,7 @@ export class IsisMemberCore implements MemberCore {
     this.prepared = msg.view;
     this.pendingInstall = body;
     this.lastInstall = body;
+    this.maxInstalled = Math.max(this.maxInstalled, msg.view);
     out.push(this.send(msg.from, { t: 'i_installed', ...this.head(), view: msg.view }));
   }
 
