@@ -91,7 +91,10 @@ describe('view-change decision', () => {
   it('reuses the closing an interrupted install handed out, and brings a laggard through it', () => {
     const handedOut: InstallBody = {
       view: 9,
-      members: [],
+      members: [
+        { id: 'c0', endpoint: 'tcp://127.0.0.1:1', incarnation: 0 },
+        { id: 'c1', endpoint: 'tcp://127.0.0.1:2', incarnation: 0 },
+      ],
       closings: [{ view: 7, decisions: [{ sender: 'c2', seq: 4, page: 0, offset: 0, data: new Uint8Array([4]), prio: [8, 2] }] }],
       donor: 'c0',
       joiners: [],
@@ -101,6 +104,14 @@ describe('view-change decision', () => {
     expect(d.closings.map((c) => c.view)).toEqual([7, 9]);
     expect(d.closings[0]).toBe(handedOut.closings[0]); // not recomputed from c1's queue
     expect(d.joiners).toEqual([]);
+  });
+
+  it('a member behind the newest view and not among its members gets a state transfer (that view may have delivered without it)', () => {
+    const other: InstallBody = { view: 9, members: [{ id: 'c0', endpoint: 'tcp://127.0.0.1:1', incarnation: 0 }], closings: [{ view: 7, decisions: [] }], donor: 'c0', joiners: [] };
+    // The other side of a healed partition: c0 went on in view 9 without c1, which stayed at 7.
+    const d = decideViewChange([report('c0', 9, [], other), report('c1', 7, [q('c2', 5, [9, 1], true)], null)]);
+    expect(d.donor).toBe('c0');
+    expect(d.joiners).toEqual(['c1']);
   });
 
   it('a member at a view whose closing nobody can supply gets a state transfer instead', () => {

@@ -44,13 +44,13 @@ export function decideViewChange(reports: readonly FlushReport[], opts: DecideOp
   const oldest = Math.min(...stateful.map((r) => r.installed));
 
   // Closings already handed out, from the highest install that carries each (later installs reuse earlier ones).
-  const known = new Map<number, { from: number; closing: Closing }>();
+  const known = new Map<number, { from: number; closing: Closing; members: InstallBody['members'] }>();
   for (const r of reports) {
     const li = r.lastInstall;
     if (!li) continue;
     for (const c of li.closings) {
       const prev = known.get(c.view);
-      if (c.view >= oldest && (!prev || li.view > prev.from)) known.set(c.view, { from: li.view, closing: c });
+      if (c.view >= oldest && (!prev || li.view > prev.from)) known.set(c.view, { from: li.view, closing: c, members: li.members });
     }
   }
   const closings = new Map<number, Closing>();
@@ -58,8 +58,19 @@ export function decideViewChange(reports: readonly FlushReport[], opts: DecideOp
   if (!closings.has(newest)) closings.set(newest, { view: newest, decisions: opts.skipFlush ? [] : agreedIn(stateful.filter((r) => r.installed === newest)) });
 
   // A member at a view whose closing nobody can supply cannot reach the cut: it gets a state transfer instead.
-  const lost = stateful.filter((r) => !closings.has(r.installed)).map((r) => r.id);
-  const donors = stateful.filter((r) => closings.has(r.installed)).sort((a, b) => b.installed - a.installed || cmpId(a.id, b.id));
+  // So does one behind the newest view that is not among that view's members: that view may have delivered
+  // writes without it (the other side of a healed partition), which no closing carries.
+  const newestBody = reports.find((r) => r.lastInstall?.view === newest)?.lastInstall ?? null;
+  const behind = (r: FlushReport): boolean => r.installed < newest && !(newestBody?.members.some((m) => m.id === r.id && m.incarnation === r.incarnation) ?? false);
+  // A handed-out closing was computed from its own view's flushes: it holds what a member of that view may
+  // lack, but not what a member outside it lacks (it may have missed deliveries the others made before).
+  const outside = (r: FlushReport): boolean => {
+    const k = known.get(r.installed);
+    return k !== undefined && !k.members.some((m) => m.id === r.id && m.incarnation === r.incarnation);
+  };
+  const catchesUp = (r: FlushReport): boolean => closings.has(r.installed) && !behind(r) && !outside(r);
+  const lost = stateful.filter((r) => !catchesUp(r)).map((r) => r.id);
+  const donors = stateful.filter(catchesUp).sort((a, b) => b.installed - a.installed || cmpId(a.id, b.id));
   return {
     closings: [...closings.values()].sort((a, b) => a.view - b.view),
     donor: donors[0]?.id ?? null,
