@@ -200,7 +200,8 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
       start,
       // As the supervisor does: a restarted seat starts from the highest epoch any seat has reached.
       epoch: Math.max(1, ...[...nodes.values()].map((n) => n.seat?.currentEpoch ?? 1)),
-      clients: start === 'rejoin' ? knownClients() : [],
+      // As the supervisor does: the seat starts with the list of clients it spawned (the late joiners come later).
+      clients: start === 'rejoin' ? knownClients() : memberIds.slice(0, o.members).map((c) => ({ id: c, endpoint: `inproc://${c}`, incarnation: 0 })),
       ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : o.mutant === 'no-quorum' ? { mutant: { noQuorum: true } } : {}),
     };
     return new IsisRegistryCore(cfg);

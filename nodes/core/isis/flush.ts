@@ -117,6 +117,12 @@ export interface QuorumVerdict {
 export interface QuorumOptions {
   /** The registry's own last view and its members (committed by it, or synced from the primary). */
   known?: { view: number; members: readonly { id: NodeId; incarnation: number }[] } | null;
+  /**
+   * The clients the supervisor spawned the seat with (the same list at both seats): the first view (no member,
+   * nor the registry, has any) needs a quorum of them, or two seats cut apart at the start could each found a
+   * group. (Not the members each seat has heard from: a join during a partition reaches one side only.)
+   */
+  everyone?: readonly NodeId[];
   /** Deliberately unsafe variant for the simulator: no quorum needed (any side installs what it reaches). */
   off?: boolean;
 }
@@ -129,6 +135,12 @@ export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions
   for (const r of reports) if (r.lastInstall && r.lastInstall.view >= newest) bodies.set(r.lastInstall.view, r.lastInstall.members);
   // The registry's own view, if no report is newer: members that all lost it (restarted, evicted) cannot replace it alone.
   if (opts.known && opts.known.view > 0 && opts.known.view >= newest && !bodies.has(opts.known.view)) bodies.set(opts.known.view, opts.known.members);
+  if (bodies.size === 0 && opts.everyone && opts.everyone.length > 0) {
+    const ids = [...new Set(opts.everyone)];
+    const have = reports.filter((r) => ids.includes(r.id)).length;
+    const lowest = [...ids].sort(cmpId)[0]!;
+    if (2 * have < ids.length || (2 * have === ids.length && !reports.some((r) => r.id === lowest))) return { ok: false, view: 0, have, of: ids.length };
+  }
   for (const [view, members] of [...bodies].sort((a, b) => a[0] - b[0])) {
     if (members.length === 0) continue;
     // An install some member of it never installed, and never will (it prepared our view), was never committed.

@@ -329,7 +329,7 @@ export class IsisRegistryCore implements SeatCore {
     c.flushes.set(m.id, { id: m.id, incarnation: msg.incarnation, installed: msg.installed, hasState: msg.hasState, queue: msg.queue, lastInstall: msg.lastInstall, ...(msg.maxInstalled !== undefined ? { maxInstalled: msg.maxInstalled } : {}) });
     if (c.flushes.size < c.members.length) return;
     // The partition rule (flush.ts): the new view must hold a quorum of every view it may replace.
-    const verdict = checkQuorum([...c.flushes.values()], { known: { view: this.view, members: this.viewMembers }, off: this.cfg.mutant?.noQuorum === true });
+    const verdict = checkQuorum([...c.flushes.values()], { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => c.id), off: this.cfg.mutant?.noQuorum === true });
     if (!verdict.ok) return this.refuse(verdict, now);
     this.refusal = null;
     const d = decideViewChange([...c.flushes.values()], { skipFlush: this.cfg.mutant?.skipFlush === true });
