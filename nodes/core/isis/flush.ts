@@ -132,9 +132,9 @@ export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions
   if (opts.off) return yes;
   const newest = Math.max(0, ...reports.map((r) => r.installed));
   const bodies = new Map<number, readonly { id: NodeId; incarnation: number }[]>();
-  for (const r of reports) if (r.lastInstall && r.lastInstall.view >= newest) bodies.set(r.lastInstall.view, r.lastInstall.members);
+  for (const r of reports) if (r.lastInstall && r.lastInstall.view >= newest && r.lastInstall.members.length > 0) bodies.set(r.lastInstall.view, r.lastInstall.members);
   // The registry's own view, if no report is newer: members that all lost it (restarted, evicted) cannot replace it alone.
-  if (opts.known && opts.known.view > 0 && opts.known.view >= newest && !bodies.has(opts.known.view)) bodies.set(opts.known.view, opts.known.members);
+  if (opts.known && opts.known.view > 0 && opts.known.view >= newest && opts.known.members.length > 0 && !bodies.has(opts.known.view)) bodies.set(opts.known.view, opts.known.members);
   if (bodies.size === 0 && opts.everyone && opts.everyone.length > 0) {
     const ids = [...new Set(opts.everyone)];
     const have = reports.filter((r) => ids.includes(r.id)).length;
@@ -142,7 +142,6 @@ export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions
     if (2 * have < ids.length || (2 * have === ids.length && !reports.some((r) => r.id === lowest))) return { ok: false, view: 0, have, of: ids.length };
   }
   for (const [view, members] of [...bodies].sort((a, b) => a[0] - b[0])) {
-    if (members.length === 0) continue;
     // An install some member of it never installed, and never will (it prepared our view), was never committed.
     if (view > newest && reports.some((r) => members.some((m) => m.id === r.id && m.incarnation === r.incarnation) && (r.maxInstalled ?? Infinity) < view)) continue;
     const inView = new Set(members.map((m) => `${m.id}/${m.incarnation}`));

@@ -10,7 +10,7 @@ import type { Message, MessageOf, NodeId } from '../../protocol/messages.js';
 import type { ManagerRole, ManagerRoleConfig, RoleChange } from '../manager-role.js';
 import type { SeatCore, SeatOutput } from '../protocol.js';
 import type { RecordView, Send } from '../types.js';
-import { checkQuorum, decideViewChange, type FlushReport, type QuorumVerdict } from './flush.js';
+import { checkQuorum, decideViewChange, type FlushReport, type QuorumOptions, type QuorumVerdict } from './flush.js';
 import type { InstallBody, IsisMember, IsisRegistryView } from './types.js';
 
 export interface IsisRegistryConfig extends ManagerRoleConfig {
@@ -311,7 +311,8 @@ export class IsisRegistryCore implements SeatCore {
     for (const m of members) if (!this.lastHeard.has(m.id)) this.lastHeard.set(m.id, now);
     if (members.length === 0) {
       // Nobody answers: an empty view, only if the view it replaces is empty too (else it is a partition's minority).
-      if (!this.cfg.mutant?.noQuorum && this.viewMembers.length > 0) return this.refuse({ ok: false, view: this.view, have: 0, of: this.viewMembers.length }, now);
+      const verdict = checkQuorum([], this.quorumOptions());
+      if (!verdict.ok) return this.refuse(verdict, now);
       this.commit(now, out);
       return;
     }
@@ -329,7 +330,7 @@ export class IsisRegistryCore implements SeatCore {
     c.flushes.set(m.id, { id: m.id, incarnation: msg.incarnation, installed: msg.installed, hasState: msg.hasState, queue: msg.queue, lastInstall: msg.lastInstall, ...(msg.maxInstalled !== undefined ? { maxInstalled: msg.maxInstalled } : {}) });
     if (c.flushes.size < c.members.length) return;
     // The partition rule (flush.ts): the new view must hold a quorum of every view it may replace.
-    const verdict = checkQuorum([...c.flushes.values()], { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => c.id), off: this.cfg.mutant?.noQuorum === true });
+    const verdict = checkQuorum([...c.flushes.values()], this.quorumOptions());
     if (!verdict.ok) return this.refuse(verdict, now);
     this.refusal = null;
     const d = decideViewChange([...c.flushes.values()], { skipFlush: this.cfg.mutant?.skipFlush === true });
@@ -337,6 +338,10 @@ export class IsisRegistryCore implements SeatCore {
     c.phase = 'install';
     c.lastSent = now;
     for (const mm of c.members) out.push(this.send(mm.id, this.installMsg(c.install)));
+  }
+
+  private quorumOptions(): QuorumOptions {
+    return { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => c.id), off: this.cfg.mutant?.noQuorum === true };
   }
 
   /**
