@@ -135,7 +135,10 @@ export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions
   for (const r of reports) if (r.lastInstall && r.lastInstall.view >= newest && r.lastInstall.members.length > 0) bodies.set(r.lastInstall.view, r.lastInstall.members);
   // The registry's own view, if no report is newer: members that all lost it (restarted, evicted) cannot replace it alone.
   if (opts.known && opts.known.view > 0 && opts.known.view >= newest && opts.known.members.length > 0 && !bodies.has(opts.known.view)) bodies.set(opts.known.view, opts.known.members);
-  if (bodies.size === 0 && opts.everyone && opts.everyone.length > 0) {
+  // No view committed anywhere we can see (pending installs of a first view may exist, or may be dead): a first
+  // view, whatever the installs say, also needs a quorum of the spawned clients.
+  const committedSeen = newest > 0 || (opts.known?.view ?? 0) > 0;
+  if (!committedSeen && opts.everyone && opts.everyone.length > 0) {
     const ids = [...new Set(opts.everyone)];
     const have = reports.filter((r) => ids.includes(r.id)).length;
     const lowest = [...ids].sort(cmpId)[0]!;
