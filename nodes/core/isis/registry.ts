@@ -143,7 +143,12 @@ export class IsisRegistryCore implements SeatCore {
         break;
       case 'epoch_reject':
         if (msg.seen > this.seen) this.seen = msg.seen;
-        if (msg.seen > this.epoch && this.role === 'primary') out.push(...this.toBackup(`${msg.from} follows epoch ${msg.seen}`));
+        if (msg.seen > this.epoch && this.role === 'primary') {
+          out.push(...this.toBackup(`${msg.from} follows epoch ${msg.seen}`));
+          // The peer serves that epoch, though we may not have heard from it for long (a healed partition):
+          // give it a heartbeat timeout to show up before taking over again.
+          this.peerHeard = now;
+        }
         break;
       default:
         this.ignore(msg, `a registry does not handle ${msg.t}`, out);
