@@ -122,7 +122,7 @@ export interface QuorumOptions {
    * nor the registry, has any) needs a quorum of them, or two seats cut apart at the start could each found a
    * group. (Not the members each seat has heard from: a join during a partition reaches one side only.)
    */
-  everyone?: readonly NodeId[];
+  everyone?: readonly { id: NodeId; incarnation: number }[];
   /** Deliberately unsafe variant for the simulator: no quorum needed (any side installs what it reaches). */
   off?: boolean;
 }
@@ -139,10 +139,13 @@ export function checkQuorum(reports: readonly FlushReport[], opts: QuorumOptions
   // view, whatever the installs say, also needs a quorum of the spawned clients.
   const committedSeen = newest > 0 || (opts.known?.view ?? 0) > 0;
   if (!committedSeen && opts.everyone && opts.everyone.length > 0) {
-    const ids = [...new Set(opts.everyone)];
-    const have = reports.filter((r) => ids.includes(r.id)).length;
-    const lowest = [...ids].sort(cmpId)[0]!;
-    if (2 * have < ids.length || (2 * have === ids.length && !reports.some((r) => r.id === lowest))) return { ok: false, view: 0, have, of: ids.length };
+    // In that incarnation: a restarted client forgot whatever it promised before.
+    const listed = new Set(opts.everyone.map((c) => `${c.id}/${c.incarnation}`));
+    const counted = reports.filter((r) => listed.has(`${r.id}/${r.incarnation}`));
+    const have = counted.length;
+    const lowest = [...opts.everyone].sort((a, b) => cmpId(a.id, b.id))[0]!;
+    const tie = 2 * have === listed.size && counted.some((r) => r.id === lowest.id);
+    if (2 * have <= listed.size && !tie) return { ok: false, view: 0, have, of: listed.size };
   }
   for (const [view, members] of [...bodies].sort((a, b) => a[0] - b[0])) {
     // An install some member of it never installed, and never will (it prepared our view), was never committed.

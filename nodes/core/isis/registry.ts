@@ -346,7 +346,7 @@ export class IsisRegistryCore implements SeatCore {
   }
 
   private quorumOptions(): QuorumOptions {
-    return { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => c.id), off: this.cfg.mutant?.noQuorum === true };
+    return { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => ({ id: c.id, incarnation: c.incarnation })), off: this.cfg.mutant?.noQuorum === true };
   }
 
   /**
