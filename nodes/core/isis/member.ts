@@ -243,7 +243,11 @@ export class IsisMemberCore implements MemberCore {
       case 'i_evict':
         // Already out (rejoining), or in that view or a newer one (a late or repeated evict): nothing to do.
         if ((this.view === 0 && !this.pendingInstall) || Math.max(this.view, this.pendingInstall?.view ?? 0) >= msg.view) {
-          return this.ignore(msg, `evict from view ${msg.view} while in view ${this.view}`, out);
+          this.ignore(msg, `evict from view ${msg.view} while in view ${this.view}`, out);
+          // A registry behind us that does not know us (we joined on the other side of a partition): our join
+          // gives it our endpoint, so its next view change can ask us (we keep our state; the flush says so).
+          if (this.view > 0) for (const j of this.join()) if (j.type === 'send' && j.to === msg.from) out.push(j);
+          return;
         }
         return this.evict(`evicted by ${msg.from}: ${msg.reason}`, now, out);
       default:
