@@ -153,8 +153,8 @@ describe('partition rule: a new view needs a quorum of the view it replaces', ()
     const v6 = body(6, ['c0', 'c1', 'c2']);
     // c2 and c3 are still at 5; c0 holds the install of 6 (c0, c1, c2): with c1 gone, only c0 and c2 of 6's three.
     expect(checkQuorum([at('c0', 5, v6), at('c2', 5, v6, { maxInstalled: 6 }), at('c3', 5, v5)]).ok).toBe(true);
-    // c2 and c3 alone: a majority of 5, but 6 may have been committed by c0, c1, c2 — c2 counts, c0 and c1 are not here.
-    expect(checkQuorum([at('c2', 5, v6, { maxInstalled: 6 }), at('c3', 5, v5)])).toMatchObject({ ok: false, view: 6 });
+    // c1, c2 and c3: a majority of 5, but 6 may have been committed by c0, c1, c2, and of those only c2 holds it.
+    expect(checkQuorum([at('c1', 5, v5), at('c2', 5, v6, { maxInstalled: 6 }), at('c3', 5, v5)])).toEqual({ ok: false, view: 6, have: 1, of: 3 });
     // If c2 never installed 6 (and prepared our view, so never will), 6 was never committed and binds nothing.
     expect(checkQuorum([at('c0', 5, v6), at('c2', 5, v5, { maxInstalled: 5 }), at('c3', 5, v5)]).ok).toBe(true);
   });
