@@ -9,6 +9,7 @@
 //   ISIS_LOSSY_SEEDS=5000 ...                                                 more seeds of the lossy sweep (default 500)
 //   ISIS_PARTITION_SEEDS=5000 ...                                             more seeds of the partition sweep (default 1000)
 //   ISIS_SEED=1234 ISIS_PLAN=partition ...                                    replay one seed of the partition sweep
+//   ISIS_TRACE=1 ISIS_SEED=1234 ...                                           and print its role changes and view-change frames
 import { describe, expect, it } from 'vitest';
 import { mulberry32, pick } from '../../nodes/core/random.js';
 import { ISIS_PARTITIONS, isisOptionsForSeed, isisReport, runIsisSeed, type IsisMutant, type IsisSimOptions, type IsisSimResult } from './isis-simulator.js';

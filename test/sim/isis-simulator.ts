@@ -2,7 +2,7 @@
 // IsisRegistryCore (both seats) on a virtual network with random delays (so
 // reordering), frame drops and duplicates, member crashes (SIGKILL: memory lost, its
 // last sends lost), restarts, pauses, late joins, and kills and restarts of either
-// registry seat. Oracles, every seed:
+// registry seat, and network partitions (cut at the senders, then healed). Oracles, every seed:
 // - every member's delivered sequence is a prefix of ONE common sequence (checked at
 //   every delivery), and the live members end identical (same pos, same bytes);
 // - no op hangs (every op of a live member completes);
