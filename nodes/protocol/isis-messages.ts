@@ -67,6 +67,11 @@ export const ISIS_MESSAGES = [
       .max(ISIS_LIMITS.maxQueue),
     /** The last install this member received (committed or not): lets a new registry finish an interrupted one. */
     lastInstall: InstallBodySchema.nullable(),
+    /**
+     * The highest view this incarnation ever installed (kept across evictions, unlike lastInstall): an install
+     * above it can never be committed any more (this member prepared past it), so it binds no quorum.
+     */
+    maxInstalled: view.optional(),
   }),
   z.object({ t: z.literal('i_installed'), ...head, view }),
   // registry -> member

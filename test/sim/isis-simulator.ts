@@ -2,7 +2,7 @@
 // IsisRegistryCore (both seats) on a virtual network with random delays (so
 // reordering), frame drops and duplicates, member crashes (SIGKILL: memory lost, its
 // last sends lost), restarts, pauses, late joins, and kills and restarts of either
-// registry seat. Oracles, every seed:
+// registry seat, and network partitions (cut at the senders, then healed). Oracles, every seed:
 // - every member's delivered sequence is a prefix of ONE common sequence (checked at
 //   every delivery), and the live members end identical (same pos, same bytes);
 // - no op hangs (every op of a live member completes);
@@ -23,7 +23,7 @@ import { EventQueue } from './simulator.js';
 /** A history op as DESIGN §6 writes it for write-update runs. */
 export type IsisHistoryOp = HistoryOp & { pos?: number; wpos?: number };
 
-export type IsisMutant = 'deliver-on-proposed' | 'skip-flush';
+export type IsisMutant = 'deliver-on-proposed' | 'skip-flush' | 'no-quorum';
 
 export interface IsisSimOptions {
   members: number;
@@ -43,6 +43,23 @@ export interface IsisSimOptions {
   faultWindowMs: number;
   thinkMs: number;
   mutant?: IsisMutant;
+  /** A network partition (cut at the senders, as the nemesis does: frames on the wire still arrive), then healed. */
+  partition?: IsisPartition;
+}
+
+/**
+ * Partition presets. The seats: `seats` cuts m0 ⇄ m1, `isolate-m0` cuts m0 from everyone, `m0-mute` drops
+ * m0's frames to m1 only (one way: m1 thinks m0 dead, m0 still hears m1), `members-mute` drops the members'
+ * frames to m0 (m0 thinks them all dead, they still hear it). The members: `split-half` puts half of them
+ * with each seat (full cut between the sides), `split-minority` / `split-majority` give m0 the smaller /
+ * larger part.
+ */
+export const ISIS_PARTITIONS = ['seats', 'isolate-m0', 'm0-mute', 'members-mute', 'split-half', 'split-minority', 'split-majority'] as const;
+export type IsisPartitionPreset = (typeof ISIS_PARTITIONS)[number];
+export interface IsisPartition {
+  preset: IsisPartitionPreset;
+  atMs: number;
+  lengthMs: number;
 }
 
 export interface IsisSimResult {
@@ -52,7 +69,23 @@ export interface IsisSimResult {
   problems: string[];
   history: IsisHistoryOp[];
   faults: string[];
-  stats: { messages: number; dropped: number; delivered: number; views: number; stateTransfers: number; unknown: number; failed: number; endMs: number };
+  stats: {
+    messages: number;
+    dropped: number;
+    delivered: number;
+    views: number;
+    stateTransfers: number;
+    unknown: number;
+    failed: number;
+    endMs: number;
+    /** Frames lost to the partition; view changes refused for want of a quorum; takeovers; writes delivered while cut. */
+    partitioned: number;
+    refused: number;
+    takeovers: number;
+    cutWrites: number;
+    /** Kills the crash planner skipped because they would take a view's quorum away. */
+    skippedKills: number;
+  };
 }
 
 const TIMING = { heartbeatMs: 4, retryMs: 6, clientTimeoutMs: 40, heartbeatTimeoutMs: 25, opTimeoutMs: 3_600_000 };
@@ -121,13 +154,16 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
   const history: IsisHistoryOp[] = [];
   const queue = new EventQueue<Ev>();
   let now = 0;
-  const stats = { messages: 0, dropped: 0, delivered: 0, views: 0, stateTransfers: 0, unknown: 0, failed: 0, endMs: 0 };
+  const stats = { messages: 0, dropped: 0, delivered: 0, views: 0, stateTransfers: 0, unknown: 0, failed: 0, endMs: 0, partitioned: 0, refused: 0, takeovers: 0, cutWrites: 0, skippedKills: 0 };
+  /** The partition in force: does a frame from `from` to `to` get lost? */
+  let cut: ((from: NodeId, to: NodeId) => boolean) | null = null;
 
   // --- the one common sequence every delivery is checked against
   const order: { key: string; page: number; token: string | null }[] = [];
   const posOfKey = new Map<string, number>();
   const onDeliver = (node: NodeId) => (d: { pos: number; sender: NodeId; seq: number; page: number; data: Uint8Array }): void => {
     stats.delivered++;
+    if (cut && d.sender === node) stats.cutWrites++;
     const key = `${d.sender}#${d.seq}`;
     const entry = { key, page: d.page, token: decodeToken(d.data) };
     if (d.pos - 1 < order.length) {
@@ -164,8 +200,9 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
       start,
       // As the supervisor does: a restarted seat starts from the highest epoch any seat has reached.
       epoch: Math.max(1, ...[...nodes.values()].map((n) => n.seat?.currentEpoch ?? 1)),
-      clients: start === 'rejoin' ? knownClients() : [],
-      ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : {}),
+      // As the supervisor does: the seat starts with the list of clients it spawned (the late joiners come later).
+      clients: start === 'rejoin' ? knownClients() : memberIds.slice(0, o.members).map((c) => ({ id: c, endpoint: `inproc://${c}`, incarnation: 0 })),
+      ...(o.mutant === 'skip-flush' ? { mutant: { skipFlush: true } } : o.mutant === 'no-quorum' ? { mutant: { noQuorum: true } } : {}),
     };
     return new IsisRegistryCore(cfg);
   };
@@ -187,11 +224,18 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     return new IsisMemberCore(cfg);
   };
 
+  const trace = process.env.ISIS_TRACE !== undefined;
   const route = (from: Node, outs: readonly (MemberOutput | SeatOutput)[]): void => {
     for (const out of outs) {
       if (out.type === 'done') onDone(from, out.result);
+      if (out.type === 'role' && trace) console.log(`${now.toFixed(2)} ${from.id} role ${out.role} epoch ${out.epoch}: ${out.reason}`);
       if (out.type !== 'send') continue;
+      if (trace && ['i_install', 'i_commit', 'i_flush', 'i_evict'].includes(out.msg.t)) console.log(`${now.toFixed(2)} ${from.id}->${out.to} ${out.msg.t} ${JSON.stringify(out.msg, (k, v) => (k === 'data' || k === 'endpoint' || k === 'queue' || k === 'closings' ? undefined : v))}${cut?.(from.id, out.to) ? ' CUT' : ''}`);
       stats.messages++;
+      if (cut?.(from.id, out.to)) {
+        stats.partitioned++;
+        continue;
+      }
       if (net() < o.dropProb) {
         stats.dropped++;
         continue;
@@ -284,6 +328,39 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
    * it has committed a newer view.
    */
   const holders = (): Node[] => liveMembers().filter((n) => n.pausedUntil <= now && n.member!.joined && n.member!.protocolView().view > n.suspectView);
+  /**
+   * The price of the partition rule (a new view needs a quorum of the one it replaces, flush.ts): with most
+   * of a view's members killed at once (a restarted member lost its promises, it does not count), the group
+   * blocks for good. The crash sweep never kills a member whose death would take that quorum away: of the
+   * newest committed view, and of the view a registry is changing to. (Pauses are fine: a resumed member counts.)
+   */
+  const quorumWithout = (gone: Node): boolean => {
+    let newest = 0;
+    let lists: NodeId[][] = [[]];
+    for (const x of liveMembers()) {
+      const v = x.member!.protocolView();
+      if (v.view > newest) [newest, lists] = [v.view, [v.members]];
+    }
+    for (const x of liveMembers()) {
+      const pending = x.member!.pendingMembers();
+      if (pending) lists.push(pending);
+    }
+    for (const id of seatIds) {
+      const seat = nodes.get(id);
+      const change = seat?.up ? seat.seat!.protocolView().change : null;
+      if (change) lists.push(change.members);
+    }
+    const alive = (id: NodeId): boolean => {
+      const x = nodes.get(id);
+      return id !== gone.id && !!x && x.up && !!x.member && (x.member.protocolView().view > 0 || x.member.pendingMembers() !== null);
+    };
+    return lists.every((ids) => {
+      if (ids.length === 0) return true;
+      const have = ids.filter(alive).length;
+      const lowest = [...ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))[0]!;
+      return 2 * have > ids.length || (2 * have === ids.length && alive(lowest));
+    });
+  };
 
   for (const id of seatIds) startSeat(id, id === 'm0' ? 'primary' : 'backup', 0);
   for (let i = 0; i < o.members; i++) startMember(memberIds[i]!, 0);
@@ -306,6 +383,11 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
           const n = live[target % Math.max(1, live.length)];
           // Some other running member must hold the state, or the group's memory dies with this one.
           if (!n || !holders().some((x) => x !== n)) return;
+          if (o.mutant !== 'no-quorum' && !quorumWithout(n)) {
+            stats.skippedKills++;
+            faultLog.push(`${now.toFixed(2)}ms kill ${n.id} skipped: it would take the view's quorum away`);
+            return;
+          }
           crash(n.id);
           if (kind === 0 || restartProb < 0.7) {
             queue.push(now + later, { kind: 'fault', run: () => (faultLog.push(`${now.toFixed(2)}ms restart ${n.id}`), startMember(n.id, n.inc + 1)) });
@@ -326,6 +408,34 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
           crash(n.id);
           queue.push(now + later, { kind: 'fault', run: () => (faultLog.push(`${now.toFixed(2)}ms restart ${n.id}`), startSeat(n.id, 'rejoin', n.inc + 1)) });
         }
+      },
+    });
+  }
+  if (o.partition) {
+    const p = o.partition;
+    queue.push(p.atMs, {
+      kind: 'fault',
+      run: () => {
+        // The members split by a seeded shuffle, so the lowest-numbered one (the tie-breaker) lands on either side.
+        const ids = [...memberIds];
+        for (let i = ids.length - 1; i > 0; i--) {
+          const j = pick(plan, i + 1);
+          [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+        }
+        const half = Math.floor(ids.length / 2);
+        const withM0 = new Set<NodeId>(p.preset === 'split-half' ? ids.slice(0, Math.ceil(ids.length / 2)) : p.preset === 'split-minority' ? ids.slice(0, Math.max(0, half - (ids.length % 2 === 0 ? 1 : 0))) : p.preset === 'split-majority' ? ids.slice(0, half + 1) : []);
+        const side = (id: NodeId): 0 | 1 => (id === 'm0' || withM0.has(id) ? 0 : 1);
+        cut = {
+          seats: (a: NodeId, b: NodeId) => (a === 'm0' && b === 'm1') || (a === 'm1' && b === 'm0'),
+          'isolate-m0': (a: NodeId, b: NodeId) => a === 'm0' || b === 'm0',
+          'm0-mute': (a: NodeId, b: NodeId) => a === 'm0' && b === 'm1',
+          'members-mute': (a: NodeId, b: NodeId) => a.startsWith('c') && b === 'm0',
+          'split-half': (a: NodeId, b: NodeId) => side(a) !== side(b),
+          'split-minority': (a: NodeId, b: NodeId) => side(a) !== side(b),
+          'split-majority': (a: NodeId, b: NodeId) => side(a) !== side(b),
+        }[p.preset];
+        faultLog.push(`${now.toFixed(2)}ms partition ${p.preset}${withM0.size > 0 || p.preset.startsWith('split') ? ` (m0 with ${[...withM0].sort().join(',') || 'nobody'})` : ''}`);
+        queue.push(now + p.lengthMs, { kind: 'fault', run: () => ((cut = null), faultLog.push(`${now.toFixed(2)}ms heal`)) });
       },
     });
   }
@@ -384,7 +494,7 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
       }
       // Done when every live member finished its ops, no fault is pending, and the group has settled.
       const busy = [...nodes.values()].some((n) => n.member && n.up && (workers.get(n.id)!.current !== null || workers.get(n.id)!.issued < o.opsPerMember));
-      const faultsPending = now < o.faultWindowMs + 80;
+      const faultsPending = now < o.faultWindowMs + 80 || cut !== null;
       if (!busy && !faultsPending) quietSince ??= now;
       else quietSince = null;
       if (quietSince !== null && now - quietSince >= SETTLE_MS) break;
@@ -404,6 +514,11 @@ export function runIsisSeed(seed: number, overrides: Partial<IsisSimOptions> = {
     else if (w.issued < o.opsPerMember) problem(`hang: ${n.id} ${w.started ? 'stopped' : 'never joined'} after ${w.issued}/${o.opsPerMember} ops`);
   }
   const views = live.map((n) => n.member!.protocolView());
+  for (const id of seatIds) {
+    const c = nodes.get(id)!.seat!.counters;
+    stats.refused += c.refused ?? 0;
+    stats.takeovers += c.takeovers ?? 0;
+  }
   for (const n of live) {
     stats.views = Math.max(stats.views, n.member!.counters.views ?? 0);
     stats.stateTransfers += n.member!.counters.stateTransfers ?? 0;

@@ -55,6 +55,8 @@ export class IsisMemberCore implements MemberCore {
   private prepared = 0;
   private pendingInstall: InstallBody | null = null;
   private lastInstall: InstallBody | null = null;
+  /** The highest view ever installed by this incarnation (an eviction does not reset it). */
+  private maxInstalled = 0;
   // --- replica
   private hasState = false;
   private pages: Uint8Array[];
@@ -119,6 +121,11 @@ export class IsisMemberCore implements MemberCore {
       version: this.wpos[page] ?? 0,
       pending: pendingPage === page ? ('write' as const) : null,
     }));
+  }
+
+  /** Members of the view installed but not yet committed, if any (the simulator's fault planner reads it). */
+  pendingMembers(): NodeId[] | null {
+    return this.pendingInstall?.members.map((m) => m.id) ?? null;
   }
 
   pageBytes(page: number): Uint8Array | null {
@@ -236,7 +243,11 @@ export class IsisMemberCore implements MemberCore {
       case 'i_evict':
         // Already out (rejoining), or in that view or a newer one (a late or repeated evict): nothing to do.
         if ((this.view === 0 && !this.pendingInstall) || Math.max(this.view, this.pendingInstall?.view ?? 0) >= msg.view) {
-          return this.ignore(msg, `evict from view ${msg.view} while in view ${this.view}`, out);
+          this.ignore(msg, `evict from view ${msg.view} while in view ${this.view}`, out);
+          // A registry behind us that does not know us (we joined on the other side of a partition): our join
+          // gives it our endpoint, so its next view change can ask us (we keep our state; the flush says so).
+          if (this.view > 0) for (const j of this.join()) if (j.type === 'send' && j.to === msg.from) out.push(j);
+          return;
         }
         return this.evict(`evicted by ${msg.from}: ${msg.reason}`, now, out);
       default:
@@ -273,6 +284,7 @@ export class IsisMemberCore implements MemberCore {
         pos: this.pos,
         queue: queue.slice(0, ISIS_LIMITS.maxQueue),
         lastInstall: this.pendingInstall ?? this.lastInstall,
+        maxInstalled: this.maxInstalled,
       }),
     );
   }
@@ -291,6 +303,7 @@ export class IsisMemberCore implements MemberCore {
     this.prepared = msg.view;
     this.pendingInstall = body;
     this.lastInstall = body;
+    this.maxInstalled = Math.max(this.maxInstalled, msg.view);
     out.push(this.send(msg.from, { t: 'i_installed', ...this.head(), view: msg.view }));
   }
 

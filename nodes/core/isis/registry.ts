@@ -10,12 +10,12 @@ import type { Message, MessageOf, NodeId } from '../../protocol/messages.js';
 import type { ManagerRole, ManagerRoleConfig, RoleChange } from '../manager-role.js';
 import type { SeatCore, SeatOutput } from '../protocol.js';
 import type { RecordView, Send } from '../types.js';
-import { decideViewChange, type FlushReport } from './flush.js';
+import { checkQuorum, decideViewChange, type FlushReport, type QuorumOptions, type QuorumVerdict } from './flush.js';
 import type { InstallBody, IsisMember, IsisRegistryView } from './types.js';
 
 export interface IsisRegistryConfig extends ManagerRoleConfig {
   /** Test hook for the simulator's broken variant; production never sets it. */
-  mutant?: { skipFlush?: boolean };
+  mutant?: { skipFlush?: boolean; noQuorum?: boolean };
 }
 
 interface Change {
@@ -43,6 +43,15 @@ export class IsisRegistryCore implements SeatCore {
   /** The last view this registry committed (or learned from the primary) and its members. */
   private view = 0;
   private members: IsisMember[] = [];
+  /** The members of `view` as installed (`members` also holds a takeover's candidates until its view commits). */
+  private viewMembers: IsisMember[] = [];
+  /**
+   * A view change refused for want of a quorum of the view it replaces (a partition, or most members
+   * down): the next attempt waits until `holdUntil` and asks `retry` again, with whoever it hears then.
+   */
+  private holdUntil = -Infinity;
+  private retry: IsisMember[] | null = null;
+  private refusal: QuorumVerdict | null = null;
   /** Highest view number heard of anywhere: a new view change must beat it. */
   private viewSeen = 0;
   private readonly known = new Map<NodeId, IsisMember>();
@@ -62,7 +71,7 @@ export class IsisRegistryCore implements SeatCore {
   private peerRole: ManagerRole | null = null;
   private lastPing = -Infinity;
   private lastSync = -Infinity;
-  private readonly stats: Record<string, number> = { joins: 0, viewChanges: 0, restarts: 0, deaths: 0, evictions: 0, takeovers: 0, ignored: 0 };
+  private readonly stats: Record<string, number> = { joins: 0, viewChanges: 0, restarts: 0, deaths: 0, evictions: 0, takeovers: 0, ignored: 0, refused: 0 };
 
   constructor(cfg: IsisRegistryConfig) {
     this.cfg = cfg;
@@ -84,7 +93,7 @@ export class IsisRegistryCore implements SeatCore {
   }
 
   get counters(): Record<string, number> {
-    return { ...this.stats, epoch: this.epoch, view: this.view, members: this.members.length };
+    return { ...this.stats, epoch: this.epoch, view: this.view, members: this.members.length, blocked: this.refusal ? 1 : 0 };
   }
 
   endpointOf(id: NodeId): string | undefined {
@@ -134,7 +143,12 @@ export class IsisRegistryCore implements SeatCore {
         break;
       case 'epoch_reject':
         if (msg.seen > this.seen) this.seen = msg.seen;
-        if (msg.seen > this.epoch && this.role === 'primary') out.push(...this.toBackup(`${msg.from} follows epoch ${msg.seen}`));
+        if (msg.seen > this.epoch && this.role === 'primary') {
+          out.push(...this.toBackup(`${msg.from} follows epoch ${msg.seen}`));
+          // The peer serves that epoch, though we may not have heard from it for long (a healed partition):
+          // give it a heartbeat timeout to show up before taking over again.
+          this.peerHeard = now;
+        }
         break;
       default:
         this.ignore(msg, `a registry does not handle ${msg.t}`, out);
@@ -240,7 +254,9 @@ export class IsisRegistryCore implements SeatCore {
       if (!members.some((x) => x.id === msg.from)) this.lastHeard.set(msg.from, now);
       if (this.role !== 'primary' || this.joins.has(msg.from)) return;
       // A member of a view we never saw (we rebooted, or took over with a stale list): take it in with its state.
-      if (known && msg.view > this.view) {
+      // Also one holding a newer install than our view (a change of ours that was restarted or refused without
+      // it): that install may need its vote, so it is asked again rather than evicted.
+      if (known && (msg.view > this.view || msg.prepared > this.view)) {
         this.joins.set(known.id, { ...known, incarnation: msg.incarnation });
         return;
       }
@@ -271,7 +287,7 @@ export class IsisRegistryCore implements SeatCore {
   // --- view change -------------------------------------------------------------------
 
   private maybeStartChange(now: number, out: SeatOutput[]): void {
-    if (this.role !== 'primary') return;
+    if (this.role !== 'primary' || now < this.holdUntil) return;
     const c = this.change;
     const current = c?.members ?? this.members;
     const deaths = current.some((m) => this.dead.get(m.id) === m.incarnation);
@@ -279,7 +295,13 @@ export class IsisRegistryCore implements SeatCore {
     const outbid = c !== null && this.viewSeen > c.view;
     // A change under way finishes before joins are taken in; a death restarts it (the dead never answer).
     if (c && !deaths && !outbid) return;
-    if (!c && !deaths && this.joins.size === 0) return;
+    if (!c && !deaths && this.joins.size === 0 && !this.retry) return;
+    // After a refusal: ask again everyone of the refused change we still hear (after a heal, that is everyone).
+    for (const m of this.retry ?? []) {
+      const heard = now - (this.lastHeard.get(m.id) ?? -Infinity) <= this.cfg.clientTimeoutMs;
+      if (heard && !current.some((x) => x.id === m.id) && !this.joins.has(m.id) && this.dead.get(m.id) !== m.incarnation) this.joins.set(m.id, m);
+    }
+    this.retry = null;
     let members = current.filter((m) => this.dead.get(m.id) !== m.incarnation);
     for (const j of this.joins.values()) members = [...members.filter((m) => m.id !== j.id), j];
     this.joins.clear();
@@ -293,6 +315,9 @@ export class IsisRegistryCore implements SeatCore {
     this.change = change;
     for (const m of members) if (!this.lastHeard.has(m.id)) this.lastHeard.set(m.id, now);
     if (members.length === 0) {
+      // Nobody answers: an empty view, only if the view it replaces is empty too (else it is a partition's minority).
+      const verdict = checkQuorum([], this.quorumOptions());
+      if (!verdict.ok) return this.refuse(verdict, now);
       this.commit(now, out);
       return;
     }
@@ -307,13 +332,34 @@ export class IsisRegistryCore implements SeatCore {
     if (!m || m.incarnation !== msg.incarnation) return this.ignore(msg, `flush from ${msg.from}, not in view ${c.view}`, out);
     this.lastHeard.set(m.id, now);
     this.positions.set(m.id, msg.pos);
-    c.flushes.set(m.id, { id: m.id, installed: msg.installed, hasState: msg.hasState, queue: msg.queue, lastInstall: msg.lastInstall });
+    c.flushes.set(m.id, { id: m.id, incarnation: msg.incarnation, installed: msg.installed, hasState: msg.hasState, queue: msg.queue, lastInstall: msg.lastInstall, ...(msg.maxInstalled !== undefined ? { maxInstalled: msg.maxInstalled } : {}) });
     if (c.flushes.size < c.members.length) return;
+    // The partition rule (flush.ts): the new view must hold a quorum of every view it may replace.
+    const verdict = checkQuorum([...c.flushes.values()], this.quorumOptions());
+    if (!verdict.ok) return this.refuse(verdict, now);
+    this.refusal = null;
     const d = decideViewChange([...c.flushes.values()], { skipFlush: this.cfg.mutant?.skipFlush === true });
     c.install = { view: c.view, members: c.members, closings: d.closings, donor: d.donor, joiners: d.joiners };
     c.phase = 'install';
     c.lastSent = now;
     for (const mm of c.members) out.push(this.send(mm.id, this.installMsg(c.install)));
+  }
+
+  private quorumOptions(): QuorumOptions {
+    return { known: { view: this.view, members: this.viewMembers }, everyone: this.cfg.clients.map((c) => ({ id: c.id, incarnation: c.incarnation })), off: this.cfg.mutant?.noQuorum === true };
+  }
+
+  /**
+   * No quorum: install nothing. The members we reached stay frozen (they prepared this view, so no older
+   * one orders anything through them) and we try again after a while with whoever answers then.
+   */
+  private refuse(verdict: QuorumVerdict, now: number): void {
+    const c = this.change;
+    this.stats.refused!++;
+    this.refusal = verdict;
+    this.retry = c ? c.members : [];
+    this.change = null;
+    this.holdUntil = now + this.cfg.heartbeatTimeoutMs;
   }
 
   private onInstalled(msg: MessageOf<'i_installed'>, now: number, out: SeatOutput[]): void {
@@ -334,6 +380,8 @@ export class IsisRegistryCore implements SeatCore {
     const removed = this.members.filter((m) => !c.members.some((x) => x.id === m.id && x.incarnation === m.incarnation));
     this.view = c.view;
     this.members = c.members;
+    this.viewMembers = c.members;
+    this.refusal = null;
     for (const m of c.members) out.push(this.send(m.id, { t: 'i_commit', ...this.head(), view: c.view }));
     // Members left out (declared dead): if one is alive after all, it learns it must start over.
     for (const m of removed) if (!c.members.some((x) => x.id === m.id)) out.push(this.send(m.id, { t: 'i_evict', ...this.head(), view: c.view, reason: `not in view ${c.view}` }));
@@ -371,6 +419,7 @@ export class IsisRegistryCore implements SeatCore {
         this.view = msg.view;
         this.viewSeen = Math.max(this.viewSeen, msg.view);
         this.members = msg.members;
+        this.viewMembers = msg.members;
         for (const m of [...msg.known, ...msg.members]) {
           const k = this.known.get(m.id);
           if (!k || k.incarnation <= m.incarnation) this.known.set(m.id, m);
@@ -399,6 +448,8 @@ export class IsisRegistryCore implements SeatCore {
     for (const m of this.known.values()) candidates.set(m.id, m);
     for (const m of this.members) candidates.set(m.id, candidates.get(m.id) ?? m);
     this.change = null;
+    this.holdUntil = -Infinity;
+    this.retry = null;
     this.members = [...candidates.values()];
     for (const m of this.members) this.lastHeard.set(m.id, now);
     this.dead.clear();
@@ -416,6 +467,8 @@ export class IsisRegistryCore implements SeatCore {
   private toBackup(reason: string): SeatOutput[] {
     this.role = 'backup';
     this.change = null;
+    this.retry = null;
+    this.holdUntil = -Infinity;
     this.joins.clear();
     this.dead.clear();
     return [{ type: 'role', role: 'backup', epoch: this.epoch, reason }];
