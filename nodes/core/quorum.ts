@@ -174,41 +174,38 @@ export class Authority {
    */
   private validVotes(now: number): number {
     let n = 0;
-    for (const [id, list] of this.votes) {
+    // values(), not entries(): no [id, list] pair per client. A client whose votes all ran out keeps an
+    // empty list (the voters are the clients this manager knows, a bounded set).
+    for (const list of this.votes.values()) {
       let live = 0;
       let latest = -Infinity;
-      for (const v of list) {
+      for (let i = 0; i < list.length; i++) {
+        const v = list[i]!;
         if (v.until <= now) continue;
         list[live++] = v;
         if (v.from <= now && v.until > latest) latest = v.until;
       }
-      if (live === 0) {
-        this.votes.delete(id);
-        continue;
-      }
       list.length = live;
       if (latest > -Infinity) {
-        if (n === this.scratch.length) this.scratch.push(latest);
-        else this.scratch[n] = latest;
-        n++;
+        if (n === this.scratch.length) this.grow();
+        this.scratch[n++] = latest;
       }
     }
     return n;
   }
-  /** validVotes' output, reused. */
-  private readonly scratch: number[] = [];
+
+  /** validVotes' output, reused (numeric, so it sorts natively without a comparator). */
+  private scratch = new Float64Array(64);
+
+  private grow(): void {
+    const bigger = new Float64Array(this.scratch.length * 2);
+    bigger.set(this.scratch);
+    this.scratch = bigger;
+  }
 }
 
 /** The k-th largest (1-based) of the first n values of `xs`, which it reorders. */
-function kthLargest(xs: number[], n: number, k: number): number {
-  // Partial selection sort: k is about half of n (a quorum), and n is the clients with a vote, so at most a
-  // few thousand steps, without the comparator closure and copy of a sort.
-  for (let i = 0; i < k; i++) {
-    let best = i;
-    for (let j = i + 1; j < n; j++) if (xs[j]! > xs[best]!) best = j;
-    const t = xs[i]!;
-    xs[i] = xs[best]!;
-    xs[best] = t;
-  }
-  return xs[k - 1]!;
+function kthLargest(xs: Float64Array, n: number, k: number): number {
+  const head = xs.subarray(0, n).sort(); // ascending
+  return head[n - k]!;
 }
