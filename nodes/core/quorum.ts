@@ -123,16 +123,21 @@ export class Authority {
   clientVote(id: NodeId, from: number, sentAt: number): void {
     const until = sentAt + this.leaseMs * VOTE_TRUST;
     if (until <= from) return;
-    const list = this.votes.get(id) ?? [];
+    const list = this.votes.get(id);
+    if (list === undefined) {
+      this.votes.set(id, [{ from, until }]);
+      return;
+    }
+    // The latest four, trimmed in place: a heartbeat's vote arrives per client several times a second.
     list.push({ from, until });
-    this.votes.set(id, list.slice(-4));
+    if (list.length > 4) list.splice(0, list.length - 4);
   }
 
   /** Why we may serve now, or null. */
   source(now: number, voters: number): 'peer-dead' | 'peer-vote' | 'quorum' | null {
     if (this.peerLostAt !== null && now < this.peerLostAt + this.leaseMs * VOTE_TRUST) return 'peer-dead';
     if (now < this.peerVoteUntil) return 'peer-vote';
-    if (now >= this.promisedUntil && this.validVotes(now).length >= quorumSize(voters, this.tieWinner)) return 'quorum';
+    if (now >= this.promisedUntil && this.validVotes(now) >= quorumSize(voters, this.tieWinner)) return 'quorum';
     return null;
   }
 
@@ -142,34 +147,65 @@ export class Authority {
     if (this.peerLostAt !== null) end = Math.max(end, this.peerLostAt + this.leaseMs * VOTE_TRUST);
     end = Math.max(end, this.peerVoteUntil);
     const k = quorumSize(voters, this.tieWinner);
-    const valid = this.validVotes(now).sort((a, b) => b - a);
-    if (now >= this.promisedUntil && valid.length >= k) end = Math.max(end, valid[k - 1]!);
+    if (now < this.promisedUntil) return end;
+    const n = this.validVotes(now);
+    // The k-th latest end among the clients' votes in force: sorted in place in the reused scratch array.
+    if (n >= k) end = Math.max(end, kthLargest(this.scratch, n, k));
     return end;
   }
 
   /** Does this client's vote count now? */
   inForce(id: NodeId, now: number): boolean {
-    return (this.votes.get(id) ?? []).some((v) => v.from <= now && now < v.until);
+    const list = this.votes.get(id);
+    if (list === undefined) return false;
+    for (const v of list) if (v.from <= now && now < v.until) return true;
+    return false;
   }
 
   /** Clients whose vote counts now (for the role's reason text). */
   voterCount(now: number): number {
-    return this.validVotes(now).length;
+    return this.validVotes(now);
   }
 
-  /** For each client with a vote in force now, when its latest such vote runs out. */
-  private validVotes(now: number): number[] {
-    const out: number[] = [];
-    for (const [id, list] of this.votes) {
-      const live = list.filter((v) => v.until > now);
-      if (live.length === 0) {
-        this.votes.delete(id);
-        continue;
+  /**
+   * For each client with a vote in force now, when its latest such vote runs out: written to `scratch`,
+   * the count returned. Votes already run out are dropped on the way. Allocation-free: the primary asks at
+   * every lease it grants (every client's heartbeat), which made this a steady source of garbage at 64 clients.
+   */
+  private validVotes(now: number): number {
+    let n = 0;
+    // values(), not entries(): no [id, list] pair per client. A client whose votes all ran out keeps an
+    // empty list (the voters are the clients this manager knows, a bounded set).
+    for (const list of this.votes.values()) {
+      let live = 0;
+      let latest = -Infinity;
+      for (let i = 0; i < list.length; i++) {
+        const v = list[i]!;
+        if (v.until <= now) continue;
+        list[live++] = v;
+        if (v.from <= now && v.until > latest) latest = v.until;
       }
-      if (live.length !== list.length) this.votes.set(id, live);
-      const inForce = live.filter((v) => v.from <= now);
-      if (inForce.length > 0) out.push(Math.max(...inForce.map((v) => v.until)));
+      list.length = live;
+      if (latest > -Infinity) {
+        if (n === this.scratch.length) this.grow();
+        this.scratch[n++] = latest;
+      }
     }
-    return out;
+    return n;
   }
+
+  /** validVotes' output, reused (numeric, so it sorts natively without a comparator). */
+  private scratch = new Float64Array(64);
+
+  private grow(): void {
+    const bigger = new Float64Array(this.scratch.length * 2);
+    bigger.set(this.scratch);
+    this.scratch = bigger;
+  }
+}
+
+/** The k-th largest (1-based) of the first n values of `xs`, which it reorders. */
+function kthLargest(xs: Float64Array, n: number, k: number): number {
+  const head = xs.subarray(0, n).sort(); // ascending
+  return head[n - k]!;
 }

@@ -9,6 +9,9 @@ import { NemesisCountersSchema, NodeNemesisSchema } from './nemesis.js';
 
 const opKind = z.enum(['read', 'write']);
 
+/** The longest reason a role change may carry (a node shortens longer ones: manager-node.ts). */
+export const ROLE_REASON_MAX = 500;
+
 /** A vector clock as {node: count}. */
 export const TraceClockSchema = z.record(NodeIdSchema, z.number().int().min(0).max(0xffff_ffff));
 
@@ -198,7 +201,7 @@ export const FromNodeSchema = z.discriminatedUnion('type', [
     id: NodeIdSchema,
     role: z.enum(['primary', 'backup', 'candidate', 'rejoining']),
     epoch: z.number().int(),
-    reason: z.string().max(500),
+    reason: z.string().max(ROLE_REASON_MAX),
     /** Monotonic ns, comparable with op timings. */
     atNs: z.number(),
   }),

@@ -108,9 +108,13 @@ export const isLinkKeysRequest = (raw: unknown): boolean => LinkKeysRequestSchem
 
 /**
  * In a node process: asks the parent for the cluster's link keys over the IPC pipe and resolves with the first
- * valid answer. Invalid answers are ignored (a node trusts no parent); no answer within `timeoutMs` rejects.
+ * valid answer. Invalid answers are ignored (a node trusts no parent). It waits as long as the pipe is up: the
+ * supervisor owns the start-up deadline (20 s + 0.5 s per client, then it reports and kills a node that is
+ * not ready); a fixed 20 s here gave up first when 130 processes started at once on two busy cores (128
+ * clients at load 14-58: several clients exited "no link keys" while the supervisor still waited for them).
+ * A lost pipe (the supervisor died) rejects at once; `timeoutMs` is only a backstop.
  */
-export function receiveLinkKeys(timeoutMs = 20_000): Promise<LinkKeys> {
+export function receiveLinkKeys(timeoutMs = 600_000): Promise<LinkKeys> {
   return new Promise((resolve, reject) => {
     const send = process.send?.bind(process);
     if (!send || !process.connected) {
@@ -120,6 +124,7 @@ export function receiveLinkKeys(timeoutMs = 20_000): Promise<LinkKeys> {
     const done = (): void => {
       clearTimeout(timer);
       process.off('message', onMessage);
+      process.off('disconnect', onDisconnect);
     };
     const onMessage = (raw: unknown): void => {
       const parsed = LinkKeysMessageSchema.safeParse(raw);
@@ -127,11 +132,16 @@ export function receiveLinkKeys(timeoutMs = 20_000): Promise<LinkKeys> {
       done();
       resolve(parsed.data.keys);
     };
+    const onDisconnect = (): void => {
+      done();
+      reject(new Error('the supervisor went away before it sent the link keys'));
+    };
     const timer = setTimeout(() => {
       done();
       reject(new Error(`no link keys from the supervisor within ${timeoutMs} ms`));
     }, timeoutMs);
     process.on('message', onMessage);
+    process.on('disconnect', onDisconnect);
     send({ type: 'linkKeys' });
   });
 }

@@ -4,6 +4,7 @@
 import { PROTOCOLS, type SeatCore, type SeatOutput } from '../core/index.js';
 import type { Message } from '../protocol/index.js';
 import type { ManagerNodeConfig } from './config.js';
+import { ROLE_REASON_MAX } from './control.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 
@@ -77,7 +78,10 @@ export class ManagerNode {
 
   private announceRole(reason: string): void {
     const atNs = Number(process.hrtime.bigint());
-    this.shell.toSupervisor({ type: 'role', id: this.cfg.id, role: this.core.currentRole, epoch: this.core.currentEpoch, reason, atNs });
+    // The control schema takes reasons of up to 500 characters; a takeover's names every silent client, which at
+    // 128 clients is longer, and the supervisor dropped the whole report (it never learnt of the new primary).
+    const fit = reason.length <= ROLE_REASON_MAX ? reason : `${reason.slice(0, ROLE_REASON_MAX - 1)}…`;
+    this.shell.toSupervisor({ type: 'role', id: this.cfg.id, role: this.core.currentRole, epoch: this.core.currentEpoch, reason: fit, atNs });
   }
 
   private apply(outputs: SeatOutput[]): void {

@@ -70,3 +70,64 @@ describe('Authority', () => {
     expect(a.source(0, 0)).toBeNull();
   });
 });
+
+describe('Authority vote counting (allocation-free) matches the plain version it replaced', () => {
+  const L = 1000;
+  // The vote bookkeeping as first written (arrays filtered, sliced and sorted at every call): per client its
+  // latest four votes, run-out ones dropped whenever votes are counted; of those in force, each client's latest end.
+  class Plain {
+    readonly votes = new Map<string, { from: number; until: number }[]>();
+    vote(id: string, from: number, sentAt: number): void {
+      const until = sentAt + L * VOTE_TRUST;
+      if (until <= from) return;
+      const list = this.votes.get(id) ?? [];
+      list.push({ from, until });
+      this.votes.set(id, list.slice(-4));
+    }
+    valid(now: number): number[] {
+      const out: number[] = [];
+      for (const [id, list] of this.votes) {
+        const live = list.filter((v) => v.until > now);
+        if (live.length === 0) {
+          this.votes.delete(id);
+          continue;
+        }
+        if (live.length !== list.length) this.votes.set(id, live);
+        const inForce = live.filter((v) => v.from <= now);
+        if (inForce.length > 0) out.push(Math.max(...inForce.map((v) => v.until)));
+      }
+      return out.sort((a, b) => b - a);
+    }
+  }
+
+  it('agrees on source, until, voterCount and inForce over random vote sequences', () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let run = 0; run < 300; run++) {
+      const tie = run % 2 === 0;
+      const a = new Authority(L, tie);
+      a.boot(-10 * L);
+      const plain = new Plain();
+      const clients = 1 + rnd(12);
+      let now = 0;
+      for (let step = 0; step < 80; step++) {
+        now += rnd(150);
+        const id = `c${rnd(clients)}`;
+        const sent = now - rnd(300);
+        // Some votes start later (a report's promise to the other manager still runs).
+        const from = now + (rnd(4) === 0 ? rnd(400) : 0);
+        a.clientVote(id, from, sent);
+        plain.vote(id, from, sent);
+        const ref = plain.valid(now);
+        const k = quorumSize(clients, tie);
+        expect(a.voterCount(now)).toBe(ref.length);
+        expect(a.source(now, clients)).toBe(ref.length >= k ? 'quorum' : null);
+        expect(a.until(now, clients)).toBe(ref.length >= k ? Math.max(now, ref[k - 1]!) : now);
+        expect(a.inForce(id, now)).toBe((plain.votes.get(id) ?? []).some((v) => v.from <= now && now < v.until));
+      }
+    }
+  });
+});
