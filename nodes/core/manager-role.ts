@@ -71,6 +71,8 @@ export interface ManagerRoleConfig {
   recoverLoss?: boolean;
   /** With recoverLoss: a request stalled at one step this long has the step sent again. */
   redriveMs?: number;
+  /** ManagerConfig.minRedriveMs: the floor of the adaptive re-drive interval (absent: a fixed redriveMs). */
+  minRedriveMs?: number;
 }
 
 interface Candidacy {
@@ -753,6 +755,7 @@ export class ManagerRoleCore implements SeatCore {
         ...(this.cfg.heldWaitMs !== undefined ? { heldWaitMs: this.cfg.heldWaitMs } : {}),
         ...(this.cfg.recoverLoss ? { recoverLoss: true } : {}),
         ...(this.cfg.redriveMs !== undefined ? { redriveMs: this.cfg.redriveMs } : {}),
+        ...(this.cfg.minRedriveMs !== undefined ? { minRedriveMs: this.cfg.minRedriveMs } : {}),
       },
       restored,
     );

@@ -12,6 +12,7 @@
 //   PAIR_PAUSE_SEEDS=5000 ...                                                     more client-pause seeds (default 1000)
 //   PAIR_LOSSY_SEEDS=10000 ...                                                    more lossy seeds (default 1000); PAIR_PLAN=lossy replays one
 //   PAIR_PARTITION_SEEDS=5000 ...                                                 more partition seeds (default 1000; replay: PAIR_PLAN=partition)
+//   PAIR_FIXED_RETRY=1 PAIR_SEED=...                                              replay with fixed retry intervals (no adaptive timeout)
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
@@ -308,7 +309,9 @@ describe('pair simulator: both managers, all clients, real faults', () => {
       const kind = envKind();
       const memory = envMemory();
       const plan = envPlan(seed);
-      const overrides: Partial<PairOptions> = { ...plan, traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
+      // PAIR_FIXED_RETRY=1: fixed retry and re-drive intervals (before the adaptive timeout, rto.ts).
+      const fixed = process.env.PAIR_FIXED_RETRY === '1' ? { minRetryMs: null } : {};
+      const overrides: Partial<PairOptions> = { ...plan, ...fixed, traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
       const r = runPairSeed(seed, overrides);
       console.log(r.ok ? pairReport(r, kind !== undefined) : explain(r, overrides));
       expect(r.problems).toEqual([]);
