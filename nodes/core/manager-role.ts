@@ -90,6 +90,12 @@ interface Candidacy {
   takeovers: SentTimes;
   /** Hellos taken during the candidacy: requests a client sent before its hello (buffered, or late) must not be served. */
   hellos: Map<NodeId, { incarnation: number; n: number; seq: number }>;
+  /**
+   * Requests still pending in reports we refused (their client was written off, and starts over on our
+   * evict): never installed, and never will be, since starting over drops them. A write transfer to one
+   * of them left its only copy with the sender, which the rebuild takes back (rebuild.ts, `abandoned`).
+   */
+  abandoned: Map<NodeId, Report['pending']>;
 }
 
 const MAX_BUFFERED = 100_000;
@@ -486,6 +492,7 @@ export class ManagerRoleCore implements SeatCore {
       buffered: [],
       takeovers: new SentTimes(),
       hellos: new Map(),
+      abandoned: new Map(run?.abandoned ?? []),
     };
     this.hadAuthority = false;
     this.held = [];
@@ -515,6 +522,8 @@ export class ManagerRoleCore implements SeatCore {
       // Written off by the last primary (cut off from its takeover, or evicted): its table is stale. It
       // starts over (its hello puts it back on the list), and reports afresh to the takeover we send it then.
       if (this.listed !== null && !this.listed.has(msg.from)) {
+        const k = this.known.get(msg.from);
+        if (msg.pending.length > 0 && (k === undefined || k.incarnation === msg.incarnation)) c.abandoned.set(msg.from, msg.pending);
         return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'written off by the primary before this takeover; say hello again' })];
       }
       c.reports.set(msg.from, msg);
@@ -571,7 +580,7 @@ export class ManagerRoleCore implements SeatCore {
     this.candidacy = null;
     this.hadAuthority = true;
     const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
-    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory);
+    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned);
     // A client that started over during the candidacy (evicted as written off): what it asked before is void.
     for (const [id, h] of c.hellos) {
       const e = rebuilt.clients.get(id);
