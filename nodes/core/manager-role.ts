@@ -378,6 +378,13 @@ export class ManagerRoleCore implements SeatCore {
         else if (this.role === 'rejoining' && msg.full) {
           this.applySync(msg, now);
           this.rejoinSynced = true;
+        } else if (this.role === 'candidate' && msg.full && this.replica === null) {
+          // A rejoining home seat that gave up on a slow peer ("no serving manager answered") runs with no
+          // records at all: the peer's, arriving before we serve, name pages lost with crashed clients that
+          // no report mentions any more (a restarted client reports nothing). Without them the rebuild
+          // would hand such a page out again as a zero page (pair-sim lossy seed 1106). Only the records: its
+          // client list would write off clients that are reporting to us (loaded seed 36).
+          this.applyRecords(msg);
         }
         return [];
       case 'handback_req':
