@@ -21,6 +21,7 @@ import { TraceMirror } from './trace/mirror.js';
 import type { TraceRecord } from './trace/record.js';
 import type { NodeLinkRule, NodeNemesis } from '../runtime/nemesis.js';
 import { describeRule, resolveNemesis, rulesPerNode, type NemesisSpec, type ResolvedRule } from './nemesis/spec.js';
+import { DEFAULT_MIN_RETRY_MS } from '../core/rto.js';
 
 /** How to start a node process: in a packaged Electron app, its own binary with ELECTRON_RUN_AS_NODE=1. */
 export interface NodeLauncher {
@@ -491,6 +492,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         clientTimeoutMs,
         // A stalled request (a lost frame) has its step sent again after the clients' retry interval (retryMs below).
         redriveMs: Math.max(300, heartbeatTimeoutMs * 2),
+        // ... or sooner: after the round trips of its steps (nodes/core/rto.ts), but never before this floor.
+        minRedriveMs: DEFAULT_MIN_RETRY_MS,
         clients: this.clients().map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.incarnation, memory })),
       };
     }
@@ -503,6 +506,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // Five heartbeats per client timeout: eviction after the same silence as before, half the idle traffic of ten.
       heartbeatMs: Math.max(100, Math.floor(clientTimeoutMs / 5)),
       retryMs: Math.max(300, heartbeatTimeoutMs * 2),
+      // Adaptive (nodes/core/rto.ts): srtt + 4 rttvar of the faults, doubled per retry, within [DEFAULT_MIN_RETRY_MS, retryMs].
+      minRetryMs: DEFAULT_MIN_RETRY_MS,
       // Clients vote for the managers' authority with the managers' lease (quorum.ts); none without client timeouts.
       voteMs: clientTimeoutMs > 0 ? leaseMsFor(clientTimeoutMs) : 0,
       historyFile: join(this.historyDir(), `${n.id}.${n.incarnation}.jsonl`),

@@ -6,6 +6,7 @@
 import type { Access, ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import type { MemberCore } from './protocol.js';
 import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './types.js';
+import { RttEstimator } from './rto.js';
 
 export interface ClientConfig {
   id: NodeId;
@@ -21,8 +22,17 @@ export interface ClientConfig {
   incarnation: number;
   /** How often to tell the manager we are alive. */
   heartbeatMs: number;
-  /** An unanswered fault is sent again (same request number) after this long. */
+  /**
+   * An unanswered fault is sent again (same request number) after at most this long: the upper bound of
+   * the adaptive retransmission timeout (rto.ts), and its value before any round trip was measured.
+   */
   retryMs: number;
+  /**
+   * The lower bound of the adaptive retransmission timeout: a fault is sent again after srtt + 4 rttvar of
+   * the faults answered at the first send (Karn), doubled per retry, within [minRetryMs, retryMs]. Absent:
+   * a fixed retryMs, as before.
+   */
+  minRetryMs?: number;
   /** Where pages are kept (default volatile): recoverable and durable clients persist what they own (takeDirty). */
   memory?: ClientMemory;
   /** Pages this client's store kept from an earlier incarnation: unusable until the manager's `restore`. */
@@ -91,6 +101,10 @@ interface Pending {
   req: number;
   kind: OpKind;
   sentAt: number;
+  /** Times the request went out (Karn: only an answer to a request sent once is a round-trip sample). */
+  sends: number;
+  /** Retransmissions since the last (re)start of this request's timer: the backoff exponent. */
+  tries: number;
   /** A page sent before the last takeover, held until the new manager vouches for it with `resume`. */
   stashed: MessageOf<'page_data'> | null;
   /** The new manager said the pre-takeover page for this request is genuine. */
@@ -173,6 +187,12 @@ export class ClientCore implements MemberCore {
   private readonly hbSent = new Map<number, number>();
   /** When the last heartbeat sent to revalidate an expired lease went out. */
   private revalidatedAt = -Infinity;
+  /**
+   * Lease requests sent again since the lease last came back (the backoff exponent of the adaptive interval).
+   * On a slow link an acknowledgement can arrive with its lease already run out (it counts from our send):
+   * asking again sooner gives the next one a better chance to land inside a quiet spell of the link.
+   */
+  private revalidateTries = 0;
   /** Listed by the manager since our last hello (then we ask for a lease at once). */
   private listedSinceHello = false;
   /**
@@ -203,6 +223,8 @@ export class ClientCore implements MemberCore {
   private readonly promises = new Map<NodeId | '*', number>();
   /** The last hb_ack from the manager we follow, at its epoch: our next heartbeat echoes it as a vote. */
   private lastAck: number | null = null;
+  /** Round trips of faults answered at their first send: the retry interval follows them (rto.ts). */
+  private readonly rtt: RttEstimator;
   readonly counters: ClientCounters = { ops: 0, hits: 0, faults: 0, failed: 0, ignored: 0, evictions: 0, takeovers: 0, revalidations: 0, retransmits: 0, repeats: 0 };
 
   constructor(cfg: ClientConfig) {
@@ -211,6 +233,7 @@ export class ClientCore implements MemberCore {
     this.epoch = cfg.epoch;
     this.manager = cfg.managers[0]!;
     this.seq = cfg.incarnation * REQS_PER_INCARNATION;
+    this.rtt = new RttEstimator({ minMs: Math.min(cfg.minRetryMs ?? cfg.retryMs, cfg.retryMs), maxMs: cfg.retryMs });
     this.table = Array.from({ length: cfg.pages }, (): Entry => ({ access: 'none', owner: false, version: 0, data: null, stashed: null }));
     for (const r of cfg.recovered ?? []) {
       const e = this.table[r.page];
@@ -392,7 +415,10 @@ export class ClientCore implements MemberCore {
     });
     // A lost or late acknowledgement: ask again.
     const waitsForLease = this.parked.length > 0 || this.deferred.length > 0;
-    if (waitsForLease && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.cfg.retryMs) out.push(this.revalidate(now));
+    if (waitsForLease && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.rtt.backoff(this.revalidateTries)) {
+      this.revalidateTries++;
+      out.push(this.revalidate(now));
+    }
     for (const [page, queue] of this.waiting) {
       const keep = queue.filter((w) => {
         if (now - w.since < this.cfg.opTimeoutMs) return true;
@@ -403,9 +429,11 @@ export class ClientCore implements MemberCore {
       else this.waiting.set(page, keep);
     }
     for (const [page, p] of this.pending) {
-      if (now - p.sentAt < this.cfg.retryMs) continue;
+      if (now - p.sentAt < this.rtt.backoff(p.tries)) continue;
       // Same request number: the manager deduplicates, so a retry can never be served twice.
       p.sentAt = now;
+      p.sends++;
+      p.tries++;
       this.counters.retransmits++;
       out.push(this.requestMsg(page, p));
     }
@@ -419,6 +447,16 @@ export class ClientCore implements MemberCore {
     }
     if ((this.everListed || !lossy) && now - this.lastHeartbeat >= this.cfg.heartbeatMs) out.push(this.heartbeat(now));
     return out;
+  }
+
+  /** The earliest instant a pending fault is due to go again (its adaptive timeout), or null with none pending. */
+  nextRetryAt(): number | null {
+    let due: number | null = null;
+    for (const p of this.pending.values()) {
+      const at = p.sentAt + this.rtt.backoff(p.tries);
+      if (due === null || at < due) due = at;
+    }
+    return due;
   }
 
   pageTable(): PageView[] {
@@ -497,7 +535,7 @@ export class ClientCore implements MemberCore {
   }
 
   private openFault(page: number, kind: OpKind, now: number): ClientOutput {
-    const p: Pending = { req: ++this.seq, kind, sentAt: now, stashed: null, resumed: false };
+    const p: Pending = { req: ++this.seq, kind, sentAt: now, sends: 1, tries: 0, stashed: null, resumed: false };
     this.pending.set(page, p);
     this.counters.faults++;
     return this.requestMsg(page, p);
@@ -566,7 +604,10 @@ export class ClientCore implements MemberCore {
     const ask = this.parked.length === 0;
     for (const w of ws) this.park(w);
     this.counters.revalidations += ws.length;
-    if (ask) out.push(this.revalidate(now));
+    if (ask) {
+      this.revalidateTries = 0;
+      out.push(this.revalidate(now));
+    }
   }
 
   private revalidate(now: number): ClientOutput {
@@ -709,7 +750,10 @@ export class ClientCore implements MemberCore {
     this.manager = msg.from;
     const out: ClientOutput[] = [this.toManager(this.report(msg, now))];
     for (const [page, p] of this.pending) {
+      // To a new manager: its timer starts afresh, but its answer is no round-trip sample (two sends).
       p.sentAt = now;
+      p.sends++;
+      p.tries = 0;
       out.push(this.requestMsg(page, p));
     }
     return out;
@@ -913,6 +957,8 @@ export class ClientCore implements MemberCore {
   /** The fault is served: confirm to the manager (which is holding the page's queue for us), then run waiters. */
   private resolve(page: number, p: Pending, entry: Entry, now: number): ClientOutput[] {
     this.pending.delete(page);
+    // Karn's rule: only a request sent once, answered within its epoch, measures the round trip.
+    if (p.sends === 1 && !p.resumed) this.rtt.sample(now - p.sentAt);
     const confirm: MessageOf<'confirm'> = { t: 'confirm', from: this.id, epoch: this.epoch, page, req: p.req, access: entry.access, version: entry.version };
     this.confirmed.set(page, confirm);
     const out: ClientOutput[] = [this.toManager(confirm)];

@@ -71,6 +71,8 @@ export interface ManagerRoleConfig {
   recoverLoss?: boolean;
   /** With recoverLoss: a request stalled at one step this long has the step sent again. */
   redriveMs?: number;
+  /** ManagerConfig.minRedriveMs: the floor of the adaptive re-drive interval (absent: a fixed redriveMs). */
+  minRedriveMs?: number;
 }
 
 interface Candidacy {
@@ -88,6 +90,12 @@ interface Candidacy {
   takeovers: SentTimes;
   /** Hellos taken during the candidacy: requests a client sent before its hello (buffered, or late) must not be served. */
   hellos: Map<NodeId, { incarnation: number; n: number; seq: number }>;
+  /**
+   * Requests still pending in reports we refused (their client was written off, and starts over on our
+   * evict): never installed, and never will be, since starting over drops them. A write transfer to one
+   * of them left its only copy with the sender, which the rebuild takes back (rebuild.ts, `abandoned`).
+   */
+  abandoned: Map<NodeId, Report['pending']>;
 }
 
 const MAX_BUFFERED = 100_000;
@@ -370,6 +378,13 @@ export class ManagerRoleCore implements SeatCore {
         else if (this.role === 'rejoining' && msg.full) {
           this.applySync(msg, now);
           this.rejoinSynced = true;
+        } else if (this.role === 'candidate' && msg.full && this.replica === null) {
+          // A rejoining home seat that gave up on a slow peer ("no serving manager answered") runs with no
+          // records at all: the peer's, arriving before we serve, name pages lost with crashed clients that
+          // no report mentions any more (a restarted client reports nothing). Without them the rebuild
+          // would hand such a page out again as a zero page (pair-sim lossy seed 1106). Only the records: its
+          // client list would write off clients that are reporting to us (loaded seed 36).
+          this.applyRecords(msg);
         }
         return [];
       case 'handback_req':
@@ -484,6 +499,7 @@ export class ManagerRoleCore implements SeatCore {
       buffered: [],
       takeovers: new SentTimes(),
       hellos: new Map(),
+      abandoned: new Map(run?.abandoned ?? []),
     };
     this.hadAuthority = false;
     this.held = [];
@@ -513,6 +529,8 @@ export class ManagerRoleCore implements SeatCore {
       // Written off by the last primary (cut off from its takeover, or evicted): its table is stale. It
       // starts over (its hello puts it back on the list), and reports afresh to the takeover we send it then.
       if (this.listed !== null && !this.listed.has(msg.from)) {
+        const k = this.known.get(msg.from);
+        if (msg.pending.length > 0 && (k === undefined || k.incarnation === msg.incarnation)) c.abandoned.set(msg.from, msg.pending);
         return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: 'written off by the primary before this takeover; say hello again' })];
       }
       c.reports.set(msg.from, msg);
@@ -569,7 +587,7 @@ export class ManagerRoleCore implements SeatCore {
     this.candidacy = null;
     this.hadAuthority = true;
     const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
-    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory);
+    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned);
     // A client that started over during the candidacy (evicted as written off): what it asked before is void.
     for (const [id, h] of c.hellos) {
       const e = rebuilt.clients.get(id);
@@ -753,6 +771,7 @@ export class ManagerRoleCore implements SeatCore {
         ...(this.cfg.heldWaitMs !== undefined ? { heldWaitMs: this.cfg.heldWaitMs } : {}),
         ...(this.cfg.recoverLoss ? { recoverLoss: true } : {}),
         ...(this.cfg.redriveMs !== undefined ? { redriveMs: this.cfg.redriveMs } : {}),
+        ...(this.cfg.minRedriveMs !== undefined ? { minRedriveMs: this.cfg.minRedriveMs } : {}),
       },
       restored,
     );

@@ -8,6 +8,7 @@
 // the clients' page tables (see rebuild.ts); this class never decides roles.
 import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { REQS_PER_INCARNATION } from './client.js';
+import { RttEstimator } from './rto.js';
 import type { ManagerOutput, OpKind, RecordView } from './types.js';
 
 export interface ManagerConfig {
@@ -24,6 +25,12 @@ export interface ManagerConfig {
    * Default REDRIVE_MS; 0 = never (a network that loses nothing between live processes).
    */
   redriveMs?: number;
+  /**
+   * The lower bound of an adaptive re-drive interval (rto.ts): a stalled request's step goes again after
+   * srtt + 4 rttvar of the steps answered without a re-drive (Karn), doubled per re-drive, within
+   * [minRedriveMs, redriveMs]. Absent: a fixed redriveMs, as before.
+   */
+  minRedriveMs?: number;
   /**
    * Recover lost and duplicated frames between live processes (issue 11's lossy nemesis): answer a
    * retransmitted request with its current step or nack again, and re-drive stalled requests. Off by
@@ -73,8 +80,11 @@ export interface Active extends Request {
   phase: 'invalidating' | 'transferring';
   /** Copy holders whose invalidation acknowledgement we still wait for. */
   awaiting: Set<NodeId>;
-  /** Since when (manager clock) the request has been at this step (`step`): tick re-drives a stalled one. */
-  stalled?: { step: string; since: number };
+  /** Since when (manager clock) the request has been at this step (`step`): tick re-drives a stalled one, `tries` times so far. */
+  stalled?: { step: string; since: number; tries: number };
+  /** When its current step went out (manager clock), and whether a step was ever sent twice (Karn: no sample then). */
+  stepAt?: number;
+  redriven?: boolean;
 }
 
 export interface PageRecord {
@@ -182,12 +192,18 @@ export class ManagerCore {
   private readonly reclaimStalled = new Map<number, { key: string; since: number }>();
   /** Per page, the refusal re-sent to a transfer caught in flight when the page was lost (renackInFlight). */
   private readonly inFlightNacked = new Map<number, { key: string; since: number; tries: number }>();
+  /** Round trips of steps answered without a re-drive (Karn): the re-drive interval follows them (rto.ts). */
+  private readonly stepRtt: RttEstimator;
+  /** The latest clock reading we were given (receive, tick): when a step goes out from a path without `now`. */
+  private clock = 0;
   readonly counters: ManagerCounters = { requests: 0, duplicates: 0, served: 0, invalidations: 0, ignored: 0, evictions: 0, redrives: 0 };
 
   constructor(cfg: ManagerConfig, restored?: { records: PageRecord[]; clients: Map<NodeId, ClientEntry> }) {
     this.cfg = cfg;
     this.id = cfg.id;
     this.epoch = cfg.epoch;
+    const every = cfg.redriveMs ?? REDRIVE_MS;
+    this.stepRtt = new RttEstimator({ minMs: Math.min(cfg.minRedriveMs ?? every, every), maxMs: every });
     this.records = restored?.records ?? Array.from({ length: cfg.pages }, emptyRecord);
     this.clients = restored?.clients ?? new Map();
   }
@@ -205,6 +221,7 @@ export class ManagerCore {
   }
 
   receive(msg: Message, now: number): ManagerOutput[] {
+    this.clock = Math.max(this.clock, now);
     if (!msg.from.startsWith('c')) return this.ignore(msg, `${msg.from} is not a client`);
     const client = this.clients.get(msg.from);
     if (msg.t === 'hello') return this.onHello(msg, now);
@@ -241,9 +258,9 @@ export class ManagerCore {
         return [...restarted, ...this.onRequest(msg, msg.t === 'read_req' ? 'read' : 'write', now)];
       }
       case 'inv_ack':
-        return this.onInvAck(msg);
+        return this.onInvAck(msg, now);
       case 'confirm':
-        return this.onConfirm(msg);
+        return this.onConfirm(msg, now);
       case 'reclaimed':
         return this.onReclaimed(msg);
       default:
@@ -253,6 +270,7 @@ export class ManagerCore {
 
   /** Declares clients dead that fell silent; the clock is an input like any other. */
   tick(now: number): ManagerOutput[] {
+    this.clock = Math.max(this.clock, now);
     const out = [...this.redriveStalled(now), ...this.expireHeld(now)];
     if (this.cfg.clientTimeoutMs <= 0) return out;
     // A long gap since our last tick means we did not run (SIGSTOP, a starved machine): the clients'
@@ -349,7 +367,7 @@ export class ManagerCore {
     return rec.active ? [] : this.startNext(msg.page);
   }
 
-  private onInvAck(msg: MessageOf<'inv_ack'>): ManagerOutput[] {
+  private onInvAck(msg: MessageOf<'inv_ack'>, now: number): ManagerOutput[] {
     const rec = this.record(msg.page);
     const d = rec.dropping;
     if (d && sameRequest(d, msg.requester, msg.req) && d.holders.delete(msg.from)) {
@@ -366,10 +384,13 @@ export class ManagerCore {
     a.awaiting.delete(msg.from);
     rec.copyset.delete(msg.from);
     this.dirty.add(msg.page);
-    return a.awaiting.size === 0 ? this.transferForWrite(msg.page, rec, a) : [];
+    if (a.awaiting.size > 0) return [];
+    this.sampleStep(a, now);
+    a.stepAt = now;
+    return this.transferForWrite(msg.page, rec, a);
   }
 
-  private onConfirm(msg: MessageOf<'confirm'>): ManagerOutput[] {
+  private onConfirm(msg: MessageOf<'confirm'>, now: number): ManagerOutput[] {
     const rec = this.record(msg.page);
     const a = rec.active;
     const lif = rec.lostInFlight;
@@ -404,6 +425,7 @@ export class ManagerCore {
     }
     rec.version = msg.version;
     rec.active = null;
+    this.sampleStep(a, now);
     this.markDone(rec, msg.from, msg.req);
     this.dirty.add(msg.page);
     this.counters.served++;
@@ -428,9 +450,15 @@ export class ManagerCore {
     return [];
   }
 
+  /** A step answered (all invalidations acknowledged, or the confirm): its round trip, if it went out once. */
+  private sampleStep(a: Active, now: number): void {
+    if (a.stepAt !== undefined && a.redriven !== true) this.stepRtt.sample(now - a.stepAt);
+  }
+
   /** Sends the step the active request waits on again: its invalidations still unacknowledged, or its transfer. */
   private redrive(page: number, rec: PageRecord, a: Active): ManagerOutput[] {
     this.counters.redrives++;
+    a.redriven = true;
     if (a.phase === 'invalidating') {
       return [...a.awaiting].map((holder) =>
         this.send(holder, { t: 'invalidate', from: this.id, epoch: this.epoch, page, req: a.req, requester: a.requester, ...this.incOf(holder) }),
@@ -467,11 +495,12 @@ export class ManagerCore {
       if (!a) return;
       const step = `${a.phase}:${[...a.awaiting].sort().join(',')}:${rec.owner ?? ''}`;
       if (a.stalled?.step !== step) {
-        a.stalled = { step, since: now };
-        return;
+        // The step as first seen by a tick (a request started by a frame has stepAt, a rebuilt one not).
+        a.stalled = { step, since: Math.min(now, a.stepAt ?? now), tries: 0 };
       }
-      if (now - a.stalled.since < every) return;
+      if (now - a.stalled.since < this.stepRtt.backoff(a.stalled.tries)) return;
       a.stalled.since = now;
+      a.stalled.tries++;
       out.push(...this.redrive(page, rec, a));
     });
     return out;
@@ -515,7 +544,7 @@ export class ManagerCore {
     }
     const next = rec.queue.shift();
     if (!next) return [];
-    const a: Active = { ...next, phase: 'transferring', awaiting: new Set() };
+    const a: Active = { ...next, phase: 'transferring', awaiting: new Set(), stepAt: this.clock };
     rec.active = a;
     if (next.kind === 'read') return this.transferForRead(page, rec, a);
     for (const holder of rec.copyset) {

@@ -37,6 +37,8 @@ export interface MemberCore {
   protocolView?(): MemberProtocolView;
   /** Owner copies to persist before acting on outputs (protocols with recoverable client memory: IVY). */
   takeDirty?(): StoreChange[];
+  /** When (member clock) the next retransmission falls due, if one can (IVY's adaptive retry): the shell ticks then. */
+  nextRetryAt?(): number | null;
 }
 
 export interface SeatCore {

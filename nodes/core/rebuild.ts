@@ -58,12 +58,15 @@ export function rebuildRecords(
   now: number,
   /** The memory mode of a client that did not report (from its hello or the primary's syncs). */
   memoryOf: (id: NodeId) => ClientMemory | undefined = () => undefined,
+  /** Requests their written-off clients still waited for when they last reported, and dropped since (manager-role.ts). */
+  abandoned: ReadonlyMap<NodeId, Report['pending']> = new Map(),
 ): Rebuilt {
   const records = Array.from({ length: self.pages }, emptyRecord);
   const outputs: ManagerOutput[] = [];
   const send = (to: NodeId, msg: Message): void => {
     outputs.push({ type: 'send', to, msg });
   };
+  const gaveUp = (client: NodeId, req: number, kind: 'read' | 'write'): boolean => abandoned.get(client)?.some((p) => p.req === req && p.kind === kind) === true;
   const pendingOf = (client: NodeId, page: number) => reports.get(client)?.pending.find((p) => p.page === page);
   const verdict = (to: NodeId, page: number, version: number, keep: boolean): void => {
     const n = reports.get(to)?.n;
@@ -125,6 +128,9 @@ export function rebuildRecords(
           // The replica is as new as the tombstone (same version) and names another holder: the page moved on
           // after this transfer (that tombstone died with a rebooted client), so the replica decides.
           if (was && (row.version < was.version || (row.version === was.version && was.owner !== id && (was.heldBy ?? was.owner) !== sv.to))) return false;
+          // A requester written off while still waiting for this very request never installed the page
+          // (starting over dropped the request): the sender's copy is current, whatever its memory.
+          if (gaveUp(sv.to, sv.req, sv.kind)) return true;
           // Only a recoverable requester's store can tell whether it installed the page; a volatile one may
           // have acknowledged writes on it before it died, so its page stays lost (below).
           const target = reports.get(sv.to);
@@ -136,7 +142,13 @@ export function rebuildRecords(
       const orphanCopy = orphanTo !== null ? recovered.find((x) => x.id === orphanTo) : undefined;
       if (orphan && orphanTo !== null) {
         const sv = orphan.row.served!;
-        if (orphanCopy && orphanCopy.version >= orphan.row.version) {
+        if (gaveUp(orphanTo, sv.req, sv.kind) && !orphanCopy) {
+          // Cut off (a partition) and written off while its page was on the way: the sender takes its copy back.
+          rec.owner = orphan.id;
+          rec.version = orphan.row.version;
+          rec.reclaiming = { owner: orphan.id, req: sv.req, requester: orphanTo };
+          send(orphan.id, { t: 'reclaim', from: self.id, epoch: self.epoch, page, req: sv.req, requester: orphanTo });
+        } else if (orphanCopy && orphanCopy.version >= orphan.row.version) {
           restored = orphanTo;
           rec.owner = orphanTo;
           rec.version = orphanCopy.version;

@@ -84,6 +84,7 @@ export class ClientNode {
       managers: cfg.managers.map((m) => m.id),
       heartbeatMs: cfg.heartbeatMs,
       retryMs: cfg.retryMs,
+      ...(cfg.minRetryMs !== undefined ? { minRetryMs: cfg.minRetryMs } : {}),
       voteMs: cfg.voteMs,
       epoch: cfg.epoch,
       pages: cfg.pages,
@@ -120,7 +121,10 @@ export class ClientNode {
       this.shell.telemetryTick(now);
       const busy = this.inflight.size > 0 || this.wakingFrames !== this.wakingAtTick;
       this.wakingAtTick = this.wakingFrames;
-      const wait = busy ? tickMs : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
+      // An adaptive retry (nodes/core/rto.ts) may fall due sooner than the next tick: wake for it.
+      const retryAt = this.core.nextRetryAt?.() ?? null;
+      const untilRetry = retryAt === null ? tickMs : Math.max(1, Math.ceil(retryAt - nowMs()) + 1);
+      const wait = busy ? Math.min(tickMs, untilRetry) : Math.max(tickMs, this.lastHeartbeatAt + this.cfg.heartbeatMs + 1 - nowMs());
       this.tickDueAt = now + wait;
       this.tickTimer = setTimeout(tick, wait).unref();
     };

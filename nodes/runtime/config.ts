@@ -49,6 +49,8 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     clientTimeoutMs: z.number().int().min(0).default(2000),
     /** With recoverLoss: a request stalled at one step this long has the step sent again (the supervisor uses the clients' retryMs). */
     redriveMs: z.number().int().min(0).optional(),
+    /** The floor of the adaptive re-drive interval (nodes/core/rto.ts); absent: a fixed redriveMs. */
+    minRedriveMs: z.number().int().min(1).optional(),
     /** Clients known at spawn, so a manager rebooted with no peer can still reach them. */
     clients: z.array(z.object({ id: NodeIdSchema, endpoint, incarnation: z.number().int().min(0), memory: ClientMemorySchema.optional() })).default([]),
   }),
@@ -59,6 +61,8 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     opTimeoutMs: z.number().int().min(10).default(5000),
     heartbeatMs: z.number().int().min(1).default(100),
     retryMs: z.number().int().min(5).default(500),
+    /** The floor of the adaptive retry interval (nodes/core/rto.ts: srtt + 4 rttvar, doubled per retry, up to retryMs); absent: a fixed retryMs. */
+    minRetryMs: z.number().int().min(1).optional(),
     /**
      * The managers' leader lease (leaseMsFor(clientTimeoutMs)): this client votes for the manager it follows
      * and keeps each vote's promise this long (nodes/core/quorum.ts). 0: it never votes, and no manager can

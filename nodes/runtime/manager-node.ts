@@ -33,6 +33,7 @@ export class ManagerNode {
       clients: cfg.clients,
       recoverLoss: cfg.recoverLoss,
       ...(cfg.redriveMs !== undefined ? { redriveMs: cfg.redriveMs } : {}),
+      ...(cfg.minRedriveMs !== undefined ? { minRedriveMs: cfg.minRedriveMs } : {}),
     });
     this.shell = new NodeShell(cfg.id, cfg.endpoint, (msg) => this.onMessage(msg), cfg.trace, keys, cfg.nemesis);
   }

@@ -12,6 +12,7 @@
 //   PAIR_PAUSE_SEEDS=5000 ...                                                     more client-pause seeds (default 1000)
 //   PAIR_LOSSY_SEEDS=10000 ...                                                    more lossy seeds (default 1000); PAIR_PLAN=lossy replays one
 //   PAIR_PARTITION_SEEDS=5000 ...                                                 more partition seeds (default 1000; replay: PAIR_PLAN=partition)
+//   PAIR_FIXED_RETRY=1 PAIR_SEED=...                                              replay with fixed retry intervals (no adaptive timeout)
 import { describe, expect, it } from 'vitest';
 import { ClientCore } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
@@ -60,10 +61,15 @@ const range = (from: number, n: number): number[] => Array.from({ length: n }, (
 const SAFETY = /^(swmr|invariant|linearizability|final|roles|replica|codec|workload)/;
 
 /**
- * Every run safe; at most 0.5 % of them slow to finish after the faults (a liveness problem: an op that
- * timed out, a cluster not quiet in time). Since the partition quorum, a manager whose votes lapse on a
- * link stalled for most of a lease (these sweeps' slow tails reach 0.67 s) stops renewing leases until it
- * hears from its clients again: 1-2 of 1000 client-pause and lossy seeds have an op time out there.
+ * Every run safe; at most 0.2 % of them slow to finish after the faults (a liveness problem: an op that
+ * timed out, a cluster not quiet in time). A manager whose authority rests on votes over a link stalled
+ * for most of a lease (these sweeps' slow tails reach 0.67 s) grants leases that run out before its
+ * acknowledgement arrives (a lease counts from the client's send); an op parked for the lease used to ask
+ * again only every retryMs (1 s) and time out (lossy seed 396, traced; client-pause 63 and lossy 528 no
+ * longer reproduce on this branch even with fixed intervals, PAIR_FIXED_RETRY=1, so were not traced). It
+ * now asks again after the adaptive timeout, doubling (rto.ts): 0 of 1000 in both sweeps at seeds 1-1000
+ * and at 1001-2000.
+ * The lease itself is as before, so a longer stall can still starve an op: hence not 0.
  */
 function expectSafeAndNearlyLive(failed: readonly PairResult[], n: number, plan: string): void {
   const line = (r: PairResult): string => `seed ${r.seed} (${r.options.faultKind}): ${r.problems[0]?.split('\n')[0]?.slice(0, 300)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=${plan}`;
@@ -71,7 +77,7 @@ function expectSafeAndNearlyLive(failed: readonly PairResult[], n: number, plan:
   const slow = failed.filter((r) => !unsafe.includes(r));
   if (slow.length) console.log(`liveness problems (${plan}):\n  ${slow.map(line).join('\n  ')}`);
   expect(unsafe.map(line)).toEqual([]);
-  expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.005));
+  expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.002));
 }
 
 /** A failed run, explained: the report, the replay command, and the last events (re-run with a trace). */
@@ -166,6 +172,9 @@ const REGRESSIONS: { seed: number; why: string; plan?: Partial<PairOptions> }[] 
   { seed: 61, why: 'lossy: the write requester crashed while its forward was lost: the page was written off though its owner still held it', plan: lossy(61) },
   { seed: 70, why: 'lossy: a page lost while on the way to its requester, whose confirm and confirm-again were both lost: records said lost, the requester owned it', plan: lossy(70) },
   { seed: 494, why: 'lossy: the owner and writer died mid-invalidation with an invalidate lost: the page was lost but a copy holder kept its copy', plan: lossy(494) },
+  { seed: 138, why: 'partition: a write transfer to a client cut off and written off was lost with it, though its refused report still listed the request as pending (the sender kept the copy)', plan: partitionPlan(138) },
+  { seed: 558, why: 'partition: as seed 138', plan: partitionPlan(558) },
+  { seed: 1106, why: 'lossy: a home seat rejoining over a slow link gave up on its peer and took over with no records; the peer\'s full sync came during the candidacy and was dropped, so a page lost with a crashed (restarted) client came back as a zero page', plan: lossy(1106) },
 ];
 
 /**
@@ -308,7 +317,9 @@ describe('pair simulator: both managers, all clients, real faults', () => {
       const kind = envKind();
       const memory = envMemory();
       const plan = envPlan(seed);
-      const overrides: Partial<PairOptions> = { ...plan, traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
+      // PAIR_FIXED_RETRY=1: fixed retry and re-drive intervals (before the adaptive timeout, rto.ts).
+      const fixed = process.env.PAIR_FIXED_RETRY === '1' ? { minRetryMs: null } : {};
+      const overrides: Partial<PairOptions> = { ...plan, ...fixed, traceLast: TRACE, ...(kind ? { faultKind: kind } : {}), ...(memory ? { memory } : {}) };
       const r = runPairSeed(seed, overrides);
       console.log(r.ok ? pairReport(r, kind !== undefined) : explain(r, overrides));
       expect(r.problems).toEqual([]);
@@ -428,12 +439,12 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     // Safety, in every run: one writer, coherent records, one primary at the end, linearizable histories and final reads.
     const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
     // Liveness after the heal (a known limit, see docs/CONSISTENCY.md): a page whose transfer the cut caught
-    // can be written off, or wait for a confirm that never comes. Listed, and held to a small share of the runs.
+    // can be written off. Listed, and held to 0.5 % (seeds 1-1000: 3, all split-clients: 430, 570, 906).
     const slow = failed.filter((r) => !unsafe.includes(r));
     console.log(`pair sim, partitions: ${n} seeds in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${unsafe.length} unsafe, ${slow.length} with liveness problems${slow.length ? `:\n  ${slow.map(line).join('\n  ')}` : ''}; ${JSON.stringify(totals)}`);
     for (const r of unsafe.slice(0, 2)) console.error(explain(r, partitionPlan(r.seed)));
     expect(unsafe.map(line)).toEqual([]);
-    expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.03));
+    expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.005));
     expect(totals.takeovers).toBeGreaterThan(n / 3);
   });
 
@@ -533,7 +544,8 @@ const MUTANTS: { name: string; overrides: Partial<PairOptions>; plans: ((seed: n
   // interleaving: the harness cannot yet show this defence is needed.
   { name: 'rebuild that ignores served tombstones', overrides: { makeManager: (cfg) => new TombstoneBlindManager(cfg) }, plans: kinds('primary-kill', 'primary-reboot', 'alternate') },
   // From 270: the quorum's timing moved the handbacks of seeds 1–150 away from lost pages; seed 278 is the regression seed.
-  { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg) }, plans: kinds('mixed', 'client-crash'), from: 270 },
+  // With fixed retry intervals: the adaptive timeout (rto.ts) moved seed 278's handback away from its lost page too.
+  { name: 'handback that carries no records', overrides: { makeManager: (cfg) => new RecordlessHandbackManager(cfg), minRetryMs: null }, plans: kinds('mixed', 'client-crash'), from: 270 },
   // The client before leases (issue 13): it serves hits, and forwards, from whatever its table says.
   { name: 'clients without leases', overrides: { makeClient: (cfg) => new ClientCore({ ...cfg, unsafeNoLease: true }) }, plans: [clientPause] },
   // Issue 11: the cores before loss recovery (no re-drive, no re-sent page, confirm or hello) on lossy links.

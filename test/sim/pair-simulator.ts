@@ -41,6 +41,7 @@ import { checkInvariants } from '../../nodes/core/invariants.js';
 import { leaseMsFor, type ManagerCore } from '../../nodes/core/manager.js';
 import { ManagerRoleCore, type ManagerRoleConfig, type RoleOutput } from '../../nodes/core/manager-role.js';
 import { mulberry32, pick, type Rng } from '../../nodes/core/random.js';
+import { DEFAULT_MIN_RETRY_MS } from '../../nodes/core/rto.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
 import type { ClientOutput, OpRequest, OpResult, RecordView } from '../../nodes/core/types.js';
 import { ClusterConfigSchema, type ClusterConfig } from '../../nodes/control/api.js';
@@ -182,6 +183,8 @@ export interface PairOptions {
   recoverLoss?: boolean;
   /** The serving manager's re-drive interval under recoverLoss (ManagerConfig.redriveMs; default the clients' retryMs, as the supervisor sets it). */
   redriveMs?: number;
+  /** The floor of the adaptive retry and re-drive intervals (rto.ts); default the supervisor's; null: fixed intervals, as before. */
+  minRetryMs?: number | null;
 }
 
 export interface Delivery {
@@ -724,6 +727,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc, ...(o.memory ? { memory: o.memory } : {}) })),
         // The runtime re-drives a stalled request after the clients' retry interval (supervisor nodeConfig).
         ...(o.recoverLoss !== false ? { recoverLoss: true, redriveMs: o.redriveMs ?? T.retryMs } : {}),
+        // ... or sooner, after the round trips of its steps (rto.ts), as the supervisor sets it.
+        ...(o.minRetryMs !== null ? { minRedriveMs: o.minRetryMs ?? DEFAULT_MIN_RETRY_MS } : {}),
       };
       p.core = o.makeManager ? o.makeManager(cfg) : new ManagerRoleCore(cfg);
       trace(() => `${p.id} boots (incarnation ${p.inc}, start ${cfg.start}, epoch ${cfg.epoch})`);
@@ -739,6 +744,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         incarnation: p.inc,
         heartbeatMs: T.clientHeartbeatMs,
         retryMs: T.retryMs,
+        ...(o.minRetryMs !== null ? { minRetryMs: o.minRetryMs ?? DEFAULT_MIN_RETRY_MS } : {}),
         // supervisor.ts nodeConfig: clients vote for the managers' authority with the managers' lease.
         voteMs: leaseMsFor(T.clientTimeoutMs),
         ...(o.recoverLoss ? { recoverLoss: true } : {}),

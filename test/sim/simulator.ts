@@ -40,6 +40,9 @@ export interface ClusterOptions {
   memory?: ClientMemory;
   /** The manager re-drives a request stalled this long (ManagerConfig.redriveMs; default the core's). */
   redriveMs?: number;
+  /** Floors of the adaptive retry and re-drive intervals (ClientConfig.minRetryMs, ManagerConfig.minRedriveMs); absent: fixed. */
+  minRetryMs?: number;
+  minRedriveMs?: number;
   /** Both cores recover lost and duplicated frames (ManagerConfig/ClientConfig.recoverLoss). */
   recoverLoss?: boolean;
   makeManager?: (cfg: ManagerConfig) => ManagerCore;
@@ -225,6 +228,7 @@ export class Cluster {
       pages: this.opts.pages,
       clientTimeoutMs: this.opts.clientTimeoutMs ?? 0,
       ...(this.opts.redriveMs !== undefined ? { redriveMs: this.opts.redriveMs } : {}),
+      ...(this.opts.minRedriveMs !== undefined ? { minRedriveMs: this.opts.minRedriveMs } : {}),
       ...(this.opts.recoverLoss ? { recoverLoss: true } : {}),
     };
     return this.opts.makeManager ? this.opts.makeManager(cfg) : new ManagerCore(cfg);
@@ -241,6 +245,7 @@ export class Cluster {
       opTimeoutMs: this.opts.opTimeoutMs,
       incarnation: this.incarnations.get(id) ?? 0,
       retryMs: this.opts.retryMs ?? NEVER_MS,
+      ...(this.opts.minRetryMs !== undefined ? { minRetryMs: this.opts.minRetryMs } : {}),
       // Without evictions (clientTimeoutMs 0) heartbeats would only add traffic: the one lease a client
       // asks for when it joins never runs out. With them, the supervisor's ratio: a tenth of the timeout.
       heartbeatMs: this.opts.clientTimeoutMs ? this.opts.clientTimeoutMs / 10 : NEVER_MS,

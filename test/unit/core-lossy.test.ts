@@ -115,6 +115,60 @@ describe('lossy links: the manager re-drives a stalled request', () => {
   });
 });
 
+describe('lossy links: the adaptive re-drive interval (rto.ts)', () => {
+  it('after transfers confirmed ~2 ms after their step, a lost confirm is re-driven after the floor, then after twice it', () => {
+    const c = new Cluster({ clients: 2, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 100_000, retryMs: 100_000, redriveMs: 400, minRedriveMs: 5, recoverLoss: true });
+    c.afterStep = () => expect(checkInvariants(c.manager, c.clients)).toEqual([]);
+    c.start();
+    c.flush();
+    write(c, 'c0', 'c0:0');
+    c.flush();
+    /** A write transfer from the other client's copy, each hop 1 ms; its confirm lost if asked. */
+    const transfer = (to: NodeId, token: string, loseConfirm: boolean): void => {
+      write(c, to, token);
+      c.step('write_req');
+      c.now += 1;
+      c.step('write_fwd');
+      c.now += 1;
+      c.step('page_data');
+      if (loseConfirm) c.take('confirm');
+      else c.step('confirm');
+    };
+    for (let i = 1; i <= 10; i++) transfer(i % 2 === 1 ? 'c1' : 'c0', `c${i % 2}:${i}`, false);
+    // The tenth transfer went to c0: the next goes to c1, and its confirm is lost.
+    const stepAt = c.now;
+    transfer('c1', 'c1:11', true);
+    const redrives = c.manager.counters.redrives;
+    c.route('m0', c.manager.tick(stepAt + 4));
+    expect(c.manager.counters.redrives).toBe(redrives);
+    c.route('m0', c.manager.tick(stepAt + 5));
+    expect(c.manager.counters.redrives).toBe(redrives + 1);
+    // Backoff: the next re-drive 10 ms later, not 5.
+    c.route('m0', c.manager.tick(stepAt + 14));
+    expect(c.manager.counters.redrives).toBe(redrives + 1);
+    c.route('m0', c.manager.tick(stepAt + 15));
+    expect(c.manager.counters.redrives).toBe(redrives + 2);
+    // The re-driven forward is answered from the copy given (a repeat), and the requester confirms again.
+    c.now = stepAt + 15;
+    c.flush();
+    expect(c.manager.recordCache()[0]).toMatchObject({ owner: 'c1', active: null });
+  });
+
+  it('without minRedriveMs the interval stays redriveMs however fast the steps were answered', () => {
+    const c = new Cluster({ clients: 1, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 100_000, retryMs: 100_000, redriveMs: 400, recoverLoss: true });
+    c.start();
+    c.flush();
+    write(c, 'c0', 'c0:1');
+    c.step('write_req');
+    c.take('grant'); // lost
+    const redrives = c.manager.counters.redrives;
+    c.route('m0', c.manager.tick(399));
+    expect(c.manager.counters.redrives).toBe(redrives);
+    c.route('m0', c.manager.tick(400));
+    expect(c.manager.counters.redrives).toBe(redrives + 1);
+  });
+});
+
 describe('lossy links: joining', () => {
   it('re-sends the same hello until a welcome lists it', () => {
     const c = new Cluster({ clients: 1, pages: 1, pageSize: TOKEN_SPAN, opTimeoutMs: 1000, retryMs: RETRY_MS, recoverLoss: true });

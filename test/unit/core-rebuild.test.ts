@@ -61,3 +61,40 @@ describe('rebuild: a first-touch grant the replica names as unconfirmed (pair si
     expect(rec).toMatchObject({ owner: null, lostWith: 'c1' });
   });
 });
+
+describe('rebuild: a write transfer to a client written off while cut off (pair sim partition seeds 138, 558)', () => {
+  // c4 sent its only copy of page 0 (v40) to c1 for write request 22; the partition lost it, and the primary
+  // wrote c1 off. c1's report to this takeover was refused (it starts over), but it still listed r22 as pending.
+  const replica = [{ page: 0, owner: 'c4', lostWith: null, heldBy: null, copyset: ['c0', 'c1', 'c3'], version: 40 }];
+  const sender: Report = {
+    t: 'report',
+    from: 'c4',
+    epoch: 3,
+    endpoint: 'tcp://127.0.0.1:7004',
+    incarnation: 0,
+    pages: [{ page: 0, access: 'none', owner: false, version: 40, served: { to: 'c1', req: 22, kind: 'write' } }],
+    pending: [],
+    n: 1,
+  };
+  const reports = new Map([['c4', sender]]);
+
+  it('is lost with a volatile requester that may have installed it (no evidence it did not)', () => {
+    const rec = rebuildRecords(self, reports, replica, 0, () => 'volatile').records[0]!;
+    expect(rec.owner).toBeNull();
+    expect(rec.lostWith).not.toBeNull();
+  });
+
+  it('is taken back from its sender when the written-off requester still waited for that request', () => {
+    const abandoned = new Map([['c1', [{ page: 0, req: 22, kind: 'write' as const }]]]);
+    const { records, outputs } = rebuildRecords(self, reports, replica, 0, () => 'volatile', abandoned);
+    expect(records[0]).toMatchObject({ owner: 'c4', lostWith: null, version: 40, reclaiming: { owner: 'c4', req: 22, requester: 'c1' } });
+    expect(outputs).toContainEqual({ type: 'send', to: 'c4', msg: { t: 'reclaim', from: 'm0', epoch: 3, page: 0, req: 22, requester: 'c1' } });
+  });
+
+  it('is not taken back for another request of that client (only the very transfer the sender made)', () => {
+    const abandoned = new Map([['c1', [{ page: 0, req: 23, kind: 'write' as const }]]]);
+    const rec = rebuildRecords(self, reports, replica, 0, () => 'volatile', abandoned).records[0]!;
+    expect(rec.owner).toBeNull();
+    expect(rec.reclaiming).toBeNull();
+  });
+});
