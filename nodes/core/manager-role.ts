@@ -360,6 +360,12 @@ export class ManagerRoleCore implements SeatCore {
           const left = this.candidacy?.reports.size ?? 0;
           out.push(...this.stepDown(now, `${msg.from} serves epoch ${msg.epoch}; ${left === 0 ? 'no client' : `only ${left} of ${this.known.size} clients`} left it`));
         }
+        // Both of us run for primary, neither with authority (a client each, the rest down or promised to the
+        // other): no takeover is firm, so the clients stay split between us for good. The other seat steps
+        // back and votes for the home seat, whose takeovers are then firm.
+        else if (this.role === 'candidate' && !this.cfg.home && msg.role === 'candidate' && this.authority && !this.mayServe(now)) {
+          out.push(...this.toBackup(`${msg.from} runs for primary too, at epoch ${msg.epoch}; the home seat goes first`));
+        }
         // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
         // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
         // us and talk to a backup that does not serve. Take them back with a fresh epoch (a candidate
