@@ -173,6 +173,8 @@ export class ManagerRoleCore implements SeatCore {
    * off from, an eviction): it may still run with its old page table, which must not go into a rebuild.
    */
   private listed: Set<NodeId> | null = null;
+  /** The epoch of the primary whose list `listed` is. */
+  private listedOf = 0;
 
   constructor(cfg: ManagerRoleConfig) {
     this.cfg = cfg;
@@ -255,6 +257,9 @@ export class ManagerRoleCore implements SeatCore {
       case 'candidate':
         return this.candidateReceive(msg, now);
       default:
+        if (msg.t === 'hb' && this.strandedHere(msg)) {
+          return [this.send(msg.from, { t: 'evict', from: this.id, epoch: this.epoch, reason: `written off by ${this.cfg.peer ?? 'the primary'} at epoch ${this.listedOf}; say hello again` })];
+        }
         // Not serving: a hello is remembered above, everything else waits for a primary's retry path.
         return msg.t === 'hello' ? [] : [{ type: 'ignored', msg, reason: `${this.role} does not serve` }];
     }
@@ -355,10 +360,19 @@ export class ManagerRoleCore implements SeatCore {
         if (msg.t === 'mpong' && msg.role === 'backup' && msg.n !== undefined && msg.epoch <= this.epoch) this.authority?.peerVote(msg.n);
         // Two primaries: the older epoch steps down (a paused primary that woke up).
         if (this.role === 'primary' && msg.role === 'primary' && msg.epoch > this.epoch) out.push(...this.stepDown(now, `peer serves epoch ${msg.epoch}`));
-        // A candidate no client has answered (all promised to the primary) hears that primary: a partition
-        // healed, or the timeout was false. Yield (the home seat asks for the role back, as after a reboot).
-        else if (this.role === 'candidate' && msg.role === 'primary' && this.authority && !this.mayServe(now) && this.candidacy?.reports.size === 0) {
-          out.push(...this.stepDown(now, `${msg.from} serves epoch ${msg.epoch}; no client left it`));
+        // A candidate without authority hears the serving primary: a partition healed, or the timeout was false.
+        // Yield (the home seat asks for the role back, as after a reboot). The clients that answered us (a
+        // minority: the others kept their promises to the primary) follow a manager that does not serve: the
+        // primary takes them back (it hears us as a backup ahead of it), or we tell them to start over (below).
+        else if (this.role === 'candidate' && msg.role === 'primary' && this.authority && !this.mayServe(now)) {
+          const left = this.candidacy?.reports.size ?? 0;
+          out.push(...this.stepDown(now, `${msg.from} serves epoch ${msg.epoch}; ${left === 0 ? 'no client' : `only ${left} of ${this.known.size} clients`} left it`));
+        }
+        // Both of us run for primary, neither with authority (a client each, the rest down or promised to the
+        // other): no takeover is firm, so the clients stay split between us for good. The other seat steps
+        // back and votes for the home seat, whose takeovers are then firm.
+        else if (this.role === 'candidate' && !this.cfg.home && msg.role === 'candidate' && this.authority && !this.mayServe(now)) {
+          out.push(...this.toBackup(`${msg.from} runs for primary too, at epoch ${msg.epoch}; the home seat goes first`));
         }
         // A backup ahead of us started a takeover and gave it up (a late handback_req reached it as a
         // candidate, or it restarted at the highest epoch): clients that took its takeover now ignore
@@ -463,6 +477,7 @@ export class ManagerRoleCore implements SeatCore {
     // takeover would wait clientTimeoutMs for the reports of long-dead clients.
     const listed = new Set(msg.clients.map((c) => c.id));
     this.listed = new Set(listed);
+    this.listedOf = msg.epoch;
     const exact = this.role === 'rejoining';
     for (const id of this.known.keys()) {
       if (listed.has(id)) continue;
@@ -470,6 +485,17 @@ export class ManagerRoleCore implements SeatCore {
       this.unlistedSince.set(id, since);
       if (exact || now - since >= this.cfg.clientTimeoutMs) this.presumedDead.add(id);
     }
+  }
+
+  /**
+   * A backup hears a heartbeat from a client that follows the epoch it ran for (its candidacy yielded, or
+   * it handed back) while a primary at a newer epoch serves without that client: the primary wrote it off
+   * (rebuilt without its report). Nobody else will talk to it: told to start over, its hello reaches the
+   * primary, which lists it again. (A client the primary lists is its to take back: left alone.)
+   */
+  private strandedHere(msg: MessageOf<'hb'>): boolean {
+    if (this.role !== 'backup' || msg.epoch !== this.epoch || this.listed === null || this.listedOf <= this.epoch) return false;
+    return this.peerRole === 'primary' && !this.listed.has(msg.from) && this.known.has(msg.from);
   }
 
   private alive(id: NodeId): void {
@@ -517,7 +543,10 @@ export class ManagerRoleCore implements SeatCore {
    * promised the peer; else a client promised to the peer waits its promise out (quorum.ts).
    */
   private takeoverTo(id: NodeId, n: number, now: number): Send {
-    const source = this.authority?.source(now, this.known.size) ?? 'peer-dead';
+    // Without the authority check (no peer, no client leases) every takeover is firm. With it, only a
+    // candidate whose peer died or votes for it: a manager with no authority at all (null) must not pull
+    // clients away from a primary they promised, or each takeover fences the other and they duel.
+    const source = this.authority ? this.authority.source(now, this.known.size) : 'peer-dead';
     const firm = source === 'peer-dead' || source === 'peer-vote' ? { firm: true } : {};
     return this.send(id, { t: 'takeover', from: this.id, epoch: this.candidacy!.epoch, n, ...firm });
   }
@@ -733,6 +762,7 @@ export class ManagerRoleCore implements SeatCore {
     this.replicaOf = this.epoch;
     this.replicaOwn = true;
     this.listed = new Set(core.clientEntries().map((c) => c.id));
+    this.listedOf = this.epoch;
     for (const c of core.clientEntries()) {
       this.learn(c.id, c);
       this.alive(c.id);

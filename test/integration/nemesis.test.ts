@@ -12,7 +12,7 @@ import { NemesisSpecSchema } from '../../nodes/control/nemesis/spec.js';
 import { mergeClientLogs } from '../../nodes/control/history/merge.js';
 import { checkHistory } from '../../nodes/control/history/linearizability.js';
 import type { Supervisor } from '../../nodes/control/supervisor.js';
-import type { Mark } from '../../nodes/control/api.js';
+import type { ClusterEvent, Mark } from '../../nodes/control/api.js';
 import type { HistoryOp } from '../../nodes/control/history/schema.js';
 import { resolveScenarios } from '../../nodes/control/scenarios/definitions.js';
 import { runScenarios } from '../../nodes/control/scenarios/runner.js';
@@ -37,21 +37,40 @@ async function lossyRun(ms: number): Promise<{ sup: Supervisor; history: History
 }
 
 describe('network nemesis (real processes)', () => {
-  it('isolate-primary-backup cuts m0 <-> m1 only: counted at both managers, the backup takes over, heal restores the link', async () => {
+  it('isolate-primary-backup cuts m0 <-> m1 only: counted at both managers, the primary keeps serving (no duel), heal restores the link', async () => {
     const sup = await startCluster({ clients: 4, backup: true, pages: 4 });
     const marks: Mark[] = [];
     sup.on('mark', (m) => marks.push(m));
+    // Every role change, to count epoch changes while the cut is in force (a duel: dozens in a few seconds).
+    const roles: { node: string; role: string; epoch: number; cut: boolean }[] = [];
+    let cut = false;
+    sup.on('event', (e: ClusterEvent) => {
+      const m = /^(m[01]) is (\w+) at epoch (\d+)/.exec(e.message);
+      if (m) roles.push({ node: m[1]!, role: m[2]!, epoch: Number(m[3]), cut });
+    });
     try {
       workload(sup, 0.5, 3, 100);
       await sleep(300);
+      cut = true;
       const state = sup.setNemesis(NemesisSpecSchema.parse({ presets: ['isolate-primary-backup'] }));
       expect(state?.rules.map((r) => [r.from, r.to, r.partition, r.symmetric])).toEqual([[['m0'], ['m1'], true, true]]);
       // Heartbeats between the managers are cut at both ends and counted there.
       await until(() => counters(sup, 'm0').partitioned > 0 && counters(sup, 'm1').partitioned > 0, 'partition counted at m0 and m1', 5000);
-      // Silence from the primary: the backup takes over (quorum or not, that is its rule today).
-      await until(() => marks.some((m) => m.kind === 'failover' && m.node === 'm1'), 'the backup to take over', 10_000);
+      // Silence from the primary: the backup runs for the role. Every client still reaches the primary and
+      // has promised it (docs/CONSISTENCY.md, Partitions): none answers the backup, which never serves.
+      await until(() => roles.some((r) => r.node === 'm1' && r.role === 'candidate'), 'the backup to run for primary', 10_000);
+      await sleep(3000);
       for (const c of ['c0', 'c1', 'c2', 'c3']) expect(sup.telemetryOf(c)?.nemesis, `${c} has no rules`).toBeUndefined();
+      const during = roles.filter((r) => r.cut);
+      const epochs = new Set(during.map((r) => r.epoch)).size;
+      console.log(`isolate-primary-backup: ${epochs} epoch changes in the cut: ${during.map((r) => `${r.node} ${r.role}@${r.epoch}`).join(', ')}`);
+      expect(marks.filter((m) => m.kind === 'failover' && m.node === 'm1')).toEqual([]);
+      expect(during.filter((r) => r.node === 'm1' && r.role === 'primary')).toEqual([]);
+      // The backup's candidacy; on a loaded machine also the primary re-taking its own clients once a vote came
+      // late, and the backup running again. The duel this replaces went through 22 epochs in 3 s.
+      expect(epochs).toBeLessThanOrEqual(5);
 
+      cut = false;
       sup.healAll();
       expect(sup.nemesis).toBeNull();
       await sleep(600); // a telemetry period or two
@@ -186,7 +205,7 @@ describe('network nemesis (real processes)', () => {
       if (r.id === 's7') {
         expect(n.rules).toEqual(['m0 ⇄ m1,c0,c1: partition']);
         expect(n.counters.partitioned).toBeGreaterThan(0);
-        expect(n.heldMs![0]).toBeGreaterThanOrEqual(2000);
+        expect(n.heldMs![0]).toBeGreaterThanOrEqual(3000);
         expect(n.failoverMs![0], 'the backup takes over from a primary it cannot hear').not.toBeNull();
         // IVY: linearizable under the partition (the client quorum). Write-update: sequentially consistent (a
         // registry installs a view only with a quorum of the last one; docs/PROTOCOL-ISIS.md, "Partitions").

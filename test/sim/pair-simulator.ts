@@ -217,6 +217,14 @@ export interface PairStats {
   takeovers: number;
   handbacks: number;
   maxEpoch: number;
+  /** Times the highest epoch any manager claimed went up (every candidacy bumps it): a leadership duel shows here. */
+  epochChanges: number;
+  /** Of those, while a partition was in force (from the cut to the heal). */
+  partitionEpochChanges: number;
+  /** Managers that became primary while a partition was in force. */
+  partitionTakeovers: number;
+  /** Of those, by the manager that was not the primary when the cut came (the two took turns). */
+  partitionTakeoversByOther: number;
   endMs: number;
 }
 
@@ -493,6 +501,10 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     takeovers: 0,
     handbacks: 0,
     maxEpoch: 1,
+    epochChanges: 0,
+    partitionEpochChanges: 0,
+    partitionTakeovers: 0,
+    partitionTakeoversByOther: 0,
     endMs: 0,
   };
   const drop = (why: string): void => {
@@ -561,6 +573,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
   let cut: ((from: NodeId, to: NodeId) => boolean) | null = null;
   /** When the last partition healed (or Infinity while one is in force): some liveness oracles give it time. */
   let healedAtNs = -Infinity;
+  /** The primary when the partition in force was put in (its presets are drawn around it). */
+  let primaryAtCut: NodeId | null = null;
 
   const post = (p: Proc, to: NodeId, msg: Message): void => {
     stats.messages++;
@@ -660,9 +674,15 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         }
         post(p, x.to, x.msg);
       } else if (x.type === 'role') {
+        if (x.epoch > stats.maxEpoch) {
+          stats.epochChanges++;
+          if (cut) stats.partitionEpochChanges++;
+        }
         highestEpoch = Math.max(highestEpoch, x.epoch);
         stats.maxEpoch = Math.max(stats.maxEpoch, x.epoch);
         if (x.role === 'primary') stats.takeovers++;
+        if (x.role === 'primary' && cut) stats.partitionTakeovers++;
+        if (x.role === 'primary' && cut && p.id !== primaryAtCut) stats.partitionTakeoversByOther++;
         if (x.reason.startsWith('handing back')) stats.handbacks++;
         trace(() => `${p.id} is ${x.role} at epoch ${x.epoch}: ${x.reason}`);
         if (x.role === 'candidate') candidacy.set(p.id, { since: nowNs, informed: !/no serving manager|no peer|serving manager lost/.test(x.reason) });
@@ -1083,6 +1103,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     const sideOf = (id: NodeId): number => (id === prim.id || half.has(id) ? 0 : 1);
     stats.partitions++;
     healedAtNs = Infinity;
+    primaryAtCut = prim.id;
     // As with a paused client: to the side that takes over, a volatile client cut off from it is a crashed
     // one, and the pages only it held are written off (recoverable ones wait for it, and must lose nothing).
     if (o.memory !== 'recoverable' && preset !== 'isolate-primary-backup' && preset !== 'primary-mute') firstCrashNs ??= nowNs;
@@ -1377,6 +1398,7 @@ export function describeMsg(m: Message): string {
   if (m.t === 'page_data') bits.push(decodeToken(m.data) ?? 'null');
   if (m.t === 'mping' || m.t === 'mpong') bits.push(m.role);
   if (m.t === 'epoch_reject') bits.push(`seen ${m.seen}`);
+  if (m.t === 'takeover' && m.firm) bits.push('firm');
   if (m.t === 'report') bits.push(`[${m.pages.map((p) => `p${p.page}:${p.access}${p.owner ? '*' : ''}v${p.version}${p.served ? `>${p.served.to}/${p.served.kind}${p.served.req}` : ''}`).join(' ')}] pending [${m.pending.map((p) => `p${p.page}:${p.kind}${p.req}`).join(' ')}]`);
   if (m.t === 'sync') bits.push(`${m.full ? 'full ' : ''}[${m.records.map((r) => `p${r.page}:${r.owner ?? '-'}${r.lostWith ? `(lost ${r.lostWith})` : ''}{${r.copyset.join(',')}}v${r.version}`).join(' ')}]`);
   if (m.t === 'nack' || m.t === 'evict') bits.push(JSON.stringify(m.reason));

@@ -33,15 +33,15 @@ describe('buildSchedule', () => {
     }
   });
 
-  it('s7: one partition window in a seeded trial, in the first half, healed 2–3 s later', () => {
+  it('s7: one partition window in a seeded trial, in the first half, healed 3–4 s later', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const events = buildSchedule(def('s7'), { ...shape, seed });
       expect(events.map((e) => e.action)).toEqual(['nemesis', 'heal']);
       const [on, off] = events as [(typeof events)[0], (typeof events)[0]];
       expect(on.round).toBeLessThan(shape.rounds / 2);
       expect([off.trial, off.round]).toEqual([on.trial, on.round]);
-      expect(off.delayMs).toBeGreaterThanOrEqual(2000);
-      expect(off.delayMs).toBeLessThanOrEqual(3000);
+      expect(off.delayMs).toBeGreaterThanOrEqual(3000);
+      expect(off.delayMs).toBeLessThanOrEqual(4000);
       expect(on.nemesis?.rules[0]).toMatchObject({ from: ['primary'], to: ['backup', 'half-a'], partition: true, symmetric: true });
       expect(maxSeatsDown(events)).toBe(0);
     }

@@ -129,15 +129,16 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   {
     id: 's7',
     name: 'partition-primary',
-    description: 'the primary cut from the backup and from half the clients for 2–3 s under load, then healed (once, in a seeded trial)',
+    description: 'the primary cut from the backup and from half the clients for 3–4 s under load, then healed (once, in a seeded trial)',
     backup: true,
     defaultTrials: 5,
     faults: null,
     seed: null,
     nemesis: {
       spec: NemesisSpecSchema.parse({ rules: [{ from: ['primary'], to: ['backup', 'half-a'], symmetric: true, partition: true }] }),
-      // Several heartbeat timeouts (500 ms): long enough for the backup to decide the primary is gone.
-      when: { holdMs: [2000, 3000] },
+      // Long enough for the backup's takeover: a heartbeat timeout (500 ms) to run, then the client timeout
+      // (2 s) waiting for the primary's half, which stays promised to the primary and never reports to it.
+      when: { holdMs: [3000, 4000] },
     },
   },
   {

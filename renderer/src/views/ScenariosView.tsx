@@ -28,7 +28,7 @@ export const SCENARIOS = [
   { id: 's4', name: 'primary-reboot', what: 'primary killed and rebooted' },
   { id: 's5', name: 'primary-reboot-many', what: 'primary killed and rebooted k times' },
   { id: 's6', name: 'alternate', what: 'primary and backup killed in turn' },
-  { id: 's7', name: 'partition-primary', what: 'primary cut from the backup and half the clients for 2–3 s, then healed' },
+  { id: 's7', name: 'partition-primary', what: 'primary cut from the backup and half the clients for 3–4 s, then healed' },
   { id: 's8', name: 'lossy', what: '5 % loss and 1–5 ms delay on every link, whole run' },
   { id: 's9', name: 'client-crash-reboot', what: 'a client that owns pages killed and rebooted in every trial' },
 ] as const;
