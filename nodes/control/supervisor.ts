@@ -487,6 +487,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         peer: peer && { id: peer.id, endpoint: peer.endpoint },
         // A rebooted home primary asks for its role back (the seed's behaviour); a rebooted backup resumes watching.
         start: !home ? 'backup' : n.incarnation === 0 ? 'primary' : 'rejoin',
+        // A rebooted home seat whose peer is not running (both were down): no records survive to wait for.
+        ...(home && n.incarnation > 0 && peer && !this.isLive(peer) ? { peerDown: true } : {}),
         heartbeatMs,
         heartbeatTimeoutMs,
         clientTimeoutMs,

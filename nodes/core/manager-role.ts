@@ -56,6 +56,11 @@ export interface ManagerRoleConfig {
   heartbeatTimeoutMs: number;
   clientTimeoutMs: number;
   start: 'primary' | 'backup' | 'rejoin';
+  /**
+   * At a rejoin: the peer's process was not running when we were spawned (both managers were down), so no
+   * records survive anywhere and there are none to wait for (the supervisor knows; see recordsGone).
+   */
+  peerDown?: boolean;
   epoch: number;
   /** Clients known at start (a rebooted manager learns them from the supervisor, then from hellos and syncs). */
   clients: { id: NodeId; endpoint: string; incarnation: number; memory?: ClientMemory }[];
@@ -150,6 +155,11 @@ export class ManagerRoleCore implements SeatCore {
    * show who holds what, but only the records know which pages were lost with a crashed client.
    */
   private rejoinSynced = false;
+  /**
+   * No manager's records survive to wait for: the peer was down when we (re)started, or its process died
+   * since (its connection dropped). A rebooted home seat without records gives up on its peer only then.
+   */
+  private recordsGone: boolean;
   private lastPing = -Infinity;
   private lastTick: number | null = null;
   private peerHeard: number | null = null;
@@ -183,6 +193,7 @@ export class ManagerRoleCore implements SeatCore {
     this.seen = cfg.epoch;
     for (const c of cfg.clients) this.known.set(c.id, { endpoint: c.endpoint, incarnation: c.incarnation, ...(c.memory ? { memory: c.memory } : {}) });
     this.role = cfg.start === 'primary' ? 'primary' : cfg.start === 'backup' ? 'backup' : 'rejoining';
+    this.recordsGone = cfg.peerDown === true;
     if (this.role === 'primary') this.core = this.newCore(cfg.epoch);
     const quorum = cfg.peer !== null && cfg.clientTimeoutMs > 0 && cfg.unsafeNoQuorum !== true;
     this.authority = quorum ? new Authority(leaseMsFor(cfg.clientTimeoutMs), !cfg.home) : null;
@@ -273,6 +284,7 @@ export class ManagerRoleCore implements SeatCore {
   peerConnectionLost(now: number): RoleOutput[] {
     this.authority?.boot(now);
     this.authority?.peerLost(now);
+    this.recordsGone = true;
     if (this.role === 'backup' && this.peerHeard !== null) return this.becomeCandidate(now, 'connection to the primary lost');
     if (this.role === 'rejoining') return this.becomeCandidate(now, 'connection to the serving manager lost');
     if (this.role === 'primary' && this.seen > this.epoch) return this.becomeCandidate(now, 'the peer died after starting a newer epoch');
@@ -321,7 +333,13 @@ export class ManagerRoleCore implements SeatCore {
     if (this.role === 'backup' && peerSilent) out.push(...this.becomeCandidate(now, `primary silent for ${Math.round(silentFor)} ms`));
     // A serving peer answers a handback request at once; a rejoining manager waits only the usual timeout.
     const peerGone = this.peerHeard === null || now - this.peerHeard > this.cfg.heartbeatTimeoutMs;
-    if (this.role === 'rejoining' && this.rejoinSince !== null && now - this.rejoinSince > this.cfg.heartbeatTimeoutMs && peerGone) {
+    // ... unless it has no records at all (rebooted, the peer's not yet arrived) and the peer may still hold
+    // them: silence is no proof of death (a slow link, a pause, a partition). Serving from the clients' reports
+    // alone would hand out a page lost with a crashed client that has since restarted (its report no longer
+    // mentions the page) as a zero page. It keeps asking (handback_req) until the records come, or the peer's
+    // process dies (its connection drops: the records died with it), or it was down when we started.
+    const mayGiveUp = this.replica !== null || this.recordsGone;
+    if (this.role === 'rejoining' && mayGiveUp && this.rejoinSince !== null && now - this.rejoinSince > this.cfg.heartbeatTimeoutMs && peerGone) {
       out.push(...this.becomeCandidate(now, 'no serving manager answered'));
     }
     if (this.role === 'candidate') out.push(...this.candidateTick(now));

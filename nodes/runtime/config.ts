@@ -44,6 +44,8 @@ export const NodeConfigSchema = z.discriminatedUnion('role', [
     peer: z.object({ id: NodeIdSchema, endpoint }).nullable(),
     /** primary / backup at cluster start; rejoin after a reboot (the home seat then asks for the role back). */
     start: z.enum(['primary', 'backup', 'rejoin']),
+    /** At a rejoin: the peer's process was not running at our spawn, so there are no records to wait for. */
+    peerDown: z.boolean().optional(),
     heartbeatMs: z.number().int().min(1).default(50),
     heartbeatTimeoutMs: z.number().int().min(5).default(500),
     clientTimeoutMs: z.number().int().min(0).default(2000),

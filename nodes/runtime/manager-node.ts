@@ -29,6 +29,7 @@ export class ManagerNode {
       heartbeatTimeoutMs: cfg.heartbeatTimeoutMs,
       clientTimeoutMs: cfg.clientTimeoutMs,
       start: cfg.start,
+      ...(cfg.peerDown ? { peerDown: true } : {}),
       epoch: cfg.epoch,
       clients: cfg.clients,
       recoverLoss: cfg.recoverLoss,

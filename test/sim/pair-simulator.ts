@@ -185,6 +185,11 @@ export interface PairOptions {
   redriveMs?: number;
   /** The floor of the adaptive retry and re-drive intervals (rto.ts); default the supervisor's; null: fixed intervals, as before. */
   minRetryMs?: number | null;
+  /**
+   * A slow link: extra delay (ms) for a frame sent at `atMs` (virtual time), on top of the delay model. FIFO
+   * links queue what follows behind it, as a stalled TCP connection does. Drawn from no stream: replays unchanged.
+   */
+  slowLink?: (from: NodeId, to: NodeId, msg: Message, atMs: number) => number;
 }
 
 export interface Delivery {
@@ -599,7 +604,7 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     }
     const twice = dup > 0 && lossy() < dup;
     const env: Envelope = { id: nextEnvelope++, from: p.id, fromInc: p.inc, to, msg: m, sentNs: nowNs, done: false };
-    let at = nowNs + sampleDelay(net, o.delay);
+    let at = nowNs + sampleDelay(net, o.delay) + Math.round((o.slowLink?.(p.id, to, m, nowNs / MS) ?? 0) * MS);
     // A link is one sender process to one receiver: a restarted sender's frames may overtake its
     // predecessor's (they travel over a new connection).
     const link = `${p.id}#${p.inc}>${to}`;
@@ -743,6 +748,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
         heartbeatTimeoutMs: T.heartbeatTimeoutMs,
         clientTimeoutMs: T.clientTimeoutMs,
         start: !home ? 'backup' : p.inc === 0 ? 'primary' : 'rejoin',
+        // The supervisor saw the peer's process down at the spawn: no records survive to wait for.
+        ...(home && p.inc > 0 && otherManager(p).state === 'down' ? { peerDown: true } : {}),
         epoch: home && p.inc === 0 ? 1 : highestEpoch,
         clients: clients.map((c) => ({ id: c.id, endpoint: c.endpoint, incarnation: c.inc, ...(o.memory ? { memory: o.memory } : {}) })),
         // The runtime re-drives a stalled request after the clients' retry interval (supervisor nodeConfig).
