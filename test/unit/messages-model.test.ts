@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceRecord } from '../../nodes/control/trace/record.js';
 import { arrowsOf, frameOpKey, opsOf, TraceWindow, visible, WINDOW_RECORDS } from '../../renderer/src/messages/model.js';
+import { recordMaker } from './trace-records.js';
 
-let t = 0;
-const r = (node: string, dir: 'send' | 'recv', peer: string, type: string, frame: string, extra: Partial<TraceRecord> = {}): TraceRecord => ({
-  node,
-  dir,
-  peer,
-  t: (t += 1000),
-  type,
-  epoch: 1,
-  frame,
-  vc: { [node]: 1 },
-  ...extra,
-});
+const r = recordMaker();
 
 /** One IVY read fault of c1 on page 2 (req 5) served by owner c0, plus c2's unrelated heartbeat. */
 const readFault = (): TraceRecord[] => [

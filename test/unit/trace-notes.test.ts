@@ -12,9 +12,10 @@ import { Tracer, TRACE_BATCH_MAX } from '../../nodes/runtime/tracer.js';
 import { fateOf, ruleText, type NemesisFate, type NodeLinkRule } from '../../nodes/runtime/nemesis.js';
 import { NemesisRouter } from '../../nodes/runtime/nemesis-router.js';
 import { TraceMirror } from '../../nodes/control/trace/mirror.js';
-import { TraceRecordSchema, type TraceRecord } from '../../nodes/control/trace/record.js';
+import { TraceRecordSchema } from '../../nodes/control/trace/record.js';
 import { shivizEvent } from '../../nodes/control/trace/shiviz.js';
 import { arrowSegments, arrowsOf, DROP_REACH, epochMarks, marksOf, nemesisText, refusalText } from '../../renderer/src/messages/model.js';
+import { recordMaker } from './trace-records.js';
 
 const msg = (m: Record<string, unknown>): Message => m as unknown as Message;
 const rule = (r: Partial<NodeLinkRule> & { to: string[] }): NodeLinkRule => ({ partition: false, loss: 0, dup: 0, delayMs: 0, jitterMs: 0, ...r });
@@ -145,18 +146,7 @@ describe('trace record schema: the new fields', () => {
 });
 
 describe('Messages view layout of drops, duplicates, fencing and takeovers', () => {
-  let t = 0;
-  const rec = (node: string, dir: 'send' | 'recv', peer: string, type: string, frame: string, extra: Partial<TraceRecord> = {}): TraceRecord => ({
-    node,
-    dir,
-    peer,
-    t: (t += 1000),
-    type,
-    epoch: 1,
-    frame,
-    vc: { [node]: 1 },
-    ...extra,
-  });
+  const rec = recordMaker();
   const records = [
     rec('m0', 'send', 'm1', 'hb', 'm0:1', { nemesis: 'drop', rule: 'm0>m1:partition' }),
     rec('m0', 'send', 'c0', 'grant', 'm0:2', { nemesis: 'dup', rule: 'm0>c0:dup=1', page: 1, req: 2 }),
