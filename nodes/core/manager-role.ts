@@ -636,9 +636,10 @@ export class ManagerRoleCore implements SeatCore {
     const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
     const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned);
     // A client that started over during the candidacy (evicted as written off): what it asked before is void.
+    // Its report may name a later hello than the one we took (that one is still on its way): keep the later.
     for (const [id, h] of c.hellos) {
       const e = rebuilt.clients.get(id);
-      if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: h.n, seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
+      if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: Math.max(h.n, e.hellos ?? 0), seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
     }
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';

@@ -201,6 +201,10 @@ export function rebuildRecords(
   }
 
   const clients = new Map<NodeId, ClientEntry>();
-  for (const r of reports.values()) clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, lastHeard: now, ...(r.memory ? { memory: r.memory } : {}) });
+  // A report names the client's latest hello: that hello, arriving late (links need not be FIFO), is then no
+  // start-over (manager.ts onHello) that would write off what the client asked since.
+  for (const r of reports.values()) {
+    clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, ...(r.n !== undefined ? { hellos: r.n } : {}), lastHeard: now, ...(r.memory ? { memory: r.memory } : {}) });
+  }
   return { records, clients, outputs };
 }
