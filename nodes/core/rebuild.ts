@@ -208,3 +208,16 @@ export function rebuildRecords(
   }
   return { records, clients, outputs };
 }
+
+/**
+ * Hellos a candidate took from clients that started over during its candidacy (evicted as written off): what
+ * each asked before its hello is void (seqFloor). Its report may name a later hello than the one taken (that
+ * one is still on its way, links need not be FIFO): the later count stands, or that hello would look like a
+ * start-over when it arrives and write off the requests the client made since.
+ */
+export function noteHellos(clients: Map<NodeId, ClientEntry>, hellos: ReadonlyMap<NodeId, { incarnation: number; n: number; seq: number }>): void {
+  for (const [id, h] of hellos) {
+    const e = clients.get(id);
+    if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: Math.max(h.n, e.hellos ?? 0), seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
+  }
+}
