@@ -35,7 +35,7 @@
 import type { ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import { leaseMsFor, ManagerCore } from './manager.js';
 import { Authority, SentTimes } from './quorum.js';
-import { rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
+import { noteHellos, rebuildRecords, type Report, type ReplicaRecord } from './rebuild.js';
 import type { SeatCore } from './protocol.js';
 import type { Ignored, RecordView, Send } from './types.js';
 
@@ -635,11 +635,7 @@ export class ManagerRoleCore implements SeatCore {
     this.hadAuthority = true;
     const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
     const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned);
-    // A client that started over during the candidacy (evicted as written off): what it asked before is void.
-    for (const [id, h] of c.hellos) {
-      const e = rebuilt.clients.get(id);
-      if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: h.n, seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
-    }
+    noteHellos(rebuilt.clients, c.hellos);
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';
     this.peerNeedsFull = true;

@@ -134,7 +134,7 @@ export interface PageRecord {
 export interface ClientEntry {
   endpoint: string;
   incarnation: number;
-  /** The count of the hello that listed it (absent: listed from a report, or an older client). */
+  /** The count of its latest hello we know of: the one that listed it, or the one its report named (absent: an older client). */
   hellos?: number;
   /** Requests numbered up to this were sent before that hello: answers to them would reach nobody. */
   seqFloor?: number;

@@ -201,6 +201,23 @@ export function rebuildRecords(
   }
 
   const clients = new Map<NodeId, ClientEntry>();
-  for (const r of reports.values()) clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, lastHeard: now, ...(r.memory ? { memory: r.memory } : {}) });
+  // A report names the client's latest hello: that hello, arriving late (links need not be FIFO), is then no
+  // start-over (manager.ts onHello) that would write off what the client asked since.
+  for (const r of reports.values()) {
+    clients.set(r.from, { endpoint: r.endpoint, incarnation: r.incarnation, ...(r.n !== undefined ? { hellos: r.n } : {}), lastHeard: now, ...(r.memory ? { memory: r.memory } : {}) });
+  }
   return { records, clients, outputs };
+}
+
+/**
+ * Hellos a candidate took from clients that started over during its candidacy (evicted as written off): what
+ * each asked before its hello is void (seqFloor). Its report may name a later hello than the one taken (that
+ * one is still on its way, links need not be FIFO): the later count stands, or that hello would look like a
+ * start-over when it arrives and write off the requests the client made since.
+ */
+export function noteHellos(clients: Map<NodeId, ClientEntry>, hellos: ReadonlyMap<NodeId, { incarnation: number; n: number; seq: number }>): void {
+  for (const [id, h] of hellos) {
+    const e = clients.get(id);
+    if (e?.incarnation === h.incarnation) Object.assign(e, { hellos: Math.max(h.n, e.hellos ?? 0), seqFloor: Math.max(e.seqFloor ?? 0, h.seq) });
+  }
 }

@@ -184,6 +184,11 @@ const REGRESSIONS: { seed: number; why: string; plan?: Partial<PairOptions> }[] 
   { seed: 494, why: 'lossy: the owner and writer died mid-invalidation with an invalidate lost: the page was lost but a copy holder kept its copy', plan: lossy(494) },
   { seed: 138, why: 'partition: a write transfer to a client cut off and written off was lost with it, though its refused report still listed the request as pending (the sender kept the copy)', plan: partitionPlan(138) },
   { seed: 558, why: 'partition: as seed 138', plan: partitionPlan(558) },
+  {
+    seed: 927,
+    why: 'client-pause: a woken client\'s hello #3 overtaken by its report #3 and its next write request; the primary, whose record said hello #2, took the late hello for a start-over and reclaimed the write transfer on its way to the client, which installed it: two writers (swmr, stale read)',
+    plan: clientPause(927),
+  },
   { seed: 1106, why: 'lossy: a home seat rejoining over a slow link gave up on its peer and took over with no records; the peer\'s full sync came during the candidacy and was dropped, so a page lost with a crashed (restarted) client came back as a zero page', plan: lossy(1106) },
 ];
 

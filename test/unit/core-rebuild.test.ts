@@ -2,7 +2,7 @@
 // on reboot only from a copy not older than the replica's (pair sim seed 85, recoverable memory).
 import { describe, expect, it } from 'vitest';
 import { ManagerCore } from '../../nodes/core/manager.js';
-import { rebuildRecords, type Report } from '../../nodes/core/rebuild.js';
+import { noteHellos, rebuildRecords, type Report } from '../../nodes/core/rebuild.js';
 import type { MessageOf } from '../../nodes/protocol/messages.js';
 
 const self = { id: 'm0', epoch: 3, pages: 1 };
@@ -96,5 +96,48 @@ describe('rebuild: a write transfer to a client written off while cut off (pair 
     const rec = rebuildRecords(self, reports, replica, 0, () => 'volatile', abandoned).records[0]!;
     expect(rec.owner).toBeNull();
     expect(rec.reclaiming).toBeNull();
+  });
+});
+
+describe('rebuild: a client\'s hello overtaken by its report and its next request (pair sim client-pause seed 927)', () => {
+  // The candidacy took c5's hello #2; c5 was evicted again (a stale report), said hello #3 (its requests up to
+  // 21 were before it), reported #3 to this takeover and asked for page 0 (write r22); c2 sent it its copy.
+  // The hello #3 itself arrives only now, after the rebuild.
+  const reports = new Map<string, Report>([
+    [
+      'c2',
+      {
+        t: 'report',
+        from: 'c2',
+        epoch: 3,
+        endpoint: 'tcp://127.0.0.1:7012',
+        incarnation: 0,
+        pages: [{ page: 0, access: 'none', owner: false, version: 432, served: { to: 'c5', req: 22, kind: 'write' } }],
+        pending: [],
+        n: 1,
+        memory: 'recoverable',
+      },
+    ],
+    ['c5', { t: 'report', from: 'c5', epoch: 3, endpoint: 'tcp://127.0.0.1:7015', incarnation: 0, pages: [], pending: [{ page: 0, req: 22, kind: 'write' }], n: 3, memory: 'recoverable' }],
+  ]);
+  const hello = (n: number): MessageOf<'hello'> => ({ t: 'hello', from: 'c5', epoch: 3, endpoint: 'tcp://127.0.0.1:7015', incarnation: 0, n, seq: 21, memory: 'recoverable', recovered: [] });
+  const core = (): ManagerCore => {
+    const { records, clients } = rebuildRecords(self, reports, null, 0, () => 'recoverable');
+    noteHellos(clients, new Map([['c5', { incarnation: 0, n: 2, seq: 21 }]]));
+    expect(clients.get('c5')).toMatchObject({ hellos: 3, seqFloor: 21 });
+    return new ManagerCore({ id: 'm0', epoch: 3, pages: 1, clientTimeoutMs: 0 }, { records, clients });
+  };
+  const reclaims = (out: ReturnType<ManagerCore['receive']>) => out.filter((o) => o.type === 'send' && o.msg.t === 'reclaim');
+
+  it('takes the late hello its report named as no start-over: the transfer on its way to the client stands', () => {
+    const m = core();
+    expect(reclaims(m.receive(hello(3), 10))).toEqual([]);
+    expect(m.recordCache()[0]).toMatchObject({ owner: 'c2', active: { requester: 'c5', req: 22, kind: 'write', phase: 'transferring' } });
+  });
+
+  it('still takes a later hello for a start-over (the client dropped r22): the sender takes its copy back', () => {
+    const m = core();
+    expect(reclaims(m.receive(hello(4), 10))).toHaveLength(1);
+    expect(m.recordCache()[0]?.active).toBeFalsy();
   });
 });
