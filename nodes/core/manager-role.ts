@@ -402,10 +402,18 @@ export class ManagerRoleCore implements SeatCore {
         return out;
       }
       case 'sync':
-        // A backup that has served (or run for) a newer epoch takes no records from a deposed primary (one
-        // paused and woken up): they are stale, down to a client list emptied by its own timeouts. (The
-        // primary re-takes with a fresh epoch when it hears a backup ahead of it, so syncs resume.)
-        if (this.role === 'backup' && msg.epoch < this.epoch) return [{ type: 'ignored', msg, reason: `stale epoch ${msg.epoch} < ${this.epoch}` }];
+        // A backup that has served (or run for) a newer epoch takes no client list from a deposed primary (one
+        // paused and woken up): it is stale, emptied by that primary's own timeouts. (The primary re-takes with
+        // a fresh epoch when it hears a backup ahead of it, so syncs resume.) Its records, too, if ours are
+        // newer (applySync's rule: we served since). But a backup that only ran for its epoch (a candidacy
+        // that yielded to this very primary, above) has no newer records: this primary's are the newest
+        // anyone made. Dropping them left a takeover with records from before a page was first written and
+        // then lost with a crashed client, handed out again as a zero page (pair-sim recordless-rejoin seed 26).
+        if (this.role === 'backup' && msg.epoch < this.epoch) {
+          if (this.olderThanReplica(msg)) return [{ type: 'ignored', msg, reason: `stale epoch ${msg.epoch} < ${this.epoch}` }];
+          this.applyRecords(msg);
+          return [];
+        }
         if (this.role === 'backup') this.applySync(msg, now);
         else if (this.role === 'rejoining' && msg.full) {
           this.applySync(msg, now);
@@ -467,9 +475,13 @@ export class ManagerRoleCore implements SeatCore {
   private applySync(msg: MessageOf<'sync'>, now: number): void {
     // A peer that has not served since we did (a candidate cut off from us: a partition) hands back a replica
     // older than our own records of that time: ours say what we gave out, wrote off or hold for a down client.
-    const older = msg.of !== undefined && this.replica !== null && (msg.of < this.replicaOf || (msg.of === this.replicaOf && this.replicaOwn));
-    if (!older) this.applyRecords(msg);
+    if (!this.olderThanReplica(msg)) this.applyRecords(msg);
     this.applyClients(msg, now);
+  }
+
+  /** The sync's records come from a primary older than the one that made our replica (or from no later one than us). */
+  private olderThanReplica(msg: MessageOf<'sync'>): boolean {
+    return msg.of !== undefined && this.replica !== null && (msg.of < this.replicaOf || (msg.of === this.replicaOf && this.replicaOwn));
   }
 
   private applyRecords(msg: MessageOf<'sync'>): void {

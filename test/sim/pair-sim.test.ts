@@ -442,6 +442,9 @@ describe('pair simulator: both managers, all clients, real faults', () => {
   // Before the fix (nodes/core/manager-role.ts: a recordless rejoin gives up on its peer only once no records
   // survive) seeds 18, 22 and 38 of these 60 handed such a page out as a zero page (a read of null after an
   // acknowledged write); the rest did not have a page only the crashed client had ever held. Replay: PAIR_PLAN=recordless-rejoin.
+  // Seed 26 failed the same way after the merge with duel: m1 ran for an epoch, yielded to the serving m0 and,
+  // as a backup ahead of m0's epoch, dropped m0's syncs; its takeover rebuilt from records older than the page
+  // (nodes/core/manager-role.ts, the stale-epoch sync rule; test/unit/core-yield-records.test.ts).
   it('a rebooted home seat without records waits for its peer\'s over a stalled link: a page lost with a restarted client is never a zero page', () => {
     const runs = range(1, 60).map((seed) => runPairSeed(seed, recordlessRejoin(seed)));
     const line = (r: PairResult, p: string | undefined): string => `seed ${r.seed}: ${p?.split('\n')[0]?.slice(0, 300)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=recordless-rejoin`;

@@ -1157,6 +1157,8 @@ export function runPairSeed(seed: number, overrides: Partial<PairOptions> = {}):
     const pcore = pm.core!;
     const other = otherManager(pm);
     if (other.core && live(other) && other.core.currentRole !== 'backup') why.push(`${other.id} is ${other.core.currentRole}`);
+    // A backup ahead of the primary's epoch (its candidacy yielded): the primary re-takes once it hears it.
+    if (other.core && live(other) && other.core.currentEpoch > pcore.currentEpoch) why.push(`${other.id} is at epoch ${other.core.currentEpoch}, ahead of ${pm.id}@${pcore.currentEpoch}`);
     const mismatch = replicaMismatch(pm);
     if (mismatch) why.push(mismatch);
     for (const r of pcore.recordCache()) if (r.active || r.queue.length > 0) why.push(`page ${r.page} busy at ${pm.id}: ${JSON.stringify({ active: r.active, queue: r.queue })}`);
