@@ -156,6 +156,12 @@ describe('Network view', () => {
     await until(page, 'the takeover in the diagram: an epoch mark or a fenced frame', drawn, ['data-epoch-marks', 'data-fenced'], { timeout: 20_000, serve: s.serve! });
     const afterTakeover = { fenced: Number(await canvas.getAttribute('data-fenced')), epochs: Number(await canvas.getAttribute('data-epoch-marks')) };
     console.log(`Network e2e: Messages view after isolate-primary and heal: ${JSON.stringify(afterTakeover)}`);
+    // The fencing in the event log: the old primary meets the new epoch (the peer's, or a client's refusal) and
+    // steps down to ask for its role back.
+    await showView(page, 'events');
+    const fenced = events.locator('tbody tr').filter({ hasText: /m0 is rejoining at epoch \d+ \((peer|m1) serves epoch \d+|m0 is rejoining at epoch \d+ \(c\d+ follows epoch \d+/ });
+    await fenced.first().waitFor({ timeout: 30_000 });
+    console.log(`Network e2e: fencing in the event log: ${(await fenced.first().innerText()).replace(/\s+/g, ' ')}`);
 
     await page.waitForTimeout(1500); // some operations after the heal
     await showView(page, 'cluster');
