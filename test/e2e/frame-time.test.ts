@@ -47,7 +47,19 @@ async function cpuMetrics(cdp: CDPSession): Promise<Record<string, number>> {
   return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
 }
 
-async function measureFrames(page: Page, cdp: CDPSession, ms: number): Promise<FrameFigures> {
+/**
+ * IVY_FRAME_PROFILE=1 also records a V8 CPU profile of the renderer for each window
+ * (test-results/frame-time-<view>.cpuprofile, open it in Chromium's DevTools), to see
+ * where a janky view spends its time.
+ */
+const PROFILE = process.env.IVY_FRAME_PROFILE === '1';
+
+async function measureFrames(page: Page, cdp: CDPSession, ms: number, view: string): Promise<FrameFigures> {
+  if (PROFILE) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const before = await cpuMetrics(cdp);
   const raw = await page.evaluate(async (windowMs) => {
     const deltas: number[] = [];
@@ -78,6 +90,11 @@ async function measureFrames(page: Page, cdp: CDPSession, ms: number): Promise<F
     return { deltas, longTasks, span };
   }, ms);
   const after = await cpuMetrics(cdp);
+  if (PROFILE) {
+    const { profile } = await cdp.send('Profiler.stop');
+    ensureDir(RESULTS);
+    writeFileSync(join(RESULTS, `frame-time-${view}.cpuprofile`), JSON.stringify(profile));
+  }
   const cpuMs = (name: string) => Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 1000);
   const sorted = [...raw.deltas].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
@@ -120,7 +137,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     });
     const cdp = await served.app.context.newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
-    const pagesView = await measureFrames(page, cdp, MEASURE_MS);
+    const pagesView = await measureFrames(page, cdp, MEASURE_MS, 'pages');
     // For the picture, only the pages clients actually hold.
     await page.getByLabel('Hide pages with no access').check();
     await until(
@@ -138,7 +155,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     // Nodes: 66 rows with uptimes ticking and roles, states and memory updating.
     await showView(page, 'cluster');
     await page.getByTestId('node-row-c63').waitFor();
-    const nodesView = await measureFrames(page, cdp, MEASURE_MS);
+    const nodesView = await measureFrames(page, cdp, MEASURE_MS, 'nodes');
     await screenshot(page, `cluster-${CLIENTS}`);
 
     // Messages: tracing on in every node, the latest window of frames redrawn as they stream in.
@@ -147,7 +164,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
       timeout: 60_000,
       serve: served.serve,
     });
-    const messagesView = await measureFrames(page, cdp, MEASURE_MS);
+    const messagesView = await measureFrames(page, cdp, MEASURE_MS, 'messages');
     await screenshot(page, `messages-${CLIENTS}`);
     await showView(page, 'cluster'); // leaving Messages turns tracing off again
 
