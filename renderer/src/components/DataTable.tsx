@@ -7,6 +7,7 @@ import {
   createFilteredRowModel,
   createPaginatedRowModel,
   createSortedRowModel,
+  FlexRender,
   filterFn_includesString,
   globalFilteringFeature,
   rowPaginationFeature,
@@ -18,10 +19,12 @@ import {
   useTable,
   type ColumnDef,
   type PaginationState,
+  type Row,
   type RowData,
   type SortingState,
 } from '@tanstack/react-table';
 import { usePersistentState } from '../state/persist.js';
+import { LARGE_TABLE_ROWS, filterAndSort } from './table-rows.js';
 
 export interface ColumnMetaInfo {
   /** Right-align numbers. */
@@ -102,11 +105,29 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   });
   const filterId = useId();
 
+  // Big tables (Page caches: 8,192 rows at 128 clients) filter, sort and paginate here
+  // and give TanStack only the page on screen; small ones use TanStack's row models.
+  const large = data.length > LARGE_TABLE_ROWS;
+  const matching = useMemo(
+    () => (large ? filterAndSort(data, columns, sorting, globalFilter, features.sortFns) : null),
+    [large, data, columns, sorting, globalFilter],
+  );
+  const pageStart = pagination.pageIndex * pagination.pageSize;
+  const largePaginate = matching !== null && matching.length > threshold;
+  const pageData = useMemo(
+    () => (matching === null ? data : largePaginate ? matching.slice(pageStart, pageStart + pagination.pageSize) : matching),
+    [matching, data, largePaginate, pageStart, pagination.pageSize],
+  );
+
   const table = useTable({
     features,
     columns,
-    data,
+    data: pageData,
     getRowId,
+    manualFiltering: large,
+    manualSorting: large,
+    manualPagination: large,
+    rowCount: matching?.length,
     state: { sorting, globalFilter, pagination },
     onSortingChange: setSorting,
     onGlobalFilterChange: (u: unknown) =>
@@ -121,7 +142,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
     enableSortingRemoval: true,
   });
 
-  const filteredCount = table.getPrePaginatedRowModel().rows.length;
+  const filteredCount = matching?.length ?? table.getPrePaginatedRowModel().rows.length;
   const paginate = filteredCount > threshold;
   const pageCount = paginate ? table.getPageCount() : 1;
 
@@ -132,7 +153,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
     }
   }, [paginate, pageCount, pagination.pageIndex, setPagination]);
 
-  const rows = paginate ? table.getRowModel().rows : table.getPrePaginatedRowModel().rows;
+  const rows = paginate && !large ? table.getRowModel().rows : table.getPrePaginatedRowModel().rows;
 
   return (
     <div className={compact ? 'data-table compact' : 'data-table'} data-testid={testId}>
@@ -210,17 +231,13 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
               </tr>
             ) : (
               rows.map((row) => (
-                <tr key={row.id} data-testid={rowTestId?.(row.original)} className={rowClassName?.(row.original)}>
-                  {row.getAllCells().map((cell) => {
-                    const meta = cell.column.columnDef.meta;
-                    const cls = [meta?.numeric ? 'num' : '', meta?.className ?? ''].join(' ').trim();
-                    return (
-                      <td key={cell.id} className={cls || undefined}>
-                        <table.FlexRender cell={cell} />
-                      </td>
-                    );
-                  })}
-                </tr>
+                <DataRow
+                  key={row.id}
+                  row={row}
+                  columns={columns}
+                  testId={rowTestId?.(row.original)}
+                  className={rowClassName?.(row.original)}
+                />
               ))
             )}
           </tbody>
@@ -260,6 +277,46 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
 }
 
 export const DataTable = memo(DataTableInner) as typeof DataTableInner;
+
+interface DataRowProps<T extends RowData> {
+  row: Row<Features, T>;
+  /** Only compared: new column definitions re-render every row. */
+  columns: Columns<T>;
+  testId: string | undefined;
+  className: string | undefined;
+}
+
+function DataRowInner<T extends RowData>({ row, testId, className }: DataRowProps<T>) {
+  return (
+    <tr data-testid={testId} className={className}>
+      {row.getAllCells().map((cell) => {
+        const meta = cell.column.columnDef.meta;
+        const cls = [meta?.numeric ? 'num' : '', meta?.className ?? ''].join(' ').trim();
+        return (
+          <td key={cell.id} className={cls || undefined}>
+            <FlexRender cell={cell} />
+          </td>
+        );
+      })}
+    </tr>
+  );
+}
+
+/**
+ * A row re-renders only when its data object changed (snapshots share unchanged
+ * objects, see state/share.ts) or the columns did: a snapshot that changed three page
+ * rows re-renders three rows, not the hundred on screen. Cells that show time or
+ * command state (Uptime, NodeActions) subscribe to those themselves.
+ */
+const DataRow = memo(
+  DataRowInner,
+  (a, b) =>
+    a.row.original === b.row.original &&
+    a.row.id === b.row.id &&
+    a.columns === b.columns &&
+    a.testId === b.testId &&
+    a.className === b.className,
+) as typeof DataRowInner;
 
 /** Memoises column definitions for the lifetime of a component. */
 export function useColumns<T extends RowData>(make: () => Columns<T>, deps: readonly unknown[] = []): Columns<T> {
