@@ -1,6 +1,6 @@
 // The one table component: TanStack Table v9 with sortable headers, a filter box
 // and (for big tables) pagination, so 4096 page rows never hit the DOM at once.
-import { memo, useEffect, useId, useMemo, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   columnFilteringFeature,
   createColumnHelper,
@@ -77,6 +77,19 @@ export interface DataTableProps<T extends RowData> {
 }
 
 const PAGE_SIZES = [50, 100, 200, 500, 1000];
+/** Rows rendered at first in a big table's page (more than a 70vh scroll box holds), and kept beyond its edges. */
+const INITIAL_WINDOW = 40;
+const OVERSCAN = 12;
+const ROW_HEIGHT_GUESS = 30;
+
+/** Stands in for rows outside a big table's scroll box. */
+function Spacer({ rows, rowHeight, colSpan }: { rows: number; rowHeight: number; colSpan: number }) {
+  return (
+    <tr className="virtual-spacer" aria-hidden="true" style={{ height: rows * rowHeight }}>
+      <td colSpan={colSpan} />
+    </tr>
+  );
+}
 
 function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   const {
@@ -114,10 +127,40 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   );
   const pageStart = pagination.pageIndex * pagination.pageSize;
   const largePaginate = matching !== null && matching.length > threshold;
-  const pageData = useMemo(
-    () => (matching === null ? data : largePaginate ? matching.slice(pageStart, pageStart + pagination.pageSize) : matching),
-    [matching, data, largePaginate, pageStart, pagination.pageSize],
+  const pageRows = useMemo(
+    () => (matching === null ? null : largePaginate ? matching.slice(pageStart, pageStart + pagination.pageSize) : matching),
+    [matching, largePaginate, pageStart, pagination.pageSize],
   );
+  // Of a big table's page only the rows in (and near) the scroll box are rendered;
+  // spacer rows keep the scroll height, so the scroll bar and position stay honest.
+  const scroller = useRef<HTMLDivElement>(null);
+  const rowHeight = useRef(ROW_HEIGHT_GUESS);
+  const [span, setSpan] = useState<readonly [number, number]>([0, INITIAL_WINDOW]);
+  const virtual = pageRows !== null && pageRows.length > INITIAL_WINDOW;
+  const total = pageRows?.length ?? 0;
+  const winStart = virtual ? Math.min(span[0], Math.max(0, total - INITIAL_WINDOW)) : 0;
+  const winEnd = virtual ? Math.min(total, Math.max(span[1], winStart + INITIAL_WINDOW)) : total;
+  const pageData = useMemo(
+    () => (pageRows === null ? data : virtual ? pageRows.slice(winStart, winEnd) : pageRows),
+    [pageRows, data, virtual, winStart, winEnd],
+  );
+  const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const h = rowHeight.current;
+    const first = Math.floor(el.scrollTop / h);
+    const last = Math.ceil((el.scrollTop + el.clientHeight) / h);
+    setSpan((prev) =>
+      first - OVERSCAN / 2 >= prev[0] && last + OVERSCAN / 2 <= prev[1] ? prev : ([Math.max(0, first - OVERSCAN), last + OVERSCAN] as const),
+    );
+  }, []);
+  // Measure a real row once rows are on screen, then fit the window to the scroll box.
+  useLayoutEffect(() => {
+    if (!virtual) return;
+    const tr = scroller.current?.querySelector<HTMLTableRowElement>('tbody tr:not(.virtual-spacer)');
+    if (tr && tr.offsetHeight > 0) rowHeight.current = tr.offsetHeight;
+    onScroll();
+  }, [virtual, pagination.pageIndex, pagination.pageSize, onScroll]);
 
   const table = useTable({
     features,
@@ -184,7 +227,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
           {toolbar}
         </div>
       )}
-      <div className="table-scroll">
+      <div className="table-scroll" ref={scroller} onScroll={virtual ? onScroll : undefined}>
         <table aria-label={label}>
           {caption && <caption>{caption}</caption>}
           <thead>
@@ -230,15 +273,19 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
                 </td>
               </tr>
             ) : (
-              rows.map((row) => (
-                <DataRow
-                  key={row.id}
-                  row={row}
-                  columns={columns}
-                  testId={rowTestId?.(row.original)}
-                  className={rowClassName?.(row.original)}
-                />
-              ))
+              <>
+                {virtual && winStart > 0 && <Spacer rows={winStart} rowHeight={rowHeight.current} colSpan={columns.length} />}
+                {rows.map((row) => (
+                  <DataRow
+                    key={row.id}
+                    row={row}
+                    columns={columns}
+                    testId={rowTestId?.(row.original)}
+                    className={rowClassName?.(row.original)}
+                  />
+                ))}
+                {virtual && winEnd < total && <Spacer rows={total - winEnd} rowHeight={rowHeight.current} colSpan={columns.length} />}
+              </>
             )}
           </tbody>
         </table>
