@@ -344,19 +344,21 @@ function sameNode(a: NodeInfo, b: NodeInfo): boolean {
  * snapshot for the same "52.3 MiB". Nested parts are already shared (state/share.ts).
  */
 function useStableNodes(nodes: NodeInfo[] | undefined): NodeInfo[] {
-  const last = useRef(new Map<string, NodeInfo>());
+  const last = useRef<NodeInfo[]>([]);
   return useMemo(() => {
     const prev = last.current;
-    const next = new Map<string, NodeInfo>();
-    const out = (nodes ?? []).map((n) => {
+    const byId = new Map(prev.map((n) => [n.id, n]));
+    let same = prev.length === (nodes?.length ?? 0);
+    const out = (nodes ?? []).map((n, i) => {
       const shown = { ...n, rssBytes: shownRss(n.rssBytes) };
-      const p = prev.get(n.id);
+      const p = byId.get(n.id);
       const keep = p && sameNode(p, shown) ? p : shown;
-      next.set(n.id, keep);
+      if (keep !== prev[i]) same = false;
       return keep;
     });
-    last.current = next;
-    return out;
+    // Nothing shown changed: the same array, so the table has nothing to redo.
+    if (!same) last.current = out;
+    return last.current;
   }, [nodes]);
 }
 
