@@ -4,12 +4,15 @@
 // rows, paginated), on the nodes table and on the Messages view (tracing on: every
 // frame of the cluster streams into its diagram). IVY_FRAME_CLIENTS=128 measures 128. The figures are printed and written to
 // test-results/frame-time.json with the main thread's CPU time, so a reader can tell
-// the UI's own cost from waiting for a CPU on a loaded machine. The test asserts
-// behaviour only, never timing.
+// the UI's own cost from waiting for a CPU on a loaded machine. Wall-clock frame times
+// depend on the machine's load, so they are asserted only with IVY_FRAME_STRICT=1 (a
+// quiet machine: p95 frame ≤ 33 ms, no long task over 50 ms); the renderer's own CPU
+// time hardly does, so every run fails a view that spends more than
+// CPU_BUDGET of the window on the main thread (a view janking on its own work).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { RESULTS, ensureDir, percentile, screenshot, showView, until } from './harness.js';
 import { useServedApp } from './served-app.js';
@@ -19,6 +22,9 @@ const CLIENTS = Number(process.env.IVY_FRAME_CLIENTS ?? 64);
 const PAGES = 64;
 const RATE = 10; // ops/s per client: 640 ops/s over the cluster
 const MEASURE_MS = 5_000;
+/** Main-thread CPU a view may use, as a share of the window (the measuring loop included). */
+const CPU_BUDGET = 0.2;
+const STRICT = process.env.IVY_FRAME_STRICT === '1';
 
 interface FrameFigures {
   frames: number;
@@ -47,7 +53,22 @@ async function cpuMetrics(cdp: CDPSession): Promise<Record<string, number>> {
   return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
 }
 
-async function measureFrames(page: Page, cdp: CDPSession, ms: number): Promise<FrameFigures> {
+/**
+ * IVY_FRAME_PROFILE=1 also records a V8 CPU profile of the renderer for each window
+ * (test-results/frame-time-<view>.cpuprofile, open it in Chromium's DevTools), to see
+ * where a janky view spends its time.
+ */
+const PROFILE = process.env.IVY_FRAME_PROFILE === '1';
+/** IVY_FRAME_TRACE=1: a Chromium trace (timeline) per window, test-results/frame-time-<view>.trace.json. */
+const TRACE = process.env.IVY_FRAME_TRACE === '1';
+
+async function measureFrames(page: Page, cdp: CDPSession, ms: number, view: string, browser?: Browser): Promise<FrameFigures> {
+  if (TRACE && browser) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8'] });
+  if (PROFILE) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const before = await cpuMetrics(cdp);
   const raw = await page.evaluate(async (windowMs) => {
     const deltas: number[] = [];
@@ -78,6 +99,15 @@ async function measureFrames(page: Page, cdp: CDPSession, ms: number): Promise<F
     return { deltas, longTasks, span };
   }, ms);
   const after = await cpuMetrics(cdp);
+  if (PROFILE) {
+    const { profile } = await cdp.send('Profiler.stop');
+    ensureDir(RESULTS);
+    writeFileSync(join(RESULTS, `frame-time-${view}.cpuprofile`), JSON.stringify(profile));
+  }
+  if (TRACE && browser) {
+    ensureDir(RESULTS);
+    writeFileSync(join(RESULTS, `frame-time-${view}.trace.json`), await browser.stopTracing());
+  }
   const cpuMs = (name: string) => Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 1000);
   const sorted = [...raw.deltas].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 10) / 10;
@@ -120,7 +150,14 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     });
     const cdp = await served.app.context.newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
-    const pagesView = await measureFrames(page, cdp, MEASURE_MS);
+    const pagesView = await measureFrames(page, cdp, MEASURE_MS, 'pages', served.browser);
+    // Only the rows near the scroll box are rendered: scrolling the page's box to its end
+    // brings in the page's last row (the 100th: c1's page 35), so every row stays reachable.
+    expect(await page.locator('[data-testid="pages-table"] tbody tr[data-testid^="page-row-"]').count()).toBeLessThan(100);
+    await page.getByTestId('pages-table').locator('.table-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.getByTestId(`page-row-c1-${100 - PAGES - 1}`).waitFor();
+    await page.getByTestId('pages-table').locator('.table-scroll').evaluate((el) => el.scrollTo(0, 0));
+    await page.getByTestId('page-row-c0-0').waitFor();
     // For the picture, only the pages clients actually hold.
     await page.getByLabel('Hide pages with no access').check();
     await until(
@@ -138,7 +175,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     // Nodes: 66 rows with uptimes ticking and roles, states and memory updating.
     await showView(page, 'cluster');
     await page.getByTestId('node-row-c63').waitFor();
-    const nodesView = await measureFrames(page, cdp, MEASURE_MS);
+    const nodesView = await measureFrames(page, cdp, MEASURE_MS, 'nodes', served.browser);
     await screenshot(page, `cluster-${CLIENTS}`);
 
     // Messages: tracing on in every node, the latest window of frames redrawn as they stream in.
@@ -147,7 +184,7 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
       timeout: 60_000,
       serve: served.serve,
     });
-    const messagesView = await measureFrames(page, cdp, MEASURE_MS);
+    const messagesView = await measureFrames(page, cdp, MEASURE_MS, 'messages', served.browser);
     await screenshot(page, `messages-${CLIENTS}`);
     await showView(page, 'cluster'); // leaving Messages turns tracing off again
 
@@ -174,6 +211,13 @@ describe(`UI frame times with ${CLIENTS} clients`, () => {
     expect(pagesView.frames).toBeGreaterThan(0);
     expect(nodesView.frames).toBeGreaterThan(0);
     expect(messagesView.frames).toBeGreaterThan(0);
+    for (const [view, f] of Object.entries(report.views)) {
+      expect(f.mainThreadCpuMs, `${view}: main-thread CPU ${f.mainThreadCpuMs} ms in ${f.durationMs} ms`).toBeLessThanOrEqual(CPU_BUDGET * f.durationMs);
+      if (STRICT) {
+        expect(f.p95Ms, `${view}: p95 frame time`).toBeLessThanOrEqual(33.4);
+        expect(f.longTaskMaxMs, `${view}: longest task`).toBeLessThanOrEqual(50);
+      }
+    }
     expect(await page.locator('[data-testid^="node-state-c"][data-state="up"]').count()).toBe(CLIENTS);
     await expectCleanPage(served.app);
   });

@@ -3,6 +3,7 @@
 // nonsense because a frame was truncated, stale or from a different version.
 import { z } from 'zod';
 import type { CommandReply, ServerPush } from '../../../nodes/control/api.js';
+import { PageTablesSchema } from './page-tables.js';
 
 const num = z.number();
 const numOrNull = z.number().nullable();
@@ -52,16 +53,6 @@ const RecordViewSchema = z.looseObject({
   queue: z.array(z.looseObject({ requester: z.string(), req: num, kind: opKind })),
 });
 
-const PageRowSchema = z.looseObject({
-  page: num,
-  access: z.enum(['none', 'read', 'write']),
-  owner: z.boolean(),
-  version: num,
-  pending: opKind.nullable(),
-  preview: z.string(),
-  token: z.string().nullable(),
-  wpos: num.optional(),
-});
 
 const protocol = z.enum(['ivy', 'isis']);
 const model = z.enum(['linearizable', 'sequential']);
@@ -105,7 +96,7 @@ const SnapshotSchema = z.looseObject({
   nodes: z.array(NodeInfoSchema),
   clients: z.array(ClientStatsSchema),
   records: z.record(z.string(), z.array(RecordViewSchema)),
-  pageTables: z.record(z.string(), z.array(PageRowSchema)).optional(),
+  pageTables: PageTablesSchema.optional(),
   membership: z.record(z.string(), MembershipSchema).optional(),
   orders: z.record(z.string(), OrderSchema).optional(),
   histogram: z.array(z.looseObject({ leUs: figure, read: num, write: num })),

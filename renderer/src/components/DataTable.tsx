@@ -1,12 +1,13 @@
 // The one table component: TanStack Table v9 with sortable headers, a filter box
 // and (for big tables) pagination, so 4096 page rows never hit the DOM at once.
-import { memo, useEffect, useId, useMemo, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
   columnFilteringFeature,
   createColumnHelper,
   createFilteredRowModel,
   createPaginatedRowModel,
   createSortedRowModel,
+  FlexRender,
   filterFn_includesString,
   globalFilteringFeature,
   rowPaginationFeature,
@@ -18,10 +19,12 @@ import {
   useTable,
   type ColumnDef,
   type PaginationState,
+  type Row,
   type RowData,
   type SortingState,
 } from '@tanstack/react-table';
 import { usePersistentState } from '../state/persist.js';
+import { LARGE_TABLE_ROWS, filterAndSort } from './table-rows.js';
 
 export interface ColumnMetaInfo {
   /** Right-align numbers. */
@@ -74,6 +77,19 @@ export interface DataTableProps<T extends RowData> {
 }
 
 const PAGE_SIZES = [50, 100, 200, 500, 1000];
+/** Rows rendered at first in a big table's page (more than a 70vh scroll box holds), and kept beyond its edges. */
+const INITIAL_WINDOW = 40;
+const OVERSCAN = 12;
+const ROW_HEIGHT_GUESS = 30;
+
+/** Stands in for rows outside a big table's scroll box. */
+function Spacer({ rows, rowHeight, colSpan }: { rows: number; rowHeight: number; colSpan: number }) {
+  return (
+    <tr className="virtual-spacer" aria-hidden="true" style={{ height: rows * rowHeight }}>
+      <td colSpan={colSpan} />
+    </tr>
+  );
+}
 
 function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   const {
@@ -102,11 +118,59 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   });
   const filterId = useId();
 
+  // Big tables (Page caches: 8,192 rows at 128 clients) filter, sort and paginate here
+  // and give TanStack only the page on screen; small ones use TanStack's row models.
+  const large = data.length > LARGE_TABLE_ROWS;
+  const matching = useMemo(
+    () => (large ? filterAndSort(data, columns, sorting, globalFilter, features.sortFns) : null),
+    [large, data, columns, sorting, globalFilter],
+  );
+  const pageStart = pagination.pageIndex * pagination.pageSize;
+  const largePaginate = matching !== null && matching.length > threshold;
+  const pageRows = useMemo(
+    () => (matching === null ? null : largePaginate ? matching.slice(pageStart, pageStart + pagination.pageSize) : matching),
+    [matching, largePaginate, pageStart, pagination.pageSize],
+  );
+  // Of a big table's page only the rows in (and near) the scroll box are rendered;
+  // spacer rows keep the scroll height, so the scroll bar and position stay honest.
+  const scroller = useRef<HTMLDivElement>(null);
+  const rowHeight = useRef(ROW_HEIGHT_GUESS);
+  const [span, setSpan] = useState<readonly [number, number]>([0, INITIAL_WINDOW]);
+  const virtual = pageRows !== null && pageRows.length > INITIAL_WINDOW;
+  const total = pageRows?.length ?? 0;
+  const winStart = virtual ? Math.min(span[0], Math.max(0, total - INITIAL_WINDOW)) : 0;
+  const winEnd = virtual ? Math.min(total, Math.max(span[1], winStart + INITIAL_WINDOW)) : total;
+  const pageData = useMemo(
+    () => (pageRows === null ? data : virtual ? pageRows.slice(winStart, winEnd) : pageRows),
+    [pageRows, data, virtual, winStart, winEnd],
+  );
+  const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const h = rowHeight.current;
+    const first = Math.floor(el.scrollTop / h);
+    const last = Math.ceil((el.scrollTop + el.clientHeight) / h);
+    setSpan((prev) =>
+      first - OVERSCAN / 2 >= prev[0] && last + OVERSCAN / 2 <= prev[1] ? prev : ([Math.max(0, first - OVERSCAN), last + OVERSCAN] as const),
+    );
+  }, []);
+  // Measure a real row once rows are on screen, then fit the window to the scroll box.
+  useLayoutEffect(() => {
+    if (!virtual) return;
+    const tr = scroller.current?.querySelector<HTMLTableRowElement>('tbody tr:not(.virtual-spacer)');
+    if (tr && tr.offsetHeight > 0) rowHeight.current = tr.offsetHeight;
+    onScroll();
+  }, [virtual, pagination.pageIndex, pagination.pageSize, onScroll]);
+
   const table = useTable({
     features,
     columns,
-    data,
+    data: pageData,
     getRowId,
+    manualFiltering: large,
+    manualSorting: large,
+    manualPagination: large,
+    rowCount: matching?.length,
     state: { sorting, globalFilter, pagination },
     onSortingChange: setSorting,
     onGlobalFilterChange: (u: unknown) =>
@@ -121,7 +185,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
     enableSortingRemoval: true,
   });
 
-  const filteredCount = table.getPrePaginatedRowModel().rows.length;
+  const filteredCount = matching?.length ?? table.getPrePaginatedRowModel().rows.length;
   const paginate = filteredCount > threshold;
   const pageCount = paginate ? table.getPageCount() : 1;
 
@@ -132,7 +196,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
     }
   }, [paginate, pageCount, pagination.pageIndex, setPagination]);
 
-  const rows = paginate ? table.getRowModel().rows : table.getPrePaginatedRowModel().rows;
+  const rows = paginate && !large ? table.getRowModel().rows : table.getPrePaginatedRowModel().rows;
 
   return (
     <div className={compact ? 'data-table compact' : 'data-table'} data-testid={testId}>
@@ -163,7 +227,7 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
           {toolbar}
         </div>
       )}
-      <div className="table-scroll">
+      <div className="table-scroll" ref={scroller} onScroll={virtual ? onScroll : undefined}>
         <table aria-label={label}>
           {caption && <caption>{caption}</caption>}
           <thead>
@@ -209,19 +273,19 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
                 </td>
               </tr>
             ) : (
-              rows.map((row) => (
-                <tr key={row.id} data-testid={rowTestId?.(row.original)} className={rowClassName?.(row.original)}>
-                  {row.getAllCells().map((cell) => {
-                    const meta = cell.column.columnDef.meta;
-                    const cls = [meta?.numeric ? 'num' : '', meta?.className ?? ''].join(' ').trim();
-                    return (
-                      <td key={cell.id} className={cls || undefined}>
-                        <table.FlexRender cell={cell} />
-                      </td>
-                    );
-                  })}
-                </tr>
-              ))
+              <>
+                {virtual && winStart > 0 && <Spacer rows={winStart} rowHeight={rowHeight.current} colSpan={columns.length} />}
+                {rows.map((row) => (
+                  <DataRow
+                    key={row.id}
+                    row={row}
+                    columns={columns}
+                    testId={rowTestId?.(row.original)}
+                    className={rowClassName?.(row.original)}
+                  />
+                ))}
+                {virtual && winEnd < total && <Spacer rows={total - winEnd} rowHeight={rowHeight.current} colSpan={columns.length} />}
+              </>
             )}
           </tbody>
         </table>
@@ -260,6 +324,46 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
 }
 
 export const DataTable = memo(DataTableInner) as typeof DataTableInner;
+
+interface DataRowProps<T extends RowData> {
+  row: Row<Features, T>;
+  /** Only compared: new column definitions re-render every row. */
+  columns: Columns<T>;
+  testId: string | undefined;
+  className: string | undefined;
+}
+
+function DataRowInner<T extends RowData>({ row, testId, className }: DataRowProps<T>) {
+  return (
+    <tr data-testid={testId} className={className}>
+      {row.getAllCells().map((cell) => {
+        const meta = cell.column.columnDef.meta;
+        const cls = [meta?.numeric ? 'num' : '', meta?.className ?? ''].join(' ').trim();
+        return (
+          <td key={cell.id} className={cls || undefined}>
+            <FlexRender cell={cell} />
+          </td>
+        );
+      })}
+    </tr>
+  );
+}
+
+/**
+ * A row re-renders only when its data object changed (snapshots share unchanged
+ * objects, see state/share.ts) or the columns did: a snapshot that changed three page
+ * rows re-renders three rows, not the hundred on screen. Cells that show time or
+ * command state (Uptime, NodeActions) subscribe to those themselves.
+ */
+const DataRow = memo(
+  DataRowInner,
+  (a, b) =>
+    a.row.original === b.row.original &&
+    a.row.id === b.row.id &&
+    a.columns === b.columns &&
+    a.testId === b.testId &&
+    a.className === b.className,
+) as typeof DataRowInner;
 
 /** Memoises column definitions for the lifetime of a component. */
 export function useColumns<T extends RowData>(make: () => Columns<T>, deps: readonly unknown[] = []): Columns<T> {

@@ -12,6 +12,7 @@ import type {
 } from '../../../nodes/control/api.js';
 import type { ConnectionStatus } from '../api/connection.js';
 import { TraceWindow } from '../messages/model.js';
+import { share } from './share.js';
 
 export const MAX_EVENTS = 5000;
 
@@ -193,7 +194,8 @@ export class ClusterStore {
     this.pendingEvents = [];
     this.pendingScenario = null;
     let next = this.state;
-    if (snap) next = { ...next, snapshot: snap };
+    // Unchanged parts keep their references, so memoised rows and views skip them.
+    if (snap) next = { ...next, snapshot: share(next.snapshot, snap) };
     if (events.length > 0) {
       const merged = next.events.concat(events);
       next = { ...next, events: merged.length > MAX_EVENTS ? merged.slice(merged.length - MAX_EVENTS) : merged };

@@ -3,7 +3,7 @@
 // cluster every client holds a full replica: its rows show, per page, the
 // total-order position of the write the replica holds (wpos), beside the client's
 // last applied position (pos), instead of IVY's access rights and ownership.
-import { useId, useMemo } from 'react';
+import { useId, useMemo, useRef } from 'react';
 import type { PageRow } from '../../../nodes/control/api.js';
 import { AccessBadge } from '../components/Badge.js';
 import { ClientPicker } from '../components/ClientPicker.js';
@@ -36,15 +36,25 @@ export function PagesView() {
   const clientIds = useMemo(() => Object.keys(tables ?? {}).sort(compareNodeIds), [tables]);
   const effective = selected === 'all' || clientIds.includes(selected) ? selected : 'all';
 
+  // A table row per page row, reused while its page row (shared across snapshots when
+  // unchanged) and the client's applied position stay the same, so the table's rows
+  // re-render only where a page changed.
+  const derived = useRef(new WeakMap<PageRow, PageCacheRow>());
   const rows = useMemo(() => {
     const out: PageCacheRow[] = [];
     if (!tables) return out;
+    const cache = derived.current;
     const ids = effective === 'all' ? clientIds : [effective];
     for (const client of ids) {
       const appliedPos = orders?.[client]?.pos ?? null;
       for (const r of tables[client] ?? []) {
         if (!isis && hideNone && r.access === 'none' && !r.pending) continue;
-        out.push({ ...r, client, appliedPos });
+        let row = cache.get(r);
+        if (row?.client !== client || row.appliedPos !== appliedPos) {
+          row = { ...r, client, appliedPos };
+          cache.set(r, row);
+        }
+        out.push(row);
       }
     }
     return out;
