@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import type { Links, NodeConfig } from '../runtime/config.js';
 import { generateLinkKeys, isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../runtime/link-keys.js';
 import { leaseMsFor } from '../core/manager.js';
@@ -166,6 +167,28 @@ export function telemetryMsFor(clients: number): number {
 
 export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
 
+/**
+ * How many clients start at once. All at once (128 processes runnable on 2 cores) gave the managers a
+ * 1/130 share of the CPU while they answered the hellos: m0 went unscheduled for longer than its backup's
+ * vote lasts (quorum.ts) and stepped down, and the takeover rebuilt from every client. A few starting
+ * clients per core keep both cores busy (a start is mostly CPU) while m0 and m1 still get a fair share.
+ * IVY_START_WINDOW overrides it (0: all at once), for measuring.
+ */
+export function startWindow(cores = availableParallelism()): number {
+  const override = Number(process.env.IVY_START_WINDOW ?? '');
+  if (process.env.IVY_START_WINDOW !== undefined && Number.isInteger(override) && override >= 0) return override === 0 ? Infinity : override;
+  return Math.max(4, 4 * cores);
+}
+
+/** Runs `start` on every item, at most `window` at a time, each next one as soon as one ends; rejects on the first failure. */
+export async function inWaves<T>(items: readonly T[], window: number, start: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await start(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, window)) }, lane));
+}
+
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly config: ClusterConfig;
   readonly runDir: string;
@@ -303,10 +326,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Fail fast, naming the port, rather than let a node retry its bind and die with "Address already in use".
     await assertPortsFree(host, clusterPorts(basePort, clients, backup));
     for (let i = 0; i < clients; i++) this.add(`c${i}`, 'client', `tcp://${host}:${basePort + 10 + i}`);
-    // Managers first, then every client at once (a client's hello waits in its ZeroMQ queue until the
-    // manager has bound): with 64 clients on 2 cores, starting all 66 together starved the managers' start.
+    // Managers first (a client's hello waits in its ZeroMQ queue until the manager has bound): with 64
+    // clients on 2 cores, starting all 66 together starved the managers' start.
     await Promise.all(this.managers().map((n) => this.spawn(n)));
-    await Promise.all(this.clients().map((n) => this.spawn(n)));
+    await inWaves(this.clients(), startWindow(), (n) => this.spawn(n));
     const ms = performance.now() - t0;
     this.info('cluster', `cluster of ${this.nodes.size} nodes ready in ${ms.toFixed(0)} ms`);
     return ms;
