@@ -151,7 +151,10 @@ export function nodeSnapshot(entry: string, execArgv: readonly string[], execPat
   }
   if (typeof meta !== 'object' || meta === null || !existsSync(blob)) return null;
   const m = meta as { node?: unknown; execPath?: unknown; flags?: unknown };
-  const same = m.node === process.version && m.execPath === process.execPath && JSON.stringify(m.flags) === JSON.stringify(execArgv);
+  // CPU profiling (--cpu-prof…, IVY_PROFILE_NODES or a profiled supervisor) is Node's, not V8's: a node still starts
+  // from the snapshot with it, so a profile shows the start-up the nodes really run.
+  const v8Flags = execArgv.filter((f) => !f.startsWith('--cpu-prof'));
+  const same = m.node === process.version && m.execPath === process.execPath && JSON.stringify(m.flags) === JSON.stringify(v8Flags);
   return same ? blob : null;
 }
 
