@@ -173,14 +173,15 @@ export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
 /**
  * How many clients start at once. All at once (128 processes runnable on 2 cores) gave the managers a
  * 1/130 share of the CPU while they answered the hellos: m0 went unscheduled for longer than its backup's
- * vote lasts (quorum.ts) and stepped down, and the takeover rebuilt from every client. A few starting
+ * vote lasts (quorum.ts) and stepped down, and the takeover rebuilt from every client. Eight starting
  * clients per core keep both cores busy (a start is mostly CPU) while m0 and m1 still get a fair share.
- * IVY_START_WINDOW overrides it (0: all at once), for measuring.
+ * Not fewer: clients that joined early heartbeat while the rest start (CPU), and a small cluster (10
+ * clients) is ready sooner all at once. IVY_START_WINDOW overrides it (0: all at once), for measuring.
  */
 export function startWindow(cores = availableParallelism()): number {
   const override = Number(process.env.IVY_START_WINDOW ?? '');
   if (process.env.IVY_START_WINDOW !== undefined && Number.isInteger(override) && override >= 0) return override === 0 ? Infinity : override;
-  return Math.max(4, 4 * cores);
+  return 8 * Math.max(2, cores);
 }
 
 /** Runs `start` on every item, at most `window` at a time, each next one as soon as one ends; rejects on the first failure. */
