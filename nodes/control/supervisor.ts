@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import type { Links, NodeConfig } from '../runtime/config.js';
 import { generateLinkKeys, isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../runtime/link-keys.js';
 import { leaseMsFor } from '../core/manager.js';
@@ -150,7 +151,10 @@ export function nodeSnapshot(entry: string, execArgv: readonly string[], execPat
   }
   if (typeof meta !== 'object' || meta === null || !existsSync(blob)) return null;
   const m = meta as { node?: unknown; execPath?: unknown; flags?: unknown };
-  const same = m.node === process.version && m.execPath === process.execPath && JSON.stringify(m.flags) === JSON.stringify(execArgv);
+  // CPU profiling (--cpu-prof…, IVY_PROFILE_NODES or a profiled supervisor) is Node's, not V8's: a node still starts
+  // from the snapshot with it, so a profile shows the start-up the nodes really run.
+  const v8Flags = execArgv.filter((f) => !f.startsWith('--cpu-prof'));
+  const same = m.node === process.version && m.execPath === process.execPath && JSON.stringify(m.flags) === JSON.stringify(v8Flags);
   return same ? blob : null;
 }
 
@@ -165,6 +169,29 @@ export function telemetryMsFor(clients: number): number {
 }
 
 export const MANAGER_IDS = { primary: 'm0', backup: 'm1' } as const;
+
+/**
+ * How many clients start at once. All at once (128 processes runnable on 2 cores) gave the managers a
+ * 1/130 share of the CPU while they answered the hellos: m0 went unscheduled for longer than its backup's
+ * vote lasts (quorum.ts) and stepped down, and the takeover rebuilt from every client. Eight starting
+ * clients per core keep both cores busy (a start is mostly CPU) while m0 and m1 still get a fair share.
+ * Not fewer: clients that joined early heartbeat while the rest start (CPU), and a small cluster (10
+ * clients) is ready sooner all at once. IVY_START_WINDOW overrides it (0: all at once), for measuring.
+ */
+export function startWindow(cores = availableParallelism()): number {
+  const override = Number(process.env.IVY_START_WINDOW ?? '');
+  if (process.env.IVY_START_WINDOW !== undefined && Number.isInteger(override) && override >= 0) return override === 0 ? Infinity : override;
+  return 8 * Math.max(2, cores);
+}
+
+/** Runs `start` on every item, at most `window` at a time, each next one as soon as one ends; rejects on the first failure. */
+export async function inWaves<T>(items: readonly T[], window: number, start: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await start(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(items.length, Math.max(1, window)) }, lane));
+}
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly config: ClusterConfig;
@@ -303,10 +330,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // Fail fast, naming the port, rather than let a node retry its bind and die with "Address already in use".
     await assertPortsFree(host, clusterPorts(basePort, clients, backup));
     for (let i = 0; i < clients; i++) this.add(`c${i}`, 'client', `tcp://${host}:${basePort + 10 + i}`);
-    // Managers first, then every client at once (a client's hello waits in its ZeroMQ queue until the
-    // manager has bound): with 64 clients on 2 cores, starting all 66 together starved the managers' start.
+    // Managers first (a client's hello waits in its ZeroMQ queue until the manager has bound): with 64
+    // clients on 2 cores, starting all 66 together starved the managers' start.
     await Promise.all(this.managers().map((n) => this.spawn(n)));
-    await Promise.all(this.clients().map((n) => this.spawn(n)));
+    await inWaves(this.clients(), startWindow(), (n) => this.spawn(n));
     const ms = performance.now() - t0;
     this.info('cluster', `cluster of ${this.nodes.size} nodes ready in ${ms.toFixed(0)} ms`);
     return ms;

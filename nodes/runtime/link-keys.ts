@@ -103,8 +103,13 @@ export const LinkKeysRequestSchema = z.object({ type: z.literal('linkKeys') });
 export const LinkKeysMessageSchema = z.object({ type: z.literal('linkKeys'), keys: LinkKeysSchema });
 export type LinkKeysMessage = z.infer<typeof LinkKeysMessageSchema>;
 
-/** Is `raw` a node's request for the keys? (Checked before the control schemas, which do not know it.) */
-export const isLinkKeysRequest = (raw: unknown): boolean => LinkKeysRequestSchema.safeParse(raw).success;
+/**
+ * Is `raw` a node's request for the keys? (Checked before the control schemas, which do not know it.) Every
+ * message from every node passes here first, and a zod parse that fails builds its issues: the type is
+ * compared by hand, so only a request pays for the schema.
+ */
+export const isLinkKeysRequest = (raw: unknown): boolean =>
+  typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'linkKeys' && LinkKeysRequestSchema.safeParse(raw).success;
 
 /**
  * In a node process: asks the parent for the cluster's link keys over the IPC pipe and resolves with the first

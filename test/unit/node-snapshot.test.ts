@@ -33,8 +33,15 @@ describe('node start-up snapshot', () => {
     expect(nodeSnapshot(entry, NODE_V8_FLAGS, process.execPath)).toBe(join(entry, '..', 'node.blob'));
   });
 
+  it('is used under CPU profiling too (Node flags, not V8 flags: a profile shows the start-up nodes really run)', () => {
+    const entry = outDir(built);
+    const prof = ['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--cpu-prof-name=c5.cpuprofile', '--cpu-prof-interval=100'];
+    expect(nodeSnapshot(entry, [...NODE_V8_FLAGS, ...prof])).toBe(join(entry, '..', 'node.blob'));
+    expect(nodeSnapshot(entry, ['--cpu-prof', ...NODE_V8_FLAGS])).toBe(join(entry, '..', 'node.blob'));
+  });
+
   it('is not used with other flags, another node, another binary, no blob, a bad record, or IVY_NODE_SNAPSHOT=0', () => {
-    expect(nodeSnapshot(outDir(built), [...NODE_V8_FLAGS, '--cpu-prof'])).toBeNull();
+    expect(nodeSnapshot(outDir(built), [...NODE_V8_FLAGS, '--max-old-space-size=64'])).toBeNull();
     expect(nodeSnapshot(outDir(built), [])).toBeNull();
     expect(nodeSnapshot(outDir({ ...built, node: 'v0.0.1' }), NODE_V8_FLAGS)).toBeNull();
     expect(nodeSnapshot(outDir({ ...built, execPath: '/elsewhere/node' }), NODE_V8_FLAGS)).toBeNull();
