@@ -61,7 +61,7 @@ function threads(pid) {
 function links(ports) {
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
@@ -97,11 +97,13 @@ async function once(port) {
   const before = nodes.map((n) => threads(n.pid));
   const ports = new Set([...ready[2].matchAll(/tcp:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])));
   const linksBefore = links(ports);
+  const supBefore = threads(child.pid);
   const load = loadavg()[0];
   await sleep(windowS * 1000);
   const after = nodes.map((n) => threads(n.pid));
   const t1 = process.hrtime.bigint();
   const linksAfter = links(ports);
+  const supAfter = threads(child.pid);
   const exited = new Promise((r) => child.once('exit', r));
   await exited;
   const ops = readFileSync(history, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -118,7 +120,7 @@ async function once(port) {
   });
   const total = Object.values(sum).reduce((a, s) => a + s.main + s.zmq + s.other, 0);
   const summary = /ops: .*|read faults: .*/g;
-  return { ops: inWindow.length, ok, cpu_ms: total, ms_per_op: total / Math.max(1, inWindow.length), sum, load, links: [linksBefore, linksAfter], summary: out.match(summary)?.join(' | ') ?? '' };
+  return { ops: inWindow.length, ok, cpu_ms: total, ms_per_op: total / Math.max(1, inWindow.length), sum, load, links: [linksBefore, linksAfter], supervisor_ms: supBefore && supAfter ? supAfter.main + supAfter.other - supBefore.main - supBefore.other : null, summary: out.match(summary)?.join(' | ') ?? '' };
 }
 
 for (let r = 0; r < runs; r++) {
@@ -126,6 +128,6 @@ for (let r = 0; r < runs; r++) {
   const per = (v) => (v / Math.max(1, x.ops)).toFixed(2);
   console.log(
     `${cli} 1+1+${clients} @${rate}/s: ${x.ops} ops in ${windowS} s (${x.ok} ok), CPU ${x.cpu_ms} ms = ${x.ms_per_op.toFixed(2)} ms/op ` +
-      `[clients main ${per(x.sum.client.main)} zmq ${per(x.sum.client.zmq)} other ${per(x.sum.client.other)}; managers main ${per(x.sum.manager.main)} zmq ${per(x.sum.manager.zmq)} other ${per(x.sum.manager.other)}]; links ${x.links[0]} -> ${x.links[1]} (${per(x.links[1] - x.links[0])} new per op); load1 ${x.load.toFixed(2)}`,
+      `[clients main ${per(x.sum.client.main)} zmq ${per(x.sum.client.zmq)} other ${per(x.sum.client.other)}; managers main ${per(x.sum.manager.main)} zmq ${per(x.sum.manager.zmq)} other ${per(x.sum.manager.other)}]; supervisor ${x.supervisor_ms === null ? '?' : per(x.supervisor_ms)} ms/op (not in the total); links ${x.links[0]} -> ${x.links[1]} (${per(x.links[1] - x.links[0])} new per op); load1 ${x.load.toFixed(2)}`,
   );
 }

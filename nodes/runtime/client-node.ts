@@ -11,6 +11,7 @@ import { HistoryLog } from './history-log.js';
 import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
+import { PageFaces } from './page-faces.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
 import { rmSync } from 'node:fs';
 
@@ -18,13 +19,6 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 /** Pending-queue rows shipped per telemetry frame (the Total order panel shows the head of the queue). */
 const TELEMETRY_QUEUE = 200;
 const nowMs = (): number => performance.now();
-
-/** A page's bytes as the telemetry page table shows them. */
-interface PageFace {
-  preview: string;
-  token: string | null;
-}
-const NO_FACE: PageFace = { preview: '', token: null };
 
 interface InFlight {
   kind: 'read' | 'write';
@@ -63,8 +57,8 @@ export class ClientNode {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Ends an idle sleep of the tick early: something happened. */
   private soon: (now: number) => void = () => undefined;
-  /** Each page's face as last shown, with a copy of the head of the bytes it was made from (pageFace). */
-  private readonly faces: ({ head: Buffer; face: PageFace } | undefined)[] = [];
+  /** The telemetry page table's preview and token of each page, made again only for pages that changed. */
+  private readonly faces = new PageFaces();
   private readonly windowRead = new LatencyWindow();
   private readonly windowWrite = new LatencyWindow();
   /** Where owned pages are written before a write is acknowledged (nothing for volatile memory). */
@@ -333,30 +327,12 @@ export class ClientNode {
     this.shell.log('info', `recovered pages served again ${Math.round(nowMs() - this.bootAt)} ms after start: ${total} ruled on, ${owned} owned now`);
   }
 
-  /**
-   * What the page table shows of a page's bytes: the first 16 in hex and the token. Kept per page with the
-   * head of the bytes it came from, and made again only when that head changed: a lightly loaded client
-   * reports every telemetry tick, and hex-encoding and decoding every page it holds each time was most of
-   * a report's cost, for pages that had not changed since the last one.
-   */
-  private pageFace(page: number): PageFace {
-    const bytes = this.core.pageBytes(page);
-    if (!bytes) return NO_FACE;
-    // The preview is bytes 0..15 and the token lies within bytes 0..TOKEN_SPAN-1: equal heads, equal face.
-    const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, TOKEN_SPAN));
-    const kept = this.faces[page];
-    if (kept !== undefined && kept.head.equals(head)) return kept.face;
-    const face = { preview: head.toString('hex', 0, Math.min(16, head.byteLength)), token: decodeToken(head) };
-    this.faces[page] = { head: Buffer.from(head), face };
-    return face;
-  }
-
   private telemetry() {
     this.log?.flush();
     // An idle client ships no latencies; a lightly loaded one its few raw samples, not histograms (latency.ts).
     const idle = this.windowRead.count === 0 && this.windowWrite.count === 0;
     const latency = idle ? undefined : { read: this.windowRead.take(), write: this.windowWrite.take() };
-    const pageTable = this.core.pageTable().map((p) => ({ ...p, ...this.pageFace(p.page) }));
+    const pageTable = this.core.pageTable().map((p) => ({ ...p, ...this.faces.of(p.page, this.core.pageBytes(p.page)) }));
     const view = this.core.protocolView?.();
     return {
       type: 'telemetry' as const,
