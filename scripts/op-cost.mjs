@@ -79,7 +79,8 @@ function links(ports) {
 async function once(port) {
   const dir = mkdtempSync(join(tmpdir(), 'op-cost-'));
   const history = join(dir, 'history.jsonl');
-  const duration = Math.ceil(settleS + windowS + 2);
+  // A backstop only (the run is stopped after the window); it counts from the start, not from ready.
+  const duration = Math.ceil(settleS + windowS + 60);
   const child = spawn(process.execPath, [cli, 'up', '--backup', '--clients', String(clients), '--base-port', String(port), '--rate', String(rate), '--read-ratio', readRatio, '--pages', pages, '--duration', String(duration), '--history', history], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -104,7 +105,9 @@ async function once(port) {
   const t1 = process.hrtime.bigint();
   const linksAfter = links(ports);
   const supAfter = threads(child.pid);
+  // Ctrl-C ends the run as the duration would (the history is written either way); the duration is a backstop.
   const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
   await exited;
   const ops = readFileSync(history, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
   rmSync(dir, { recursive: true, force: true });
