@@ -2,9 +2,15 @@
 // one length byte, then UTF-8. A zero length byte means "never written", which is
 // exactly what a fresh zero page holds.
 const MAX_TOKEN = 255;
+// One of each for the process, made on first use (not at load: a node's modules may come from a V8
+// start-up snapshot): constructing a TextDecoder sets up a converter, and a client decoded the token of
+// every page it holds for each telemetry report (and every read). Neither keeps state between calls (no
+// streaming), so sharing them changes no result.
+let utf8Encoder: TextEncoder | null = null;
+let utf8Decoder: TextDecoder | null = null;
 
 export function encodeToken(token: string): Uint8Array {
-  const body = new TextEncoder().encode(token);
+  const body = (utf8Encoder ??= new TextEncoder()).encode(token);
   if (body.byteLength === 0 || body.byteLength > MAX_TOKEN) throw new RangeError(`token must be 1..${MAX_TOKEN} bytes`);
   const out = new Uint8Array(body.byteLength + 1);
   out[0] = body.byteLength;
@@ -16,7 +22,7 @@ export function encodeToken(token: string): Uint8Array {
 export function decodeToken(bytes: Uint8Array): string | null {
   const len = bytes[0] ?? 0;
   if (len === 0) return null;
-  return new TextDecoder().decode(bytes.subarray(1, 1 + len));
+  return (utf8Decoder ??= new TextDecoder()).decode(bytes.subarray(1, 1 + len));
 }
 
 export const TOKEN_SPAN = MAX_TOKEN + 1;

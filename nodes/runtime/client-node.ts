@@ -11,6 +11,7 @@ import { HistoryLog } from './history-log.js';
 import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
+import { PageFaces } from './page-faces.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
 import { rmSync } from 'node:fs';
 
@@ -56,6 +57,8 @@ export class ClientNode {
   private tickTimer: NodeJS.Timeout | null = null;
   /** Ends an idle sleep of the tick early: something happened. */
   private soon: (now: number) => void = () => undefined;
+  /** The telemetry page table's preview and token of each page, made again only for pages that changed. */
+  private readonly faces = new PageFaces();
   private readonly windowRead = new LatencyWindow();
   private readonly windowWrite = new LatencyWindow();
   /** Where owned pages are written before a write is acknowledged (nothing for volatile memory). */
@@ -329,14 +332,7 @@ export class ClientNode {
     // An idle client ships no latencies; a lightly loaded one its few raw samples, not histograms (latency.ts).
     const idle = this.windowRead.count === 0 && this.windowWrite.count === 0;
     const latency = idle ? undefined : { read: this.windowRead.take(), write: this.windowWrite.take() };
-    const pageTable = this.core.pageTable().map((p) => {
-      const bytes = this.core.pageBytes(p.page);
-      return {
-        ...p,
-        preview: bytes ? Buffer.from(bytes.subarray(0, 16)).toString('hex') : '',
-        token: bytes ? decodeToken(bytes) : null,
-      };
-    });
+    const pageTable = this.core.pageTable().map((p) => ({ ...p, ...this.faces.of(p.page, this.core.pageBytes(p.page)) }));
     const view = this.core.protocolView?.();
     return {
       type: 'telemetry' as const,

@@ -150,7 +150,11 @@ export async function runUp(opts: UpOptions, out: Out): Promise<number> {
     out.log(`read faults:  ${read.count}  p50 ${fmtUs(read.p50Us)}  p99 ${fmtUs(read.p99Us)}  max ${fmtUs(read.maxUs)}`);
     out.log(`write faults: ${write.count}  p50 ${fmtUs(write.p50Us)}  p99 ${fmtUs(write.p99Us)}  max ${fmtUs(write.maxUs)}`);
   }
-  out.log(`frames dropped: ${dropped}`);
+  // By reason, most first: a handshake storm, a stale epoch after a takeover and a full queue are different troubles.
+  const reasons = new Map<string, number>();
+  for (const n of sup.nodeInfos()) for (const [k, v] of Object.entries(sup.telemetryOf(n.id)?.dropped ?? {})) if (v > 0) reasons.set(k, (reasons.get(k) ?? 0) + v);
+  const byReason = [...reasons].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
+  out.log(`frames dropped: ${dropped}${byReason.length > 0 ? ` (${byReason.join(', ')})` : ''}`);
   const nem = sup.nodeInfos().filter((n) => n.nemesis);
   if (nem.length > 0) {
     const sum = (k: 'partitioned' | 'lost' | 'duplicated' | 'delayed'): number => nem.reduce((a, n) => a + (n.nemesis?.[k] ?? 0), 0);

@@ -1,0 +1,88 @@
+// CPU per new link, in one process: M PULL sockets set up as a node's (transport.ts: CURVE server, ZAP
+// handler from zap.ts, the handshake-error observer), then rounds of M new PUSH sockets (CURVE clients)
+// each connecting and sending one frame. Per-thread CPU (/proc/self/task: the main thread, ZeroMQ's I/O
+// thread) per link tells what a link costs the two ends together, and what each knob saves:
+//
+//   npx tsx scripts/link-cost.ts [--links 100] [--rounds 4] [--base-port 26700] [--plain] [--no-observer]
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as Zmq from 'zeromq';
+import { generateLinkKeys } from '../nodes/runtime/link-keys.js';
+import { admitClient, ZAP_DOMAIN } from '../nodes/runtime/zap.js';
+
+const zmq = createRequire(import.meta.url)('zeromq') as typeof Zmq;
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
+};
+const links = Number(opt('links', '100'));
+const rounds = Number(opt('rounds', '4'));
+const basePort = Number(opt('base-port', '26700'));
+const plain = args.includes('--plain');
+const observer = !args.includes('--no-observer');
+
+function cpu(): { main: number; zmq: number; other: number } {
+  const out = { main: 0, zmq: 0, other: 0 };
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(f[11]) + Number(f[12])) * 10;
+    if (Number(tid) === process.pid) out.main += ms;
+    else if (name.startsWith('ZMQbg')) out.zmq += ms;
+    else out.other += ms;
+  }
+  return out;
+}
+
+const keys = generateLinkKeys();
+if (!plain) await admitClient(keys.client.publicKey);
+const server = plain ? {} : { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey, zapDomain: ZAP_DOMAIN, zapEnforceDomain: true };
+const client = plain ? {} : { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey };
+let received = 0;
+let refused = 0;
+const pulls: Zmq.Pull[] = [];
+for (let i = 0; i < links; i++) {
+  const pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000, ...server });
+  if (observer && !plain) {
+    pull.events.on('handshake:error:auth', () => void refused++);
+    pull.events.on('handshake:error:protocol', () => void refused++);
+    pull.events.on('handshake:error:other', () => void refused++);
+  }
+  await pull.bind(`tcp://127.0.0.1:${basePort + i}`);
+  pulls.push(pull);
+  void (async () => {
+    try {
+      for (;;) {
+        await pull.receive();
+        received++;
+      }
+    } catch {
+      // closed
+    }
+  })();
+}
+
+const frame = Buffer.alloc(60, 1);
+for (let r = 0; r < rounds; r++) {
+  const target = received + links;
+  const t0 = cpu();
+  const w0 = performance.now();
+  const pushes: Zmq.Push[] = [];
+  for (let i = 0; i < links; i++) {
+    const push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500, ...client });
+    push.connect(`tcp://127.0.0.1:${basePort + i}`);
+    void push.send(frame).catch(() => undefined);
+    pushes.push(push);
+  }
+  while (received < target) await new Promise((res) => setTimeout(res, 5));
+  const t1 = cpu();
+  const wall = performance.now() - w0;
+  for (const p of pushes) p.close();
+  await new Promise((res) => setTimeout(res, 200));
+  const per = (k: 'main' | 'zmq' | 'other'): string => ((t1[k] - t0[k]) / links).toFixed(3);
+  console.log(`${plain ? 'plain' : 'curve'}${observer ? '' : ' no-observer'} round ${r}: ${links} links in ${wall.toFixed(0)} ms; CPU per link main ${per('main')} ms, zmq ${per('zmq')} ms, other ${per('other')} ms; refused ${refused}`);
+}
+for (const p of pulls) p.close();
+process.exit(0);
