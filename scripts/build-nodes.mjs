@@ -61,11 +61,15 @@ async function buildSnapshot() {
     sourcemap: false,
     ...MINIFY,
   });
-  const r = spawnSync(process.execPath, [...NODE_SNAPSHOT_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'out/nodes/node-snapshot.cjs'], { encoding: 'utf8' });
+  // IVY_NODE_FLAGS replaces the node flags at run time (supervisor.ts nodeExecArgv): a snapshot built under it
+  // matches the nodes started under it, so a flag can be measured with the snapshot as nodes really start.
+  const override = process.env.IVY_NODE_FLAGS;
+  const flags = override === undefined ? NODE_SNAPSHOT_FLAGS : override.split(' ').filter(Boolean);
+  const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot', 'out/nodes/node-snapshot.cjs'], { encoding: 'utf8' });
   if (r.status !== 0) {
     rmSync(blob, { force: true });
     console.warn(`build-nodes: no start-up snapshot (nodes start from node.js): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
     return;
   }
-  writeFileSync(meta, `${JSON.stringify({ node: process.version, execPath: process.execPath, flags: NODE_SNAPSHOT_FLAGS })}\n`);
+  writeFileSync(meta, `${JSON.stringify({ node: process.version, execPath: process.execPath, flags })}\n`);
 }
