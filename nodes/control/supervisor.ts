@@ -129,14 +129,13 @@ function profileFlags(id: string | undefined): string[] {
 /**
  * A node's live data is small (a page table, a record per page) and short-lived garbage dominates, so
  * scavenges stay cheap with a small young generation; V8's default lets it grow to 16 MiB semi-spaces
- * under load, which was most of a busy node's growth in resident memory. --optimize-for-size: V8 grows
- * the old generation less between full GCs, which also frees sooner the malloc'd backing stores of the
- * frames' Buffers that died there (a busy node's garbage, not its live data: after a full GC its heap is
- * back to the idle size). --v8-pool-size=1: one V8 worker thread instead of four (fewer stacks and malloc
- * arenas; a node has no parallel work for them). Both measured without a latency or CPU cost
- * (docs/BENCHMARKS.md). The start-up snapshot is built with exactly these (scripts/node-bundle.mjs).
+ * under load, which was most of a busy node's growth in resident memory. --v8-pool-size=1: one V8 worker
+ * thread instead of four (fewer stacks and malloc arenas; a node has no parallel work for them).
+ * Not --optimize-for-size: it took a busy client's RSS down another ~6 MiB but the fair throughput ratio
+ * with it (docs/BENCHMARKS.md, memory per node). The start-up snapshot is built with exactly these
+ * (scripts/node-bundle.mjs).
  */
-export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size', '--v8-pool-size=1'];
+export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /**
  * The V8 start-up snapshot of the node entry (out/nodes/node.blob, scripts/build-nodes.mjs) when nodes can
