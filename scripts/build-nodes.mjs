@@ -66,7 +66,7 @@ async function buildSnapshot() {
   const override = process.env.IVY_NODE_FLAGS;
   const flags = override === undefined ? NODE_SNAPSHOT_FLAGS : override.split(' ').filter(Boolean);
   // Without the code cache of Node's own modules: Node keeps the whole blob in its malloc heap for the
-  // process's life, and that cache was half of it (6.5 of 6.5 → 3.4 MB). IVY_SNAPSHOT_CODE_CACHE=1 keeps it (A/B).
+  // process's life, and that cache was half of it (blob 6.5 → 3.5 MB). IVY_SNAPSHOT_CODE_CACHE=1 keeps it (A/B).
   const config = `${blob}.config.json`;
   writeFileSync(config, JSON.stringify({ builder: 'out/nodes/node-snapshot.cjs', withoutCodeCache: process.env.IVY_SNAPSHOT_CODE_CACHE !== '1' }));
   const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot-config', config], { encoding: 'utf8' });
