@@ -61,11 +61,20 @@ async function buildSnapshot() {
     sourcemap: false,
     ...MINIFY,
   });
-  const r = spawnSync(process.execPath, [...NODE_SNAPSHOT_FLAGS, '--snapshot-blob', blob, '--build-snapshot', 'out/nodes/node-snapshot.cjs'], { encoding: 'utf8' });
+  // IVY_NODE_FLAGS replaces the node flags at run time (supervisor.ts nodeExecArgv): a snapshot built under it
+  // matches the nodes started under it, so a flag can be measured with the snapshot as nodes really start.
+  const override = process.env.IVY_NODE_FLAGS;
+  const flags = override === undefined ? NODE_SNAPSHOT_FLAGS : override.split(' ').filter(Boolean);
+  // Without the code cache of Node's own modules: Node keeps the whole blob in its malloc heap for the
+  // process's life, and that cache was half of it (blob 6.5 → 3.5 MB). IVY_SNAPSHOT_CODE_CACHE=1 keeps it (A/B).
+  const config = `${blob}.config.json`;
+  writeFileSync(config, JSON.stringify({ builder: 'out/nodes/node-snapshot.cjs', withoutCodeCache: process.env.IVY_SNAPSHOT_CODE_CACHE !== '1' }));
+  const r = spawnSync(process.execPath, [...flags, '--snapshot-blob', blob, '--build-snapshot-config', config], { encoding: 'utf8' });
+  rmSync(config, { force: true });
   if (r.status !== 0) {
     rmSync(blob, { force: true });
     console.warn(`build-nodes: no start-up snapshot (nodes start from node.js): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
     return;
   }
-  writeFileSync(meta, `${JSON.stringify({ node: process.version, execPath: process.execPath, flags: NODE_SNAPSHOT_FLAGS })}\n`);
+  writeFileSync(meta, `${JSON.stringify({ node: process.version, execPath: process.execPath, flags })}\n`);
 }

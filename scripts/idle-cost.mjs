@@ -146,7 +146,8 @@ async function measure(clients, port) {
       client: Math.round(wakes.client / windowS / Math.max(1, clientCount)),
     },
     supervisor_cpu_pct_of_cores: cliBefore !== null && cliAfter !== null ? coresShare(cliAfter - cliBefore) : null,
-    memory_mib: { manager: roleMem((m) => m.role !== 'client'), client: roleMem((m) => m.role === 'client') },
+    // m0 and m1 apart too: the primary keeps what the backup does not (client leases, telemetry of every client).
+    memory_mib: { manager: roleMem((m) => m.role !== 'client'), m0: roleMem((m) => m.id === 'm0'), m1: roleMem((m) => m.id === 'm1'), client: roleMem((m) => m.role === 'client') },
     loadavg_before_window: loadBefore,
     cpus: cpus().length,
   };
@@ -162,7 +163,7 @@ for (const [i, n] of clientCounts.entries()) {
         `(managers ${r.idle_cpu_pct_managers}%, clients ${r.idle_cpu_pct_clients}%; supervisor ${r.supervisor_cpu_pct_of_cores}%); ` +
         `wake-ups/s per manager ${r.wakeups_per_s.manager}, per client ${r.wakeups_per_s.client}; ` +
         `client RSS ${r.memory_mib.client.rss_mean} MiB mean / ${r.memory_mib.client.rss_max} max, PSS ${r.memory_mib.client.pss_mean} mean (${r.memory_mib.client.anon_mean} anon); ` +
-        `manager RSS ${r.memory_mib.manager.rss_max} MiB, PSS ${r.memory_mib.manager.pss_max}; load average ${r.loadavg_before_window.join(' ')}`,
+        `m0 RSS ${r.memory_mib.m0.rss_max} MiB, PSS ${r.memory_mib.m0.pss_max}; m1 RSS ${r.memory_mib.m1.rss_max} MiB, PSS ${r.memory_mib.m1.pss_max}; load average ${r.loadavg_before_window.join(' ')}`,
     );
   }
 }

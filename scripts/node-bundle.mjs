@@ -15,4 +15,4 @@ export const NODE_BUNDLE = {
  * The V8 flags every node process runs with (nodes/control/supervisor.ts NODE_V8_FLAGS, kept equal by a unit
  * test): the start-up snapshot is built with them, since V8 refuses a snapshot built with other flags.
  */
-export const NODE_SNAPSHOT_FLAGS = ['--max-semi-space-size=1'];
+export const NODE_SNAPSHOT_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];

@@ -130,9 +130,13 @@ function profileFlags(id: string | undefined): string[] {
 /**
  * A node's live data is small (a page table, a record per page) and short-lived garbage dominates, so
  * scavenges stay cheap with a small young generation; V8's default lets it grow to 16 MiB semi-spaces
- * under load, which was most of a busy node's growth in resident memory.
+ * under load, which was most of a busy node's growth in resident memory. --v8-pool-size=1: one V8 worker
+ * thread instead of four (fewer stacks and malloc arenas; a node has no parallel work for them).
+ * Not --optimize-for-size: a busy client's RSS ~6 MiB lower, but the fair throughput ratio 0.50-0.55
+ * instead of 0.57-0.61 (docs/BENCHMARKS.md, memory per node). The start-up snapshot is built with exactly these
+ * (scripts/node-bundle.mjs).
  */
-export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const NODE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 
 /**
  * The V8 start-up snapshot of the node entry (out/nodes/node.blob, scripts/build-nodes.mjs) when nodes can
