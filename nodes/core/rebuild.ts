@@ -119,7 +119,8 @@ export function rebuildRecords(
       // That holds without a replica too (a manager rebooted, or rejoining with no answer from its peer),
       // where the page would otherwise be handed out again as a zero page.
       const passed = rows.find((x) => x.row.served !== null);
-      const known = was?.lostWith ?? was?.owner ?? null;
+      // (A page held for a client is named with it: a tombstone older than the replica is no evidence of who had it last.)
+      const known = was?.lostWith ?? was?.owner ?? was?.heldBy ?? null;
       const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
       const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
       const newest = recovered[0];

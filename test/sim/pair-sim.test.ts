@@ -185,6 +185,12 @@ const REGRESSIONS: { seed: number; why: string; plan?: Partial<PairOptions> }[] 
   { seed: 138, why: 'partition: a write transfer to a client cut off and written off was lost with it, though its refused report still listed the request as pending (the sender kept the copy)', plan: partitionPlan(138) },
   { seed: 558, why: 'partition: as seed 138', plan: partitionPlan(558) },
   {
+    seed: 906,
+    why: 'partition (split-clients, recoverable): the owner (read access) and its one copy holder both cut off; the primary made the holder heir (its own lost to the cut), then held the page for it. After the heal it came back alive without the page (read copies are not stored): the page was written off, named after a stale tombstone ("held by c0, which crashed"), though the old owner\'s store still had it',
+    plan: partitionPlan(906),
+  },
+  { seed: 1854, why: 'partition: as seed 906', plan: partitionPlan(1854) },
+  {
     seed: 927,
     why: 'client-pause: a woken client\'s hello #3 overtaken by its report #3 and its next write request; the primary, whose record said hello #2, took the late hello for a start-over and reclaimed the write transfer on its way to the client, which installed it: two writers (swmr, stale read)',
     plan: clientPause(927),
