@@ -554,15 +554,17 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     const line = (r: PairResult): string => `seed ${r.seed} (${PARTITION_PRESETS[r.seed % PARTITION_PRESETS.length]}): ${r.problems[0]?.split('\n')[0]?.slice(0, 240)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=partition`;
     // Safety, in every run: one writer, coherent records, one primary at the end, linearizable histories and final reads.
     const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
-    // Liveness after the heal (a known limit, see docs/CONSISTENCY.md): a page whose transfer the cut caught
-    // can be written off. Listed, and held to 0.5 % (seeds 1-1000: 3, all split-clients: 430, 570, 906).
+    // Liveness after the heal (a known limit, see docs/CONSISTENCY.md): a page whose sender the cut caught
+    // mid-transfer can be written off. Listed, and held to 0.2 % (seeds 1-3000: 2, split-clients 570 and 1294,
+    // the sender's given copy dropped when it starts over; 906 and 1854, a page held for an heir that came
+    // back alive without it, pass since the spare rule; 430 no longer fails).
     const slow = failed.filter((r) => !unsafe.includes(r));
     console.log(`pair sim, partitions: ${n} seeds in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${unsafe.length} unsafe, ${slow.length} with liveness problems${slow.length ? `:\n  ${slow.map(line).join('\n  ')}` : ''}; ${JSON.stringify(totals)}`);
     const spread = Object.entries(bumps).map(([k, v]) => `${k} max ${Math.max(...v)} mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)}`);
     console.log(`pair sim, partitions: epoch changes during the cut: ${spread.join('; ')}`);
     for (const r of unsafe.slice(0, 2)) console.error(explain(r, partitionPlan(r.seed)));
     expect(unsafe.map(line)).toEqual([]);
-    expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.005));
+    expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.002));
     expect(totals.takeovers).toBeGreaterThan(n / 3);
     expect(duels).toEqual([]);
   });
