@@ -368,7 +368,7 @@ describe('evictions', () => {
   it.each([
     ['recoverable', [{ page: 0, version: 1 }]],
     ['volatile', undefined],
-  ] as const)('a %s client keeps a copy it gave away, as its store does through a crash: %j', (memory, recovered) => {
+  ] as const)('a %s client recovers after an evict what its store would after a crash, a copy it gave away included: %j', (memory, recovered) => {
     const c = lone(1, memory);
     c.start();
     c.receive({ t: 'members', from: 'm0', epoch: 1, members: [{ id: 'c0', endpoint: 'inproc://c0' }] }, 1);
