@@ -850,16 +850,11 @@ export class ClientCore implements MemberCore {
     // (An evict meant for another incarnation was dropped in dispatch.)
     if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `evict sent before our hello #${this.hellos} was taken: stale`);
     this.counters.evictions++;
-    this.table.forEach((e, page) => {
-      const g = this.given.get(page);
+    for (const e of this.table) {
       // A recoverable client keeps what it owned, unusable until the manager vouches for it (as after a reboot).
       if (this.keeps && e.data !== null && (e.owner || e.stashed !== null)) Object.assign(e, { stashed: e.stashed ?? e.access, access: 'none', owner: false });
-      // So is a copy it gave away in a write transfer not yet confirmed: its store still has it (see onForward), and
-      // a reboot would recover it. Dropping it here lost the page when the cut dropped the transfer and the sender
-      // was written off (pair-sim partition seeds 570, 1294): an evict must not lose what a SIGKILL keeps.
-      else if (this.keeps && e.data === null && g) Object.assign(e, { data: g.data, version: g.version, stashed: g.access, access: 'none', owner: false });
       else Object.assign(e, { access: 'none', owner: false, data: null, stashed: null });
-    });
+    }
     this.served.clear();
     this.given.clear();
     this.forwarded.clear();
