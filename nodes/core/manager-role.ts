@@ -646,7 +646,7 @@ export class ManagerRoleCore implements SeatCore {
     this.candidacy = null;
     this.hadAuthority = true;
     const by = this.authority ? `; authority: ${this.authority.source(now, this.known.size)}` : '';
-    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned);
+    const rebuilt = rebuildRecords({ id: this.id, epoch: c.epoch, pages: this.cfg.pages }, c.reports, this.replica, now, (id) => this.known.get(id)?.memory, c.abandoned, this.replicaOwn);
     noteHellos(rebuilt.clients, c.hellos);
     this.core = this.newCore(c.epoch, rebuilt);
     this.role = 'primary';

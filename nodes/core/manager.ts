@@ -112,6 +112,12 @@ export interface PageRecord {
    * wrote it (a write is acknowledged only once stored) and the page is still untouched.
    */
   heldUntouched: boolean;
+  /**
+   * Another client's stored copy at a version not older than heldFloor, reported while heldBy was down and
+   * left unvouched (no verdict yet): should heldBy come back alive without the page (an heir named while it
+   * was cut off never stored it), this copy is the page. Only a report that heldBy has nothing writes it off.
+   */
+  spare: { client: NodeId; version: number } | null;
   /** A reclaim sent to the owner and not yet answered: nothing else starts on the page meanwhile. `unsent`: see reclaim. */
   reclaiming: { owner: NodeId; req: number; requester: NodeId; unsent?: boolean } | null;
   /** A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it. */
@@ -167,6 +173,7 @@ export const emptyRecord = (): PageRecord => ({
   heldFloor: 0,
   reclaimFrom: null,
   heldUntouched: false,
+  spare: null,
   reclaiming: null,
   lostInFlight: null,
   dropping: null,
@@ -598,6 +605,7 @@ export class ManagerCore {
       // A sender that died keeps no copy to take back; one that died being asked is the page's owner (below).
       if (rec.reclaimFrom?.owner === dead) rec.reclaimFrom = null;
       if (rec.reclaiming?.owner === dead) rec.reclaiming = null;
+      if (rec.spare?.client === dead) rec.spare = null;
       if (rec.owner !== dead && !rec.copyset.has(dead) && !a && !rec.queue.some((q) => q.requester === dead)) return;
       this.dirty.add(page);
       rec.copyset.delete(dead);
@@ -723,11 +731,32 @@ export class ManagerCore {
       const version = reported.get(page);
       reported.delete(page);
       if (rec.heldBy !== client) {
+        if (version !== undefined && this.maySpare(rec, version)) {
+          // Held for another client that may come back without it: kept, unvouched, until that one reports.
+          if (rec.spare === null || rec.spare.version <= version) rec.spare = { client, version };
+          return;
+        }
         // Still its owner by our records (an evicted client saying hello again, a repeated hello): its copy is the page.
         if (version !== undefined) verdict(page, version, rec.owner === client && version >= rec.version);
         return;
       }
       this.dirty.add(page);
+      const spare = rec.spare;
+      rec.spare = null;
+      if ((version === undefined || version < rec.heldFloor) && spare !== null && this.maySpare(rec, spare.version) && this.clients.has(spare.client)) {
+        // Alive, and its store has no current copy: it never stored the page (made heir of a read copy while
+        // cut off). The page has not moved since it was held, so the spare's copy is the page.
+        if (version !== undefined) verdict(page, version, false);
+        Object.assign(rec, { heldBy: null, downSince: null, owner: spare.client, version: spare.version });
+        const n = this.clients.get(spare.client)?.hellos;
+        out.push(this.send(spare.client, { t: 'restore', from: this.id, epoch: this.epoch, page, version: spare.version, keep: true, ...(n !== undefined ? { n } : {}) }));
+        out.push(...this.startNext(page));
+        return;
+      }
+      if (spare !== null) {
+        const n = this.clients.get(spare.client)?.hellos;
+        out.push(this.send(spare.client, { t: 'restore', from: this.id, epoch: this.epoch, page, version: spare.version, keep: false, ...(n !== undefined ? { n } : {}) }));
+      }
       if (version === undefined || version < rec.heldFloor) {
         // Its store did not keep the page (volatile now, a damaged segment, a write it never received).
         if (version !== undefined) verdict(page, version, false);
@@ -774,6 +803,15 @@ export class ManagerCore {
     });
     for (const [page, version] of reported) verdict(page, version, false);
     return out;
+  }
+
+  /**
+   * A copy at `version` can stand in for the held client's: the page waits for that client alone (no transfer
+   * of it was on the way, no first-touch grant or write transfer whose requester it was), so nothing newer
+   * than the floor exists outside the held client's store.
+   */
+  private maySpare(rec: PageRecord, version: number): boolean {
+    return rec.heldBy !== null && rec.owner === null && version >= rec.heldFloor && rec.lostInFlight === null && rec.reclaimFrom === null && !rec.heldUntouched;
   }
 
   private onReclaimed(msg: MessageOf<'reclaimed'>): ManagerOutput[] {

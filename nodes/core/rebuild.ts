@@ -60,6 +60,11 @@ export function rebuildRecords(
   memoryOf: (id: NodeId) => ClientMemory | undefined = () => undefined,
   /** Requests their written-off clients still waited for when they last reported, and dropped since (manager-role.ts). */
   abandoned: ReadonlyMap<NodeId, Report['pending']> = new Map(),
+  /**
+   * The replica is this manager's own records as it stopped serving (a primary re-taking its clients), not a
+   * peer's sync that may lag: a page it held for a down client has not moved since.
+   */
+  exact = false,
 ): Rebuilt {
   const records = Array.from({ length: self.pages }, emptyRecord);
   const outputs: ManagerOutput[] = [];
@@ -114,10 +119,23 @@ export function rebuildRecords(
       // That holds without a replica too (a manager rebooted, or rejoining with no answer from its peer),
       // where the page would otherwise be handed out again as a zero page.
       const passed = rows.find((x) => x.row.served !== null);
-      const known = was?.lostWith ?? was?.owner ?? null;
+      // (A page held for a client is named with it: a tombstone older than the replica is no evidence of who had it last.)
+      const known = was?.lostWith ?? was?.owner ?? was?.heldBy ?? null;
       const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
       const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
       const newest = recovered[0];
+      // The page was held for a client that is alive after all (it reported) and whose store has no current copy:
+      // made heir of a read copy while cut off, it never stored it. The page has not moved since it was held
+      // (exact records), and the claimant, whose store keeps every write it acknowledged, wrote nothing past
+      // that version: another client's stored copy at that version (the owner before it, written off by the
+      // same cut) is the page. Only a live report that it has nothing writes a held page off (pair-sim
+      // partition seed 906), never a takeover alone.
+      // Until it reports, such a copy is kept unvouched for it (PageRecord.spare).
+      const spareCopy =
+        exact && claimant !== null && was?.heldBy === claimant && (back === undefined || back.version < was.version)
+          ? recovered.find((x) => x.id !== claimant && x.version >= was.version && rows.every((r) => r.row.version <= x.version))
+          : undefined;
+      const spare = spareCopy && reports.has(claimant!) && keepsPages(reports.get(claimant!)!.memory ?? memoryOf(claimant!)) ? spareCopy : undefined;
       // A write transfer whose requester crashed (it did not report, or reported as a later incarnation):
       // the sender's row carries the version it sent, so the requester's recovered copy is current exactly
       // when it is not older; otherwise the sender takes back the copy it gave away.
@@ -178,6 +196,11 @@ export function rebuildRecords(
         // Its store may also keep an older copy, from a turn as owner before the one the replica records
         // (read copies are not stored): on its reboot, only a copy not older than the replica's comes back.
         rec.heldFloor = was!.version;
+        if (spareCopy) rec.spare = { client: spareCopy.id, version: spareCopy.version };
+      } else if (spare) {
+        restored = spare.id;
+        rec.owner = spare.id;
+        rec.version = spare.version;
       } else if (newest && (was ? newest.version > Math.max(was.version, ...rows.map((x) => x.row.version)) : !passed || newest.version >= passed.row.version)) {
         // Newer than anything the replica or a live client knows of: the page moved to this client after the
         // last sync (the replica lags by up to a sync period) and it crashed with it. A copy no newer is
@@ -193,7 +216,7 @@ export function rebuildRecords(
         rec.version = passed.row.version;
       }
     }
-    for (const r of recovered) verdict(r.id, page, r.version, r.id === restored);
+    for (const r of recovered) if (r.id !== rec.spare?.client) verdict(r.id, page, r.version, r.id === restored);
     if (inFlight && (inFlight.kind === 'write' || rec.owner !== null)) {
       rec.active = { requester: inFlight.to, req: inFlight.req, kind: inFlight.kind, phase: 'transferring', awaiting: new Set() };
       send(inFlight.to, { t: 'resume', from: self.id, epoch: self.epoch, page, req: inFlight.req });
