@@ -39,11 +39,11 @@ describe('starting clients in waves', () => {
     await expect(inWaves([1, 2, 3], 2, async (i) => (i === 2 ? Promise.reject(new Error('c2 exited')) : tick(1)))).rejects.toThrow('c2 exited');
   });
 
-  it('is eight per core, at least sixteen; IVY_START_WINDOW overrides it (0: all at once)', () => {
+  it('is 32 per core (cores counted as at least two); IVY_START_WINDOW overrides it (0: all at once)', () => {
     vi.stubEnv('IVY_START_WINDOW', undefined);
-    expect(startWindow(2)).toBe(16);
-    expect(startWindow(1)).toBe(16);
-    expect(startWindow(8)).toBe(64);
+    expect(startWindow(2)).toBe(64);
+    expect(startWindow(1)).toBe(64);
+    expect(startWindow(8)).toBe(256);
     vi.stubEnv('IVY_START_WINDOW', '3');
     expect(startWindow(2)).toBe(3);
     vi.stubEnv('IVY_START_WINDOW', '0');
