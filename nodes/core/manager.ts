@@ -11,6 +11,12 @@ import { REQS_PER_INCARNATION } from './client.js';
 import { RttEstimator } from './rto.js';
 import type { ManagerOutput, OpKind, RecordView } from './types.js';
 
+/**
+ * How a page's only holder lost it, as a refusal says: a SIGKILL, or (after a partition or a reboot that
+ * kept no copy) a holder that came back alive without it. The record cannot tell which, so it does not claim a crash.
+ */
+const LOST_HOW = 'which crashed or came back without it';
+
 export interface ManagerConfig {
   id: NodeId;
   epoch: number;
@@ -536,7 +542,7 @@ export class ManagerCore {
     last.since = now;
     last.tries++;
     this.counters.redrives++;
-    const why = rec.lostWith !== null ? `page ${page} was lost: its only copy was held by ${rec.lostWith}, which crashed` : `page ${page} is held by ${rec.heldBy} (down)`;
+    const why = rec.lostWith !== null ? `page ${page} was lost: its only copy was held by ${rec.lostWith}, ${LOST_HOW}` : `page ${page} is held by ${rec.heldBy} (down)`;
     return [this.send(lif.requester, { t: 'nack', from: this.id, epoch: this.epoch, page, req: lif.req, reason: why })];
   }
 
@@ -850,7 +856,7 @@ export class ManagerCore {
     // A nack ends the request as a confirm does: a retry of it that arrives later must not be served.
     const rec = this.record(page);
     if ((rec.lastDone.get(requester) ?? -1) < req) rec.lastDone.set(requester, req);
-    return this.nack(requester, page, req, `page ${page} was lost: its only copy was held by ${lostWith}, which crashed`);
+    return this.nack(requester, page, req, `page ${page} was lost: its only copy was held by ${lostWith}, ${LOST_HOW}`);
   }
 
   private nack(to: NodeId, page: number, req: number, reason: string): ManagerOutput {
