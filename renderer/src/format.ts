@@ -14,7 +14,7 @@ export function fmtMs(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms)) return '–';
   if (ms < 10) return ms.toFixed(2);
   if (ms < 100) return ms.toFixed(1);
-  return Math.round(ms).toLocaleString('en-US');
+  return groupInt(Math.round(ms));
 }
 
 /** A duration like 4s, 3m 07s, 2h 05m. */
@@ -30,7 +30,17 @@ export function fmtDuration(ms: number | null | undefined): string {
 
 export function fmtInt(n: number | null | undefined): string {
   if (n == null || !Number.isFinite(n)) return '–';
-  return Math.round(n).toLocaleString('en-US');
+  return groupInt(Math.round(n));
+}
+
+// Number#toLocaleString builds a formatter on every call (~20 µs each): the nodes table
+// formatted five counters per row on every re-render, 118 ms of every 5 s at 128 clients.
+// One formatter, and no formatter at all for the small numbers most cells show.
+const INT_FORMAT = new Intl.NumberFormat('en-US');
+
+/** An integer with thousands separators, exactly as toLocaleString('en-US') writes it. */
+function groupInt(r: number): string {
+  return r >= 0 && r < 1000 && !Object.is(r, -0) ? String(r) : INT_FORMAT.format(r);
 }
 
 export function fmtBytes(n: number | null | undefined): string {

@@ -10,6 +10,7 @@ import { useStore } from './store.js';
 export function useWatchPageTables(): void {
   const { api, store } = useApp();
   const running = useStore(store, (s) => s.snapshot?.running ?? false);
+  useEffect(() => store.keepPageTables(), [store]);
   useEffect(() => {
     if (!running) return;
     const renew = (): void => void api.send({ cmd: 'watchPageTables' }).catch(() => undefined);
