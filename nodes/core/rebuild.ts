@@ -124,6 +124,13 @@ export function rebuildRecords(
       const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
       const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
       const newest = recovered[0];
+      // Single writer: a version names one content, and versions only grow along the page's history (a write adds
+      // one, a transfer carries the version on). So of two recovered copies the newer is the later state, and
+      // restoring the older over it would lose the writes between (acknowledged once stored). A copy newer than
+      // the claimant's means the claimant gave the page away (a write transfer whose confirm was lost) and its
+      // requester wrote on it: that copy is the page (pair-sim partition seed 2554). The claimant wins a tie (the
+      // same content).
+      const newer = back ? recovered.find((x) => x.id !== claimant && x.version > back.version) : undefined;
       // The page was held for a client that is alive after all (it reported) and whose store has no current copy:
       // made heir of a read copy while cut off, it never stored it. The page has not moved since it was held
       // (exact records), and the claimant, whose store keeps every write it acknowledged, wrote nothing past
@@ -131,9 +138,13 @@ export function rebuildRecords(
       // same cut) is the page. Only a live report that it has nothing writes a held page off (pair-sim
       // partition seed 906), never a takeover alone.
       // Until it reports, such a copy is kept unvouched for it (PageRecord.spare).
+      // A copy newer than the records (from any replica) is kept the same way, never dropped: should the claimant
+      // come back with an older copy, the newer one is the page (as above); dropping it lost its writes.
       const spareCopy =
-        exact && claimant !== null && was?.heldBy === claimant && (back === undefined || back.version < was.version)
-          ? recovered.find((x) => x.id !== claimant && x.version >= was.version && rows.every((r) => r.row.version <= x.version))
+        claimant !== null && (back === undefined || back.version < was!.version)
+          ? recovered.find(
+              (x) => x.id !== claimant && (x.version > was!.version || (exact && was!.heldBy === claimant && x.version === was!.version)) && rows.every((r) => r.row.version <= x.version),
+            )
           : undefined;
       const spare = spareCopy && reports.has(claimant!) && keepsPages(reports.get(claimant!)!.memory ?? memoryOf(claimant!)) ? spareCopy : undefined;
       // A write transfer whose requester crashed (it did not report, or reported as a later incarnation):
@@ -186,9 +197,10 @@ export function rebuildRecords(
           rec.version = orphan.row.version;
         }
       } else if (claimant !== null && back && back.version >= was!.version) {
-        restored = claimant;
-        rec.owner = claimant;
-        rec.version = back.version;
+        const winner = newer ?? back;
+        restored = winner.id;
+        rec.owner = winner.id;
+        rec.version = winner.version;
       } else if (claimant !== null && !reports.has(claimant) && (was!.heldBy === claimant || keepsPages(memoryOf(claimant)))) {
         rec.heldBy = claimant;
         rec.downSince = now;

@@ -15,7 +15,7 @@
 //                                                                                 (a fifth of them, at least 20, for the primary cut from the backup: PAIR_PLAN=duel)
 //   PAIR_FIXED_RETRY=1 PAIR_SEED=...                                              replay with fixed retry intervals (no adaptive timeout)
 import { describe, expect, it } from 'vitest';
-import { ClientCore } from '../../nodes/core/client.js';
+import { ClientCore, type ClientConfig } from '../../nodes/core/client.js';
 import { ManagerRoleCore } from '../../nodes/core/manager-role.js';
 import { leaseMsFor } from '../../nodes/core/manager.js';
 import { VOTE_TRUST } from '../../nodes/core/quorum.js';
@@ -58,6 +58,7 @@ const TRACE = envInt('PAIR_TRACE', 120);
 const PAUSE_SEEDS = envInt('PAIR_PAUSE_SEEDS', 1000);
 const LOSSY_SEEDS = envInt('PAIR_LOSSY_SEEDS', 1000);
 const PARTITION_SEEDS = envInt('PAIR_PARTITION_SEEDS', 1000);
+const SENDER_SEEDS = envInt('PAIR_SENDER_SEEDS', 40);
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 /** Problems that break safety (as opposed to liveness: a hang, a page written off, a cluster slow to go quiet). */
@@ -320,9 +321,49 @@ function recordlessRejoin(seed: number): Partial<PairOptions> {
   return { faultKind: 'mixed', schedule, slowLink, pages: 6 + (seed % 3), clients: 3 + (seed % 3), thinkMeanMs: 2 + (seed % 3) * 4, readRatio: 0.5, recoveryMs: 6000 };
 }
 
+/**
+ * The crash path of partition seed 2554 (docs/CONSISTENCY.md, partitions, limits), recoverable memory: c0 owns
+ * the one page, c1 asks to write it, c0 sends its only copy and c1 installs it and writes (acknowledged: its
+ * store has it), but c1's confirms of write transfers are lost from `t` on (a targeted loss). c0 is SIGKILLed
+ * while the transfer waits for that confirm: the primary holds the page for c0 (the transfer in flight). c1 is
+ * SIGKILLed once c0 is written off; then both restart, in either order. Both stores report the page: c0's is the
+ * copy it sent, c1's the newer one with c1's writes. Restoring c0's (the held client's) over c1's loses c1's
+ * acknowledged writes: a later read returns a value older than one of them (linearizability).
+ */
+function senderCrash(seed: number): Partial<PairOptions> {
+  const base = pairOptionsForSeed(seed, 'mixed');
+  const T = base.timing;
+  const r = (k: number): number => ((seed * 2654435761 + k * 2246822519) >>> 0) / 2 ** 32;
+  const t = 600 + r(1) * 300;
+  const crashSender = t + 100 + r(2) * 100;
+  const crashRequester = crashSender + T.clientTimeoutMs + 400 + r(3) * 400;
+  // Either may come back first. Even seeds: the requester, at once. Odd seeds: the sender, once the requester was
+  // written off too (its copy must then wait for the requester's hello), then the requester.
+  const restarts: FaultStep[] =
+    seed % 2 === 0
+      ? [
+          { atMs: crashRequester + 50 + r(4) * 100, action: 'client-restart', target: 'c1' },
+          { atMs: crashRequester + 300 + r(5) * 500, action: 'client-restart', target: 'c0' },
+        ]
+      : [
+          { atMs: crashRequester + T.clientTimeoutMs + 300 + r(4) * 300, action: 'client-restart', target: 'c0' },
+          { atMs: crashRequester + T.clientTimeoutMs + 800 + r(5) * 500, action: 'client-restart', target: 'c1' },
+        ];
+  const schedule: FaultStep[] = [{ atMs: crashSender, action: 'crash', target: 'c0' }, { atMs: crashRequester, action: 'crash', target: 'c1' }, ...restarts];
+  // c1's first life loses every confirm of a write transfer from t on (it still confirms reads, heartbeats, asks).
+  const makeClient = (cfg: ClientConfig): ClientCore => {
+    const c = new ClientCore(cfg);
+    if (cfg.id !== 'c1' || cfg.incarnation !== 0) return c;
+    const receive = c.receive.bind(c);
+    c.receive = (msg: Message, now: number): ClientOutput[] => receive(msg, now).filter((o) => !(now >= t && o.type === 'send' && o.msg.t === 'confirm' && o.msg.access === 'write'));
+    return c;
+  };
+  return { faultKind: 'mixed', schedule, makeClient, clients: 2, pages: 1, readRatio: 0.5, thinkMeanMs: 5, memory: 'recoverable', recoveryMs: 2 * T.clientTimeoutMs + 1500 };
+}
+
 /** PAIR_PLAN replays a seed of one of the planned sweeps below. */
 function envPlan(seed: number): Partial<PairOptions> {
-  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded, lossy, partition: partitionPlan, duel: duelPlan, 'recordless-rejoin': recordlessRejoin };
+  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded, lossy, partition: partitionPlan, duel: duelPlan, 'recordless-rejoin': recordlessRejoin, 'sender-crash': senderCrash };
   const raw = process.env.PAIR_PLAN;
   if (raw === undefined || raw === '') return {};
   const plan = plans[raw];
@@ -585,6 +626,20 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     expect(duels.slice(0, 10)).toEqual([]);
     // The backup did notice the cut (not a vacuous pass): most runs have its one candidacy and nothing else.
     expect(hist[1] ?? 0).toBeGreaterThan(n / 2);
+  });
+
+  // Before the fix (a held page's sender never restored over its requester's newer stored copy: manager.ts
+  // restoreFrom, rebuild.ts `newer`), 20 of these 40 seeds broke linearizability. Replay: PAIR_PLAN=sender-crash.
+  it('a sender SIGKILLed mid-transfer (its requester wrote, the confirm lost) never comes back over the requester\'s newer copy', () => {
+    const n = Math.max(20, Math.min(SENDER_SEEDS, SEEDS));
+    const { failed, totals } = sweep(range(BASE, n), {}, false, senderCrash);
+    const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
+    const line = (r: PairResult): string => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]?.slice(0, 240)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=sender-crash`;
+    console.log(`pair sim, sender crash: ${n} seeds, ${unsafe.length} unsafe, ${failed.length - unsafe.length} with liveness problems${failed.length ? `:\n  ${failed.map(line).join('\n  ')}` : ''}`);
+    for (const r of unsafe.slice(0, 1)) console.error(explain(r, senderCrash(r.seed)));
+    expect(unsafe.map(line)).toEqual([]);
+    expect(failed.map(line)).toEqual([]);
+    expect(totals.clientCrashes).toBe(2 * n);
   });
 
   it('is deterministic: a seed replays to the same history and trace', () => {
