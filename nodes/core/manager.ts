@@ -741,6 +741,8 @@ export class ManagerCore {
    * only if the records say this client holds it alone (heldBy) and its copy is not older than the one
    * the records know: then no other client can have written it since (the page was never handed out).
    * Every other recovered copy is stale and dropped. A held page the client did not recover is lost.
+   * Except: a copy newer than the held client's never loses to it (the held client gave the page away and its
+   * requester wrote on it, the confirm lost): the newest stored copy at or above the floor is the page.
    */
   private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[], n: number | undefined, now: number): ManagerOutput[] {
     const out: ManagerOutput[] = [];

@@ -10,7 +10,8 @@
 //
 // Recoverable memory (DESIGN §3): a page nobody holds whose last owner (by the replica) keeps its pages
 // through a crash is held by that client, not lost: if it reported the page as recovered, at a version
-// not older than the replica's, it gets it back (`restore`); if it did not report, the page waits for it.
+// not older than the replica's, it gets it back (`restore`), unless another client reported a newer copy: the
+// newest copy is the page (`newer`); if it did not report, the page waits for it.
 // Without a replica, the newest recovered copy comes back, unless a live client passed the page on at a
 // newer version. Every other recovered copy is stale and dropped: a page another client has written since
 // is never resurrected.

@@ -192,6 +192,17 @@ const REGRESSIONS: { seed: number; why: string; plan?: Partial<PairOptions> }[] 
   },
   { seed: 1854, why: 'partition: as seed 906', plan: partitionPlan(1854) },
   {
+    seed: 1294,
+    why: 'partition (split-clients, recoverable): the owner on the losing side wrote the page and sent its only copy to a writer on the other side; the cut dropped it and the sender was written off. Starting over on the takeover\'s evict it dropped the copy it gave (its store, through a crash, would have kept it): the page and its acknowledged write were lost though no client crashed',
+    plan: partitionPlan(1294),
+  },
+  { seed: 570, why: 'partition: as seed 1294', plan: partitionPlan(570) },
+  {
+    seed: 2554,
+    why: 'partition (split-clients, recoverable), with the evict keeping the given copy: sender and requester both cut off, the requester installed the page and wrote (acknowledged), its confirm lost to the cut; the takeover restored the sender\'s older given copy (the held client, `back`) over the requester\'s newer stored one (stale read)',
+    plan: partitionPlan(2554),
+  },
+  {
     seed: 927,
     why: 'client-pause: a woken client\'s hello #3 overtaken by its report #3 and its next write request; the primary, whose record said hello #2, took the late hello for a start-over and reclaimed the write transfer on its way to the client, which installed it: two writers (swmr, stale read)',
     plan: clientPause(927),
@@ -595,17 +606,18 @@ describe('pair simulator: both managers, all clients, real faults', () => {
     const line = (r: PairResult): string => `seed ${r.seed} (${PARTITION_PRESETS[r.seed % PARTITION_PRESETS.length]}): ${r.problems[0]?.split('\n')[0]?.slice(0, 240)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=partition`;
     // Safety, in every run: one writer, coherent records, one primary at the end, linearizable histories and final reads.
     const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
-    // Liveness after the heal (a known limit, see docs/CONSISTENCY.md): a page whose sender the cut caught
-    // mid-transfer can be written off. Listed, and held to 0.2 % (seeds 1-3000: 2, split-clients 570 and 1294,
-    // the sender's given copy dropped when it starts over; 906 and 1854, a page held for an heir that came
-    // back alive without it, pass since the spare rule; 430 no longer fails).
+    // Liveness after the heal: no page is written off while its holder lives (docs/CONSISTENCY.md). Seeds
+    // 1-3000 used to show 4 such runs, all split-clients (430 before them no longer fails): 906 and 1854, a
+    // page held for an heir that came back alive without it (the spare rule); 570 and 1294, a sender written
+    // off mid-transfer that dropped the copy it gave (an evict keeps it now, as a crash does; safe since a held
+    // page never comes back older than another stored copy, seed 2554). 0 of 3000 now: held to 0.
     const slow = failed.filter((r) => !unsafe.includes(r));
     console.log(`pair sim, partitions: ${n} seeds in ${((performance.now() - t0) / 1000).toFixed(1)} s, ${unsafe.length} unsafe, ${slow.length} with liveness problems${slow.length ? `:\n  ${slow.map(line).join('\n  ')}` : ''}; ${JSON.stringify(totals)}`);
     const spread = Object.entries(bumps).map(([k, v]) => `${k} max ${Math.max(...v)} mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)}`);
     console.log(`pair sim, partitions: epoch changes during the cut: ${spread.join('; ')}`);
     for (const r of unsafe.slice(0, 2)) console.error(explain(r, partitionPlan(r.seed)));
     expect(unsafe.map(line)).toEqual([]);
-    expect(slow.length, slow.map(line).join('\n')).toBeLessThanOrEqual(Math.ceil(n * 0.002));
+    expect(slow.map(line)).toEqual([]);
     expect(totals.takeovers).toBeGreaterThan(n / 3);
     expect(duels).toEqual([]);
   });
