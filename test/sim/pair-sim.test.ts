@@ -13,6 +13,7 @@
 //   PAIR_LOSSY_SEEDS=10000 ...                                                    more lossy seeds (default 1000); PAIR_PLAN=lossy replays one
 //   PAIR_PARTITION_SEEDS=5000 ...                                                 more partition seeds (default 1000; replay: PAIR_PLAN=partition)
 //                                                                                 (a fifth of them, at least 20, for the primary cut from the backup: PAIR_PLAN=duel)
+//   PAIR_SEED=3 PAIR_PLAN=sender-crash-takeover ...                              a known limit, not swept (docs/CONSISTENCY.md): fails
 //   PAIR_FIXED_RETRY=1 PAIR_SEED=...                                              replay with fixed retry intervals (no adaptive timeout)
 import { describe, expect, it } from 'vitest';
 import { ClientCore, type ClientConfig } from '../../nodes/core/client.js';
@@ -341,7 +342,7 @@ function recordlessRejoin(seed: number): Partial<PairOptions> {
  * copy it sent, c1's the newer one with c1's writes. Restoring c0's (the held client's) over c1's loses c1's
  * acknowledged writes: a later read returns a value older than one of them (linearizability).
  */
-function senderCrash(seed: number): Partial<PairOptions> {
+function senderCrash(seed: number, takeover = false): Partial<PairOptions> {
   const base = pairOptionsForSeed(seed, 'mixed');
   const T = base.timing;
   const r = (k: number): number => ((seed * 2654435761 + k * 2246822519) >>> 0) / 2 ** 32;
@@ -358,9 +359,21 @@ function senderCrash(seed: number): Partial<PairOptions> {
         ]
       : [
           { atMs: crashRequester + T.clientTimeoutMs + 300 + r(4) * 300, action: 'client-restart', target: 'c0' },
-          { atMs: crashRequester + T.clientTimeoutMs + 800 + r(5) * 500, action: 'client-restart', target: 'c1' },
+          { atMs: crashRequester + T.clientTimeoutMs + 800 + (takeover ? 4000 : 0) + r(5) * 500, action: 'client-restart', target: 'c1' },
         ];
-  const schedule: FaultStep[] = [{ atMs: crashSender, action: 'crash', target: 'c0' }, { atMs: crashRequester, action: 'crash', target: 'c1' }, ...restarts];
+  // The known limit (docs/CONSISTENCY.md, partitions, limits): the primary is killed while the page waits for the
+  // requester, and the requester stays down through the takeover. The replica does not name the transfer in flight.
+  const kill: FaultStep[] = takeover
+    ? [
+        { atMs: crashRequester + T.clientTimeoutMs + 100, action: 'kill', target: 'primary', bind: 'p' },
+        { atMs: crashRequester + T.clientTimeoutMs + 700, action: 'restart', target: '$p' },
+      ]
+    : [];
+  const crashes: FaultStep[] = [
+    { atMs: crashSender, action: 'crash', target: 'c0' },
+    { atMs: crashRequester, action: 'crash', target: 'c1' },
+  ];
+  const schedule = [...crashes, ...restarts, ...kill].sort((a, b) => a.atMs - b.atMs);
   // c1's first life loses every confirm of a write transfer from t on (it still confirms reads, heartbeats, asks).
   const makeClient = (cfg: ClientConfig): ClientCore => {
     const c = new ClientCore(cfg);
@@ -374,7 +387,7 @@ function senderCrash(seed: number): Partial<PairOptions> {
 
 /** PAIR_PLAN replays a seed of one of the planned sweeps below. */
 function envPlan(seed: number): Partial<PairOptions> {
-  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded, lossy, partition: partitionPlan, duel: duelPlan, 'recordless-rejoin': recordlessRejoin, 'sender-crash': senderCrash };
+  const plans: Record<string, (seed: number) => Partial<PairOptions>> = { 'client-pause': clientPause, 'die-together': dieTogether, 'lone-pause': lonePause, loaded, lossy, partition: partitionPlan, duel: duelPlan, 'recordless-rejoin': recordlessRejoin, 'sender-crash': senderCrash, 'sender-crash-takeover': (seed) => senderCrash(seed, true) };
   const raw = process.env.PAIR_PLAN;
   if (raw === undefined || raw === '') return {};
   const plan = plans[raw];
