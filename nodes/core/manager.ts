@@ -128,7 +128,7 @@ export interface PageRecord {
   reclaiming: { owner: NodeId; req: number; requester: NodeId; unsent?: boolean } | null;
   /**
    * A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it.
-   * `gone`: its requester went down (or was written off) since, and has not said hello again: it may have installed
+   * `gone`: its requester (recoverable) went down (or was written off) since, and has not said hello again: it may have installed
    * the page and written on it, so the holder's copy may be older than its store's (see restoreFrom).
    */
   lostInFlight: { requester: NodeId; req: number; kind?: OpKind; gone?: boolean } | null;
@@ -318,6 +318,7 @@ export class ManagerCore {
       version: r.version,
       active: r.active && { requester: r.active.requester, req: r.active.req, kind: r.active.kind, phase: r.active.phase },
       queue: r.queue.map((q) => ({ ...q })),
+      ...(r.heldBy !== null && r.lostInFlight !== null && r.lostInFlight.kind !== 'read' ? { inFlight: { requester: r.lostInFlight.requester, req: r.lostInFlight.req } } : {}),
     }));
   }
 

@@ -40,7 +40,8 @@ export interface ReplicaRecord {
  */
 function settleGrant(was: ReplicaRecord | undefined, reports: ReadonlyMap<NodeId, Report>): ReplicaRecord | undefined {
   const g = was?.granted;
-  if (!was || !g || was.owner !== null) return was;
+  // (On a held page `granted` names the write transfer its holder went down serving: see `flight` below.)
+  if (!was || !g || was.owner !== null || (was.heldBy ?? null) !== null) return was;
   const waiting = reports.get(g.to)?.pending.some((p) => p.page === was.page && p.req === g.req) === true;
   return waiting ? was : { ...was, owner: g.to };
 }
@@ -132,6 +133,11 @@ export function rebuildRecords(
       // requester wrote on it: that copy is the page (pair-sim partition seed 2554). The claimant wins a tie (the
       // same content).
       const newer = back ? recovered.find((x) => x.id !== claimant && x.version > back.version) : undefined;
+      // The write transfer the held claimant went down serving (replicaOf), whose requester has not reported: it may
+      // have installed the page and written, its confirm lost, so its store may have a newer copy than the claimant's.
+      // As in restoreFrom (`gone`): the page waits for it, the claimant's copy kept as its spare (pair-sim
+      // sender-crash-takeover). A volatile one kept nothing, and its writes may be gone with it: lost with it.
+      const flight = was && claimant !== null && was.heldBy === claimant && was.granted && !reports.has(was.granted.to) ? was.granted : null;
       // The page was held for a client that is alive after all (it reported) and whose store has no current copy:
       // made heir of a read copy while cut off, it never stored it. The page has not moved since it was held
       // (exact records), and the claimant, whose store keeps every write it acknowledged, wrote nothing past
@@ -197,6 +203,13 @@ export function rebuildRecords(
           rec.lostWith = orphanTo;
           rec.version = orphan.row.version;
         }
+      } else if (claimant !== null && back && back.version >= was!.version && flight !== null && !newer) {
+        rec.version = back.version;
+        if (keepsPages(memoryOf(flight.to))) {
+          Object.assign(rec, { heldBy: flight.to, downSince: now, heldFloor: back.version, spare: { client: claimant, version: back.version } });
+        } else {
+          rec.lostWith = flight.to;
+        }
       } else if (claimant !== null && back && back.version >= was!.version) {
         const winner = newer ?? back;
         restored = winner.id;
@@ -210,6 +223,8 @@ export function rebuildRecords(
         // (read copies are not stored): on its reboot, only a copy not older than the replica's comes back.
         rec.heldFloor = was!.version;
         if (spareCopy) rec.spare = { client: spareCopy.id, version: spareCopy.version };
+        if (flight !== null && keepsPages(memoryOf(flight.to))) rec.lostInFlight = { requester: flight.to, req: flight.req, kind: 'write', gone: true };
+        else if (flight !== null) Object.assign(rec, { heldBy: null, downSince: null, spare: null, lostWith: flight.to });
       } else if (spare) {
         restored = spare.id;
         rec.owner = spare.id;

@@ -13,7 +13,6 @@
 //   PAIR_LOSSY_SEEDS=10000 ...                                                    more lossy seeds (default 1000); PAIR_PLAN=lossy replays one
 //   PAIR_PARTITION_SEEDS=5000 ...                                                 more partition seeds (default 1000; replay: PAIR_PLAN=partition)
 //                                                                                 (a fifth of them, at least 20, for the primary cut from the backup: PAIR_PLAN=duel)
-//   PAIR_SEED=3 PAIR_PLAN=sender-crash-takeover ...                              a known limit, not swept (docs/CONSISTENCY.md): fails
 //   PAIR_FIXED_RETRY=1 PAIR_SEED=...                                              replay with fixed retry intervals (no adaptive timeout)
 import { describe, expect, it } from 'vitest';
 import { ClientCore, type ClientConfig } from '../../nodes/core/client.js';
@@ -361,8 +360,8 @@ function senderCrash(seed: number, takeover = false): Partial<PairOptions> {
           { atMs: crashRequester + T.clientTimeoutMs + 300 + r(4) * 300, action: 'client-restart', target: 'c0' },
           { atMs: crashRequester + T.clientTimeoutMs + 800 + (takeover ? 4000 : 0) + r(5) * 500, action: 'client-restart', target: 'c1' },
         ];
-  // The known limit (docs/CONSISTENCY.md, partitions, limits): the primary is killed while the page waits for the
-  // requester, and the requester stays down through the takeover. The replica does not name the transfer in flight.
+  // With `takeover`: the primary is killed while the page waits for the requester, and the requester stays down
+  // through the takeover: the replica must name the transfer in flight (replicaOf, `granted` on a held page).
   const kill: FaultStep[] = takeover
     ? [
         { atMs: crashRequester + T.clientTimeoutMs + 100, action: 'kill', target: 'primary', bind: 'p' },
@@ -654,17 +653,23 @@ describe('pair simulator: both managers, all clients, real faults', () => {
   });
 
   // Before the fix (a held page's sender never restored over its requester's newer stored copy: manager.ts
-  // restoreFrom, rebuild.ts `newer`), 20 of these 40 seeds broke linearizability. Replay: PAIR_PLAN=sender-crash.
+  // restoreFrom and forget, rebuild.ts `newer` and `flight`), 13 of these 40 seeds broke linearizability (replay:
+  // PAIR_PLAN=sender-crash), and with a takeover while the page waited for the requester, seeds 3, 11, 33 and
+  // more (PAIR_PLAN=sender-crash-takeover; the replica did not name the transfer in flight).
   it('a sender SIGKILLed mid-transfer (its requester wrote, the confirm lost) never comes back over the requester\'s newer copy', () => {
     const n = Math.max(20, Math.min(SENDER_SEEDS, SEEDS));
-    const { failed, totals } = sweep(range(BASE, n), {}, false, senderCrash);
-    const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
-    const line = (r: PairResult): string => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]?.slice(0, 240)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=sender-crash`;
-    console.log(`pair sim, sender crash: ${n} seeds, ${unsafe.length} unsafe, ${failed.length - unsafe.length} with liveness problems${failed.length ? `:\n  ${failed.map(line).join('\n  ')}` : ''}`);
-    for (const r of unsafe.slice(0, 1)) console.error(explain(r, senderCrash(r.seed)));
-    expect(unsafe.map(line)).toEqual([]);
-    expect(failed.map(line)).toEqual([]);
-    expect(totals.clientCrashes).toBe(2 * n);
+    for (const takeover of [false, true]) {
+      const plan = takeover ? 'sender-crash-takeover' : 'sender-crash';
+      const { failed, totals } = sweep(range(BASE, n), {}, false, (seed) => senderCrash(seed, takeover));
+      const unsafe = failed.filter((r) => r.problems.some((p) => SAFETY.test(p)));
+      const line = (r: PairResult): string => `seed ${r.seed}: ${r.problems[0]?.split('\n')[0]?.slice(0, 240)}  — replay: PAIR_SEED=${r.seed} PAIR_PLAN=${plan}`;
+      console.log(`pair sim, ${plan}: ${n} seeds, ${unsafe.length} unsafe, ${failed.length - unsafe.length} with liveness problems${failed.length ? `:\n  ${failed.map(line).join('\n  ')}` : ''}`);
+      for (const r of unsafe.slice(0, 1)) console.error(explain(r, senderCrash(r.seed, takeover)));
+      expect(unsafe.map(line)).toEqual([]);
+      expect(failed.map(line)).toEqual([]);
+      expect(totals.clientCrashes).toBe(2 * n);
+      if (takeover) expect(totals.takeovers).toBeGreaterThan(n);
+    }
   });
 
   it('is deterministic: a seed replays to the same history and trace', () => {

@@ -71,6 +71,50 @@ describe('rebuild: the newest recovered copy at or above the held version is the
   });
 });
 
+describe('rebuild: a held page whose holder went down serving a write transfer (the replica names it in `granted`)', () => {
+  const self = { id: 'm1', epoch: 3, pages: 1 };
+  // Held for c0 at v10, with c0's write transfer to c1 (req 7) unconfirmed; c1 is down and does not report.
+  const replica = [{ page: 0, owner: null, lostWith: null, heldBy: 'c0', copyset: [], version: 10, granted: { to: 'c1', req: 7 } }];
+
+  it('does not restore the holder while the requester, which may have a newer copy, has not reported', () => {
+    const reports = new Map([['c0', report('c0', { recovered: [{ page: 0, version: 10 }] })]]);
+    const { records, clients, outputs } = rebuildRecords(self, reports, replica, 0, () => 'recoverable', new Map(), false);
+    // Before: c0's copy was restored at once, and c1's newer one dropped when c1 came back.
+    expect(records[0]).toMatchObject({ owner: null, heldBy: 'c1', heldFloor: 10, spare: { client: 'c0', version: 10 } });
+    expect(restores(outputs)).toEqual([]);
+    const m = new ManagerCore({ id: 'm1', epoch: 3, pages: 1, clientTimeoutMs: 0 }, { records, clients });
+    const hello: MessageOf<'hello'> = { t: 'hello', from: 'c1', epoch: 3, endpoint: endpoint('c1'), incarnation: 1, n: 1, memory: 'recoverable', recovered: [{ page: 0, version: 13 }] };
+    expect(restores(m.receive(hello, 10))).toEqual(
+      expect.arrayContaining([
+        { to: 'c1', version: 13, keep: true },
+        { to: 'c0', version: 10, keep: false },
+      ]),
+    );
+    expect(m.recordCache()[0]).toMatchObject({ owner: 'c1', version: 13, heldBy: null });
+  });
+
+  it('restores the holder when the requester reported (still waiting for the page, or without a newer copy)', () => {
+    const waiting = report('c1', { pending: [{ page: 0, req: 7, kind: 'write' }] });
+    const reports = new Map([
+      ['c0', report('c0', { recovered: [{ page: 0, version: 10 }] })],
+      ['c1', waiting],
+    ]);
+    expect(rebuildRecords(self, reports, replica, 0, () => 'recoverable', new Map(), false).records[0]).toMatchObject({ owner: 'c0', version: 10, heldBy: null });
+  });
+
+  it('keeps the transfer in the rebuilt record when neither has reported: the holder then waits for the requester', () => {
+    const { records } = rebuildRecords(self, new Map(), replica, 0, () => 'recoverable', new Map(), false);
+    expect(records[0]).toMatchObject({ heldBy: 'c0', lostInFlight: { requester: 'c1', req: 7, gone: true } });
+  });
+
+  it('a volatile requester that has not reported: the page is lost with it, never the holder\'s older copy', () => {
+    const reports = new Map([['c0', report('c0', { recovered: [{ page: 0, version: 10 }] })]]);
+    const { records, outputs } = rebuildRecords(self, reports, replica, 0, (id) => (id === 'c1' ? 'volatile' : 'recoverable'), new Map(), false);
+    expect(records[0]).toMatchObject({ owner: null, heldBy: null, lostWith: 'c1' });
+    expect(restores(outputs)).toEqual([{ to: 'c0', version: 10, keep: false }]);
+  });
+});
+
 describe('live manager: the sender went down serving a write whose confirm was lost', () => {
   const clients = (memory: ClientMemory, requester: ClientMemory = memory): Map<string, ClientEntry> =>
     new Map(['c0', 'c1', 'c2'].map((id) => [id, { endpoint: endpoint(id), incarnation: 0, hellos: 1, lastHeard: 0, memory: id === 'c1' ? requester : memory }]));
@@ -97,6 +141,10 @@ describe('live manager: the sender went down serving a write whose confirm was l
     expect(rec).toMatchObject(memory === 'recoverable' ? { owner: null, heldBy: 'c0' } : { owner: null, lostWith: 'c0' });
     return m;
   }
+
+  it('names the transfer in its record view, for the backup\'s replica (replicaOf puts it in `granted`)', () => {
+    expect(held().recordCache()[0]!.inFlight).toEqual({ requester: 'c1', req: 7 });
+  });
 
   it('restores the requester whose store has a newer copy (it installed the page and wrote)', () => {
     const m = held();
