@@ -29,7 +29,10 @@ export interface ReplicaRecord {
   heldBy?: NodeId | null;
   copyset: NodeId[];
   version: number;
-  /** An unconfirmed first-touch grant (see replicaOf in manager-role.ts): its requester may have written the page. */
+  /**
+   * An unconfirmed first-touch grant (see replicaOf in manager-role.ts): its requester may have written the page.
+   * On a held page: the write transfer its holder went down serving, whose requester may have written it.
+   */
   granted?: { to: NodeId; req: number } | null;
 }
 
