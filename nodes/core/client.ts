@@ -850,11 +850,18 @@ export class ClientCore implements MemberCore {
     // (An evict meant for another incarnation was dropped in dispatch.)
     if (msg.n !== undefined && msg.n < this.hellos) return this.ignore(msg, `evict sent before our hello #${this.hellos} was taken: stale`);
     this.counters.evictions++;
-    for (const e of this.table) {
+    this.table.forEach((e, page) => {
+      const g = this.given.get(page);
       // A recoverable client keeps what it owned, unusable until the manager vouches for it (as after a reboot).
       if (this.keeps && e.data !== null && (e.owner || e.stashed !== null)) Object.assign(e, { stashed: e.stashed ?? e.access, access: 'none', owner: false });
+      // So is the copy it last gave away in a write transfer (we never learn of the requester's confirm): its store
+      // still has it (see onForward), and a reboot would recover it. Once the page moved on, the floor makes it stale. Dropping it here lost the page when the cut dropped the transfer and the sender
+      // was written off (pair-sim partition seeds 570, 1294): an evict must not lose what a SIGKILL keeps. It is
+      // older than the requester's copy if that one installed it and wrote: the manager never restores it over a
+      // newer stored copy (manager.ts restoreFrom, rebuild.ts `newer`; seed 2554 broke without that).
+      else if (this.keeps && e.data === null && g) Object.assign(e, { data: g.data, version: g.version, stashed: g.access, access: 'none', owner: false });
       else Object.assign(e, { access: 'none', owner: false, data: null, stashed: null });
-    }
+    });
     this.served.clear();
     this.given.clear();
     this.forwarded.clear();

@@ -122,7 +122,10 @@ const STARTUP_GRACE_MS = 1000;
  * as a zero page. (Without loss the confirm follows within a message delay; a lost one is re-driven late.)
  */
 function replicaOf(r: RecordView): ReplicaRecord {
-  const granted = r.owner === null && r.active?.phase === 'transferring' ? { to: r.active.requester, req: r.active.req } : null;
+  // On a held page, `granted` names the write transfer its holder went down serving (no grant can be under way on
+  // a held page): its requester may have installed the page and written, so the rebuild must hear it first.
+  const granted =
+    r.owner === null && r.active?.phase === 'transferring' ? { to: r.active.requester, req: r.active.req } : r.heldBy && r.inFlight ? { to: r.inFlight.requester, req: r.inFlight.req } : null;
   return { page: r.page, owner: r.owner, lostWith: r.lostWith, heldBy: r.heldBy ?? null, copyset: r.copyset, version: r.version, ...(granted ? { granted } : {}) };
 }
 

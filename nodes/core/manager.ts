@@ -126,8 +126,12 @@ export interface PageRecord {
   spare: { client: NodeId; version: number } | null;
   /** A reclaim sent to the owner and not yet answered: nothing else starts on the page meanwhile. `unsent`: see reclaim. */
   reclaiming: { owner: NodeId; req: number; requester: NodeId; unsent?: boolean } | null;
-  /** A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it. */
-  lostInFlight: { requester: NodeId; req: number; kind?: OpKind } | null;
+  /**
+   * A transfer to this request was under way when the page was declared lost (or held): its confirm recovers it.
+   * `gone`: its requester (recoverable) went down (or was written off) since, and has not said hello again: it may have installed
+   * the page and written on it, so the holder's copy may be older than its store's (see restoreFrom).
+   */
+  lostInFlight: { requester: NodeId; req: number; kind?: OpKind; gone?: boolean } | null;
   /**
    * The page was lost while this request was invalidating copies: holders whose acknowledgement never came
    * may still hold theirs (the invalidation was lost). It goes again until each acknowledges (recoverLoss).
@@ -314,6 +318,7 @@ export class ManagerCore {
       version: r.version,
       active: r.active && { requester: r.active.requester, req: r.active.req, kind: r.active.kind, phase: r.active.phase },
       queue: r.queue.map((q) => ({ ...q })),
+      ...(r.heldBy !== null && r.lostInFlight !== null && r.lostInFlight.kind !== 'read' ? { inFlight: { requester: r.lostInFlight.requester, req: r.lostInFlight.req } } : {}),
     }));
   }
 
@@ -352,7 +357,7 @@ export class ManagerCore {
     // A new incarnation restarted with only what its page store kept (nothing, if volatile): the rest is gone.
     if (startedOver) out.push(...this.forget(msg.from, now, keepsPages(known.memory ?? msg.memory)));
     // What it recovered comes back only where nobody else has had the page since (see restoreFrom).
-    out.push(...this.restoreFrom(msg.from, msg.recovered ?? [], msg.n));
+    out.push(...this.restoreFrom(msg.from, msg.recovered ?? [], msg.n, now));
     if (known?.endpoint !== msg.endpoint) {
       const news = [{ id: msg.from, endpoint: msg.endpoint }];
       for (const id of this.clients.keys()) {
@@ -612,6 +617,18 @@ export class ManagerCore {
       if (rec.reclaimFrom?.owner === dead) rec.reclaimFrom = null;
       if (rec.reclaiming?.owner === dead) rec.reclaiming = null;
       if (rec.spare?.client === dead) rec.spare = null;
+      const lif = rec.lostInFlight;
+      if (lif?.requester === dead && lif.kind !== 'read' && rec.heldBy !== null && rec.heldBy !== dead) {
+        // The holder went down serving this write transfer, and now its requester is down too: it may have installed
+        // the page and written (acknowledged), its confirm lost. Its store decides when it says hello (restoreFrom);
+        // a volatile one kept nothing, and its writes may be gone with it: the page is lost with it.
+        this.dirty.add(page);
+        if (keeps) lif.gone = true;
+        else {
+          this.lose(rec, dead, null);
+          out.push(...this.startNext(page));
+        }
+      }
       if (rec.owner !== dead && !rec.copyset.has(dead) && !a && !rec.queue.some((q) => q.requester === dead)) return;
       this.dirty.add(page);
       rec.copyset.delete(dead);
@@ -725,8 +742,10 @@ export class ManagerCore {
    * only if the records say this client holds it alone (heldBy) and its copy is not older than the one
    * the records know: then no other client can have written it since (the page was never handed out).
    * Every other recovered copy is stale and dropped. A held page the client did not recover is lost.
+   * Except: a copy newer than the held client's never loses to it (the held client gave the page away and its
+   * requester wrote on it, the confirm lost): the newest stored copy at or above the floor is the page.
    */
-  private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[], n: number | undefined): ManagerOutput[] {
+  private restoreFrom(client: NodeId, recovered: readonly { page: number; version: number }[], n: number | undefined, now: number): ManagerOutput[] {
     const out: ManagerOutput[] = [];
     const verdict = (page: number, version: number, keep: boolean): void => {
       out.push(this.send(client, { t: 'restore', from: this.id, epoch: this.epoch, page, version, keep, ...(n !== undefined ? { n } : {}) }));
@@ -737,7 +756,25 @@ export class ManagerCore {
       const version = reported.get(page);
       reported.delete(page);
       if (rec.heldBy !== client) {
-        if (version !== undefined && this.maySpare(rec, version)) {
+        const lif = rec.lostInFlight;
+        if (version !== undefined && rec.heldBy !== null && rec.owner === null && lif?.requester === client && version > rec.heldFloor) {
+          // The requester of the transfer the holder went down serving, with a copy newer than the holder had when it
+          // went down: it installed the page (every older copy in its store predates the holder's turn) and wrote on
+          // it. Its copy is the page; the holder's is older (what it sent, or before). Restoring the holder's lost
+          // the requester's acknowledged writes (pair-sim partition seed 2554, its confirm lost to the cut).
+          if (rec.spare !== null) out.push(this.sendRestore(rec.spare.client, page, rec.spare.version, false));
+          Object.assign(rec, { heldBy: null, downSince: null, spare: null, lostInFlight: null, owner: client, version });
+          rec.queue = rec.queue.filter((q) => !sameRequest(q, lif.requester, lif.req));
+          this.dirty.add(page);
+          verdict(page, version, true);
+          out.push(...this.startNext(page));
+          return;
+        }
+        // Its store had no newer copy, so it never installed the page or wrote on it: the holder's copy is not older.
+        if (lif?.requester === client && lif.gone) delete lif.gone;
+        if (version !== undefined && (this.maySpare(rec, version) || (lif?.requester === client && rec.heldBy !== null && rec.owner === null && version >= rec.heldFloor))) {
+          // (The requester in flight at the held version: it may have installed what was sent, or kept an old copy; the
+          // holder's copy decides, below. Either is the page if the versions agree.)
           // Held for another client that may come back without it: kept, unvouched, until that one reports.
           if (rec.spare === null || rec.spare.version <= version) rec.spare = { client, version };
           return;
@@ -754,15 +791,31 @@ export class ManagerCore {
         // cut off). The page has not moved since it was held, so the spare's copy is the page.
         if (version !== undefined) verdict(page, version, false);
         Object.assign(rec, { heldBy: null, downSince: null, owner: spare.client, version: spare.version });
-        const n = this.clients.get(spare.client)?.hellos;
-        out.push(this.send(spare.client, { t: 'restore', from: this.id, epoch: this.epoch, page, version: spare.version, keep: true, ...(n !== undefined ? { n } : {}) }));
+        out.push(this.sendRestore(spare.client, page, spare.version, true));
         out.push(...this.startNext(page));
         return;
       }
-      if (spare !== null) {
-        const n = this.clients.get(spare.client)?.hellos;
-        out.push(this.send(spare.client, { t: 'restore', from: this.id, epoch: this.epoch, page, version: spare.version, keep: false, ...(n !== undefined ? { n } : {}) }));
+      if (version !== undefined && version >= rec.heldFloor && spare !== null && spare.version > version && this.clients.has(spare.client)) {
+        // Back with a current copy, but another store has a newer one: the holder gave the page away (its requester
+        // installed it and wrote; the confirm was lost) before it went down. The newest copy is the page (see
+        // rebuild.ts, `newer`): never restore an older copy over a newer one.
+        verdict(page, version, false);
+        Object.assign(rec, { heldBy: null, downSince: null, reclaimFrom: null, lostInFlight: null, owner: spare.client, version: spare.version });
+        out.push(this.sendRestore(spare.client, page, spare.version, true));
+        out.push(...this.startNext(page));
+        return;
       }
+      const gone = rec.lostInFlight?.gone === true ? rec.lostInFlight : null;
+      if (version !== undefined && version >= rec.heldFloor && gone !== null) {
+        // We went down serving this write transfer, and its requester went down since and has not said hello again:
+        // its store may have the page at a newer version (installed, written, the confirm lost). Restoring ours now
+        // would lose those writes. The page waits for the requester instead, ours kept unvouched as its spare: a copy
+        // of its at our version or above is the page (it installed ours), else ours is (it never got it).
+        if (spare !== null) out.push(this.sendRestore(spare.client, page, spare.version, false));
+        Object.assign(rec, { heldBy: gone.requester, downSince: now, heldFloor: version, lostInFlight: null, reclaimFrom: null, heldUntouched: false, spare: { client, version } });
+        return;
+      }
+      if (spare !== null) out.push(this.sendRestore(spare.client, page, spare.version, false));
       if (version === undefined || version < rec.heldFloor) {
         // Its store did not keep the page (volatile now, a damaged segment, a write it never received).
         if (version !== undefined) verdict(page, version, false);
@@ -809,6 +862,12 @@ export class ManagerCore {
     });
     for (const [page, version] of reported) verdict(page, version, false);
     return out;
+  }
+
+  /** A verdict on another client's recovered copy (a spare's), naming its latest hello we know. */
+  private sendRestore(client: NodeId, page: number, version: number, keep: boolean): ManagerOutput {
+    const n = this.clients.get(client)?.hellos;
+    return this.send(client, { t: 'restore', from: this.id, epoch: this.epoch, page, version, keep, ...(n !== undefined ? { n } : {}) });
   }
 
   /**

@@ -10,7 +10,8 @@
 //
 // Recoverable memory (DESIGN §3): a page nobody holds whose last owner (by the replica) keeps its pages
 // through a crash is held by that client, not lost: if it reported the page as recovered, at a version
-// not older than the replica's, it gets it back (`restore`); if it did not report, the page waits for it.
+// not older than the replica's, it gets it back (`restore`), unless another client reported a newer copy: the
+// newest copy is the page (`newer`); if it did not report, the page waits for it.
 // Without a replica, the newest recovered copy comes back, unless a live client passed the page on at a
 // newer version. Every other recovered copy is stale and dropped: a page another client has written since
 // is never resurrected.
@@ -28,7 +29,10 @@ export interface ReplicaRecord {
   heldBy?: NodeId | null;
   copyset: NodeId[];
   version: number;
-  /** An unconfirmed first-touch grant (see replicaOf in manager-role.ts): its requester may have written the page. */
+  /**
+   * An unconfirmed first-touch grant (see replicaOf in manager-role.ts): its requester may have written the page.
+   * On a held page: the write transfer its holder went down serving, whose requester may have written it.
+   */
   granted?: { to: NodeId; req: number } | null;
 }
 
@@ -39,7 +43,8 @@ export interface ReplicaRecord {
  */
 function settleGrant(was: ReplicaRecord | undefined, reports: ReadonlyMap<NodeId, Report>): ReplicaRecord | undefined {
   const g = was?.granted;
-  if (!was || !g || was.owner !== null) return was;
+  // (On a held page `granted` names the write transfer its holder went down serving: see `flight` below.)
+  if (!was || !g || was.owner !== null || (was.heldBy ?? null) !== null) return was;
   const waiting = reports.get(g.to)?.pending.some((p) => p.page === was.page && p.req === g.req) === true;
   return waiting ? was : { ...was, owner: g.to };
 }
@@ -124,6 +129,18 @@ export function rebuildRecords(
       const claimant = was ? (was.heldBy ?? (was.lostWith === null ? was.owner : null)) : null;
       const back = claimant !== null ? recovered.find((x) => x.id === claimant) : undefined;
       const newest = recovered[0];
+      // Single writer: a version names one content, and versions only grow along the page's history (a write adds
+      // one, a transfer carries the version on). So of two recovered copies the newer is the later state, and
+      // restoring the older over it would lose the writes between (acknowledged once stored). A copy newer than
+      // the claimant's means the claimant gave the page away (a write transfer whose confirm was lost) and its
+      // requester wrote on it: that copy is the page (pair-sim partition seed 2554). The claimant wins a tie (the
+      // same content).
+      const newer = back ? recovered.find((x) => x.id !== claimant && x.version > back.version) : undefined;
+      // The write transfer the held claimant went down serving (replicaOf), whose requester has not reported: it may
+      // have installed the page and written, its confirm lost, so its store may have a newer copy than the claimant's.
+      // As in restoreFrom (`gone`): the page waits for it, the claimant's copy kept as its spare (pair-sim
+      // sender-crash-takeover). A volatile one kept nothing, and its writes may be gone with it: lost with it.
+      const flight = was && claimant !== null && was.heldBy === claimant && was.granted && !reports.has(was.granted.to) ? was.granted : null;
       // The page was held for a client that is alive after all (it reported) and whose store has no current copy:
       // made heir of a read copy while cut off, it never stored it. The page has not moved since it was held
       // (exact records), and the claimant, whose store keeps every write it acknowledged, wrote nothing past
@@ -131,9 +148,13 @@ export function rebuildRecords(
       // same cut) is the page. Only a live report that it has nothing writes a held page off (pair-sim
       // partition seed 906), never a takeover alone.
       // Until it reports, such a copy is kept unvouched for it (PageRecord.spare).
+      // A copy newer than the records (from any replica) is kept the same way, never dropped: should the claimant
+      // come back with an older copy, the newer one is the page (as above); dropping it lost its writes.
       const spareCopy =
-        exact && claimant !== null && was?.heldBy === claimant && (back === undefined || back.version < was.version)
-          ? recovered.find((x) => x.id !== claimant && x.version >= was.version && rows.every((r) => r.row.version <= x.version))
+        claimant !== null && (back === undefined || back.version < was!.version)
+          ? recovered.find(
+              (x) => x.id !== claimant && (x.version > was!.version || (exact && was!.heldBy === claimant && x.version === was!.version)) && rows.every((r) => r.row.version <= x.version),
+            )
           : undefined;
       const spare = spareCopy && reports.has(claimant!) && keepsPages(reports.get(claimant!)!.memory ?? memoryOf(claimant!)) ? spareCopy : undefined;
       // A write transfer whose requester crashed (it did not report, or reported as a later incarnation):
@@ -185,10 +206,18 @@ export function rebuildRecords(
           rec.lostWith = orphanTo;
           rec.version = orphan.row.version;
         }
-      } else if (claimant !== null && back && back.version >= was!.version) {
-        restored = claimant;
-        rec.owner = claimant;
+      } else if (claimant !== null && back && back.version >= was!.version && flight !== null && !newer) {
         rec.version = back.version;
+        if (keepsPages(memoryOf(flight.to))) {
+          Object.assign(rec, { heldBy: flight.to, downSince: now, heldFloor: back.version, spare: { client: claimant, version: back.version } });
+        } else {
+          rec.lostWith = flight.to;
+        }
+      } else if (claimant !== null && back && back.version >= was!.version) {
+        const winner = newer ?? back;
+        restored = winner.id;
+        rec.owner = winner.id;
+        rec.version = winner.version;
       } else if (claimant !== null && !reports.has(claimant) && (was!.heldBy === claimant || keepsPages(memoryOf(claimant)))) {
         rec.heldBy = claimant;
         rec.downSince = now;
@@ -197,6 +226,8 @@ export function rebuildRecords(
         // (read copies are not stored): on its reboot, only a copy not older than the replica's comes back.
         rec.heldFloor = was!.version;
         if (spareCopy) rec.spare = { client: spareCopy.id, version: spareCopy.version };
+        if (flight !== null && keepsPages(memoryOf(flight.to))) rec.lostInFlight = { requester: flight.to, req: flight.req, kind: 'write', gone: true };
+        else if (flight !== null) Object.assign(rec, { heldBy: null, downSince: null, spare: null, lostWith: flight.to });
       } else if (spare) {
         restored = spare.id;
         rec.owner = spare.id;

@@ -53,4 +53,6 @@ export interface RecordView {
   version: number;
   active: { requester: NodeId; req: number; kind: OpKind; phase: 'invalidating' | 'transferring' } | null;
   queue: { requester: NodeId; req: number; kind: OpKind }[];
+  /** A held page's write transfer that was on its way when its holder went down (PageRecord.lostInFlight): absent if none. */
+  inFlight?: { requester: NodeId; req: number };
 }

@@ -6,7 +6,7 @@ import { ClientCore } from '../../nodes/core/client.js';
 import { checkInvariants } from '../../nodes/core/invariants.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../../nodes/core/token.js';
 import type { OpRequest, OpResult } from '../../nodes/core/types.js';
-import type { Message, NodeId } from '../../nodes/protocol/messages.js';
+import type { ClientMemory, Message, NodeId } from '../../nodes/protocol/messages.js';
 import { Cluster, summary } from '../sim/simulator.js';
 
 const PAGE_SIZE = 256;
@@ -21,8 +21,9 @@ function cluster(clients: number, pages = 2): Cluster {
 }
 
 /** A lone client core, for checks that need no manager. */
-const lone = (epoch = 1): ClientCore =>
+const lone = (epoch = 1, memory?: ClientMemory): ClientCore =>
   new ClientCore({
+    ...(memory ? { memory } : {}),
     id: 'c0',
     endpoint: 'inproc://c0',
     managers: ['m0'],
@@ -359,5 +360,27 @@ describe('evictions', () => {
     expect(summary(c.receive(evict(2), 6))).toEqual(['hello→m0']);
     expect(summary(c.receive({ t: 'evict', from: 'm0', epoch: 1, reason: 'silent' }, 7))).toEqual(['hello→m0']);
     expect(c.counters.evictions).toBe(3);
+  });
+
+  // Pair-sim partition seeds 570 and 1294: a recoverable owner wrote the page, sent its only copy to a writer
+  // on the other side of a cut (the cut dropped it) and was written off. Starting over, it dropped the copy it
+  // gave, so the page was lost though no client crashed; a reboot would have recovered it from the store.
+  it.each([
+    ['recoverable', [{ page: 0, version: 1 }]],
+    ['volatile', undefined],
+  ] as const)('a %s client keeps a copy it gave away, as its store does through a crash: %j', (memory, recovered) => {
+    const c = lone(1, memory);
+    c.start();
+    c.receive({ t: 'members', from: 'm0', epoch: 1, members: [{ id: 'c0', endpoint: 'inproc://c0' }] }, 1);
+    const req = c.submit(writeOp(0, 'c0:1'), 2)[0]!;
+    const reqNo = req.type === 'send' && 'req' in req.msg ? req.msg.req : -1;
+    const granted = c.receive({ t: 'grant', from: 'm0', epoch: 1, page: 0, req: reqNo, access: 'write', zero: true }, 3);
+    const hb = granted.find((o) => o.type === 'send' && o.msg.t === 'hb');
+    c.receive({ t: 'hb_ack', from: 'm0', epoch: 1, n: hb?.type === 'send' && hb.msg.t === 'hb' ? (hb.msg.n ?? -1) : -1, ms: 1000 }, 3);
+    // The page goes to c1 for its write (the frame is lost to a cut), then the manager writes us off.
+    const sent = c.receive({ t: 'write_fwd', from: 'm0', epoch: 1, page: 0, req: 7, requester: 'c1' }, 4);
+    expect(summary(sent)).toContain('page_data→c1');
+    const hello = c.receive({ t: 'evict', from: 'm0', epoch: 1, reason: 'silent for 2001 ms' }, 5).find((o) => o.type === 'send' && o.msg.t === 'hello');
+    expect(hello?.type === 'send' && hello.msg.t === 'hello' ? hello.msg.recovered : 'no hello').toEqual(recovered);
   });
 });
