@@ -53,7 +53,6 @@ export function z85Encode(bytes: Uint8Array): string {
 
 // CurveZMQ keys are X25519 keys (libsodium's crypto_box), so Node's own crypto makes and checks them: the
 // supervisor, which may run inside Electron's main process, never loads the zeromq addon for this.
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 
 /** A fresh CURVE keypair (as zmq.curveKeyPair() makes). */
 export function generateKeyPair(): { publicKey: string; secretKey: string } {
@@ -64,13 +63,20 @@ export function generateKeyPair(): { publicKey: string; secretKey: string } {
   return { publicKey: z85Encode(Buffer.from(pub, 'base64url')), secretKey: z85Encode(Buffer.from(sec, 'base64url')) };
 }
 
-/** The public key that belongs to a Z85 secret key (null: not a key). */
+/**
+ * The public key that belongs to a Z85 secret key (null: not a key). Imported as a JWK: OpenSSL takes the raw
+ * key as it is, where a PKCS#8 DER import goes through its decoder machinery, whose first use in a process cost
+ * a node ~1 ms more at start (every node checks both keypairs it is given). The JWK's `x` is a placeholder:
+ * OpenSSL derives the public key from `d` and ignores it, so the key's own public half is what comes back.
+ */
 export function publicKeyOf(secretKey: string): string | null {
   const raw = z85Decode(secretKey);
   if (raw === null || raw.length !== 32) return null;
-  const pub = createPublicKey(createPrivateKey({ key: Buffer.concat([PKCS8_X25519, raw]), format: 'der', type: 'pkcs8' })).export({ format: 'jwk' }).x;
+  const jwk = { kty: 'OKP', crv: 'X25519', d: raw.toString('base64url'), x: JWK_X_PLACEHOLDER };
+  const pub = createPublicKey(createPrivateKey({ key: jwk, format: 'jwk' })).export({ format: 'jwk' }).x;
   return pub === undefined ? null : z85Encode(Buffer.from(pub, 'base64url'));
 }
+const JWK_X_PLACEHOLDER = Buffer.alloc(32).toString('base64url');
 
 /** A cluster's keys: made once per supervisor, the same for every node and every reboot of it. */
 export function generateLinkKeys(): LinkKeys {

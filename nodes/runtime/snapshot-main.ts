@@ -7,6 +7,9 @@ import { dirname, join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { setRequireBase } from './lazy-require.js';
 import { runNode } from './run-node.js';
+import { warmUpForSnapshot } from './snapshot-warmup.js';
+
+warmUpForSnapshot();
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The blob sits next to node.js: zeromq resolves from there, as it does for node.js itself.

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import { isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../../runtime/link-keys.js';
-import { defaultNodeEntry, nodeExecArgv } from '../supervisor.js';
+import { defaultNodeEntry, nodeEnv, nodeExecArgv } from '../supervisor.js';
 
 export const OP_TIMEOUT_MS = 5000;
 
@@ -31,8 +31,8 @@ export function forkBareNode<M extends { type: string }>(
   fromSchema: z.ZodType<M>,
   onMessage: (m: M) => void,
 ): { proc: ChildProcess; ready: Promise<void> } {
-  // The same V8 flags as the real nodes, so the paths differ only in the protocol.
-  const proc = fork(entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv() });
+  // The same V8 flags and environment as the real nodes, so the paths differ only in the protocol.
+  const proc = fork(entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv(), env: nodeEnv() });
   let stderr = '';
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
