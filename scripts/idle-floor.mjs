@@ -1,7 +1,8 @@
 // The floor under an idle cluster's CPU: what this stack (Node + ZeroMQ, CURVE or plain) costs per process
 // for the wake-ups an idle IVY client cannot avoid, with no protocol code at all. N "clients" each send a
-// small frame every --every ms (an idle client's heartbeat: clientTimeoutMs / 5 = 400 ms) on a PUSH socket to
-// one "server" PULL, which answers each on a PUSH back to the client's PULL (the manager's lease ack); the
+// small frame every --every ms (an idle client's heartbeat: clientTimeoutMs / 5 = 400 ms) on a DEALER to
+// one "server" ROUTER, which answers each back over the same connection (the manager's lease ack, which
+// rides the client's link as transport.ts sends it); every process binds a ROUTER, as a node does, and the
 // sockets have transport.ts's options. A second run has N bare `node` processes waking on a timer twice per
 // period (a client's tick and its ack), with no sockets. CPU is utime + stime from /proc over the window,
 // like scripts/idle-cost.mjs, so the two compare directly.
@@ -36,32 +37,45 @@ async function role(kind, endpoint, server, everyMs) {
   }
   const zmq = require('zeromq');
   const keys = process.env.IVY_FLOOR_KEYS ? JSON.parse(process.env.IVY_FLOOR_KEYS) : null;
-  const pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000, ...(keys ? { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey } : {}) });
-  const push = (to) => {
-    const s = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500, ...(keys ? { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey } : {}) });
-    s.connect(to);
-    return s;
-  };
+  const router = new zmq.Router({
+    linger: 0,
+    receiveHighWaterMark: 100_000,
+    sendHighWaterMark: 10_000,
+    sendTimeout: 0,
+    mandatory: true,
+    handover: true,
+    ...(keys ? { curveServer: true, curveSecretKey: keys.server.secretKey, curvePublicKey: keys.server.publicKey } : {}),
+  });
   const ignore = () => undefined;
-  await pull.bind(endpoint);
+  await router.bind(endpoint);
   if (kind === 'server') {
-    const peers = new Map();
     for (;;) {
-      const [m] = await pull.receive();
-      const to = m.subarray(0, 32).toString().trim();
-      let s = peers.get(to);
-      if (!s) peers.set(to, (s = push(to)));
-      s.send(m).then(ignore, ignore);
+      const [id, m] = await router.receive();
+      router.send([id, m]).then(ignore, ignore);
     }
   }
-  const out = push(server);
+  const idle = async () => {
+    for (;;) await router.receive();
+  };
+  void idle();
+  const out = new zmq.Dealer({
+    linger: 0,
+    sendTimeout: 0,
+    sendHighWaterMark: 10_000,
+    receiveHighWaterMark: 100_000,
+    reconnectInterval: 20,
+    reconnectMaxInterval: 500,
+    routingId: endpoint,
+    ...(keys ? { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey } : {}),
+  });
+  out.connect(server);
   const frame = Buffer.from(`${endpoint.padEnd(32)}hb`);
   const tick = () => {
     out.send(frame).then(ignore, ignore);
     setTimeout(tick, everyMs);
   };
   tick();
-  for (;;) await pull.receive();
+  for (;;) await out.receive();
 }
 
 function cpuTicks(pid) {

@@ -1,6 +1,6 @@
-// CPU per new link, in one process: M PULL sockets set up as a node's (transport.ts: CURVE server, ZAP
-// handler from zap.ts, the handshake-error observer), then rounds of M new PUSH sockets (CURVE clients)
-// each connecting and sending one frame. Per-thread CPU (/proc/self/task: the main thread, ZeroMQ's I/O
+// CPU per new link, in one process: M ROUTER sockets set up as a node's (transport.ts: CURVE server, ZAP
+// handler from zap.ts, the handshake-error observer), then rounds of M new DEALER sockets (CURVE clients,
+// a routing id each, as a node's) each connecting and sending one frame. Per-thread CPU (/proc/self/task: the main thread, ZeroMQ's I/O
 // thread) per link tells what a link costs the two ends together, and what each knob saves:
 //
 //   npx tsx scripts/link-cost.ts [--links 100] [--rounds 4] [--base-port 26700] [--plain] [--no-observer]
@@ -42,9 +42,9 @@ const server = plain ? {} : { curveServer: true, curveSecretKey: keys.server.sec
 const client = plain ? {} : { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey };
 let received = 0;
 let refused = 0;
-const pulls: Zmq.Pull[] = [];
+const pulls: Zmq.Router[] = [];
 for (let i = 0; i < links; i++) {
-  const pull = new zmq.Pull({ linger: 0, receiveHighWaterMark: 100_000, ...server });
+  const pull = new zmq.Router({ linger: 0, receiveHighWaterMark: 100_000, sendHighWaterMark: 10_000, sendTimeout: 0, mandatory: true, handover: true, ...server });
   if (observer && !plain) {
     pull.events.on('handshake:error:auth', () => void refused++);
     pull.events.on('handshake:error:protocol', () => void refused++);
@@ -69,9 +69,9 @@ for (let r = 0; r < rounds; r++) {
   const target = received + links;
   const t0 = cpu();
   const w0 = performance.now();
-  const pushes: Zmq.Push[] = [];
+  const pushes: Zmq.Dealer[] = [];
   for (let i = 0; i < links; i++) {
-    const push = new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, reconnectInterval: 20, reconnectMaxInterval: 500, ...client });
+    const push = new zmq.Dealer({ linger: 0, sendTimeout: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 100_000, reconnectInterval: 20, reconnectMaxInterval: 500, routingId: `tcp://127.0.0.1:${basePort + links + i}`, ...client });
     push.connect(`tcp://127.0.0.1:${basePort + i}`);
     void push.send(frame).catch(() => undefined);
     pushes.push(push);

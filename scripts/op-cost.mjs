@@ -5,6 +5,9 @@
 // divides by the operations the history shows invoked in that window (the monotonic clock is shared by
 // every process on the machine). --cli runs another build (a copy of out/ inside the project, so it
 // finds node_modules): run A and B interleaved (A, B, A, B) in one session for a comparison.
+// The copy's path must end in out/nodes/cli.js (e.g. out/ab-main/out/nodes/cli.js): the supervisor takes the
+// node entry next to the CLI only there, and otherwise walks up to the project's own out/nodes/node.js, so A
+// and B would both run the project's nodes.
 //
 //   node scripts/op-cost.mjs --clients 64 --rate 2 [--window 6] [--settle 6] [--base-port 26000] [--runs 1] [--cli path/out/nodes/cli.js]
 //

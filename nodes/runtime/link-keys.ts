@@ -1,6 +1,6 @@
 // The keys of a cluster's authenticated links (CurveZMQ, DESIGN §3). The supervisor
-// generates one server keypair (every node's PULL socket) and one client keypair
-// (every node's PUSH sockets) per cluster and hands them to each node it starts over
+// generates one server keypair (every node's ROUTER socket) and one client keypair
+// (every node's DEALER sockets) per cluster and hands them to each node it starts over
 // the IPC pipe, never in argv (any local user reads it in /proc/PID/cmdline) or the
 // environment (/proc/PID/environ, any process of the same user). A node asks for them
 // first thing and binds nothing before they arrive.
@@ -95,9 +95,9 @@ const KeyPairSchema = z
 
 export const LinkKeysSchema = z
   .object({
-    /** Every node's PULL socket (CURVE server). */
+    /** Every node's ROUTER socket (CURVE server). */
     server: KeyPairSchema,
-    /** Every node's PUSH sockets (CURVE clients); the ZAP handlers admit exactly this public key. */
+    /** Every node's DEALER sockets (CURVE clients); the ZAP handlers admit exactly this public key. */
     client: KeyPairSchema,
   })
   .refine((k) => k.server.publicKey !== k.client.publicKey && k.server.secretKey !== k.client.secretKey, 'the server and the client keypair must differ');

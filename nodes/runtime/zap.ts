@@ -1,10 +1,10 @@
 // The node's ZAP handler (ZeroMQ RFC 27): libzmq asks it about every CURVE handshake
-// on the node's PULL socket, and it admits only the cluster's client public key.
+// on the node's ROUTER socket, and it admits only the cluster's client public key.
 // Without it a CURVE server accepts any client that knows the server's public key;
-// with it a process needs the cluster's client secret too. It is a ROUTER socket
-// bound at inproc://zeromq.zap.01 in the node's (zeromq.js's default, process-wide)
-// context, so there is one per process; a refused handshake shows up on the PULL
-// socket as `handshake:error:auth`, where the transport counts it.
+// with it a process needs the cluster's client secret too. The handler is a ROUTER
+// socket of its own, bound at inproc://zeromq.zap.01 in the node's (zeromq.js's default,
+// process-wide) context, so there is one per process; a refused handshake shows up on
+// the node's ROUTER as `handshake:error:auth`, where the transport counts it.
 import type * as Zmq from 'zeromq';
 import { lazyRequire } from './lazy-require.js';
 import { z85Decode } from './link-keys.js';

@@ -40,14 +40,15 @@ export async function startCluster(config: ClusterConfigInput): Promise<Supervis
 }
 
 /**
- * A PUSH socket connected to `endpoint` with the cluster's own link keys (the supervisor hands them to its
- * owner in-process): frames sent on it reach the node's validator as a peer's would. For tests of what a node
- * does with bad frames; what it does with bad keys is curve.test.ts's.
+ * A DEALER socket connected to `endpoint` (a node's ROUTER) with the cluster's own link keys (the supervisor
+ * hands them to its owner in-process): frames sent on it reach the node's validator as a peer's would. It sets
+ * no routing id, so the node delivers its frames but does not take it for a peer to reply to. For tests of
+ * what a node does with bad frames; what it does with bad keys is curve.test.ts's.
  */
-export function clusterPush(sup: Supervisor, endpoint: string): zmq.Push {
+export function clusterPush(sup: Supervisor, endpoint: string): zmq.Dealer {
   const keys = sup.linkKeys;
   const curve = keys ? { curveServerKey: keys.server.publicKey, curvePublicKey: keys.client.publicKey, curveSecretKey: keys.client.secretKey } : {};
-  const push = new zmq.Push({ linger: 0, sendHighWaterMark: 100_000, ...curve });
+  const push = new zmq.Dealer({ linger: 0, sendHighWaterMark: 100_000, ...curve });
   push.connect(endpoint);
   return push;
 }

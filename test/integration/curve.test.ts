@@ -1,4 +1,4 @@
-// Authenticated links (DESIGN §3): a local process without the cluster's keys pushes
+// Authenticated links (DESIGN §3): a local process without the cluster's keys sends
 // well-formed frames at a live manager and client, and none of them ever arrives —
 // whether it speaks no CURVE at all, has a keypair of its own, or knows the servers'
 // public key but not the cluster's client key. The refused handshakes are counted in
@@ -32,7 +32,8 @@ function forged(target: 'm0' | 'c0'): Buffer[] {
 
 type Attacker = 'no keys' | 'own keypair' | 'server key, unknown client key';
 
-function attackerPush(sup: Supervisor, who: Attacker): zmq.Push {
+/** A DEALER, as a node's own links are (a PUSH would be refused by the node's ROUTER for its socket type alone). */
+function attackerPush(sup: Supervisor, who: Attacker): zmq.Dealer {
   const own = generateKeyPair();
   const ownServer = generateKeyPair();
   const serverKey = sup.linkKeys!.server.publicKey;
@@ -43,7 +44,7 @@ function attackerPush(sup: Supervisor, who: Attacker): zmq.Push {
         ? { curveServerKey: ownServer.publicKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey }
         : { curveServerKey: serverKey, curvePublicKey: own.publicKey, curveSecretKey: own.secretKey };
   // sendTimeout 0: a send with no admitted connection to queue on fails at once instead of waiting for one.
-  return new zmq.Push({ linger: 0, sendTimeout: 0, sendHighWaterMark: 100_000, ...opts });
+  return new zmq.Dealer({ linger: 0, sendTimeout: 0, sendHighWaterMark: 100_000, ...opts });
 }
 
 const refused = (d: Record<string, number>): number => Object.entries(d).reduce((a, [k, v]) => a + (k.startsWith('handshake_') ? v : 0), 0);

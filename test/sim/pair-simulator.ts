@@ -406,7 +406,7 @@ type SimEvent =
   | { k: 'boot'; id: NodeId; inc: number }
   | { k: 'op'; id: NodeId; inc: number }
   | { k: 'fault'; step: FaultStep }
-  /** The runtime's ZeroMQ disconnect event on the PUSH socket to the peer manager (its process died). */
+  /** The runtime's ZeroMQ disconnect event on the DEALER to the peer manager (its process died). */
   | { k: 'disconnect'; id: NodeId; inc: number }
   | { k: 'poll' };
 
