@@ -6,22 +6,11 @@ import type { ClusterSnapshot, ServerPush } from '../../nodes/control/api.js';
 import { UptimeTicker, uptimeText, type TextTarget } from '../../renderer/src/components/clock.js';
 import { fmtInt, fmtMs } from '../../renderer/src/format.js';
 import { ClusterStore } from '../../renderer/src/state/store.js';
-
-/** Seeded 32-bit generator (mulberry32), so a failure names its case. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../nodes/core/random.js';
 
 describe('fmtInt / fmtMs', () => {
   it('write what toLocaleString("en-US") wrote, over 20,000 seeded values and the edges', () => {
-    const r = rng(9);
+    const r = mulberry32(9); // seeded, so a failure names its case
     const values = [0, -0, 0.4, -0.4, 0.5, -0.5, 999, 999.5, 1000, -999, -1000, 1e15, -1e15, 2 ** 53, 123456.789];
     for (let i = 0; i < 20_000; i++) {
       const mag = 10 ** Math.floor(r() * 13);
