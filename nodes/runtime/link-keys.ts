@@ -53,7 +53,6 @@ export function z85Encode(bytes: Uint8Array): string {
 
 // CurveZMQ keys are X25519 keys (libsodium's crypto_box), so Node's own crypto makes and checks them: the
 // supervisor, which may run inside Electron's main process, never loads the zeromq addon for this.
-
 /** A fresh CURVE keypair (as zmq.curveKeyPair() makes). */
 export function generateKeyPair(): { publicKey: string; secretKey: string } {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
@@ -62,6 +61,8 @@ export function generateKeyPair(): { publicKey: string; secretKey: string } {
   if (pub === undefined || sec === undefined) throw new Error('X25519 key export failed');
   return { publicKey: z85Encode(Buffer.from(pub, 'base64url')), secretKey: z85Encode(Buffer.from(sec, 'base64url')) };
 }
+
+const JWK_X_PLACEHOLDER = Buffer.alloc(32).toString('base64url');
 
 /**
  * The public key that belongs to a Z85 secret key (null: not a key). Imported as a JWK: OpenSSL takes the raw
@@ -76,7 +77,6 @@ export function publicKeyOf(secretKey: string): string | null {
   const pub = createPublicKey(createPrivateKey({ key: jwk, format: 'jwk' })).export({ format: 'jwk' }).x;
   return pub === undefined ? null : z85Encode(Buffer.from(pub, 'base64url'));
 }
-const JWK_X_PLACEHOLDER = Buffer.alloc(32).toString('base64url');
 
 /** A cluster's keys: made once per supervisor, the same for every node and every reboot of it. */
 export function generateLinkKeys(): LinkKeys {

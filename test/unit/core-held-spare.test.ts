@@ -7,18 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { emptyRecord, ManagerCore, type ClientEntry, type PageRecord } from '../../nodes/core/manager.js';
 import { rebuildRecords, type Report } from '../../nodes/core/rebuild.js';
-import type { ManagerOutput } from '../../nodes/core/types.js';
 import type { MessageOf } from '../../nodes/protocol/messages.js';
+import { endpoint, hello, report, restores } from './recovery-fixtures.js';
 
 const self = { id: 'm0', epoch: 3, pages: 1 };
-const endpoint = (id: string): string => `tcp://127.0.0.1:70${id.slice(1).padStart(2, '0')}`;
-
-function report(from: string, fields: Partial<Report>): Report {
-  return { t: 'report', from, epoch: 3, endpoint: endpoint(from), incarnation: 0, pages: [], pending: [], n: 1, memory: 'recoverable', ...fields };
-}
-
-const restores = (out: readonly ManagerOutput[]) =>
-  out.flatMap((o) => (o.type === 'send' && o.msg.t === 'restore' ? [{ to: o.to, version: o.msg.version, keep: o.msg.keep }] : []));
 
 describe('rebuild: a page held for a client that reports alive without it (pair sim partition seed 906)', () => {
   // The candidate's own records as it stopped serving: held for c1 at v63.
@@ -79,16 +71,6 @@ describe('live manager: the same page held for an heir cut off with its owner', 
     new Map(['c1', 'c3', 'c0'].map((id) => [id, { endpoint: endpoint(id), incarnation: 0, hellos: 1, lastHeard: 0, memory: 'recoverable' as const }]));
   // c3 owns page 0 with read access at v63, c1 has a read copy.
   const record = (): PageRecord => ({ ...emptyRecord(), owner: 'c3', copyset: new Set(['c1']), version: 63 });
-  const hello = (from: string, recovered: { page: number; version: number }[]): MessageOf<'hello'> => ({
-    t: 'hello',
-    from,
-    epoch: 1,
-    endpoint: endpoint(from),
-    incarnation: 0,
-    n: 2,
-    memory: 'recoverable',
-    recovered,
-  });
 
   /** c3 evicted first (c1 made heir), then c1: the page is held for c1. c0 keeps heartbeating. */
   function evicted(): ManagerCore {

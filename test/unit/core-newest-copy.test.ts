@@ -11,15 +11,10 @@ import { emptyRecord, ManagerCore, type ClientEntry } from '../../nodes/core/man
 import { rebuildRecords, type Report } from '../../nodes/core/rebuild.js';
 import type { ManagerOutput } from '../../nodes/core/types.js';
 import type { ClientMemory, MessageOf } from '../../nodes/protocol/messages.js';
+import { endpoint, hello, report as reportN, restores } from './recovery-fixtures.js';
 
-const endpoint = (id: string): string => `tcp://127.0.0.1:70${id.slice(1).padStart(2, '0')}`;
-
-function report(from: string, fields: Partial<Report>): Report {
-  return { t: 'report', from, epoch: 3, endpoint: endpoint(from), incarnation: 0, pages: [], pending: [], n: 2, memory: 'recoverable', ...fields };
-}
-
-const restores = (out: readonly ManagerOutput[]) =>
-  out.flatMap((o) => (o.type === 'send' && o.msg.t === 'restore' ? [{ to: o.to, version: o.msg.version, keep: o.msg.keep }] : []));
+/** Reports of the second hello (n 2). */
+const report = (from: string, fields: Partial<Report>): Report => reportN(from, fields, 2);
 
 const sent = (out: readonly ManagerOutput[], t: string) => out.filter((o) => o.type === 'send' && o.msg.t === t).map((o) => (o.type === 'send' ? o.to : ''));
 
@@ -118,16 +113,6 @@ describe('rebuild: a held page whose holder went down serving a write transfer (
 describe('live manager: the sender went down serving a write whose confirm was lost', () => {
   const clients = (memory: ClientMemory, requester: ClientMemory = memory): Map<string, ClientEntry> =>
     new Map(['c0', 'c1', 'c2'].map((id) => [id, { endpoint: endpoint(id), incarnation: 0, hellos: 1, lastHeard: 0, memory: id === 'c1' ? requester : memory }]));
-  const hello = (from: string, recovered: { page: number; version: number }[], memory: ClientMemory = 'recoverable'): MessageOf<'hello'> => ({
-    t: 'hello',
-    from,
-    epoch: 1,
-    endpoint: endpoint(from),
-    incarnation: 0,
-    n: 2,
-    memory,
-    ...(memory === 'recoverable' ? { recovered } : {}),
-  });
 
   /** c0 owns page 0 at v10 and is forwarded c1's write (req 7); c1's confirm never comes; c0 falls silent and is written off. */
   function held(memory: ClientMemory = 'recoverable', requester: ClientMemory = memory): ManagerCore {
