@@ -3,7 +3,7 @@
 // filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
 // Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
-import { isFenced, type Arrow } from '../../../nodes/control/trace/frames.js';
+import { arrowsOf, epochMarks, isFenced, opsOf, type Arrow, type EpochMark, type TracedOp } from '../../../nodes/control/trace/frames.js';
 
 export {
   arrowsOf,
@@ -22,6 +22,25 @@ export {
 /** Records kept: the latest window; older ones fall off. */
 export const WINDOW_RECORDS = 6000;
 
+/**
+ * What the Messages view draws from one version of the window, computed once per version however
+ * many parts of the view read it (and not at all while no one asks: pushes only append). Immutable:
+ * a paused view keeps the one it has.
+ */
+export interface TraceView {
+  version: number;
+  /** Records in the window, newest last. */
+  records: number;
+  /** Time of the newest record (0: none). */
+  newest: number;
+  /** Every frame in the window as one arrow (a send and its receive). */
+  arrows: readonly Arrow[];
+  ops: readonly TracedOp[];
+  epochs: readonly EpochMark[];
+  /** Every node a record names (as sender, receiver or peer), unordered. */
+  nodes: ReadonlySet<string>;
+}
+
 export class TraceWindow {
   private records: TraceRecord[] = [];
   /** Records left out (by the engine to keep up, or fallen off this window). */
@@ -31,6 +50,7 @@ export class TraceWindow {
   /** The cluster the window shows: a new one's frames restart at c0:1, so the old ones go. */
   private cluster: number | null = null;
   private readonly listeners = new Set<() => void>();
+  private cached: TraceView | null = null;
 
   add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
     if (cluster !== this.cluster) {
@@ -62,6 +82,28 @@ export class TraceWindow {
     return this.records.slice(-WINDOW_RECORDS);
   }
 
+  /** The window's arrows, operations, epoch marks and nodes: computed only when the window changed since the last call. */
+  view(): TraceView {
+    if (this.cached?.version === this.version) return this.cached;
+    const from = Math.max(0, this.records.length - WINDOW_RECORDS);
+    const records = from === 0 ? this.records : this.records.slice(from);
+    const nodes = new Set<string>();
+    for (const r of records) {
+      nodes.add(r.node);
+      nodes.add(r.peer);
+    }
+    this.cached = {
+      version: this.version,
+      records: records.length,
+      newest: records.length ? records[records.length - 1]!.t : 0,
+      arrows: arrowsOf(records),
+      ops: opsOf(records),
+      epochs: epochMarks(records),
+      nodes,
+    };
+    return this.cached;
+  }
+
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
@@ -88,8 +130,13 @@ export function nodeColumns(records: readonly TraceRecord[], known: readonly str
     ids.add(r.node);
     ids.add(r.peer);
   }
+  return orderNodes(ids);
+}
+
+/** Managers first, then clients by number. */
+export function orderNodes(ids: Iterable<string>): string[] {
   const rank = (id: string): number => (id.startsWith('m') ? 0 : 100_000) + Number(id.slice(1));
-  return [...ids].sort((a, b) => rank(a) - rank(b));
+  return [...new Set(ids)].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Where a dropped frame's arrow ends: this far towards its receiver, then a cross. */
@@ -140,4 +187,16 @@ export function marksOf(arrows: readonly Arrow[]): { dropped: number; dups: numb
     }
   }
   return { dropped, dups, fenced, refused };
+}
+
+/**
+ * The rows of a long list worth rendering: those in the scroll box's view (`top` and `height`, in
+ * px from the list's first row), with `overscan` more on each side; [start, end) in list order.
+ * The Messages view's operation list turns over with every push: only these are rebuilt.
+ */
+export function rowWindow(count: number, rowHeight: number, top: number, height: number, overscan = 10): { start: number; end: number } {
+  const h = Math.max(1, rowHeight);
+  const start = Math.max(0, Math.min(count, Math.floor(top / h) - overscan));
+  const end = Math.max(start, Math.min(count, Math.ceil((top + Math.max(0, height)) / h) + overscan));
+  return { start, end };
 }
