@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceRecord } from '../../nodes/control/trace/record.js';
-import { arrowsOf, frameOpKey, opsOf, TraceWindow, visible, WINDOW_RECORDS } from '../../renderer/src/messages/model.js';
+import { arrowsOf, epochMarks, frameOpKey, opsOf, orderNodes, rowWindow, TraceWindow, visible, WINDOW_RECORDS } from '../../renderer/src/messages/model.js';
 import { recordMaker } from './trace-records.js';
 
 const r = recordMaker();
@@ -92,5 +92,52 @@ describe('Messages view model', () => {
     expect(snap).toHaveLength(WINDOW_RECORDS);
     expect(snap.at(-1)!.frame).toBe('c0:20000');
     expect(changes).toBe(20);
+  });
+
+  it('computes the view of a window once per version, the same as over a copy of the window', () => {
+    const w = new TraceWindow();
+    const recs = readFault();
+    w.add(recs.slice(0, 4), 0, 1);
+    const v1 = w.view();
+    expect(w.view()).toBe(v1); // nothing added: the same view, not computed again
+    const before = structuredClone(v1);
+    w.add(recs.slice(4), 0, 1);
+    w.add([r('m1', 'send', 'c1', 'takeover', 'm1:1', { epoch: 1 }), r('m1', 'send', 'c1', 'takeover', 'm1:2', { epoch: 2 })], 0, 1);
+    const v2 = w.view();
+    expect(v2).not.toBe(v1);
+    const snap = w.snapshot();
+    expect(v2.arrows).toEqual(arrowsOf(snap));
+    expect(v2.ops).toEqual(opsOf(snap));
+    expect(v2.epochs).toEqual(epochMarks(snap));
+    expect(v2.epochs.map((m) => `${m.node} ${m.from}->${m.epoch}`)).toEqual(['m1 1->2']);
+    expect(v2.records).toBe(snap.length);
+    expect(v2.newest).toBe(snap.at(-1)!.t);
+    expect(orderNodes(v2.nodes)).toEqual(['m0', 'm1', 'c0', 'c1', 'c2']);
+    // The earlier view is left as it was (a paused view keeps its picture): the in-flight read_req
+    // of v1 is still in flight there.
+    expect(v1).toEqual(before);
+    expect(v1.arrows.find((a) => a.type === 'read_fwd')?.recvT).toBeNull();
+  });
+
+  it('keeps its view to the latest window', () => {
+    const w = new TraceWindow();
+    for (let i = 0; i < 8; i++) w.add(Array.from({ length: 1000 }, (_, k) => r('c0', 'send', 'm0', 'hb', `c0:${i * 1000 + k + 1}`)));
+    const v = w.view();
+    expect(v.records).toBe(WINDOW_RECORDS);
+    expect(v.arrows).toHaveLength(WINDOW_RECORDS);
+    expect(v.arrows[0]!.frame).toBe(`c0:${8000 - WINDOW_RECORDS + 1}`);
+    w.clear();
+    expect(w.view()).toMatchObject({ records: 0, newest: 0, arrows: [], ops: [] });
+  });
+
+  it('renders only the rows of a long list in view, with some on each side', () => {
+    // 200 rows of 20 px in a 100 px box scrolled to 1000 px: rows 50..55 in view, 10 more each side.
+    expect(rowWindow(200, 20, 1000, 100)).toEqual({ start: 40, end: 65 });
+    expect(rowWindow(200, 20, 0, 100)).toEqual({ start: 0, end: 15 });
+    expect(rowWindow(200, 20, 3950, 100)).toEqual({ start: 187, end: 200 });
+    // Scrolled above the list (its header in view), a short list, an empty one.
+    expect(rowWindow(200, 20, -80, 100, 0)).toEqual({ start: 0, end: 1 });
+    expect(rowWindow(5, 20, 0, 500)).toEqual({ start: 0, end: 5 });
+    expect(rowWindow(0, 20, 0, 500)).toEqual({ start: 0, end: 0 });
   });
 });
