@@ -3,7 +3,7 @@
 // filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
 // Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
-import { arrowsOf, epochMarks, isFenced, opsOf, type Arrow, type EpochMark, type TracedOp } from '../../../nodes/control/trace/frames.js';
+import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp } from '../../../nodes/control/trace/frames.js';
 
 export {
   arrowsOf,
@@ -21,6 +21,12 @@ export {
 
 /** Records kept: the latest window; older ones fall off. */
 export const WINDOW_RECORDS = 6000;
+/**
+ * The window grows to this many times WINDOW_RECORDS before its oldest records fall off (back to
+ * WINDOW_RECORDS): its arrows and operations are kept up record by record as pushes arrive, and
+ * rebuilt from the records left only at such a step, not with every push.
+ */
+export const WINDOW_SLACK = 1.5;
 
 /**
  * What the Messages view draws from one version of the window, computed once per version however
@@ -29,7 +35,7 @@ export const WINDOW_RECORDS = 6000;
  */
 export interface TraceView {
   version: number;
-  /** Records in the window, newest last. */
+  /** Records in the window (WINDOW_RECORDS to WINDOW_SLACK times as many, once it is full). */
   records: number;
   /** Time of the newest record (0: none). */
   newest: number;
@@ -50,56 +56,52 @@ export class TraceWindow {
   /** The cluster the window shows: a new one's frames restart at c0:1, so the old ones go. */
   private cluster: number | null = null;
   private readonly listeners = new Set<() => void>();
+  // What the view draws, kept up as records arrive (see rebuild).
+  private arrows = new ArrowIndex();
+  private ops = new OpIndex();
+  private epochs = new EpochIndex();
+  private nodes = new Set<string>();
   private cached: TraceView | null = null;
 
   add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
     if (cluster !== this.cluster) {
-      if (this.cluster !== null) {
-        this.records = [];
-        this.skipped = 0;
-      }
+      if (this.cluster !== null) this.reset();
       this.cluster = cluster;
     }
-    for (const r of records) this.records.push(r);
     this.skipped += skipped;
-    if (this.records.length > WINDOW_RECORDS * 1.25) {
-      const extra = this.records.length - WINDOW_RECORDS;
-      this.records.splice(0, extra);
-    }
+    if (this.records.length + records.length > WINDOW_RECORDS * WINDOW_SLACK) {
+      // The oldest fall off: what is left is indexed afresh (the same arrows and operations as if it had been all there was).
+      const all = this.records.concat(records);
+      this.records = all.slice(-WINDOW_RECORDS);
+      this.rebuild();
+    } else for (const r of records) this.index(r);
     this.version++;
     for (const l of this.listeners) l();
   }
 
   clear(): void {
-    this.records = [];
-    this.skipped = 0;
+    this.reset();
     this.version++;
     for (const l of this.listeners) l();
   }
 
   /** The window now (newest last): a copy, so a paused view keeps its picture. */
   snapshot(): TraceRecord[] {
-    return this.records.slice(-WINDOW_RECORDS);
+    return this.records.slice();
   }
 
-  /** The window's arrows, operations, epoch marks and nodes: computed only when the window changed since the last call. */
+  /** The window's arrows, operations, epoch marks and nodes: taken only when the window changed since the last call. */
   view(): TraceView {
     if (this.cached?.version === this.version) return this.cached;
-    const from = Math.max(0, this.records.length - WINDOW_RECORDS);
-    const records = from === 0 ? this.records : this.records.slice(from);
-    const nodes = new Set<string>();
-    for (const r of records) {
-      nodes.add(r.node);
-      nodes.add(r.peer);
-    }
+    const n = this.records.length;
     this.cached = {
       version: this.version,
-      records: records.length,
-      newest: records.length ? records[records.length - 1]!.t : 0,
-      arrows: arrowsOf(records),
-      ops: opsOf(records),
-      epochs: epochMarks(records),
-      nodes,
+      records: n,
+      newest: n ? this.records[n - 1]!.t : 0,
+      arrows: this.arrows.list(),
+      ops: this.ops.list(),
+      epochs: this.epochs.list(),
+      nodes: new Set(this.nodes),
     };
     return this.cached;
   }
@@ -107,6 +109,31 @@ export class TraceWindow {
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
+  }
+
+  private index(r: TraceRecord): void {
+    this.records.push(r);
+    this.arrows.add(r);
+    this.ops.add(r);
+    this.epochs.add(r);
+    this.nodes.add(r.node);
+    this.nodes.add(r.peer);
+  }
+
+  private rebuild(): void {
+    const records = this.records;
+    this.records = [];
+    this.arrows = new ArrowIndex();
+    this.ops = new OpIndex();
+    this.epochs = new EpochIndex();
+    this.nodes = new Set();
+    for (const r of records) this.index(r);
+  }
+
+  private reset(): void {
+    this.records = [];
+    this.skipped = 0;
+    this.rebuild();
   }
 }
 
