@@ -150,8 +150,14 @@ export function MessagesView() {
   const { run, busy } = useCommand();
   const snapshot = useStore(store, (s) => s.snapshot);
   const running = snapshot?.running ?? false;
-  const clients = useMemo(() => (snapshot?.nodes ?? []).filter((n) => n.role === 'client').map((n) => n.id), [snapshot?.nodes]);
-  const nodeIds = useMemo(() => (snapshot?.nodes ?? []).map((n) => n.id), [snapshot?.nodes]);
+  // Keyed by the ids, not the nodes array (a new one with every snapshot in which any node changed).
+  const clientsKey = (snapshot?.nodes ?? [])
+    .filter((n) => n.role === 'client')
+    .map((n) => n.id)
+    .join(' ');
+  const nodesKey = (snapshot?.nodes ?? []).map((n) => n.id).join(' ');
+  const clients = useMemo(() => (clientsKey ? clientsKey.split(' ') : []), [clientsKey]);
+  const nodeIds = useMemo(() => (nodesKey ? nodesKey.split(' ') : []), [nodesKey]);
   const pages = snapshot?.config?.pages ?? 0;
 
   const [paused, setPaused] = useState(false);
