@@ -106,7 +106,8 @@ describe('Messages view model', () => {
     expect(w.view()).toBe(v1); // nothing added: the same view, not computed again
     const before = structuredClone(v1);
     w.add(recs.slice(4), 0, 1);
-    w.add([r('m1', 'send', 'c1', 'takeover', 'm1:1', { epoch: 1 }), r('m1', 'send', 'c1', 'takeover', 'm1:2', { epoch: 2 })], 0, 1);
+    const takeovers = [r('m1', 'send', 'c1', 'takeover', 'm1:1', { epoch: 1 }), r('m1', 'send', 'c1', 'takeover', 'm1:2', { epoch: 2 })];
+    w.add(takeovers, 0, 1);
     const v2 = w.view();
     expect(v2).not.toBe(v1);
     const snap = w.snapshot();
@@ -117,6 +118,9 @@ describe('Messages view model', () => {
     expect(v2.records).toBe(snap.length);
     expect(v2.newest).toBe(snap.at(-1)!.t);
     expect(orderNodes(v2.nodes)).toEqual(['m0', 'm1', 'c0', 'c1', 'c2']);
+    // Kept without their clocks (nothing drawn reads them), every other field as it came.
+    expect(snap.some((x) => 'vc' in x)).toBe(false);
+    expect(snap).toEqual([...recs, ...takeovers].map(({ vc: _vc, ...rest }) => rest));
     // The earlier view is left as it was (a paused view keeps its picture): the in-flight read_req
     // of v1 is still in flight there.
     expect(v1).toEqual(before);

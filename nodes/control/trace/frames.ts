@@ -5,6 +5,9 @@
 // Pure; shared by the Messages view and the scenario runner (the slowest fault of each trial).
 import type { TraceRecord } from './record.js';
 
+/** A trace record as these functions read it: every field but the vector clock, which none of them needs. */
+export type TraceFields = Omit<TraceRecord, 'vc'>;
+
 /** Operations listed by default: the latest ones. */
 export const MAX_OPS = 200;
 
@@ -79,19 +82,19 @@ function isisOpKeyOf(type: string, from: string, to: string, seq: number | undef
   return undefined;
 }
 
-export function frameOpKey(r: Arrow | TraceRecord): string | undefined {
+export function frameOpKey(r: Arrow | TraceFields): string | undefined {
   if ('frame' in r && 'from' in r) {
     const isis = isisOpKeyOf(r.type, r.from, r.to, r.seq);
     if (isis !== undefined) return isis;
   } else {
-    const rec = r as TraceRecord;
+    const rec = r as TraceFields;
     const isis = rec.dir === 'send' ? isisOpKeyOf(rec.type, rec.node, rec.peer, rec.seq) : isisOpKeyOf(rec.type, rec.peer, rec.node, rec.seq);
     if (isis !== undefined) return isis;
   }
   const req = r.req;
   const page = r.page;
   if (req === undefined || page === undefined) return undefined;
-  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceRecord);
+  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceFields);
   return who === undefined ? undefined : opKey(who, page, req);
 }
 
@@ -99,7 +102,7 @@ function arrowRequester(a: Arrow): string | undefined {
   return requesterOf({ dir: 'send', node: a.from, peer: a.to, type: a.type, ...(a.requester !== undefined ? { requester: a.requester } : {}), ...(a.req !== undefined ? { req: a.req } : {}) });
 }
 
-export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
+export function arrowsOf(records: readonly TraceFields[]): Arrow[] {
   const index = new ArrowIndex();
   for (const r of records) index.add(r);
   return index.list();
@@ -137,7 +140,7 @@ export class ArrowIndex {
   private readonly out: Arrow[] = [];
   private readonly gens = new Generations();
 
-  add(r: TraceRecord): void {
+  add(r: TraceFields): void {
     if (r.frame === undefined) return;
     const i = this.byFrame.get(r.frame);
     let a: Arrow;
@@ -195,7 +198,7 @@ export interface EpochMark {
  * Each manager's epoch changes in the records: the first frame it sends at an epoch above every
  * one it sent before (its `takeover` frames, or the first frame after it, where takeovers are not traced).
  */
-export function epochMarks(records: readonly TraceRecord[]): EpochMark[] {
+export function epochMarks(records: readonly TraceFields[]): EpochMark[] {
   const index = new EpochIndex();
   for (const r of records) index.add(r);
   return index.list();
@@ -206,7 +209,7 @@ export class EpochIndex {
   private readonly seen = new Map<string, number>();
   private readonly out: EpochMark[] = [];
 
-  add(r: TraceRecord): void {
+  add(r: TraceFields): void {
     if (r.dir !== 'send' || !r.node.startsWith('m')) return;
     const before = this.seen.get(r.node);
     if (before === undefined) this.seen.set(r.node, r.epoch);
@@ -240,7 +243,7 @@ export interface TracedOp {
  * nack (fail). Write-update: a write from its writer's first multicast (i_msg) to the agreed priority
  * it sends (ok); delivery follows at once unless earlier writes are still being ordered.
  */
-export function opsOf(records: readonly TraceRecord[], max = MAX_OPS): TracedOp[] {
+export function opsOf(records: readonly TraceFields[], max = MAX_OPS): TracedOp[] {
   const index = new OpIndex();
   for (const r of records) index.add(r);
   return index.list(max);
@@ -272,7 +275,7 @@ export class OpIndex {
     return op;
   }
 
-  add(r: TraceRecord): void {
+  add(r: TraceFields): void {
     if (r.seq !== undefined && r.dir === 'send' && (r.type === 'i_msg' || r.type === 'i_agreed')) {
       const key = isisOpKey(r.node, r.seq);
       if (r.type === 'i_msg') {

@@ -3,7 +3,7 @@
 // filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
 // Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
-import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp } from '../../../nodes/control/trace/frames.js';
+import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp, type TraceFields } from '../../../nodes/control/trace/frames.js';
 
 export {
   arrowsOf,
@@ -47,8 +47,28 @@ export interface TraceView {
   nodes: ReadonlySet<string>;
 }
 
+/**
+ * A record as the window keeps it: without its vector clock, which nothing the view draws reads (the
+ * trace file and its export keep it). At 64 clients the clock holds up to every node, ~80 % of a record:
+ * kept, 9,000 of them would be some 10 MB of live heap for the garbage collector to walk.
+ */
+function withoutClock(r: TraceRecord): TraceFields {
+  const out: TraceFields = { node: r.node, dir: r.dir, peer: r.peer, t: r.t, type: r.type, epoch: r.epoch };
+  if (r.page !== undefined) out.page = r.page;
+  if (r.req !== undefined) out.req = r.req;
+  if (r.requester !== undefined) out.requester = r.requester;
+  if (r.view !== undefined) out.view = r.view;
+  if (r.seq !== undefined) out.seq = r.seq;
+  if (r.frame !== undefined) out.frame = r.frame;
+  if (r.run !== undefined) out.run = r.run;
+  if (r.nemesis !== undefined) out.nemesis = r.nemesis;
+  if (r.rule !== undefined) out.rule = r.rule;
+  if (r.refused !== undefined) out.refused = r.refused;
+  return out;
+}
+
 export class TraceWindow {
-  private records: TraceRecord[] = [];
+  private records: TraceFields[] = [];
   /** Records left out (by the engine to keep up, or fallen off this window). */
   skipped = 0;
   /** Bumped on every change: the view redraws when it moved. */
@@ -71,10 +91,10 @@ export class TraceWindow {
     this.skipped += skipped;
     if (this.records.length + records.length > WINDOW_RECORDS * WINDOW_SLACK) {
       // The oldest fall off: what is left is indexed afresh (the same arrows and operations as if it had been all there was).
-      const all = this.records.concat(records);
+      const all = this.records.concat(records.map(withoutClock));
       this.records = all.slice(-WINDOW_RECORDS);
       this.rebuild();
-    } else for (const r of records) this.index(r);
+    } else for (const r of records) this.index(withoutClock(r));
     this.version++;
     for (const l of this.listeners) l();
   }
@@ -86,7 +106,7 @@ export class TraceWindow {
   }
 
   /** The window now (newest last): a copy, so a paused view keeps its picture. */
-  snapshot(): TraceRecord[] {
+  snapshot(): TraceFields[] {
     return this.records.slice();
   }
 
@@ -111,7 +131,7 @@ export class TraceWindow {
     return () => this.listeners.delete(l);
   }
 
-  private index(r: TraceRecord): void {
+  private index(r: TraceFields): void {
     this.records.push(r);
     this.arrows.add(r);
     this.ops.add(r);
@@ -151,7 +171,7 @@ export function visible(a: Arrow, f: Filter): boolean {
 }
 
 /** Node order for the columns: managers first, then clients by number. */
-export function nodeColumns(records: readonly TraceRecord[], known: readonly string[] = []): string[] {
+export function nodeColumns(records: readonly TraceFields[], known: readonly string[] = []): string[] {
   const ids = new Set(known);
   for (const r of records) {
     ids.add(r.node);
