@@ -5,6 +5,9 @@
 // Pure; shared by the Messages view and the scenario runner (the slowest fault of each trial).
 import type { TraceRecord } from './record.js';
 
+/** A trace record as these functions read it: every field but the vector clock, which none of them needs. */
+export type TraceFields = Omit<TraceRecord, 'vc'>;
+
 /** Operations listed by default: the latest ones. */
 export const MAX_OPS = 200;
 
@@ -79,19 +82,19 @@ function isisOpKeyOf(type: string, from: string, to: string, seq: number | undef
   return undefined;
 }
 
-export function frameOpKey(r: Arrow | TraceRecord): string | undefined {
+export function frameOpKey(r: Arrow | TraceFields): string | undefined {
   if ('frame' in r && 'from' in r) {
     const isis = isisOpKeyOf(r.type, r.from, r.to, r.seq);
     if (isis !== undefined) return isis;
   } else {
-    const rec = r as TraceRecord;
+    const rec = r as TraceFields;
     const isis = rec.dir === 'send' ? isisOpKeyOf(rec.type, rec.node, rec.peer, rec.seq) : isisOpKeyOf(rec.type, rec.peer, rec.node, rec.seq);
     if (isis !== undefined) return isis;
   }
   const req = r.req;
   const page = r.page;
   if (req === undefined || page === undefined) return undefined;
-  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceRecord);
+  const who = 'frame' in r && 'from' in r ? arrowRequester(r) : requesterOf(r as TraceFields);
   return who === undefined ? undefined : opKey(who, page, req);
 }
 
@@ -99,13 +102,49 @@ function arrowRequester(a: Arrow): string | undefined {
   return requesterOf({ dir: 'send', node: a.from, peer: a.to, type: a.type, ...(a.requester !== undefined ? { requester: a.requester } : {}), ...(a.req !== undefined ? { req: a.req } : {}) });
 }
 
-export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
-  const byFrame = new Map<string, Arrow>();
-  const out: Arrow[] = [];
-  for (const r of records) {
-    if (r.frame === undefined) continue;
-    let a = byFrame.get(r.frame);
-    if (!a) {
+export function arrowsOf(records: readonly TraceFields[]): Arrow[] {
+  const index = new ArrowIndex();
+  for (const r of records) index.add(r);
+  return index.list();
+}
+
+/**
+ * Copy-on-write bookkeeping for the indexes below: items handed out by a `list()` are never changed
+ * afterwards (a view holding them keeps its picture); a later record that changes one replaces it
+ * in the index with a changed copy. One generation per `list()`; an item made or copied in the
+ * current generation is still private and changes in place.
+ */
+class Generations {
+  private gen = 0;
+  private readonly born: number[] = [];
+  /** The item at `i` may be changed in place (else copy it first and call `mine(i)`). */
+  owned(i: number): boolean {
+    return this.born[i] === this.gen;
+  }
+  mine(i: number): void {
+    this.born[i] = this.gen;
+  }
+  /** Everything so far is now shared. */
+  share(): void {
+    this.gen++;
+  }
+}
+
+/**
+ * The arrows of a growing list of records, one record at a time: the same arrows, in the same order,
+ * as arrowsOf over the whole list (arrowsOf is this index). The Messages view keeps one per window,
+ * so a push costs its own records, not the window's.
+ */
+export class ArrowIndex {
+  private readonly byFrame = new Map<string, number>();
+  private readonly out: Arrow[] = [];
+  private readonly gens = new Generations();
+
+  add(r: TraceFields): void {
+    if (r.frame === undefined) return;
+    const i = this.byFrame.get(r.frame);
+    let a: Arrow;
+    if (i === undefined) {
       const from = r.dir === 'send' ? r.node : r.peer;
       const to = r.dir === 'send' ? r.peer : r.node;
       a = { frame: r.frame, from, to, type: r.type, epoch: r.epoch, sendT: null, recvT: null };
@@ -113,8 +152,14 @@ export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
       if (r.req !== undefined) a.req = r.req;
       if (r.requester !== undefined) a.requester = r.requester;
       if (r.seq !== undefined) a.seq = r.seq;
-      byFrame.set(r.frame, a);
-      out.push(a);
+      this.byFrame.set(r.frame, this.out.length);
+      this.gens.mine(this.out.length);
+      this.out.push(a);
+    } else if (this.gens.owned(i)) a = this.out[i]!;
+    else {
+      a = { ...this.out[i]! };
+      this.out[i] = a;
+      this.gens.mine(i);
     }
     if (r.dir === 'send') {
       a.sendT = r.t;
@@ -132,7 +177,12 @@ export function arrowsOf(records: readonly TraceRecord[]): Arrow[] {
       if (r.refused !== undefined && a.refused === undefined) a.refused = r.refused;
     }
   }
-  return out;
+
+  /** The arrows so far, in order of their first record (a copy: later records change neither it nor its arrows). */
+  list(): Arrow[] {
+    this.gens.share();
+    return this.out.slice();
+  }
 }
 
 /** A manager's move to a new epoch (a takeover), where its line first shows it. */
@@ -148,19 +198,31 @@ export interface EpochMark {
  * Each manager's epoch changes in the records: the first frame it sends at an epoch above every
  * one it sent before (its `takeover` frames, or the first frame after it, where takeovers are not traced).
  */
-export function epochMarks(records: readonly TraceRecord[]): EpochMark[] {
-  const seen = new Map<string, number>();
-  const out: EpochMark[] = [];
-  for (const r of records) {
-    if (r.dir !== 'send' || !r.node.startsWith('m')) continue;
-    const before = seen.get(r.node);
-    if (before === undefined) seen.set(r.node, r.epoch);
+export function epochMarks(records: readonly TraceFields[]): EpochMark[] {
+  const index = new EpochIndex();
+  for (const r of records) index.add(r);
+  return index.list();
+}
+
+/** epochMarks one record at a time (epochMarks is this index). */
+export class EpochIndex {
+  private readonly seen = new Map<string, number>();
+  private readonly out: EpochMark[] = [];
+
+  add(r: TraceFields): void {
+    if (r.dir !== 'send' || !r.node.startsWith('m')) return;
+    const before = this.seen.get(r.node);
+    if (before === undefined) this.seen.set(r.node, r.epoch);
     else if (r.epoch > before) {
-      seen.set(r.node, r.epoch);
-      out.push({ node: r.node, t: r.t, epoch: r.epoch, from: before });
+      this.seen.set(r.node, r.epoch);
+      this.out.push({ node: r.node, t: r.t, epoch: r.epoch, from: before });
     }
   }
-  return out;
+
+  /** The marks so far (a copy). */
+  list(): EpochMark[] {
+    return this.out.slice();
+  }
 }
 
 export interface TracedOp {
@@ -181,35 +243,73 @@ export interface TracedOp {
  * nack (fail). Write-update: a write from its writer's first multicast (i_msg) to the agreed priority
  * it sends (ok); delivery follows at once unless earlier writes are still being ordered.
  */
-export function opsOf(records: readonly TraceRecord[], max = MAX_OPS): TracedOp[] {
-  const ops = new Map<string, TracedOp>();
-  for (const r of records) {
+export function opsOf(records: readonly TraceFields[], max = MAX_OPS): TracedOp[] {
+  const index = new OpIndex();
+  for (const r of records) index.add(r);
+  return index.list(max);
+}
+
+/** opsOf one record at a time (opsOf is this index), copy-on-write as ArrowIndex. */
+export class OpIndex {
+  private readonly byKey = new Map<string, number>();
+  private readonly out: TracedOp[] = [];
+  private readonly gens = new Generations();
+
+  private put(op: TracedOp): void {
+    this.byKey.set(op.key, this.out.length);
+    this.gens.mine(this.out.length);
+    this.out.push(op);
+  }
+
+  /** The open operation under `key`, to end it (a private copy when the current one was handed out); null if none is open. */
+  private open(key: string): TracedOp | null {
+    const i = this.byKey.get(key);
+    if (i === undefined) return null;
+    let op = this.out[i]!;
+    if (op.endT !== null) return null;
+    if (!this.gens.owned(i)) {
+      op = { ...op };
+      this.out[i] = op;
+      this.gens.mine(i);
+    }
+    return op;
+  }
+
+  add(r: TraceFields): void {
     if (r.seq !== undefined && r.dir === 'send' && (r.type === 'i_msg' || r.type === 'i_agreed')) {
       const key = isisOpKey(r.node, r.seq);
-      const op = ops.get(key);
-      if (r.type === 'i_msg' && r.page !== undefined && !op) ops.set(key, { key, protocol: 'isis', client: r.node, kind: 'write', page: r.page, req: r.seq, startT: r.t, endT: null, outcome: 'pending' });
-      else if (r.type === 'i_agreed' && op && op.endT === null) {
-        op.endT = r.t;
-        op.outcome = 'ok';
+      if (r.type === 'i_msg') {
+        if (r.page !== undefined && !this.byKey.has(key)) this.put({ key, protocol: 'isis', client: r.node, kind: 'write', page: r.page, req: r.seq, startT: r.t, endT: null, outcome: 'pending' });
+      } else {
+        const op = this.open(key);
+        if (op) {
+          op.endT = r.t;
+          op.outcome = 'ok';
+        }
       }
-      continue;
+      return;
     }
-    if (r.page === undefined || r.req === undefined) continue;
+    if (r.page === undefined || r.req === undefined) return;
     if (r.dir === 'send' && OP_START.has(r.type)) {
       const key = opKey(r.node, r.page, r.req);
-      if (!ops.has(key)) ops.set(key, { key, protocol: 'ivy', client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
-      continue;
+      if (!this.byKey.has(key)) this.put({ key, protocol: 'ivy', client: r.node, kind: r.type === 'read_req' ? 'read' : 'write', page: r.page, req: r.req, startT: r.t, endT: null, outcome: 'pending' });
+      return;
     }
     // Its end is at the requester: the confirm it sends, or a nack it receives.
-    const op = ops.get(opKey(r.node, r.page, r.req));
-    if (!op || op.endT !== null) continue;
-    if (r.dir === 'send' && r.type === 'confirm' && r.node === op.client) {
-      op.endT = r.t;
-      op.outcome = 'ok';
-    } else if (r.dir === 'recv' && r.type === 'nack' && r.node === op.client) {
-      op.endT = r.t;
-      op.outcome = 'fail';
-    }
+    const ends = (r.dir === 'send' && r.type === 'confirm') || (r.dir === 'recv' && r.type === 'nack');
+    if (!ends) return;
+    const key = opKey(r.node, r.page, r.req);
+    const i = this.byKey.get(key);
+    if (i === undefined || this.out[i]!.client !== r.node) return;
+    const op = this.open(key);
+    if (!op) return;
+    op.endT = r.t;
+    op.outcome = r.type === 'confirm' ? 'ok' : 'fail';
   }
-  return [...ops.values()].slice(-max);
+
+  /** The latest `max` operations (a copy: later records change neither it nor its operations). */
+  list(max = MAX_OPS): TracedOp[] {
+    this.gens.share();
+    return this.out.slice(-max);
+  }
 }

@@ -3,7 +3,7 @@
 // filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
 // Pure: the view only draws what this computes.
 import type { TraceRecord } from '../../../nodes/control/api.js';
-import { isFenced, type Arrow } from '../../../nodes/control/trace/frames.js';
+import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp, type TraceFields } from '../../../nodes/control/trace/frames.js';
 
 export {
   arrowsOf,
@@ -21,9 +21,54 @@ export {
 
 /** Records kept: the latest window; older ones fall off. */
 export const WINDOW_RECORDS = 6000;
+/**
+ * The window grows to this many times WINDOW_RECORDS before its oldest records fall off (back to
+ * WINDOW_RECORDS): its arrows and operations are kept up record by record as pushes arrive, and
+ * rebuilt from the records left only at such a step, not with every push.
+ */
+export const WINDOW_SLACK = 1.5;
+
+/**
+ * What the Messages view draws from one version of the window, computed once per version however
+ * many parts of the view read it (and not at all while no one asks: pushes only append). Immutable:
+ * a paused view keeps the one it has.
+ */
+export interface TraceView {
+  version: number;
+  /** Records in the window (WINDOW_RECORDS to WINDOW_SLACK times as many, once it is full). */
+  records: number;
+  /** Time of the newest record (0: none). */
+  newest: number;
+  /** Every frame in the window as one arrow (a send and its receive). */
+  arrows: readonly Arrow[];
+  ops: readonly TracedOp[];
+  epochs: readonly EpochMark[];
+  /** Every node a record names (as sender, receiver or peer), unordered. */
+  nodes: ReadonlySet<string>;
+}
+
+/**
+ * A record as the window keeps it: without its vector clock, which nothing the view draws reads (the
+ * trace file and its export keep it). At 64 clients the clock holds up to every node, ~80 % of a record:
+ * kept, 9,000 of them would be some 10 MB of live heap for the garbage collector to walk.
+ */
+function withoutClock(r: TraceRecord): TraceFields {
+  const out: TraceFields = { node: r.node, dir: r.dir, peer: r.peer, t: r.t, type: r.type, epoch: r.epoch };
+  if (r.page !== undefined) out.page = r.page;
+  if (r.req !== undefined) out.req = r.req;
+  if (r.requester !== undefined) out.requester = r.requester;
+  if (r.view !== undefined) out.view = r.view;
+  if (r.seq !== undefined) out.seq = r.seq;
+  if (r.frame !== undefined) out.frame = r.frame;
+  if (r.run !== undefined) out.run = r.run;
+  if (r.nemesis !== undefined) out.nemesis = r.nemesis;
+  if (r.rule !== undefined) out.rule = r.rule;
+  if (r.refused !== undefined) out.refused = r.refused;
+  return out;
+}
 
 export class TraceWindow {
-  private records: TraceRecord[] = [];
+  private records: TraceFields[] = [];
   /** Records left out (by the engine to keep up, or fallen off this window). */
   skipped = 0;
   /** Bumped on every change: the view redraws when it moved. */
@@ -31,40 +76,84 @@ export class TraceWindow {
   /** The cluster the window shows: a new one's frames restart at c0:1, so the old ones go. */
   private cluster: number | null = null;
   private readonly listeners = new Set<() => void>();
+  // What the view draws, kept up as records arrive (see rebuild).
+  private arrows = new ArrowIndex();
+  private ops = new OpIndex();
+  private epochs = new EpochIndex();
+  private nodes = new Set<string>();
+  private cached: TraceView | null = null;
 
   add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
     if (cluster !== this.cluster) {
-      if (this.cluster !== null) {
-        this.records = [];
-        this.skipped = 0;
-      }
+      if (this.cluster !== null) this.reset();
       this.cluster = cluster;
     }
-    for (const r of records) this.records.push(r);
     this.skipped += skipped;
-    if (this.records.length > WINDOW_RECORDS * 1.25) {
-      const extra = this.records.length - WINDOW_RECORDS;
-      this.records.splice(0, extra);
-    }
+    if (this.records.length + records.length > WINDOW_RECORDS * WINDOW_SLACK) {
+      // The oldest fall off: what is left is indexed afresh (the same arrows and operations as if it had been all there was).
+      const all = this.records.concat(records.map(withoutClock));
+      this.records = all.slice(-WINDOW_RECORDS);
+      this.rebuild();
+    } else for (const r of records) this.index(withoutClock(r));
     this.version++;
     for (const l of this.listeners) l();
   }
 
   clear(): void {
-    this.records = [];
-    this.skipped = 0;
+    this.reset();
     this.version++;
     for (const l of this.listeners) l();
   }
 
   /** The window now (newest last): a copy, so a paused view keeps its picture. */
-  snapshot(): TraceRecord[] {
-    return this.records.slice(-WINDOW_RECORDS);
+  snapshot(): TraceFields[] {
+    return this.records.slice();
+  }
+
+  /** The window's arrows, operations, epoch marks and nodes: taken only when the window changed since the last call. */
+  view(): TraceView {
+    if (this.cached?.version === this.version) return this.cached;
+    const n = this.records.length;
+    this.cached = {
+      version: this.version,
+      records: n,
+      newest: n ? this.records[n - 1]!.t : 0,
+      arrows: this.arrows.list(),
+      ops: this.ops.list(),
+      epochs: this.epochs.list(),
+      nodes: new Set(this.nodes),
+    };
+    return this.cached;
   }
 
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
+  }
+
+  private index(r: TraceFields): void {
+    this.records.push(r);
+    this.arrows.add(r);
+    this.ops.add(r);
+    this.epochs.add(r);
+    this.nodes.add(r.node);
+    this.nodes.add(r.peer);
+  }
+
+  private rebuild(): void {
+    const records = this.records;
+    this.records = [];
+    this.arrows = new ArrowIndex();
+    this.ops = new OpIndex();
+    this.epochs = new EpochIndex();
+    this.nodes = new Set();
+    for (const r of records) this.index(r);
+  }
+
+  private reset(): void {
+    this.records = [];
+    this.skipped = 0;
+    this.rebuild();
   }
 }
 
@@ -82,14 +171,19 @@ export function visible(a: Arrow, f: Filter): boolean {
 }
 
 /** Node order for the columns: managers first, then clients by number. */
-export function nodeColumns(records: readonly TraceRecord[], known: readonly string[] = []): string[] {
+export function nodeColumns(records: readonly TraceFields[], known: readonly string[] = []): string[] {
   const ids = new Set(known);
   for (const r of records) {
     ids.add(r.node);
     ids.add(r.peer);
   }
+  return orderNodes(ids);
+}
+
+/** Managers first, then clients by number. */
+export function orderNodes(ids: Iterable<string>): string[] {
   const rank = (id: string): number => (id.startsWith('m') ? 0 : 100_000) + Number(id.slice(1));
-  return [...ids].sort((a, b) => rank(a) - rank(b));
+  return [...new Set(ids)].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Where a dropped frame's arrow ends: this far towards its receiver, then a cross. */
@@ -140,4 +234,16 @@ export function marksOf(arrows: readonly Arrow[]): { dropped: number; dups: numb
     }
   }
   return { dropped, dups, fenced, refused };
+}
+
+/**
+ * The rows of a long list worth rendering: those in the scroll box's view (`top` and `height`, in
+ * px from the list's first row), with `overscan` more on each side; [start, end) in list order.
+ * The Messages view's operation list turns over with every push: only these are rebuilt.
+ */
+export function rowWindow(count: number, rowHeight: number, top: number, height: number, overscan = 10): { start: number; end: number } {
+  const h = Math.max(1, rowHeight);
+  const start = Math.max(0, Math.min(count, Math.floor(top / h) - overscan));
+  const end = Math.max(start, Math.min(count, Math.ceil((top + Math.max(0, height)) / h) + overscan));
+  return { start, end };
 }

@@ -4,27 +4,11 @@
 // Opening the view turns message tracing on in the running cluster; leaving turns it off.
 // The operation list beside it comes from the same frames: clicking one freezes the diagram
 // on exactly the frames it caused, from its request to its confirm.
-import { useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
-import type { TraceRecord } from '../../../nodes/control/api.js';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { OpReplySchema, TraceExportSchema } from '../api/wire.js';
 import { fmtInt } from '../format.js';
-import {
-  arrowSegments,
-  arrowsOf,
-  epochMarks,
-  frameOpKey,
-  isFenced,
-  marksOf,
-  nemesisText,
-  nodeColumns,
-  opsOf,
-  refusalText,
-  visible,
-  type Arrow,
-  type EpochMark,
-  type Filter,
-  type TracedOp,
-} from '../messages/model.js';
+import { planDiagram, type DiagramPlan, type Ink } from '../messages/diagram.js';
+import { arrowSegments, frameOpKey, marksOf, nemesisText, orderNodes, refusalText, rowWindow, visible, type Arrow, type EpochMark, type Filter, type TracedOp, type TraceView } from '../messages/model.js';
 import { useCommand } from '../state/commands.js';
 import { useApp } from '../state/context.js';
 import { useStore } from '../state/store.js';
@@ -33,6 +17,10 @@ import { useTracing } from '../state/tracing.js';
 const SPANS_MS = [20, 100, 1000, 5000] as const;
 const HEAD = 28;
 const COL_MIN = 56;
+/** The operation list follows the window at most this often (nodes ship their frames every 250 ms anyway). */
+const OPS_EVERY_MS = 250;
+/** A row of the operation list until one is measured (px). */
+const OP_ROW_PX = 26;
 /** How long a pinned operation keeps following the trace for the frames of it still in other nodes' batches (batches ship every 250 ms). */
 const PIN_FOLLOW_MS = 1500;
 
@@ -48,13 +36,128 @@ const DANGER = '#e5484d';
 /** The colour of epoch (takeover) marks. */
 const EPOCH = '#f5a524';
 
+interface Palette {
+  fg: string;
+  muted: string;
+  accent: string;
+  danger: string;
+}
+
+/** The theme's colours, read once (and again when the OS switches between light and dark), not per picture. */
+function usePalette(): Palette {
+  const read = (): Palette => {
+    const css = getComputedStyle(document.documentElement);
+    const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+    return { fg: v('--text', '#ddd'), muted: v('--text-muted', '#888'), accent: v('--accent', '#4da3ff'), danger: v('--danger', DANGER) };
+  };
+  const [palette, setPalette] = useState(read);
+  useEffect(() => {
+    const mq = matchMedia('(prefers-color-scheme: dark)');
+    const on = () => setPalette(read());
+    mq.addEventListener('change', on);
+    return () => mq.removeEventListener('change', on);
+  }, []);
+  return palette;
+}
+
+/** `value`, but changing at most once per `ms` (the latest value always shows, at most `ms` late). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const show = () => {
+      last.current = performance.now();
+      setShown(value);
+    };
+    const t = setTimeout(show, Math.max(0, last.current + ms - performance.now()));
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return shown;
+}
+
+const DASHES: Record<string, number[]> = { solid: [], stub: [3, 3], dup: [6, 3] };
+
+/** Draws a plan: one path per style for the lines, one for their heads, one for the crosses. */
+function paintPlan(ctx: CanvasRenderingContext2D, plan: DiagramPlan, palette: Palette): void {
+  const ink = (i: Ink): string => (i === 'accent' ? palette.accent : i === 'danger' ? palette.danger : palette.fg);
+  for (const b of plan.batches) {
+    const colour = ink(b.style.ink);
+    ctx.globalAlpha = b.style.alpha;
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.lineWidth = b.style.width;
+    // In flight (or its receive outside the window): a short dashed stub towards the receiver.
+    ctx.setLineDash(DASHES[b.style.dash] ?? []);
+    ctx.beginPath();
+    const l = b.lines;
+    for (let i = 0; i < l.length; i += 4) {
+      ctx.moveTo(l[i]!, l[i + 1]!);
+      ctx.lineTo(l[i + 2]!, l[i + 3]!);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+    if (b.heads.length) {
+      const h = b.heads;
+      ctx.beginPath();
+      for (let i = 0; i < h.length; i += 6) {
+        ctx.moveTo(h[i]!, h[i + 1]!);
+        ctx.lineTo(h[i + 2]!, h[i + 3]!);
+        ctx.lineTo(h[i + 4]!, h[i + 5]!);
+        ctx.closePath();
+      }
+      ctx.fill();
+    }
+    if (b.crosses.length) {
+      // Dropped by the nemesis: the arrow stops partway, in a cross.
+      const c = b.crosses;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (let i = 0; i < c.length; i += 2) {
+        const x = c[i]!;
+        const y = c[i + 1]!;
+        ctx.moveTo(x - 5, y - 5);
+        ctx.lineTo(x + 5, y + 5);
+        ctx.moveTo(x + 5, y - 5);
+        ctx.lineTo(x - 5, y + 5);
+      }
+      ctx.stroke();
+    }
+  }
+  // Refusal bars (red when fenced: a stale epoch).
+  for (const [bars, colour] of [
+    [plan.refusedBars, palette.muted],
+    [plan.fencedBars, palette.danger],
+  ] as const) {
+    ctx.fillStyle = colour;
+    for (let i = 0; i < bars.length; i += 3) {
+      ctx.globalAlpha = bars[i + 2]!;
+      ctx.fillRect(bars[i]! - 9, bars[i + 1]! - 2, 18, 4);
+    }
+  }
+  ctx.textAlign = 'left';
+  for (const lb of plan.labels) {
+    ctx.globalAlpha = lb.alpha;
+    ctx.fillStyle = ink(lb.ink);
+    ctx.fillText(lb.text, lb.x, lb.y);
+  }
+  ctx.textAlign = 'center';
+  ctx.globalAlpha = 1;
+  ctx.lineWidth = 1;
+}
+
 export function MessagesView() {
   const { store, api } = useApp();
   const { run, busy } = useCommand();
   const snapshot = useStore(store, (s) => s.snapshot);
   const running = snapshot?.running ?? false;
-  const clients = useMemo(() => (snapshot?.nodes ?? []).filter((n) => n.role === 'client').map((n) => n.id), [snapshot?.nodes]);
-  const nodeIds = useMemo(() => (snapshot?.nodes ?? []).map((n) => n.id), [snapshot?.nodes]);
+  // Keyed by the ids, not the nodes array (a new one with every snapshot in which any node changed).
+  const clientsKey = (snapshot?.nodes ?? [])
+    .filter((n) => n.role === 'client')
+    .map((n) => n.id)
+    .join(' ');
+  const nodesKey = (snapshot?.nodes ?? []).map((n) => n.id).join(' ');
+  const clients = useMemo(() => (clientsKey ? clientsKey.split(' ') : []), [clientsKey]);
+  const nodeIds = useMemo(() => (nodesKey ? nodesKey.split(' ') : []), [nodesKey]);
   const pages = snapshot?.config?.pages ?? 0;
 
   const [paused, setPaused] = useState(false);
@@ -62,7 +165,8 @@ export function MessagesView() {
   const [filter, setFilter] = useState<Filter>({ page: null, node: null });
   const [selected, setSelected] = useState<TracedOp | null>(null);
   const [hover, setHover] = useState<{ a: Arrow; x: number; y: number } | { mark: EpochMark; x: number; y: number } | null>(null);
-  const [records, setRecords] = useState<TraceRecord[]>(() => store.traces.snapshot());
+  // One version of the window (its arrows, operations and epoch marks computed once per version, in the model).
+  const [tv, setTv] = useState<TraceView>(() => store.traces.view());
   const [opForm, setOpForm] = useState<{ client: string; kind: 'read' | 'write'; page: number }>({ client: 'c0', kind: 'read', page: 0 });
 
   // Tracing on while the view is open (and a cluster runs); off when it closes (unless the Network view holds it).
@@ -79,37 +183,35 @@ export function MessagesView() {
   }, [selected]);
   const pinnedComplete = useMemo(() => {
     if (!selected) return false;
-    const own = arrowsOf(records).filter((a) => frameOpKey(a) === selected.key);
+    const own = tv.arrows.filter((a) => frameOpKey(a) === selected.key);
     return own.length > 0 && own.every((a) => a.sendT !== null && a.recvT !== null);
-  }, [records, selected]);
+  }, [tv, selected]);
 
   // Follow the trace at most once per animation frame, unless paused (or a pinned operation is complete).
   const frozen = paused || (selected !== null && (pinnedComplete || pinSettled));
   useEffect(() => {
     if (frozen) return;
     let pending = false;
-    setRecords(store.traces.snapshot());
+    setTv(store.traces.view());
     return store.traces.onChange(() => {
       if (pending) return;
       pending = true;
       requestAnimationFrame(() => {
         pending = false;
-        setRecords(store.traces.snapshot());
+        setTv(store.traces.view());
       });
     });
   }, [store, frozen]);
 
-  const ops = useMemo(() => opsOf(records), [records]);
-  const arrows = useMemo(() => arrowsOf(records).filter((a) => visible(a, filter)), [records, filter]);
-  const columns = useMemo(() => nodeColumns(records, nodeIds), [records, nodeIds]);
-  const epochs = useMemo(() => epochMarks(records), [records]);
+  const ops = useThrottled(tv.ops, OPS_EVERY_MS);
+  const epochs = tv.epochs;
+  const arrows = useMemo(() => (filter.page === null && filter.node === null ? tv.arrows : tv.arrows.filter((a) => visible(a, filter))), [tv, filter]);
+  const columns = useMemo(() => orderNodes([...nodeIds, ...tv.nodes]), [tv.nodes, nodeIds]);
   const marks = useMemo(() => marksOf(arrows), [arrows]);
   const opFrames = useMemo(() => {
     if (!selected) return [];
-    return arrowsOf(records)
-      .filter((a) => frameOpKey(a) === selected.key)
-      .sort((a, b) => (a.sendT ?? a.recvT ?? 0) - (b.sendT ?? b.recvT ?? 0));
-  }, [records, selected]);
+    return tv.arrows.filter((a) => frameOpKey(a) === selected.key).sort((a, b) => (a.sendT ?? a.recvT ?? 0) - (b.sendT ?? b.recvT ?? 0));
+  }, [tv, selected]);
 
   // The time window: the pinned operation with a margin, else the latest spanMs.
   const win = useMemo(() => {
@@ -120,9 +222,8 @@ export function MessagesView() {
       const pad = Math.max((hi - lo) * 0.15, 50_000);
       return { from: lo - pad, to: hi + pad };
     }
-    const newest = records.length ? records[records.length - 1]!.t : 0;
-    return { from: newest - spanMs * 1e6, to: newest };
-  }, [selected, opFrames, records, spanMs]);
+    return { from: tv.newest - spanMs * 1e6, to: tv.newest };
+  }, [selected, opFrames, tv.newest, spanMs]);
 
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -136,6 +237,7 @@ export function MessagesView() {
     return () => ro.disconnect();
   }, []);
 
+  const palette = usePalette();
   useEffect(() => {
     const canvas = canvasRef.current;
     const ctx = canvas?.getContext('2d');
@@ -143,15 +245,17 @@ export function MessagesView() {
     const dpr = globalThis.devicePixelRatio || 1;
     const w = Math.max(size.w, columns.length * COL_MIN);
     const h = size.h;
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-    canvas.style.width = `${w}px`;
-    canvas.style.height = `${h}px`;
+    // Resizing a canvas reallocates it (and its style change costs a layout): only when the size changed.
+    const pw = Math.round(w * dpr);
+    const ph = Math.round(h * dpr);
+    if (canvas.width !== pw || canvas.height !== ph) {
+      canvas.width = pw;
+      canvas.height = ph;
+      canvas.style.width = `${w}px`;
+      canvas.style.height = `${h}px`;
+    }
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const css = getComputedStyle(canvas);
-    const fg = css.getPropertyValue('--text').trim() || '#ddd';
-    const muted = css.getPropertyValue('--text-muted').trim() || '#888';
-    const accent = css.getPropertyValue('--accent').trim() || '#4da3ff';
+    const { fg, muted, accent } = palette;
     ctx.clearRect(0, 0, w, h);
     const colW = w / Math.max(1, columns.length);
     const xOf = new Map(columns.map((id, i) => [id, colW * (i + 0.5)]));
@@ -160,84 +264,25 @@ export function MessagesView() {
     const y = (t: number): number => HEAD + ((t - win.from) / span) * (h - HEAD - 8);
     ctx.font = '12px system-ui, sans-serif';
     ctx.textAlign = 'center';
+    ctx.globalAlpha = 1;
+    ctx.lineWidth = 1;
+    ctx.setLineDash([]);
     for (const id of columns) {
       ctx.fillStyle = filter.node === id ? accent : fg;
       ctx.fillText(id, x(id), 16);
-      ctx.strokeStyle = muted;
-      ctx.globalAlpha = 0.5;
-      ctx.beginPath();
+    }
+    // The nodes' lines: one path.
+    ctx.strokeStyle = muted;
+    ctx.globalAlpha = 0.5;
+    ctx.beginPath();
+    for (const id of columns) {
       ctx.moveTo(x(id), HEAD - 4);
       ctx.lineTo(x(id), h);
-      ctx.stroke();
-      ctx.globalAlpha = 1;
     }
-    const inWindow = arrows.filter((a) => {
-      const t0 = a.sendT ?? a.recvT!;
-      const t1 = Math.max(a.recvT ?? a.sendT!, a.dupRecvT ?? 0);
-      return t1 >= win.from && t0 <= win.to;
-    });
-    const key = selected?.key;
-    const danger = css.getPropertyValue('--danger').trim() || DANGER;
-    let firstDrop: string | null = null;
-    let firstFence: string | null = null;
-    for (const a of inWindow) {
-      const mine = key !== undefined && frameOpKey(a) === key;
-      ctx.globalAlpha = key === undefined || mine ? 1 : 0.15;
-      const color = mine ? accent : fg;
-      ctx.lineWidth = mine ? 2.5 : 1;
-      for (const sg of arrowSegments(a, x, y)) {
-        ctx.strokeStyle = sg.end === 'cross' ? danger : color;
-        ctx.fillStyle = ctx.strokeStyle;
-        // In flight (or its receive outside the window): a short dashed stub towards the receiver.
-        ctx.setLineDash(sg.end === 'stub' ? [3, 3] : sg.dup ? [6, 3] : []);
-        ctx.beginPath();
-        ctx.moveTo(sg.x0, sg.y0);
-        ctx.lineTo(sg.x1, sg.y1);
-        ctx.stroke();
-        ctx.setLineDash([]);
-        if (sg.end === 'head') {
-          const ang = Math.atan2(sg.y1 - sg.y0, sg.x1 - sg.x0);
-          ctx.beginPath();
-          ctx.moveTo(sg.x1, sg.y1);
-          ctx.lineTo(sg.x1 - 8 * Math.cos(ang - 0.4), sg.y1 - 8 * Math.sin(ang - 0.4));
-          ctx.lineTo(sg.x1 - 8 * Math.cos(ang + 0.4), sg.y1 - 8 * Math.sin(ang + 0.4));
-          ctx.fill();
-        } else if (sg.end === 'cross') {
-          // Dropped by the nemesis: the arrow stops partway, in a cross.
-          ctx.lineWidth = 2;
-          ctx.beginPath();
-          ctx.moveTo(sg.x1 - 5, sg.y1 - 5);
-          ctx.lineTo(sg.x1 + 5, sg.y1 + 5);
-          ctx.moveTo(sg.x1 + 5, sg.y1 - 5);
-          ctx.lineTo(sg.x1 - 5, sg.y1 + 5);
-          ctx.stroke();
-          ctx.lineWidth = mine ? 2.5 : 1;
-          firstDrop ??= `${Math.round(sg.x1)},${Math.round(sg.y1)}`;
-        }
-        if (sg.dup) {
-          ctx.textAlign = 'left';
-          ctx.fillText('dup', (sg.x0 + sg.x1) / 2 + 4, (sg.y0 + sg.y1) / 2 + 10);
-          ctx.textAlign = 'center';
-        }
-      }
-      if (a.refused !== undefined && a.recvT !== null) {
-        // Refused at the receiving end: a bar across its line (red when fenced: a stale epoch).
-        const yr = y(a.recvT);
-        const xr = x(a.to);
-        ctx.fillStyle = isFenced(a.refused) ? danger : muted;
-        ctx.fillRect(xr - 9, yr - 2, 18, 4);
-        if (isFenced(a.refused)) firstFence ??= `${Math.round(xr)},${Math.round(yr)}`;
-      }
-      if (mine) {
-        ctx.fillStyle = accent;
-        const sg = arrowSegments(a, x, y)[0]!;
-        ctx.textAlign = 'left';
-        ctx.fillText(a.type, (sg.x0 + sg.x1) / 2 + 4, (sg.y0 + sg.y1) / 2 - 3);
-        ctx.textAlign = 'center';
-      }
-    }
+    ctx.stroke();
     ctx.globalAlpha = 1;
-    ctx.lineWidth = 1;
+    const plan = planDiagram(arrows, win, x, y, selected?.key);
+    paintPlan(ctx, plan, palette);
     // A manager's move to a new epoch (a takeover): a mark across its line, labelled.
     const marks = epochs.filter((m) => m.t >= win.from && m.t <= win.to && xOf.has(m.node));
     ctx.fillStyle = EPOCH;
@@ -252,18 +297,23 @@ export function MessagesView() {
       labelled.set(m.node, y(m.t));
     }
     ctx.textAlign = 'center';
-    drawn.current = { arrows: inWindow, marks, x, y };
-    canvas.dataset.arrows = String(inWindow.length);
-    canvas.dataset.highlighted = String(inWindow.filter((a) => key !== undefined && frameOpKey(a) === key).length);
-    const counts = marksOf(inWindow);
-    canvas.dataset.dropped = String(counts.dropped);
-    canvas.dataset.dups = String(counts.dups);
-    canvas.dataset.fenced = String(counts.fenced);
-    canvas.dataset.epochMarks = String(marks.length);
+    drawn.current = { arrows: plan.inWindow, marks, x, y };
+    const counts = marksOf(plan.inWindow);
+    const data = canvas.dataset;
+    const set = (k: string, v: string) => {
+      // Unchanged attributes are left alone (a write is a DOM mutation, even of the same text).
+      if (data[k] !== v) data[k] = v;
+    };
+    set('arrows', String(plan.inWindow.length));
+    set('highlighted', String(plan.highlighted));
+    set('dropped', String(counts.dropped));
+    set('dups', String(counts.dups));
+    set('fenced', String(counts.fenced));
+    set('epochMarks', String(marks.length));
     // Where the first drop's cross and fenced bar are drawn (CSS px): a test hovers them for their text.
-    canvas.dataset.firstDrop = firstDrop ?? '';
-    canvas.dataset.firstFence = firstFence ?? '';
-  }, [arrows, epochs, columns, win, size, selected, filter.node]);
+    set('firstDrop', plan.firstDrop ?? '');
+    set('firstFence', plan.firstFence ?? '');
+  }, [arrows, epochs, columns, win, size, selected, filter.node, palette]);
 
   const onMove = useCallback((e: MouseEvent<HTMLCanvasElement>) => {
     const d = drawn.current;
@@ -320,14 +370,77 @@ export function MessagesView() {
     if (r.success) store.notify(r.data.ok ? 'info' : 'error', `${r.data.kind} of page ${r.data.page} on ${r.data.client}: ${r.data.ok ? `${r.data.fault ? 'fault' : 'hit'}, ${r.data.latencyUs} µs` : (r.data.error ?? 'failed')}`);
   };
 
-  const fmtLatency = (op: TracedOp): string => (op.endT === null ? '…' : `${((op.endT - op.startT) / 1000).toFixed(0)} µs`);
+  // The operation list renders only the rows in its scroll box's view (newest first); the rest are one spacer each side.
+  const opsBoxRef = useRef<HTMLElement>(null);
+  const opsTableRef = useRef<HTMLTableElement>(null);
+  const [opsView, setOpsView] = useState({ top: 0, height: 1000 });
+  const [opRowPx, setOpRowPx] = useState(OP_ROW_PX);
+  const onOpsScroll = useCallback(() => {
+    const box = opsBoxRef.current;
+    const body = opsTableRef.current?.tBodies[0];
+    if (!box || !body) return;
+    // From the list's first row: the box's scroll position less where the rows start in it.
+    const bodyTop = body.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    setOpsView({ top: box.scrollTop - bodyTop, height: box.clientHeight });
+    const row = body.querySelector<HTMLElement>('tr[data-testid="messages-op"]');
+    if (row && row.offsetHeight > 0) setOpRowPx(row.offsetHeight);
+  }, []);
+  useEffect(() => {
+    const box = opsBoxRef.current;
+    if (!box) return;
+    onOpsScroll();
+    const ro = new ResizeObserver(onOpsScroll);
+    ro.observe(box);
+    return () => ro.disconnect();
+  }, [onOpsScroll]);
+  // Measure a row once the list has one.
+  const hasOps = ops.length > 0;
+  useEffect(() => {
+    if (hasOps) onOpsScroll();
+  }, [hasOps, onOpsScroll]);
+  const shownOps = useMemo(() => {
+    const { start, end } = rowWindow(ops.length, opRowPx, opsView.top, opsView.height);
+    // Newest first: list position i is ops[ops.length - 1 - i].
+    const rows: TracedOp[] = [];
+    for (let i = start; i < end; i++) rows.push(ops[ops.length - 1 - i]!);
+    return { start, end, rows };
+  }, [ops, opRowPx, opsView]);
+  const toggleOp = useCallback((op: TracedOp) => setSelected((s) => (s?.key === op.key ? null : op)), []);
+  // The filters' options change only with the cluster, not with every push.
+  const pageOptions = useMemo(
+    () =>
+      Array.from({ length: Math.min(pages, 4096) }, (_, p) => (
+        <option key={p} value={p}>
+          {p}
+        </option>
+      )),
+    [pages],
+  );
+  const nodeOptions = useMemo(
+    () =>
+      nodeIds.map((id) => (
+        <option key={id} value={id}>
+          {id}
+        </option>
+      )),
+    [nodeIds],
+  );
+  const clientOptions = useMemo(
+    () =>
+      clients.map((id) => (
+        <option key={id} value={id}>
+          {id}
+        </option>
+      )),
+    [clients],
+  );
 
   return (
     <div className="messages-view">
       <section className="card" aria-labelledby="messages-title">
         <h2 id="messages-title">Messages</h2>
         <p className="muted summary" data-testid="messages-summary">
-          {running ? 'tracing every frame while this view is open' : 'no cluster running: start one in the Cluster view'} · {fmtInt(records.length)} frames in the window
+          {running ? 'tracing every frame while this view is open' : 'no cluster running: start one in the Cluster view'} · {fmtInt(tv.records)} frames in the window
           {store.traces.skipped ? ` · ${fmtInt(store.traces.skipped)} skipped to keep up` : ''}
         </p>
         {(marks.dropped > 0 || marks.dups > 0 || marks.refused > 0 || epochs.length > 0) && (
@@ -355,22 +468,14 @@ export function MessagesView() {
             Page{' '}
             <select value={filter.page ?? ''} onChange={(e) => setFilter((f) => ({ ...f, page: e.target.value === '' ? null : Number(e.target.value) }))} data-testid="messages-filter-page">
               <option value="">all</option>
-              {Array.from({ length: Math.min(pages, 4096) }, (_, p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
+              {pageOptions}
             </select>
           </label>
           <label>
             Node{' '}
             <select value={filter.node ?? ''} onChange={(e) => setFilter((f) => ({ ...f, node: e.target.value === '' ? null : e.target.value }))} data-testid="messages-filter-node">
               <option value="">all</option>
-              {nodeIds.map((id) => (
-                <option key={id} value={id}>
-                  {id}
-                </option>
-              ))}
+              {nodeOptions}
             </select>
           </label>
           <button type="button" onClick={() => void exportTrace()} disabled={busy('export-trace')} data-testid="messages-export-trace">
@@ -381,11 +486,7 @@ export function MessagesView() {
           <label>
             Client{' '}
             <select value={opForm.client} onChange={(e) => setOpForm((f) => ({ ...f, client: e.target.value }))} data-testid="messages-op-client">
-              {clients.map((id) => (
-                <option key={id} value={id}>
-                  {id}
-                </option>
-              ))}
+              {clientOptions}
             </select>
           </label>
           <select value={opForm.kind} onChange={(e) => setOpForm((f) => ({ ...f, kind: e.target.value === 'write' ? 'write' : 'read' }))} aria-label="Operation" data-testid="messages-op-kind">
@@ -465,10 +566,10 @@ export function MessagesView() {
             </div>
           )}
         </section>
-        <section className="card messages-ops" aria-labelledby="messages-ops-title">
+        <section className="card messages-ops" aria-labelledby="messages-ops-title" ref={opsBoxRef} onScroll={onOpsScroll}>
           <h3 id="messages-ops-title">Operations</h3>
           <p className="muted small">IVY faults, from the request to the confirm; write-update writes, from the multicast to the agreed priority.</p>
-          <table className="table" data-testid="messages-ops">
+          <table className="table" data-testid="messages-ops" ref={opsTableRef}>
             <thead>
               <tr>
                 <th>client</th>
@@ -479,29 +580,11 @@ export function MessagesView() {
               </tr>
             </thead>
             <tbody>
-              {[...ops].reverse().map((op) => (
-                <tr
-                  key={op.key}
-                  className={selected?.key === op.key ? 'selected' : undefined}
-                  aria-selected={selected?.key === op.key}
-                  tabIndex={0}
-                  onClick={() => setSelected((s) => (s?.key === op.key ? null : op))}
-                  onKeyDown={(e) => {
-                    if (e.key === 'Enter' || e.key === ' ') {
-                      e.preventDefault();
-                      setSelected((s) => (s?.key === op.key ? null : op));
-                    }
-                  }}
-                  data-testid="messages-op"
-                  data-key={op.key}
-                >
-                  <td>{op.client}</td>
-                  <td>{op.kind}</td>
-                  <td>{op.page}</td>
-                  <td>{fmtLatency(op)}</td>
-                  <td>{op.outcome}</td>
-                </tr>
+              {shownOps.start > 0 && <tr aria-hidden="true" className="messages-ops-gap" style={{ height: shownOps.start * opRowPx }} />}
+              {shownOps.rows.map((op) => (
+                <OpRow key={op.key} op={op} selected={selected?.key === op.key} onToggle={toggleOp} />
               ))}
+              {shownOps.end < ops.length && <tr aria-hidden="true" className="messages-ops-gap" style={{ height: (ops.length - shownOps.end) * opRowPx }} />}
             </tbody>
           </table>
         </section>
@@ -509,6 +592,40 @@ export function MessagesView() {
     </div>
   );
 }
+
+const fmtLatency = (op: TracedOp): string => (op.endT === null ? '…' : `${((op.endT - op.startT) / 1000).toFixed(0)} µs`);
+
+/**
+ * One operation's row. The list is rebuilt with every push (new objects for the same operations):
+ * a row re-renders only when what it shows changed, so a push costs the rows that are new or ended.
+ */
+const OpRow = memo(
+  function OpRow({ op, selected, onToggle }: { op: TracedOp; selected: boolean; onToggle: (op: TracedOp) => void }) {
+    return (
+      <tr
+        className={selected ? 'selected' : undefined}
+        aria-selected={selected}
+        tabIndex={0}
+        onClick={() => onToggle(op)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' || e.key === ' ') {
+            e.preventDefault();
+            onToggle(op);
+          }
+        }}
+        data-testid="messages-op"
+        data-key={op.key}
+      >
+        <td>{op.client}</td>
+        <td>{op.kind}</td>
+        <td>{op.page}</td>
+        <td>{fmtLatency(op)}</td>
+        <td>{op.outcome}</td>
+      </tr>
+    );
+  },
+  (a, b) => a.selected === b.selected && a.onToggle === b.onToggle && a.op.key === b.op.key && a.op.startT === b.op.startT && a.op.endT === b.op.endT && a.op.outcome === b.op.outcome,
+);
 
 function segmentDistance(px: number, py: number, x0: number, y0: number, x1: number, y1: number): number {
   const dx = x1 - x0;
