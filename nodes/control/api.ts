@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { OpKind, PageView, RecordView } from '../core/types.js';
 import { ClientMemorySchema, type ClientMemory } from '../protocol/messages.js';
 import type { HistoryOp } from './history/schema.js';
+import type { TraceFields } from './trace/frames.js';
 import type { TraceRecord } from './trace/record.js';
 import type { NemesisCounters } from '../runtime/nemesis.js';
 import { NemesisSpecSchema, type NemesisSpec, type ResolvedRule } from './nemesis/spec.js';
@@ -503,7 +504,8 @@ export type ServerPush =
    * Traced frames since the last such push (while tracing is on); `skipped`: older ones left out to keep
    * up; `cluster`: which cluster of this engine they come from (frame names restart in each cluster).
    */
-  | { type: 'trace'; records: TraceRecord[]; skipped: number; cluster: number }
+  /** Records without their vector clocks (frames.ts withoutClock): the trace file and its export keep them. */
+  | { type: 'trace'; records: TraceFields[]; skipped: number; cluster: number }
   | { type: 'snapshot'; snapshot: ClusterSnapshot }
   | { type: 'event'; event: ClusterEvent }
   | { type: 'scenarioProgress'; progress: ScenarioProgress }

@@ -29,6 +29,7 @@ import {
 } from './api.js';
 import { describeRule, type NemesisSpec } from './nemesis/spec.js';
 import type { NemesisState } from './supervisor.js';
+import { withoutClock, type TraceFields } from './trace/frames.js';
 import type { TraceRecord } from './trace/record.js';
 import { TraceWriter } from './trace/writer.js';
 import { mergeClientLogs } from './history/merge.js';
@@ -89,7 +90,7 @@ export class ClusterService {
   /** The trace of the attached cluster, streamed to its run folder while tracing is on (for Export trace). */
   private traceWriter: TraceWriter | null = null;
   /** Records waiting for the next trace push, and how many were left out to keep up. */
-  private tracePending: TraceRecord[] = [];
+  private tracePending: TraceFields[] = [];
   private traceSkipped = 0;
   private traceTimer: NodeJS.Timeout | null = null;
   /** Snapshots carry page tables until then (Date.now() ms): a lease views renew while they show them. */
@@ -303,7 +304,7 @@ export class ClusterService {
     if (this.sup !== sup) return;
     this.traceWriter?.write(records);
     if (this.listeners.size === 0) return;
-    for (const r of records) this.tracePending.push(r);
+    for (const r of records) this.tracePending.push(withoutClock(r));
     if (this.tracePending.length > TRACE_PUSH_MAX) {
       const extra = this.tracePending.length - TRACE_PUSH_MAX;
       this.tracePending.splice(0, extra);

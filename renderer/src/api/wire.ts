@@ -193,7 +193,7 @@ const ScenarioResultSchema = z.looseObject({
   slowest: z.array(SlowestFaultSchema).max(1000).optional(),
 });
 
-/** One traced frame (DESIGN §6), as the Messages view reads it. */
+/** One traced frame (DESIGN §6) as views are pushed it: without its vector clock (nodes/control/trace/frames.ts withoutClock). */
 const nodeName = z.string().regex(NODE_NAME);
 const TraceRecordWireSchema = z.looseObject({
   node: nodeName,
@@ -211,7 +211,6 @@ const TraceRecordWireSchema = z.looseObject({
   nemesis: z.enum(['drop', 'dup', 'delay']).optional(),
   rule: z.string().max(TRACE_LIMITS.note).optional(),
   refused: z.string().max(TRACE_LIMITS.note).optional(),
-  vc: z.record(z.string(), num),
 });
 
 export const ServerPushSchema = z.discriminatedUnion('type', [

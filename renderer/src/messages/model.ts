@@ -2,7 +2,6 @@
 // by trace pushes outside React so 64 busy clients cost no re-render per push), and the
 // filters over the arrows and operations (nodes/control/trace/frames.ts) it draws.
 // Pure: the view only draws what this computes.
-import type { TraceRecord } from '../../../nodes/control/api.js';
 import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp, type TraceFields } from '../../../nodes/control/trace/frames.js';
 
 export {
@@ -47,26 +46,6 @@ export interface TraceView {
   nodes: ReadonlySet<string>;
 }
 
-/**
- * A record as the window keeps it: without its vector clock, which nothing the view draws reads (the
- * trace file and its export keep it). At 64 clients the clock holds up to every node, ~80 % of a record:
- * kept, 9,000 of them would be some 10 MB of live heap for the garbage collector to walk.
- */
-function withoutClock(r: TraceRecord): TraceFields {
-  const out: TraceFields = { node: r.node, dir: r.dir, peer: r.peer, t: r.t, type: r.type, epoch: r.epoch };
-  if (r.page !== undefined) out.page = r.page;
-  if (r.req !== undefined) out.req = r.req;
-  if (r.requester !== undefined) out.requester = r.requester;
-  if (r.view !== undefined) out.view = r.view;
-  if (r.seq !== undefined) out.seq = r.seq;
-  if (r.frame !== undefined) out.frame = r.frame;
-  if (r.run !== undefined) out.run = r.run;
-  if (r.nemesis !== undefined) out.nemesis = r.nemesis;
-  if (r.rule !== undefined) out.rule = r.rule;
-  if (r.refused !== undefined) out.refused = r.refused;
-  return out;
-}
-
 export class TraceWindow {
   private records: TraceFields[] = [];
   /** Records left out (by the engine to keep up, or fallen off this window). */
@@ -83,7 +62,7 @@ export class TraceWindow {
   private nodes = new Set<string>();
   private cached: TraceView | null = null;
 
-  add(records: readonly TraceRecord[], skipped = 0, cluster: number | null = null): void {
+  add(records: readonly TraceFields[], skipped = 0, cluster: number | null = null): void {
     if (cluster !== this.cluster) {
       if (this.cluster !== null) this.reset();
       this.cluster = cluster;
@@ -91,10 +70,10 @@ export class TraceWindow {
     this.skipped += skipped;
     if (this.records.length + records.length > WINDOW_RECORDS * WINDOW_SLACK) {
       // The oldest fall off: what is left is indexed afresh (the same arrows and operations as if it had been all there was).
-      const all = this.records.concat(records.map(withoutClock));
+      const all = this.records.concat(records);
       this.records = all.slice(-WINDOW_RECORDS);
       this.rebuild();
-    } else for (const r of records) this.index(withoutClock(r));
+    } else for (const r of records) this.index(r);
     this.version++;
     for (const l of this.listeners) l();
   }
