@@ -8,6 +8,7 @@
 //
 //   node scripts/tput-cost.mjs [--entries out/nodes/node.js,out/ab-base/out/nodes/node.js] [--rounds 2]
 //        [--window 4] [--windows 1] [--warmup 1] [--base-port 23000] [--fair] [--perf FILE]
+//   node scripts/tput-cost.mjs --bench-like 0,3 [--rounds 2]     (bench's fair throughput phase, by warm-up)
 //
 // Needs Linux (/proc) and `npm run build:nodes`. Run it under the shared lock and print `uptime` beside it.
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import { mergeClientLogs } from '../nodes/control/history/merge.js';
 import { checkHistory } from '../nodes/control/history/linearizability.js';
 import { Supervisor } from '../nodes/control/supervisor.js';
 import { FairBarePath } from '../nodes/control/bench/fair-bare-path.js';
+import { IvyPath } from '../nodes/control/bench/ivy-path.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
@@ -202,6 +204,56 @@ async function fairWindows(port: number): Promise<Row[]> {
   } finally {
     await fair.stop();
   }
+}
+
+/**
+ * `--bench-like 0,3`: bench's fair throughput phase itself, once per warm-up (seconds, interleaved over the
+ * rounds): a fair bare path and a protocol path up at once, an uncounted warm-up window of that many
+ * seconds per path, then 6 windows of 0.83 s per path alternating ABBA (bench's default --throughput-seconds 5),
+ * as run.ts does but without the latency blocks before. Prints faults/s and node CPU per fault of each path.
+ */
+async function benchLike(warmS: number, port: number): Promise<void> {
+  const [fair, ivy] = await Promise.all([FairBarePath.start(port + 400, 4096, PAGES), IvyPath.start(port + 100, 4096, false, PAGES)]);
+  const cpu = { fair: 0, ivy: 0 };
+  const load = loadavg()[0]!;
+  try {
+    if (warmS > 0) {
+      await fair.throughputWindow(WORKING, PAGES, warmS, 0, false);
+      await ivy.throughputWindow(WORKING, PAGES, warmS, 0, false);
+    }
+    const fairPids = fair.pids();
+    const ivyPids = ivy.pids();
+    const total = (c: Cpu): number => c.manager + c.clients;
+    for (let w = 0; w < 6; w++) {
+      const pair: [keyof typeof cpu, () => Promise<void>][] = [
+        ['fair', () => fair.throughputWindow(WORKING, PAGES, 5 / 6, w + 1)],
+        ['ivy', () => ivy.throughputWindow(WORKING, PAGES, 5 / 6, w + 1)],
+      ];
+      if (w % 4 === 1 || w % 4 === 2) pair.reverse();
+      for (const [side, run] of pair) {
+        const pids = side === 'fair' ? fairPids : ivyPids;
+        const c0 = total(cpuAll(pids));
+        await run();
+        cpu[side] += total(cpuAll(pids)) - c0;
+      }
+    }
+  } finally {
+    await fair.stop();
+  }
+  const f = fair.throughput();
+  const i = await ivy.stop();
+  const fairRate = f.windowFaults / f.windowSeconds;
+  const ivyRate = i.windowFaults / i.windowSeconds;
+  console.log(
+    `warm-up ${String(warmS).padStart(3)} s  load ${load.toFixed(2).padStart(5)}  fair bare ${fairRate.toFixed(0).padStart(5)} faults/s ${((cpu.fair * 1000) / f.windowFaults).toFixed(0)} us/fault  ivy ${ivyRate.toFixed(0).padStart(5)} faults/s ${((cpu.ivy * 1000) / i.windowFaults).toFixed(0)} us/fault  ratio ${(ivyRate / fairRate).toFixed(2)}  linearizable ${i.linearizable}`,
+  );
+}
+
+const benchLikeWarmups = opt('bench-like', '');
+if (benchLikeWarmups) {
+  const list = benchLikeWarmups.split(',').map(Number);
+  for (let round = 0; round < rounds; round++) for (const w of round % 2 === 0 ? list : [...list].reverse()) await benchLike(w, basePort);
+  process.exit(0);
 }
 
 const rows: Row[] = [];
