@@ -55,10 +55,19 @@ function plainBytes(v: unknown, depth: number): unknown {
   if (Buffer.isBuffer(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (depth > 6 || v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = plainBytes(v[i], depth + 1);
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (typeof x === 'object' && x !== null) v[i] = plainBytes(x, depth + 1);
+    }
     return v;
   }
+  // Every frame passes here: own keys walked in place (no key array per frame), and only object values
+  // visited (numbers and strings, most of a frame, are left as they are: plainBytes would return them).
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) o[k] = plainBytes(o[k], depth + 1);
+  for (const k in o) {
+    if (!Object.hasOwn(o, k)) continue;
+    const x = o[k];
+    if (typeof x === 'object' && x !== null) o[k] = plainBytes(x, depth + 1);
+  }
   return v;
 }

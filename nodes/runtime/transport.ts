@@ -16,7 +16,7 @@
 import type * as Zmq from 'zeromq';
 import { lazyRequire } from './lazy-require.js';
 import type { LinkKeys } from './link-keys.js';
-import { envelope, openEnvelope } from './trace-clock.js';
+import { envelope, openEnvelope, TRACED_MARK } from './trace-clock.js';
 import { admitClient, ZAP_DOMAIN } from './zap.js';
 
 // zeromq is CommonJS: required, not imported, so Node's ESM loader does not resolve it and scan its
@@ -243,6 +243,11 @@ export class Transport {
 
   private deliver(part: Buffer): void {
     this.stats.received++;
+    // An untraced frame (every frame while tracing is off) is delivered as it came, without the envelope's result object.
+    if (part[0] !== TRACED_MARK) {
+      this.onFrame(part, undefined);
+      return;
+    }
     const { frame, clock } = openEnvelope(part);
     this.onFrame(frame, clock);
   }

@@ -75,17 +75,24 @@ export class FairBarePath {
     return { manager: of((id) => id.startsWith('m')), client: of((id) => id.startsWith('c')) };
   }
 
-  /** The first `clients` clients run random ops back to back for `seconds`; faults of ops started inside the window count. */
-  async throughputWindow(clients: number, pages: number, seconds: number, seed: number): Promise<void> {
+  /**
+   * The first `clients` clients run random ops back to back for `seconds`; faults of ops started inside the window
+   * count, unless `counted` is false (a warm-up window).
+   */
+  async throughputWindow(clients: number, pages: number, seconds: number, seed: number, counted = true): Promise<void> {
     const ids = Array.from({ length: clients }, (_, i) => `c${i}`);
-    const counted = ids.map((id) => new Promise<number>((resolve) => this.counts.set(id, resolve)));
+    const reports = ids.map((id) => new Promise<number>((resolve) => this.counts.set(id, resolve)));
     const t0 = performance.now();
     for (const id of ids) this.send(id, { type: 'workload', spec: { readRatio: 0.5, pages, seed } });
     await new Promise((r) => setTimeout(r, seconds * 1000));
     for (const id of ids) this.send(id, { type: 'workload', spec: null });
-    this.windowSeconds += (performance.now() - t0) / 1000;
+    const elapsed = (performance.now() - t0) / 1000;
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fair bare clients did not report their counts')), OP_TIMEOUT_MS).unref());
-    this.windowFaults += (await Promise.race([Promise.all(counted), timeout])).reduce((a, b) => a + b, 0);
+    const faults = (await Promise.race([Promise.all(reports), timeout])).reduce((a, b) => a + b, 0);
+    if (counted) {
+      this.windowSeconds += elapsed;
+      this.windowFaults += faults;
+    }
     await new Promise((r) => setTimeout(r, 100)); // as the protocol path's pause between blocks
   }
 

@@ -77,16 +77,16 @@ export class IvyPath {
 
   /**
    * `clients` of the clients run a random workload back to back for `seconds`; the faults are counted
-   * from the history at stop(), over every window (ops started inside one).
+   * from the history at stop(), over every window (ops started inside one) but a warm-up one (`counted` false).
    */
-  async throughputWindow(clients: number, pages: number, seconds: number, seed: number): Promise<void> {
+  async throughputWindow(clients: number, pages: number, seconds: number, seed: number, counted = true): Promise<void> {
     const ids = this.sup.clientIds().slice(0, clients);
     const fromNs = Number(process.hrtime.bigint());
     this.sup.setWorkload({ readRatio: 0.5, rate: 0, ops: 0, pages, seed }, ids);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const toNs = Number(process.hrtime.bigint());
     this.sup.setWorkload(null, ids);
-    this.windows.push({ fromNs, toNs });
+    if (counted) this.windows.push({ fromNs, toNs });
     await new Promise((r) => setTimeout(r, 100)); // the op in flight at the stop completes before the next block
   }
 

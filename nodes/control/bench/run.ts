@@ -138,6 +138,8 @@ async function bareBlock(bare: BarePath, n: number, into: Samples | null): Promi
 
 /** Clients and pages of the fair throughput windows (the seed's 10 clients; 64 pages as `faults_per_s`). */
 const FAIR_TPUT = { clients: 10, pages: 64 } as const;
+/** Seconds of the uncounted warm-up window each path runs before the fair throughput windows (at most the run's seconds). */
+const FAIR_TPUT_WARMUP_S = 3;
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const protocols = opts.protocols?.length ? [...opts.protocols] : (['ivy'] as Protocol[]);
@@ -223,7 +225,16 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
     const run = await interleavedBlocks(paths, opts, (path, n) => path(n), (b, of, n, load) => say(`latency block ${b}/${of} (${n} of each fault kind per path; load ${load})`));
     blocks = run.blocks;
     loadBlocks = run.loadavg;
-    // Fair throughput: windows of the two paths alternate (ABBA), the same clients, pages and workload.
+    // Fair throughput: first an uncounted warm-up window per path. The latency blocks never run the workload
+    // generator nor ten clients' frames at once, and V8 runs that code in its baseline tier until it has
+    // run a few thousand times: a client, which handles a tenth of the frames, took seconds to get there,
+    // and the CPU per fault fell by a third to a half over the first ~5 s of a cold cluster, on both paths
+    // (scripts/tput-cost.mjs --warmup 0 --windows 6). Measured windows then see the code a running cluster runs.
+    const warmS = Math.min(FAIR_TPUT_WARMUP_S, opts.throughputS);
+    say(`fair throughput warm-up: ${warmS} s per path, not counted (load ${load1()})`);
+    await fair.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, warmS, 0, false);
+    await ivy.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, warmS, 0, false);
+    // Then windows of the two paths alternate (ABBA), the same clients, pages and workload.
     for (let w = 0; w < windows; w++) {
       say(`fair throughput window ${w + 1}/${windows}: ${FAIR_TPUT.clients} clients back to back on ${FAIR_TPUT.pages} pages, ${windowS.toFixed(2)} s per path (load ${load1()})`);
       const pair = [() => fair.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, windowS, w + 1), () => ivy.throughputWindow(FAIR_TPUT.clients, FAIR_TPUT.pages, windowS, w + 1)];
