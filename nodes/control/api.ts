@@ -178,6 +178,8 @@ export interface MembershipView {
   members: { id: string; incarnation: number; pos: number | null }[];
   /** A view change under way: the view being installed, its phase, its members and whose flush is awaited. */
   change: { view: number; phase: 'flush' | 'install'; members: string[]; waitingFor: string[] } | null;
+  /** The registry refused the last view change: only `have` of view `view`'s `of` members vouch for it (no quorum), so writes wait. */
+  blocked?: { view: number; have: number; of: number } | null;
 }
 
 export interface LatencyPoint {

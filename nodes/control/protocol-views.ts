@@ -13,6 +13,7 @@ export function membershipOf(t: Telemetry | null): MembershipView | null {
     view: m.view,
     members: m.members.map((x) => ({ ...x })),
     change: m.change && { ...m.change, members: [...m.change.members], waitingFor: [...m.change.waitingFor] },
+    ...(m.blocked ? { blocked: { ...m.blocked } } : {}),
   };
 }
 

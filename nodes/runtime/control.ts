@@ -119,6 +119,8 @@ export const IsisRegistryTelemetrySchema = z.object({
   change: z
     .object({ view: z.number().int(), phase: z.enum(['flush', 'install']), members: z.array(NodeIdSchema).max(4096), waitingFor: z.array(NodeIdSchema).max(4096) })
     .nullable(),
+  /** A view change refused for want of a quorum of `view` (IsisRegistryView.blocked). */
+  blocked: z.object({ view: z.number().int().min(0), have: z.number().int().min(0), of: z.number().int().min(0) }).nullable().optional(),
 });
 
 export const FromNodeSchema = z.discriminatedUnion('type', [

@@ -151,6 +151,25 @@ describe('views', () => {
     expect(net.seat().protocolView().members.map((m) => m.id)).toEqual(['c0', 'c1']);
   });
 
+  it('most members crashing at once: the registry refuses the next view and says so (blocked) until a view commits', () => {
+    const net = IsisNet.group(['c0', 'c1', 'c2', 'c3']);
+    const before = net.seat().protocolView();
+    expect(before.blocked ?? null).toBeNull();
+    for (const id of ['c1', 'c2', 'c3']) net.crash(id);
+    for (const id of ['c1', 'c2', 'c3']) net.route('m0', net.seat().memberConnectionLost(id, net.now));
+    advance(net, 30);
+    const v = net.seat().protocolView();
+    // One of the four members of the view it would replace answers: no quorum, nothing installed.
+    expect(v.blocked).toEqual({ view: before.view, have: 1, of: 4 });
+    expect(v.view).toBe(before.view);
+    expect(v.members.map((m) => m.id)).toEqual(['c0', 'c1', 'c2', 'c3']);
+    expect(net.seat().counters.blocked).toBe(1);
+    // A write waits (nothing can order it) rather than fail or go through a minority view.
+    const w = net.write('c0', 0, 'c0:1');
+    advance(net, 100);
+    expect(net.result(w)).toBeUndefined();
+  });
+
   it('a member silent past the timeout is dropped; told it is not in the view, it starts over with a state transfer', () => {
     const net = IsisNet.group(['c0', 'c1']);
     net.write('c0', 0, 'c0:1');

@@ -120,6 +120,7 @@ export class IsisRegistryCore implements SeatCore {
         members: c.members.map((m) => m.id),
         waitingFor: c.members.filter((m) => (c.phase === 'flush' ? !c.flushes.has(m.id) : !c.installed.has(m.id))).map((m) => m.id),
       },
+      blocked: this.refusal && { view: this.refusal.view, have: this.refusal.have, of: this.refusal.of },
     };
   }
 

@@ -46,4 +46,10 @@ export interface IsisRegistryView {
   view: number;
   members: { id: NodeId; incarnation: number; pos: number | null }[];
   change: { view: number; phase: 'flush' | 'install'; members: NodeId[]; waitingFor: NodeId[] } | null;
+  /**
+   * The last view change was refused for want of a quorum of the view it would replace (a partition, or
+   * most of its members down at once): `view` is that view, `have` of its `of` members could vouch for it.
+   * Writes wait until a quorum of it is heard again; null once a view commits.
+   */
+  blocked?: { view: number; have: number; of: number } | null;
 }

@@ -66,6 +66,7 @@ const MembershipSchema = z.looseObject({
   change: z
     .looseObject({ view: num, phase: z.enum(['flush', 'install']), members: z.array(z.string()), waitingFor: z.array(z.string()) })
     .nullable(),
+  blocked: z.looseObject({ view: num, have: num, of: num }).nullable().optional(),
 });
 const OrderSchema = z.looseObject({
   view: num,

@@ -466,7 +466,10 @@ function NodesCard() {
   const managersKnown = nodes.some((n) => n.role !== 'client');
   const protocol: Protocol = snapshot?.config?.protocol ?? 'ivy';
   // Write-update: the serving registry's membership view number.
-  const view = protocol === 'isis' && serving ? (snapshot?.membership?.[serving.id]?.view ?? null) : null;
+  const membership = protocol === 'isis' && serving ? snapshot?.membership?.[serving.id] : undefined;
+  const view = membership?.view ?? null;
+  // A view change the registry refused for want of a quorum of the view it would replace: writes wait.
+  const blocked = membership?.blocked ?? null;
 
   return (
     <section className="card grow" aria-labelledby="nodes-title">
@@ -481,6 +484,17 @@ function NodesCard() {
             · {nodes.length} nodes · {up} up · epoch {epoch}
             {serving ? ` · ${serving.id} serves as primary${protocol === 'isis' ? ' registry' : ''}` : managersKnown ? ` · no primary ${protocol === 'isis' ? 'registry' : ''} serving`.replace('  ', ' ') : ''}
             {view !== null && <span data-testid="cluster-view"> · view {view}</span>}
+            {blocked && (
+              <span
+                className="warn-text"
+                role="status"
+                data-testid="cluster-view-blocked"
+                title="A new view must hold a quorum of the view it replaces, so two sides of a partition can never both go on. Writes wait until a quorum of that view is heard again: heal the partition. A member that crashed lost its promises and cannot vouch for it again, so if most of its members crashed, start the cluster over."
+              >
+                {' '}
+                · view change blocked: {blocked.have} of view {blocked.view}&apos;s {blocked.of} members answer, no quorum; writes wait
+              </span>
+            )}
           </>
         ) : nodes.length ? (
           'Stopped'
