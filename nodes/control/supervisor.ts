@@ -55,6 +55,9 @@ export interface NemesisState {
   since: number;
 }
 
+/** What a write-update registry reports while it refuses view changes (control.ts IsisRegistryTelemetrySchema). */
+type Blocked = NonNullable<NonNullable<Telemetry['isisRegistry']>['blocked']>;
+
 interface NodeHandle {
   id: string;
   role: NodeRole;
@@ -647,6 +650,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.onRole(n, msg);
         break;
       case 'telemetry':
+        this.noteBlocked(n.id, n.telemetry?.isisRegistry?.blocked ?? null, msg.isisRegistry?.blocked ?? null);
         n.telemetry = msg;
         n.epoch = msg.epoch;
         this.emit('telemetry', msg);
@@ -742,6 +746,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private mark(kind: Mark['kind'], node: string, atNs = Number(process.hrtime.bigint())): void {
     this.emit('mark', { t: Date.now(), kind, node, atNs });
+  }
+
+  /** A write-update registry refusing view changes for want of a quorum (and getting over it): into the event log. */
+  private noteBlocked(id: string, was: Blocked | null, now: Blocked | null): void {
+    if (now && (!was || was.view !== now.view || was.have !== now.have || was.of !== now.of)) {
+      this.event('warn', 'view', `${id} refuses the next view: ${now.have} of view ${now.view}'s ${now.of} members answer, no quorum; writes wait until a quorum of it is heard again`, id);
+    } else if (!now && was) {
+      this.info('view', `${id} has a quorum for a view change again: writes go on`, id);
+    }
   }
 
   private info(kind: string, message: string, node?: string): void {

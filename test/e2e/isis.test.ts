@@ -133,6 +133,10 @@ describe('write-update (ISIS) in Chromium (real nodes)', () => {
     expect(await blocked.innerText()).toMatch(/view change blocked: 1 of view \d+'s [23] members answer, no quorum; writes wait/);
     expect(await blocked.getAttribute('role')).toBe('status');
     await shot(page, 'view-blocked');
+    // The event log says it too, as a warning from the registry.
+    await showView(page, 'events');
+    await page.getByTestId('events-kind').fill('view');
+    await page.getByTestId('events-table').getByText(/m0 refuses the next view: 1 of view \d+'s [23] members answer, no quorum/).first().waitFor({ timeout: 10_000 });
   });
 
   it('runs s1 for both protocols side by side and exports one CSV with the protocol column', async () => {
