@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withoutClock } from '../../nodes/control/trace/frames.js';
 import type { TraceRecord } from '../../nodes/control/trace/record.js';
-import { arrowsOf, epochMarks, frameOpKey, opsOf, orderNodes, rowWindow, TraceWindow, visible, WINDOW_RECORDS, WINDOW_SLACK } from '../../renderer/src/messages/model.js';
+import { arrowsOf, completeThrough, epochMarks, frameOpKey, opsOf, orderNodes, rowWindow, SILENT_NS, TraceWindow, visible, WINDOW_RECORDS, WINDOW_SLACK } from '../../renderer/src/messages/model.js';
 import { mulberry32, type Rng } from '../sim/simulator.js';
 import { recordMaker } from './trace-records.js';
 
@@ -133,7 +133,11 @@ describe('Messages view model', () => {
     expect(v2.epochs).toEqual(epochMarks(snap));
     expect(v2.epochs.map((m) => `${m.node} ${m.from}->${m.epoch}`)).toEqual(['m1 1->2']);
     expect(v2.records).toBe(snap.length);
-    expect(v2.newest).toBe(snap.at(-1)!.t);
+    // The diagram ends where every node's records are in: the oldest of the nodes' newest (c2's heartbeat).
+    const newestOf = new Map<string, number>();
+    for (const x of snap) newestOf.set(x.node, Math.max(newestOf.get(x.node) ?? 0, x.t));
+    expect(v2.newest).toBe(Math.min(...newestOf.values()));
+    expect(v2.newest).toBe(snap.find((x) => x.node === 'c2')!.t);
     expect(orderNodes(v2.nodes)).toEqual(['m0', 'm1', 'c0', 'c1', 'c2']);
     // Kept as they came.
     expect(snap).toEqual([...recs, ...takeovers]);
@@ -141,6 +145,23 @@ describe('Messages view model', () => {
     // of v1 is still in flight there.
     expect(v1).toEqual(before);
     expect(v1.arrows.find((a) => a.type === 'read_fwd')?.recvT).toBeNull();
+  });
+
+  it('ends the live diagram where every node still tracing has shipped its records', () => {
+    const ms = 1_000_000;
+    expect(completeThrough(new Map())).toBe(0);
+    // c1's batch lags 200 ms behind c0's: the diagram waits for it, not showing a latest stretch of c0's frames only.
+    expect(completeThrough(new Map([['c0', 5_000 * ms], ['c1', 4_800 * ms], ['m0', 4_990 * ms]]))).toBe(4_800 * ms);
+    // c2 stopped tracing (killed) over a second ago: not waited for.
+    expect(completeThrough(new Map([['c0', 5_000 * ms], ['c1', 4_800 * ms], ['c2', 5_000 * ms - SILENT_NS - 1]]))).toBe(4_800 * ms);
+    // Through the window: the end waits for the lagging node's batch, then moves on with it.
+    const w = new TraceWindow();
+    const at = (node: string, t: number, frame: string): TraceRecord => ({ node, dir: 'send', peer: 'm0', t, type: 'hb', epoch: 1, frame, vc: { [node]: 1 } });
+    w.add([at('c0', 100 * ms, 'c0:1'), at('c0', 300 * ms, 'c0:2')], 0, 1);
+    w.add([at('c1', 250 * ms, 'c1:1')], 0, 1);
+    expect(w.view().newest).toBe(250 * ms);
+    w.add([at('c1', 320 * ms, 'c1:2')], 0, 1);
+    expect(w.view().newest).toBe(300 * ms);
   });
 
   it('keeps its view to the latest window', () => {

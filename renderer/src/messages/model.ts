@@ -28,6 +28,27 @@ export const WINDOW_RECORDS = 6000;
 export const WINDOW_SLACK = 1.5;
 
 /**
+ * A node whose newest record is this much (trace time, ns) behind the newest of all is taken to have stopped
+ * tracing (it died, or sends nothing): the live diagram does not wait for it. Nodes ship their records every
+ * 250 ms and even an idle client sends a heartbeat every 400 ms, so one that is still tracing is never this late.
+ */
+export const SILENT_NS = 1_000_000_000;
+
+/**
+ * The time up to which the window holds every node's records: each node ships its own in batches, so the
+ * newest record of one node may be far ahead of another's, and a diagram ending at the newest record of all
+ * (or of the last batch in) would show only some nodes' frames in its latest stretch. It is the oldest of the
+ * nodes' newest records, over the nodes not silent (SILENT_NS); 0 for an empty window.
+ */
+export function completeThrough(newestByNode: ReadonlyMap<string, number>): number {
+  let max = 0;
+  for (const t of newestByNode.values()) if (t > max) max = t;
+  let through = max;
+  for (const t of newestByNode.values()) if (t >= max - SILENT_NS && t < through) through = t;
+  return through;
+}
+
+/**
  * What the Messages view draws from one version of the window, computed once per version however
  * many parts of the view read it (and not at all while no one asks: pushes only append). Immutable:
  * a paused view keeps the one it has.
@@ -36,7 +57,10 @@ export interface TraceView {
   version: number;
   /** Records in the window (WINDOW_RECORDS to WINDOW_SLACK times as many, once it is full). */
   records: number;
-  /** Time of the newest record (0: none). */
+  /**
+   * Where the live diagram ends (0: no record): the time up to which every node still tracing has shipped
+   * its records (see `through`), so the latest window is complete rather than only the freshest node's.
+   */
   newest: number;
   /** Every frame in the window as one arrow (a send and its receive). */
   arrows: readonly Arrow[];
@@ -60,6 +84,8 @@ export class TraceWindow {
   private ops = new OpIndex();
   private epochs = new EpochIndex();
   private nodes = new Set<string>();
+  /** Each recording node's newest record time (records name the node that recorded them). */
+  private newestByNode = new Map<string, number>();
   private cached: TraceView | null = null;
 
   add(records: readonly TraceFields[], skipped = 0, cluster: number | null = null): void {
@@ -96,7 +122,7 @@ export class TraceWindow {
     this.cached = {
       version: this.version,
       records: n,
-      newest: n ? this.records[n - 1]!.t : 0,
+      newest: n ? completeThrough(this.newestByNode) : 0,
       arrows: this.arrows.list(),
       ops: this.ops.list(),
       epochs: this.epochs.list(),
@@ -117,6 +143,7 @@ export class TraceWindow {
     this.epochs.add(r);
     this.nodes.add(r.node);
     this.nodes.add(r.peer);
+    if (r.t > (this.newestByNode.get(r.node) ?? -Infinity)) this.newestByNode.set(r.node, r.t);
   }
 
   private rebuild(): void {
@@ -126,6 +153,7 @@ export class TraceWindow {
     this.ops = new OpIndex();
     this.epochs = new EpochIndex();
     this.nodes = new Set();
+    this.newestByNode = new Map();
     for (const r of records) this.index(r);
   }
 
