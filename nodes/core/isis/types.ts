@@ -49,7 +49,7 @@ export interface IsisRegistryView {
   /**
    * The last view change was refused for want of a quorum of the view it would replace (a partition, or
    * most of its members down at once): `view` is that view, `have` of its `of` members could vouch for it.
-   * Writes wait until a quorum of it is heard again; null once a view commits.
+   * Writes wait until a quorum of it is heard again; null once a view change has its quorum.
    */
   blocked?: { view: number; have: number; of: number } | null;
 }

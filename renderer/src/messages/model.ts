@@ -59,7 +59,7 @@ export interface TraceView {
   records: number;
   /**
    * Where the live diagram ends (0: no record): the time up to which every node still tracing has shipped
-   * its records (see `through`), so the latest window is complete rather than only the freshest node's.
+   * its records (completeThrough), so the latest window is complete rather than only the freshest node's.
    */
   newest: number;
   /** Every frame in the window as one arrow (a send and its receive). */
