@@ -145,6 +145,15 @@ function paintPlan(ctx: CanvasRenderingContext2D, plan: DiagramPlan, palette: Pa
   ctx.lineWidth = 1;
 }
 
+/** One <option> per value, labelled with it. */
+function optionsOf(values: readonly (string | number)[]) {
+  return values.map((v) => (
+    <option key={v} value={v}>
+      {v}
+    </option>
+  ));
+}
+
 export function MessagesView() {
   const { store, api } = useApp();
   const { run, busy } = useCommand();
@@ -407,33 +416,9 @@ export function MessagesView() {
   }, [ops, opRowPx, opsView]);
   const toggleOp = useCallback((op: TracedOp) => setSelected((s) => (s?.key === op.key ? null : op)), []);
   // The filters' options change only with the cluster, not with every push.
-  const pageOptions = useMemo(
-    () =>
-      Array.from({ length: Math.min(pages, 4096) }, (_, p) => (
-        <option key={p} value={p}>
-          {p}
-        </option>
-      )),
-    [pages],
-  );
-  const nodeOptions = useMemo(
-    () =>
-      nodeIds.map((id) => (
-        <option key={id} value={id}>
-          {id}
-        </option>
-      )),
-    [nodeIds],
-  );
-  const clientOptions = useMemo(
-    () =>
-      clients.map((id) => (
-        <option key={id} value={id}>
-          {id}
-        </option>
-      )),
-    [clients],
-  );
+  const pageOptions = useMemo(() => optionsOf(Array.from({ length: Math.min(pages, 4096) }, (_, p) => p)), [pages]);
+  const nodeOptions = useMemo(() => optionsOf(nodeIds), [nodeIds]);
+  const clientOptions = useMemo(() => optionsOf(clients), [clients]);
 
   return (
     <div className="messages-view">
