@@ -24,7 +24,7 @@ import {
   type SortingState,
 } from '@tanstack/react-table';
 import { usePersistentState } from '../state/persist.js';
-import { LARGE_TABLE_ROWS, filterAndSort } from './table-rows.js';
+import { LARGE_TABLE_ROWS, filterAndSort, rowWindow } from './table-rows.js';
 
 export interface ColumnMetaInfo {
   /** Right-align numbers. */
@@ -147,11 +147,10 @@ function DataTableInner<T extends RowData>(props: DataTableProps<T>) {
   const onScroll = useCallback(() => {
     const el = scroller.current;
     if (!el) return;
-    const h = rowHeight.current;
-    const first = Math.floor(el.scrollTop / h);
-    const last = Math.ceil((el.scrollTop + el.clientHeight) / h);
+    // The rows in view, no overscan (the page's end clamps them later); the window moves only when they near its edge.
+    const seen = rowWindow(Number.MAX_SAFE_INTEGER, rowHeight.current, el.scrollTop, el.clientHeight, 0);
     setSpan((prev) =>
-      first - OVERSCAN / 2 >= prev[0] && last + OVERSCAN / 2 <= prev[1] ? prev : ([Math.max(0, first - OVERSCAN), last + OVERSCAN] as const),
+      seen.start - OVERSCAN / 2 >= prev[0] && seen.end + OVERSCAN / 2 <= prev[1] ? prev : ([Math.max(0, seen.start - OVERSCAN), seen.end + OVERSCAN] as const),
     );
   }, []);
   // Measure a real row once rows are on screen, then fit the window to the scroll box.

@@ -147,3 +147,15 @@ export function filterAndSort<T extends RowData>(
   }
   return rows.map((r) => r.original as T);
 }
+
+/**
+ * The rows of a long list worth rendering: those in the scroll box's view (`top` and `height`, in
+ * px from the list's first row), with `overscan` more on each side; [start, end) in list order.
+ * Big tables (DataTable) and the Messages view's operation list render only these.
+ */
+export function rowWindow(count: number, rowHeight: number, top: number, height: number, overscan = 10): { start: number; end: number } {
+  const h = Math.max(1, rowHeight);
+  const start = Math.max(0, Math.min(count, Math.floor(top / h) - overscan));
+  const end = Math.max(start, Math.min(count, Math.ceil((top + Math.max(0, height)) / h) + overscan));
+  return { start, end };
+}

@@ -4,6 +4,7 @@
 // Pure: the view only draws what this computes.
 import { ArrowIndex, EpochIndex, isFenced, OpIndex, type Arrow, type EpochMark, type TracedOp, type TraceFields } from '../../../nodes/control/trace/frames.js';
 
+export { rowWindow } from '../components/table-rows.js';
 export {
   arrowsOf,
   epochMarks,
@@ -241,16 +242,4 @@ export function marksOf(arrows: readonly Arrow[]): { dropped: number; dups: numb
     }
   }
   return { dropped, dups, fenced, refused };
-}
-
-/**
- * The rows of a long list worth rendering: those in the scroll box's view (`top` and `height`, in
- * px from the list's first row), with `overscan` more on each side; [start, end) in list order.
- * The Messages view's operation list turns over with every push: only these are rebuilt.
- */
-export function rowWindow(count: number, rowHeight: number, top: number, height: number, overscan = 10): { start: number; end: number } {
-  const h = Math.max(1, rowHeight);
-  const start = Math.max(0, Math.min(count, Math.floor(top / h) - overscan));
-  const end = Math.max(start, Math.min(count, Math.ceil((top + Math.max(0, height)) / h) + overscan));
-  return { start, end };
 }

@@ -353,7 +353,7 @@ export function MessagesView() {
       setHover(mark ? { mark, x: px, y: py } : null);
       return;
     }
-    setHover(best ? { a: best, x: px, y: py } : null);
+    setHover({ a: best, x: px, y: py });
   }, []);
 
   const exportTrace = async () => {
