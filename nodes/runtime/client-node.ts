@@ -12,6 +12,7 @@ import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 import { PageFaces } from './page-faces.js';
+import { workloadStart } from './workload-start.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
 import { rmSync } from 'node:fs';
 
@@ -249,13 +250,7 @@ export class ClientNode {
 
   private onControl(cmd: ToNode): void {
     if (cmd.type === 'workload') {
-      this.workload = cmd.spec && {
-        spec: cmd.spec,
-        // Each client draws its own stream from the shared seed.
-        rng: mulberry32(cmd.spec.seed * 1000 + Number(this.cfg.id.slice(1)) + this.cfg.incarnation * 7919),
-        issued: 0,
-        nextAt: nowMs(),
-      };
+      this.workload = cmd.spec && this.startWorkload(cmd.spec);
       if (this.workload && this.workloadIdle()) this.scheduleWorkload();
     } else if (cmd.type === 'op') {
       const rng = mulberry32(cmd.seed);
@@ -274,6 +269,11 @@ export class ClientNode {
     const table = this.core.pageTable();
     const candidates = table.filter((p) => (kind === 'read' ? p.access === 'none' : p.access !== 'write')).map((p) => p.page);
     return candidates.length > 0 ? candidates[pick(rng, candidates.length)]! : pick(rng, this.cfg.pages);
+  }
+
+  private startWorkload(spec: WorkloadSpec): RunningWorkload {
+    const { rng, phaseMs } = workloadStart(spec.seed, this.cfg.id, this.cfg.incarnation, spec.rate);
+    return { spec, rng, issued: 0, nextAt: nowMs() + phaseMs };
   }
 
   private workloadIdle(): boolean {
