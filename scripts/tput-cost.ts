@@ -16,7 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ClusterConfigSchema } from '../nodes/control/api.js';
+import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY } from '../nodes/control/api.js';
 import { mergeClientLogs } from '../nodes/control/history/merge.js';
 import { checkHistory } from '../nodes/control/history/linearizability.js';
 import { Supervisor } from '../nodes/control/supervisor.js';
@@ -182,7 +182,7 @@ async function ivyWindows(arm: string, port: number): Promise<Row[]> {
 }
 
 async function fairWindows(port: number): Promise<Row[]> {
-  const fair = await FairBarePath.start(port, 4096, PAGES);
+  const fair = await FairBarePath.start(port, 4096, PAGES, DEFAULT_CLIENT_MEMORY);
   try {
     if (warmupS > 0) await fair.throughputWindow(WORKING, PAGES, warmupS, 99);
     const pids = fair.pids();
@@ -213,7 +213,7 @@ async function fairWindows(port: number): Promise<Row[]> {
  * as run.ts does but without the latency blocks before. Prints faults/s and node CPU per fault of each path.
  */
 async function benchLike(warmS: number, port: number): Promise<void> {
-  const [fair, ivy] = await Promise.all([FairBarePath.start(port + 400, 4096, PAGES), IvyPath.start(port + 100, 4096, false, PAGES)]);
+  const [fair, ivy] = await Promise.all([FairBarePath.start(port + 400, 4096, PAGES, DEFAULT_CLIENT_MEMORY), IvyPath.start(port + 100, 4096, false, PAGES)]);
   const cpu = { fair: 0, ivy: 0 };
   const load = loadavg()[0]!;
   try {

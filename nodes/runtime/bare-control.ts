@@ -2,7 +2,7 @@
 // Shared by the node and the benchmark that drives it, validated on both sides like
 // the real nodes' control channel.
 import { z } from 'zod';
-import { NodeIdSchema } from '../protocol/messages.js';
+import { ClientMemorySchema, NodeIdSchema } from '../protocol/messages.js';
 import { LinksSchema } from './link-keys.js';
 
 const endpoint = z.string().regex(/^tcp:\/\/[\w.-]+:\d+$/, 'endpoint must look like tcp://127.0.0.1:7000');
@@ -47,7 +47,10 @@ export const FairBareConfigSchema = z.object({
   peers: z.array(z.object({ id: NodeIdSchema, endpoint })).max(256),
   manager: NodeIdSchema,
   links: LinksSchema.default('curve'),
-});
+  /** Where a client keeps the pages it owns, as the protocol path's clients do in the same mode (page-store.ts). */
+  memory: ClientMemorySchema.default('volatile'),
+  storeFile: z.string().min(1).max(4096).optional(),
+}).refine((c) => c.role === 'manager' || c.memory === 'volatile' || c.storeFile !== undefined, { message: 'a recoverable or durable client needs storeFile', path: ['storeFile'] });
 export type FairBareConfig = z.infer<typeof FairBareConfigSchema>;
 
 export const ToFairBareSchema = z.discriminatedUnion('type', [

@@ -7,11 +7,15 @@
 //          -write_fwd-> owner -page_data-> requester -confirm-> manager
 // (first touch and an owner's upgrade: manager -grant-> requester -confirm-> manager).
 // What it leaves out is what the protocol adds: epochs and fencing, duplicate and
-// retry handling, heartbeats, failure detection, the history log, telemetry.
+// retry handling, heartbeats, failure detection, the history log, telemetry. What it
+// keeps is the client's memory: in a recoverable or durable mode a client writes each
+// page it owns to its segment before passing the page on or acknowledging a write, at
+// the same points as the protocol path's clients (client-node.ts apply).
 import { mulberry32, pick, type Rng } from '../core/random.js';
 import type { Access, Message, MessageOf } from '../protocol/index.js';
 import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type ToFairBare } from './bare-control.js';
 import { bareShell, parseBareConfig } from './bare-shell.js';
+import { openPageStore } from './page-store.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 const EPOCH = 1;
@@ -87,6 +91,14 @@ interface Entry {
   data: Uint8Array | null;
 }
 const table: Entry[] = Array.from({ length: cfg.role === 'client' ? cfg.pages : 0 }, () => ({ access: 'none', owner: false, data: null }));
+const store = cfg.role === 'client' ? openPageStore(cfg.memory, cfg.storeFile ?? null, { pages: cfg.pages, pageSize: cfg.pageSize }).store : null;
+
+/** An owned page into the store, as the protocol client's takeDirty + put + sync: after it changed, before it is acted on. */
+function persist(page: number, e: Entry): void {
+  if (!store || !e.owner || e.data === null || e.access === 'none') return;
+  store.put({ page, access: e.access, owner: true, version: 1, epoch: EPOCH, data: e.data });
+  store.sync();
+}
 const token = new Uint8Array(16).fill(7);
 let current: { cmd: number | null; kind: 'read' | 'write'; page: number; req: number; startNs: number } | null = null;
 let nextReq = 1;
@@ -96,7 +108,13 @@ function submit(kind: 'read' | 'write', page: number, cmd: number | null): void 
   const startNs = nowNs();
   const e = table[page];
   if (!e) return void finish(cmd, false, false, startNs);
-  if (e.access === 'write' || (kind === 'read' && e.access === 'read')) return void finish(cmd, true, false, startNs);
+  if (e.access === 'write' || (kind === 'read' && e.access === 'read')) {
+    if (kind === 'write' && e.data !== null) {
+      e.data.set(token);
+      persist(page, e);
+    }
+    return void finish(cmd, true, false, startNs);
+  }
   current = { cmd, kind, page, req: nextReq++, startNs };
   send(cfg.manager, { t: kind === 'read' ? 'read_req' : 'write_req', from: cfg.id, epoch: EPOCH, page, req: current.req });
 }
@@ -133,8 +151,10 @@ function client(msg: Message): void {
     if (e.data === null || e.access === 'none') return;
     const access = msg.t === 'read_fwd' ? 'read' : 'write';
     const data = e.data.slice();
-    if (access === 'read') Object.assign(e, { access: 'read', owner: true });
-    else Object.assign(e, { access: 'none', owner: false, data: null });
+    if (access === 'read') {
+      Object.assign(e, { access: 'read', owner: true });
+      persist(msg.page, e);
+    } else Object.assign(e, { access: 'none', owner: false, data: null }); // the store keeps its copy, as the protocol's
     send(msg.requester, { t: 'page_data', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access, version: 1, data });
   } else if (msg.t === 'invalidate') {
     Object.assign(e, { access: 'none', data: null });
@@ -152,6 +172,7 @@ function client(msg: Message): void {
     }
     e.access = msg.access;
     if (c.kind === 'write') e.data.set(token);
+    persist(msg.page, e);
     current = null;
     const confirm: MessageOf<'confirm'> = { t: 'confirm', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access: e.access, version: 1 };
     send(cfg.manager, confirm);

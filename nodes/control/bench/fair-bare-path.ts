@@ -4,6 +4,10 @@
 // rotation (rotation.ts) for latency and by the same random workload for
 // throughput. Only the protocol is missing (see bare-fair.ts for what that means).
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClientMemory } from '../../protocol/messages.js';
 import { FromFairBareSchema, type FairBareConfig, type ToFairBare } from '../../runtime/bare-control.js';
 import { generateLinkKeys, type LinkKeys, type Links } from '../../runtime/link-keys.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
@@ -24,6 +28,9 @@ export class FairBarePath {
   /** Its own link keys, as a supervisor makes per cluster (null: plain links). */
   private readonly keys: LinkKeys | null;
 
+  /** Folder of the clients' page segments (recoverable and durable: `c3.seg`), removed at stop. */
+  readonly storeDir = mkdtempSync(join(tmpdir(), 'ivy-fair-bare-'));
+
   private constructor(private readonly entry: string, links: Links) {
     this.rotation = new Rotation((client, kind, page) => this.op(client, kind, page), 'fair bare');
     this.keys = links === 'curve' ? generateLinkKeys() : null;
@@ -31,9 +38,10 @@ export class FairBarePath {
 
   /**
    * The same cluster shape as the protocol path: m0 and c0..c10 at the same port offsets, and the same kind of
-   * links (curve unless measuring without), so the comparison is of the protocol alone.
+   * links (curve unless measuring without) and the same client memory (each owned page written to a segment
+   * unless volatile), so the comparison is of the protocol alone.
    */
-  static async start(basePort: number, pageSize: number, pages: number, links: Links = 'curve'): Promise<FairBarePath> {
+  static async start(basePort: number, pageSize: number, pages: number, memory: ClientMemory, links: Links = 'curve'): Promise<FairBarePath> {
     const path = new FairBarePath(fairBareEntry(), links);
     const host = '127.0.0.1';
     const ids = ['m0', ...Array.from({ length: ROTATION_CLIENTS }, (_, i) => `c${i}`)];
@@ -51,6 +59,8 @@ export class FairBarePath {
         peers,
         manager: 'm0',
         links,
+        memory,
+        ...(memory !== 'volatile' && p.id !== 'm0' ? { storeFile: join(path.storeDir, `${p.id}.seg`) } : {}),
       });
       await path.spawn(cfg(m0!));
       await Promise.all(clients.map((p) => path.spawn(cfg(p))));
@@ -100,8 +110,9 @@ export class FairBarePath {
     return { windowFaults: this.windowFaults, windowSeconds: this.windowSeconds };
   }
 
-  stop(): Promise<void> {
-    return killAll(this.procs.values());
+  async stop(): Promise<void> {
+    await killAll(this.procs.values());
+    rmSync(this.storeDir, { recursive: true, force: true });
   }
 
   private op(client: number, kind: 'read' | 'write', page: number): Promise<OpOutcome> {

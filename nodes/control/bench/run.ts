@@ -15,7 +15,7 @@ import { FairBarePath } from './fair-bare-path.js';
 import { emptySamples, IvyPath, type Samples } from './ivy-path.js';
 import { roleMemory, type RoleMemory } from './memory.js';
 import { measureThroughput, type ThroughputResult } from './throughput.js';
-import type { Protocol } from '../api.js';
+import { DEFAULT_CLIENT_MEMORY, type Protocol } from '../api.js';
 import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
 import { runClientMemoryBench, type ClientMemoryReport } from './client-memory.js';
 import { interleavedBlocks, load1 } from './interleave.js';
@@ -197,7 +197,7 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
     BarePath.start(opts.basePort, opts.pageSize),
     IvyPath.start(opts.basePort + 100, opts.pageSize, false, FAIR_TPUT.pages, opts.clientMemory),
     IvyPath.start(opts.basePort + 150, opts.pageSize, true, 1, opts.clientMemory),
-    FairBarePath.start(opts.basePort + 400, opts.pageSize, FAIR_TPUT.pages),
+    FairBarePath.start(opts.basePort + 400, opts.pageSize, FAIR_TPUT.pages, opts.clientMemory ?? DEFAULT_CLIENT_MEMORY),
   ]);
   const stopAll = async (): Promise<void> => {
     await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.stop().then(() => undefined) : undefined)));
