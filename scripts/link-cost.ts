@@ -4,7 +4,7 @@
 // thread) per link tells what a link costs the two ends together, and what each knob saves:
 //
 //   npx tsx scripts/link-cost.ts [--links 100] [--rounds 4] [--base-port 26700] [--plain] [--no-observer]
-import { readdirSync, readFileSync } from 'node:fs';
+import { threadCpu, type ThreadCpu } from './thread-cpu.mjs';
 import { createRequire } from 'node:module';
 import type * as Zmq from 'zeromq';
 import { generateLinkKeys } from '../nodes/runtime/link-keys.js';
@@ -22,19 +22,8 @@ const basePort = Number(opt('base-port', '26700'));
 const plain = args.includes('--plain');
 const observer = !args.includes('--no-observer');
 
-function cpu(): { main: number; zmq: number; other: number } {
-  const out = { main: 0, zmq: 0, other: 0 };
-  for (const tid of readdirSync('/proc/self/task')) {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(f[11]) + Number(f[12])) * 10;
-    if (Number(tid) === process.pid) out.main += ms;
-    else if (name.startsWith('ZMQbg')) out.zmq += ms;
-    else out.other += ms;
-  }
-  return out;
-}
+/** This process's CPU by thread group (it is running, so never null). */
+const cpu = (): ThreadCpu => threadCpu(process.pid)!;
 
 const keys = generateLinkKeys();
 if (!plain) await admitClient(keys.client.publicKey);

@@ -14,11 +14,12 @@
 // Needs Linux (/proc) and `npm run build:nodes`. Print `uptime` beside the figures: they are CPU times,
 // which depend on the machine's load far less than latencies do, but not at all is too much to claim.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { threadCpu } from './thread-cpu.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -34,31 +35,7 @@ const runs = Number(opt('runs', '1'));
 const pages = opt('pages', '64');
 const readRatio = opt('read-ratio', '0.6');
 const cli = opt('cli', join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ivy-cluster.js'));
-const TICK = 10; // ms per USER_HZ tick
 
-function threads(pid) {
-  const out = { main: 0, zmq: 0, other: 0 };
-  let tids;
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return null;
-  }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const t = (Number(f[11]) + Number(f[12])) * TICK;
-      if (Number(tid) === pid) out.main += t;
-      else if (name.startsWith('ZMQbg')) out.zmq += t;
-      else out.other += t;
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return out;
-}
 
 /** Established TCP connections whose local port is one of the cluster's (the accepting end of each link). */
 function links(ports) {
@@ -98,16 +75,16 @@ async function once(port) {
   const nodes = [...ready[2].matchAll(/(\w+)\((\w+)\) pid (\d+)/g)].map((m) => ({ id: m[1], role: m[2], pid: Number(m[3]) }));
   await sleep(settleS * 1000);
   const t0 = process.hrtime.bigint();
-  const before = nodes.map((n) => threads(n.pid));
+  const before = nodes.map((n) => threadCpu(n.pid));
   const ports = new Set([...ready[2].matchAll(/tcp:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])));
   const linksBefore = links(ports);
-  const supBefore = threads(child.pid);
+  const supBefore = threadCpu(child.pid);
   const load = loadavg()[0];
   await sleep(windowS * 1000);
-  const after = nodes.map((n) => threads(n.pid));
+  const after = nodes.map((n) => threadCpu(n.pid));
   const t1 = process.hrtime.bigint();
   const linksAfter = links(ports);
-  const supAfter = threads(child.pid);
+  const supAfter = threadCpu(child.pid);
   // Ctrl-C ends the run as the duration would (the history is written either way); the duration is a backstop.
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');

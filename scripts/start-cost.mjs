@@ -14,11 +14,12 @@
 // --variant there is one, `base`. Threads are grouped: main (the JS thread), zmq (ZMQbg/IO and
 // Reaper), other (V8's worker, libuv's pool, Node's own). Linux only (/proc).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { threadCpu, TICK_MS } from './thread-cpu.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -31,7 +32,6 @@ const afterS = Number(opt('after', '2'));
 const basePort = Number(opt('base-port', '23000'));
 const json = args.includes('--json');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TICK_MS = 10; // USER_HZ 100
 
 const variants = args
   .flatMap((a, i) => (a === '--variant' ? [args[i + 1]] : []))
@@ -47,30 +47,6 @@ const variants = args
     return { name, env, cli };
   });
 if (variants.length === 0) variants.push({ name: 'base', env: {}, cli: join(ROOT, 'bin', 'ivy-cluster.js') });
-
-// Node 20 names none of its threads (all are "node"): the main thread is the one whose id is the process's.
-const group = (pid, tid, comm) => (String(pid) === tid ? 'main' : /^ZMQ/.test(comm) ? 'zmq' : 'other');
-
-/** CPU ticks of every thread of `pid`, summed by thread group; null once the process is gone. */
-function threads(pid) {
-  try {
-    const out = { main: 0, zmq: 0, other: 0, total: 0, user: 0, sys: 0 };
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const u = Number(f[11]);
-      const s = Number(f[12]);
-      out[group(pid, tid, comm)] += u + s;
-      out.total += u + s;
-      out.user += u;
-      out.sys += s;
-    }
-    return out;
-  } catch {
-    return null;
-  }
-}
 
 function procTicks(pid) {
   try {
@@ -100,20 +76,20 @@ async function once(v, port) {
     cli.once('exit', (code) => rej(new Error(`ivy-cluster up exited (${code}) before ready:\n${out}`)));
   });
   const nodes = [...m[2].matchAll(/(\w+)\((\w+)\) pid (\d+)/g)].map((x) => ({ id: x[1], role: x[2] === 'client' ? 'client' : 'manager', pid: Number(x[3]) }));
-  const at = nodes.map((n) => threads(n.pid));
+  const at = nodes.map((n) => threadCpu(n.pid));
   const supAt = procTicks(cli.pid);
   await sleep(afterS * 1000);
-  const later = nodes.map((n) => threads(n.pid));
+  const later = nodes.map((n) => threadCpu(n.pid));
   const supLater = procTicks(cli.pid);
   const load = loadavg()[0];
   cli.kill('SIGINT');
   await new Promise((r) => cli.once('exit', r));
   const sum = (role, snap, key) => nodes.reduce((a, n, i) => a + (n.role === role && snap[i] ? snap[i][key] : 0), 0);
   const count = (role) => nodes.filter((n) => n.role === role).length;
-  const perNode = (role, snap, key) => (sum(role, snap, key) * TICK_MS) / Math.max(1, count(role));
+  const perNode = (role, snap, key) => sum(role, snap, key) / Math.max(1, count(role));
   const keys = ['total', 'user', 'sys', 'main', 'zmq', 'other'];
   const row = (snap) => Object.fromEntries(['client', 'manager'].map((role) => [role, Object.fromEntries(keys.map((k) => [k, perNode(role, snap, k)]))]));
-  const all = (snap) => nodes.reduce((a, _n, i) => a + (snap[i]?.total ?? 0), 0) * TICK_MS;
+  const all = (snap) => nodes.reduce((a, _n, i) => a + (snap[i]?.total ?? 0), 0);
   return {
     variant: v.name,
     readyMs: Number(m[1]),

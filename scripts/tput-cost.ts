@@ -12,7 +12,7 @@
 //
 // Needs Linux (/proc) and `npm run build:nodes`. Run it under the shared lock and print `uptime` beside it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import { mergeClientLogs } from '../nodes/control/history/merge.js';
 import { checkHistory } from '../nodes/control/history/linearizability.js';
 import { Supervisor } from '../nodes/control/supervisor.js';
 import { FairBarePath } from '../nodes/control/bench/fair-bare-path.js';
+import { threadCpu } from './thread-cpu.mjs';
 import { IvyPath } from '../nodes/control/bench/ivy-path.js';
 
 const args = process.argv.slice(2);
@@ -45,39 +46,15 @@ const perfOut = opt('perf', '');
 const CLIENTS = 11;
 const WORKING = 10;
 const PAGES = 64;
-const TICK_MS = 10;
 
-/** CPU ms of every thread of `pid` (main thread, ZeroMQ I/O threads, the rest). */
-function cpuOf(pid: number): { main: number; zmq: number; other: number } {
-  const out = { main: 0, zmq: 0, other: 0 };
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const t = (Number(f[11]) + Number(f[12])) * TICK_MS;
-      if (Number(tid) === pid) out.main += t;
-      else if (name.startsWith('ZMQbg')) out.zmq += t;
-      else out.other += t;
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return out;
-}
 
 type Cpu = { manager: number; clients: number; main: number; zmq: number; other: number };
 function cpuAll(pids: { manager: number[]; client: number[] }): Cpu {
   const c: Cpu = { manager: 0, clients: 0, main: 0, zmq: 0, other: 0 };
   for (const [role, list] of [['manager', pids.manager], ['clients', pids.client]] as const) {
     for (const pid of list) {
-      const t = cpuOf(pid);
+      const t = threadCpu(pid);
+      if (!t) continue;
       c[role] += t.main + t.zmq + t.other;
       c.main += t.main;
       c.zmq += t.zmq;
