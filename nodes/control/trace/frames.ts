@@ -13,18 +13,8 @@ export type TraceFields = Omit<TraceRecord, 'vc'>;
  * node, ~80 % of a record's bytes, and nothing a view draws reads it (the trace file and its export keep it).
  */
 export function withoutClock(r: TraceRecord): TraceFields {
-  const out: TraceFields = { node: r.node, dir: r.dir, peer: r.peer, t: r.t, type: r.type, epoch: r.epoch };
-  if (r.page !== undefined) out.page = r.page;
-  if (r.req !== undefined) out.req = r.req;
-  if (r.requester !== undefined) out.requester = r.requester;
-  if (r.view !== undefined) out.view = r.view;
-  if (r.seq !== undefined) out.seq = r.seq;
-  if (r.frame !== undefined) out.frame = r.frame;
-  if (r.run !== undefined) out.run = r.run;
-  if (r.nemesis !== undefined) out.nemesis = r.nemesis;
-  if (r.rule !== undefined) out.rule = r.rule;
-  if (r.refused !== undefined) out.refused = r.refused;
-  return out;
+  const { vc: _vc, ...fields } = r;
+  return fields;
 }
 
 /** Operations listed by default: the latest ones. */
