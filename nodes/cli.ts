@@ -87,6 +87,7 @@ program
   .option('--base-port <port>', 'first port (bare nodes from base, clusters from base+100)', intIn(1024, 65_000), 8600)
   .option('--trace-overhead', 'only measure what message tracing costs: fault latency p50/p99 with tracing on vs off, alternating blocks on one cluster (--json: {"trace_overhead":{…}})', false)
   .option('--curve-overhead', 'only measure what authenticated links cost: fault latency p50/p99 with CurveZMQ vs plain links, two clusters in alternating blocks of one run, with the load average (--json: {"curve_overhead":{…}})', false)
+  .option('--s1 [trials]', "also run the seed's s1 rounds (10 clients fault at once on 3 pages) on the protocol path and on the fair bare path, trials alternating (default 5 trials; --json: \"s1\")", intIn(1, 100))
   .option(
     '--client-memory <list>',
     'where clients keep pages: volatile (lost with the process), recoverable (a page file the OS keeps through kill -9), durable (also flushed to disk before a write is acknowledged); a comma list (volatile,recoverable,durable) compares the modes instead: write hit and fault latency, ratios, recovery of 64 pages after kill -9 and reboot',

@@ -54,7 +54,17 @@ export const FairBareConfigSchema = z.object({
 export type FairBareConfig = z.infer<typeof FairBareConfigSchema>;
 
 export const ToFairBareSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('op'), id: z.number().int(), kind: z.enum(['read', 'write']), page: z.number().int().min(0) }),
+  /**
+   * One op. As the protocol client's (control.ts): `random` draws read or write from `seed`, and page `missing`
+   * draws a page the client does not hold for that kind (the seed's rounds, `bench --s1`).
+   */
+  z.object({
+    type: z.literal('op'),
+    id: z.number().int(),
+    kind: z.enum(['read', 'write', 'random']),
+    page: z.union([z.number().int().min(0), z.literal('missing')]),
+    seed: z.number().int().default(0),
+  }),
   /** Back-to-back random ops until `null` (then the client answers with `count`). */
   z.object({
     type: z.literal('workload'),
@@ -65,7 +75,17 @@ export type ToFairBare = z.infer<typeof ToFairBareSchema>;
 
 export const FromFairBareSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), id: NodeIdSchema }),
-  z.object({ type: z.literal('done'), id: z.number().int(), ok: z.boolean(), fault: z.boolean(), startNs: z.number(), endNs: z.number() }),
+  /** `kind` and `page`: what the op turned out to be (a `random` kind, a `missing` page). */
+  z.object({
+    type: z.literal('done'),
+    id: z.number().int(),
+    kind: z.enum(['read', 'write']),
+    page: z.number().int().min(0),
+    ok: z.boolean(),
+    fault: z.boolean(),
+    startNs: z.number(),
+    endNs: z.number(),
+  }),
   /** Workload ops completed since the workload started: faults and cache hits. */
   z.object({ type: z.literal('count'), id: NodeIdSchema, faults: z.number().int(), hits: z.number().int() }),
   z.object({ type: z.literal('log'), message: z.string().max(2000) }),

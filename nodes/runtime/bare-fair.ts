@@ -107,21 +107,21 @@ let workload: { rng: Rng; readRatio: number; pages: number; faults: number; hits
 function submit(kind: 'read' | 'write', page: number, cmd: number | null): void {
   const startNs = nowNs();
   const e = table[page];
-  if (!e) return void finish(cmd, false, false, startNs);
+  if (!e) return void finish(cmd, kind, page, false, false, startNs);
   if (e.access === 'write' || (kind === 'read' && e.access === 'read')) {
     if (kind === 'write' && e.data !== null) {
       e.data.set(token);
       persist(page, e);
     }
-    return void finish(cmd, true, false, startNs);
+    return void finish(cmd, kind, page, true, false, startNs);
   }
   current = { cmd, kind, page, req: nextReq++, startNs };
   send(cfg.manager, { t: kind === 'read' ? 'read_req' : 'write_req', from: cfg.id, epoch: EPOCH, page, req: current.req });
 }
 
-function finish(cmd: number | null, ok: boolean, fault: boolean, startNs: number): void {
+function finish(cmd: number | null, kind: 'read' | 'write', page: number, ok: boolean, fault: boolean, startNs: number): void {
   const endNs = nowNs();
-  if (cmd !== null) toParent({ type: 'done', id: cmd, ok, fault, startNs, endNs });
+  if (cmd !== null) toParent({ type: 'done', id: cmd, kind, page, ok, fault, startNs, endNs });
   else if (workload) {
     if (fault) workload.faults++;
     else workload.hits++;
@@ -176,12 +176,26 @@ function client(msg: Message): void {
     current = null;
     const confirm: MessageOf<'confirm'> = { t: 'confirm', from: cfg.id, epoch: EPOCH, page: msg.page, req: msg.req, access: e.access, version: 1 };
     send(cfg.manager, confirm);
-    finish(c.cmd, true, true, c.startNs);
+    finish(c.cmd, c.kind, c.page, true, true, c.startNs);
   }
 }
 
+/** A random page whose access would not satisfy `kind`, so the op is a real fault: the protocol client's rule (client-node.ts). */
+function missingPage(kind: 'read' | 'write', rng: Rng): number {
+  const candidates: number[] = [];
+  table.forEach((e, page) => {
+    if (kind === 'read' ? e.access === 'none' : e.access !== 'write') candidates.push(page);
+  });
+  return candidates.length > 0 ? candidates[pick(rng, candidates.length)]! : pick(rng, cfg.pages);
+}
+
 function onControl(m: ToFairBare): void {
-  if (m.type === 'op') submit(m.kind, m.page, m.id);
+  if (m.type === 'op') {
+    // Drawn as the protocol client draws them (client-node.ts onControl): kind first, then the page, from one stream.
+    const rng = mulberry32(m.seed);
+    const kind = m.kind === 'random' ? (rng() < 0.5 ? 'read' : 'write') : m.kind;
+    submit(kind, m.page === 'missing' ? missingPage(kind, rng) : m.page, m.id);
+  }
   else if (m.spec) {
     workload = { rng: mulberry32(m.spec.seed * 1000 + Number(cfg.id.slice(1))), readRatio: m.spec.readRatio, pages: m.spec.pages, faults: 0, hits: 0, stopping: false };
     nextWorkloadOp();

@@ -1,6 +1,6 @@
 // `ivy-cluster bench --json` on real processes with a tiny iteration count: the
-// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–10820;
-// --curve-overhead 10900–11120.
+// DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–11070 (--s1 from
+// base+600); --curve-overhead 10900–11120 (the tests of a file run one after another).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,8 +10,8 @@ const run = promisify(execFile);
 const CLI = join(process.cwd(), 'bin', 'ivy-cluster.js');
 
 describe('ivy-cluster bench --json (real processes)', () => {
-  it('prints the contract object with positive numbers', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'bench', '--json', '--base-port', '10400'], {
+  it('prints the contract object with positive numbers (and --s1: the seed\'s rounds on both paths)', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench', '--json', '--s1', '1', '--base-port', '10400'], {
       env: { ...process.env, IVY_BENCH_ITERATIONS: '40', IVY_BENCH_SECONDS: '1' },
       maxBuffer: 16 << 20,
     });
@@ -49,6 +49,35 @@ describe('ivy-cluster bench --json (real processes)', () => {
       positive(pss[k]);
       expect(pss[k]).toBeLessThanOrEqual(rss[k]!);
     }
+
+    // --s1: one trial of 20 rounds of 10 clients per path, every round's ops answered; the protocol's history checked.
+    const s1 = r.s1 as unknown as {
+      clients: number;
+      pages: number;
+      trials: number;
+      rounds: number;
+      bare: Record<string, number>;
+      ivy: Record<string, number>;
+      ratio: Record<'average' | 'p50', number>;
+      per_read_fault_p50: Record<'ivy' | 'bare', number>;
+      linearizable: boolean;
+      loadavg: number[];
+    };
+    expect([s1.clients, s1.pages, s1.trials, s1.rounds]).toEqual([10, 3, 1, 20]);
+    for (const side of [s1.bare, s1.ivy]) {
+      for (const k of ['average_ms', 'high_average_ms', 'low_average_ms', 'p50_ms', 'p99_ms']) positive(side[k]);
+      expect(side.failed).toBe(0);
+      // Each round's ten ops are faults but for a client that already held every page for its kind (a hit).
+      expect(side.faults).toBeGreaterThan(150);
+      expect(side.faults).toBeLessThanOrEqual(200);
+      expect(side.high_average_ms).toBeGreaterThanOrEqual(side.low_average_ms!);
+      expect(side.average_ms).toBeCloseTo((side.high_average_ms! + side.low_average_ms!) / 2, 2);
+    }
+    expect(s1.ratio.average).toBeCloseTo(s1.ivy.average_ms! / s1.bare.average_ms!, 1);
+    expect(s1.per_read_fault_p50.ivy).toBeCloseTo((s1.ivy.average_ms! * 1000) / ivy.read_p50_us!, 0);
+    expect(s1.per_read_fault_p50.bare).toBeCloseTo((s1.bare.average_ms! * 1000) / fair.bare.read_p50_us!, 0);
+    expect(s1.linearizable).toBe(true);
+    expect(s1.loadavg).toHaveLength(1);
   });
 
   it('--curve-overhead --json: fault latency on curve and on plain links, the ratio and the load average', async () => {

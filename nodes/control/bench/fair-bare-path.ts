@@ -8,17 +8,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientMemory } from '../../protocol/messages.js';
-import { FromFairBareSchema, type FairBareConfig, type ToFairBare } from '../../runtime/bare-control.js';
+import { FromFairBareSchema, type FairBareConfig, type FromFairBare, type ToFairBare } from '../../runtime/bare-control.js';
 import { generateLinkKeys, type LinkKeys, type Links } from '../../runtime/link-keys.js';
+import type { RoundDriver, RoundOpDone } from '../scenarios/rounds.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { awaitOp, bareNodeEntry, forkBareNode, killAll, OP_TIMEOUT_MS } from './bare-procs.js';
 import { Rotation, ROTATION_CLIENTS, type OpOutcome, type Samples } from './rotation.js';
 
 export const fairBareEntry = (): string => bareNodeEntry('bare-fair.js');
 
-export class FairBarePath {
+type Done = Extract<FromFairBare, { type: 'done' }>;
+
+export class FairBarePath implements RoundDriver {
   private readonly procs = new Map<string, ChildProcess>();
-  private readonly waiters = new Map<number, (t: OpOutcome) => void>();
+  private readonly waiters = new Map<number, (t: Done) => void>();
   private readonly counts = new Map<string, (faults: number) => void>();
   private readonly rotation: Rotation;
   private nextId = 1;
@@ -32,7 +35,7 @@ export class FairBarePath {
   readonly storeDir = mkdtempSync(join(tmpdir(), 'ivy-fair-bare-'));
 
   private constructor(private readonly entry: string, links: Links) {
-    this.rotation = new Rotation((client, kind, page) => this.op(client, kind, page), 'fair bare');
+    this.rotation = new Rotation((client, kind, page) => this.rotationOp(client, kind, page), 'fair bare');
     this.keys = links === 'curve' ? generateLinkKeys() : null;
   }
 
@@ -42,11 +45,27 @@ export class FairBarePath {
    * unless volatile), so the comparison is of the protocol alone.
    */
   static async start(basePort: number, pageSize: number, pages: number, memory: ClientMemory, links: Links = 'curve'): Promise<FairBarePath> {
+    const path = await FairBarePath.launch(basePort, ROTATION_CLIENTS, pageSize, pages, memory, links);
+    try {
+      await path.rotation.firstTouch();
+    } catch (err) {
+      await path.stop();
+      throw err;
+    }
+    return path;
+  }
+
+  /** The cluster of a scenario's rounds (`bench --s1`): m0 and `clients` clients on `pages` pages, nothing touched yet. */
+  static forRounds(basePort: number, clients: number, pages: number, pageSize: number, memory: ClientMemory): Promise<FairBarePath> {
+    return FairBarePath.launch(basePort, clients, pageSize, pages, memory, 'curve');
+  }
+
+  private static async launch(basePort: number, clientCount: number, pageSize: number, pages: number, memory: ClientMemory, links: Links): Promise<FairBarePath> {
     const path = new FairBarePath(fairBareEntry(), links);
     const host = '127.0.0.1';
-    const ids = ['m0', ...Array.from({ length: ROTATION_CLIENTS }, (_, i) => `c${i}`)];
+    const ids = ['m0', ...Array.from({ length: clientCount }, (_, i) => `c${i}`)];
     const peers = ids.map((id, i) => ({ id, endpoint: `tcp://${host}:${basePort + (i === 0 ? 0 : 9 + i)}` }));
-    await assertPortsFree(host, clusterPorts(basePort, ROTATION_CLIENTS, false));
+    await assertPortsFree(host, clusterPorts(basePort, clientCount, false));
     try {
       // Manager first, as the supervisor starts a cluster.
       const [m0, ...clients] = peers;
@@ -64,7 +83,6 @@ export class FairBarePath {
       });
       await path.spawn(cfg(m0!));
       await Promise.all(clients.map((p) => path.spawn(cfg(p))));
-      await path.rotation.firstTouch();
     } catch (err) {
       await path.stop();
       throw err;
@@ -115,9 +133,28 @@ export class FairBarePath {
     rmSync(this.storeDir, { recursive: true, force: true });
   }
 
-  private op(client: number, kind: 'read' | 'write', page: number): Promise<OpOutcome> {
+  private rotationOp(client: number, kind: 'read' | 'write', page: number): Promise<OpOutcome> {
     const id = this.nextId++;
-    return awaitOp(this.waiters, id, `fair bare ${kind} on c${client}`, () => this.send(`c${client}`, { type: 'op', id, kind, page }));
+    return awaitOp(this.waiters, id, `fair bare ${kind} on c${client}`, () => this.send(`c${client}`, { type: 'op', id, kind, page, seed: 0 }));
+  }
+
+  // --- RoundDriver: the seed's rounds (rounds.ts runRound) on this path --------------------------
+
+  nodeInfos(): { id: string; role: 'client'; state: 'up' }[] {
+    return [...this.procs].filter(([id, p]) => id.startsWith('c') && p.connected).map(([id]) => ({ id, role: 'client', state: 'up' }));
+  }
+
+  op(client: string, kind: 'write' | 'random', page: number | 'missing', seed: number): Promise<RoundOpDone> {
+    const id = this.nextId++;
+    return awaitOp(this.waiters, id, `fair bare ${kind} on ${client}`, () => this.send(client, { type: 'op', id, kind, page, seed })).then((d) => ({
+      client,
+      kind: d.kind,
+      page: d.page,
+      ok: d.ok,
+      fault: d.fault,
+      startNs: d.startNs,
+      endNs: d.endNs,
+    }));
   }
 
   private send(id: string, msg: ToFairBare): void {

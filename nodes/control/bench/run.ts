@@ -19,6 +19,7 @@ import { DEFAULT_CLIENT_MEMORY, type Protocol } from '../api.js';
 import { runCompare, runIsisBench, type CompareRow, type IsisReport } from './isis-run.js';
 import { runClientMemoryBench, type ClientMemoryReport } from './client-memory.js';
 import { interleavedBlocks, load1 } from './interleave.js';
+import { runS1Compare, type S1Report } from './s1-rounds.js';
 
 export interface BenchOptions {
   /** Samples per fault kind and path. */
@@ -39,6 +40,8 @@ export interface BenchOptions {
   clientMemory?: ClientMemory;
   /** Two or more modes: measure those modes against each other (client-memory.ts) instead of the protocol against the transport. */
   memoryModes?: readonly ClientMemory[];
+  /** `--s1`: also run the seed's s1 rounds on the protocol path and the fair bare path, this many trials each (s1-rounds.ts). */
+  s1Trials?: number;
 }
 
 /** The headline write fault: one copy to invalidate, so the wait for acknowledgements is in it. */
@@ -105,6 +108,11 @@ export interface IvyReport {
   rss_mib: { manager: number; client: number };
   /** Proportional set size per role (shared pages divided among the processes that map them). */
   pss_mib: { manager: number; client: number };
+  /**
+   * `--s1`: the seed's s1 on both paths, trials alternating; `per_read_fault_p50`: each path's s1 Average ÷ its own
+   * read fault p50 of this run's latency blocks (the protocol's: `ivy`; the fair bare path's: `fair.bare`).
+   */
+  s1?: S1Report & { per_read_fault_p50: { ivy: number; bare: number } };
   /** The same readings in full, protocol and fair bare clusters; `loadavg` before each latency block. */
   memory: { ivy: Record<'manager' | 'client', RoleMemory | null>; fair_bare: Record<'manager' | 'client', RoleMemory | null> };
   loadavg_blocks: number[];
@@ -267,6 +275,9 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
   const ivyF = figures(s.ivy);
   const ivyBF = figures(s.ivyB);
   const fairF = figures(s.fair);
+  const s1 = opts.s1Trials
+    ? await runS1Compare({ basePort: opts.basePort + 600, pageSize: opts.pageSize, clientMemory: opts.clientMemory ?? DEFAULT_CLIENT_MEMORY, trials: opts.s1Trials, seed: 1, onProgress: say })
+    : null;
   const perS = (faults: number, seconds: number): number => Math.round(faults / Math.max(1e-9, seconds));
   const fairBareTput = perS(fairTput.windowFaults, fairTput.windowSeconds);
   const fairIvyTput = perS(history.windowFaults, history.windowSeconds);
@@ -297,7 +308,7 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
     iterations: opts.iterations,
     blocks,
     anomalies,
-    linearizable: history.linearizable && historyB.linearizable && throughput.every((t) => t.linearizable),
+    linearizable: history.linearizable && historyB.linearizable && throughput.every((t) => t.linearizable) && (s1?.linearizable ?? true),
     machine: { cpus: cpus().length, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
     fair: {
       bare: { read_p50_us: fairF.read_p50_us, write_p50_us: fairF.write_p50_us, faults_per_s: fairBareTput },
@@ -315,5 +326,8 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
     pss_mib: { manager: mem.ivy.manager?.pss ?? 0, client: mem.ivy.client?.pss ?? 0 },
     memory: mem,
     loadavg_blocks: loadBlocks,
+    ...(s1
+      ? { s1: { ...s1, per_read_fault_p50: { ivy: ratio(s1.ivy.average_ms * 1000, ivyF.read_p50_us), bare: ratio(s1.bare.average_ms * 1000, fairF.read_p50_us) } } }
+      : {}),
   };
 }

@@ -15,6 +15,7 @@ import { runBench, type BenchReport, type IvyReport, type PathFigures } from '..
 import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.js';
 import { renderCurveOverhead, runCurveOverhead } from '../bench/curve-overhead.js';
 import type { AbOptions } from '../bench/ab-figures.js';
+import type { S1Figures } from '../bench/s1-rounds.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
@@ -30,7 +31,12 @@ export interface BenchCliOptions {
   traceOverhead?: boolean;
   /** Only measure what authenticated links cost (fault latency with CurveZMQ vs plain links, same run). */
   curveOverhead?: boolean;
+  /** Also run the seed's s1 rounds on the protocol and fair bare paths: true (the scenario's 5 trials) or a trial count. */
+  s1?: boolean | number;
 }
+
+/** `--s1` without a count: as many trials as `scenario s1` runs. */
+const S1_DEFAULT_TRIALS = 5;
 
 function envNumber(name: string): number | undefined {
   const raw = process.env[name];
@@ -154,9 +160,21 @@ function renderIvy(r: IvyReport): string[] {
       `  1+${t.clients} cluster ready in ${t.readyMs} ms; resident memory: manager ${t.rssMiB.manager} MiB, clients ${t.rssMiB.clientMean} MiB mean / ${t.rssMiB.clientMax} MiB max`,
     );
   }
+  if (r.s1) lines.push(...renderS1(r.s1));
   lines.push(`histories: ${r.linearizable ? 'linearizable' : 'NOT linearizable'}${r.anomalies ? `; ${r.anomalies} ops were not the fault the cycle expected` : ''}`);
   lines.push(`1-minute load average before each latency block: ${r.loadavg_blocks.join(' ')}`);
   return lines;
+}
+
+function renderS1(s: NonNullable<IvyReport['s1']>): string[] {
+  const row = (label: string, f: S1Figures, perRead: number): string =>
+    `  ${label.padEnd(10)} Average ${f.average_ms} ms (high avg ${f.high_average_ms}, low avg ${f.low_average_ms}), p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms over ${f.faults} faults${f.failed ? ` (${f.failed} failed)` : ''}; Average = ${perRead}x its read fault p50`;
+  return [
+    `s1, the seed's rounds (${s.clients} clients fault at once on ${s.pages} pages; ${s.trials} trials of ${s.rounds} rounds per path, alternating; load ${s.loadavg.join(' ')}):`,
+    row('fair bare', s.bare, s.per_read_fault_p50.bare),
+    row('ivy', s.ivy, s.per_read_fault_p50.ivy),
+    `  ratio ivy / fair bare: Average ${s.ratio.average}x, p50 ${s.ratio.p50}x; s1 history ${s.linearizable ? 'linearizable' : 'NOT linearizable'}`,
+  ];
 }
 
 /** Samples per arm in each block of an A/B comparison. */
@@ -207,6 +225,10 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
     out.error(`error: ${only} measures one client memory mode: give --client-memory one mode, not a list`);
     return 2;
   }
+  if (opts.s1 !== undefined && opts.s1 !== false && (only || (opts.clientMemory && opts.clientMemory.length > 1) || !(opts.compare || opts.protocol.includes('ivy')))) {
+    out.error('error: --s1 runs with the IVY bench (--protocol ivy or --compare), not with --trace-overhead, --curve-overhead or a list of memory modes');
+    return 2;
+  }
   if (opts.traceOverhead) return traceOverheadCommand(opts, out);
   if (opts.curveOverhead) return curveOverheadCommand(opts, out);
   let report: BenchReport;
@@ -227,6 +249,7 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
       pageSize: 4096,
       ...(opts.clientMemory?.length === 1 ? { clientMemory: opts.clientMemory[0]! } : {}),
       ...(opts.clientMemory && opts.clientMemory.length > 1 ? { memoryModes: opts.clientMemory } : {}),
+      ...(opts.s1 === true ? { s1Trials: S1_DEFAULT_TRIALS } : typeof opts.s1 === 'number' ? { s1Trials: opts.s1 } : {}),
       onProgress: (m) => out.error(m),
     });
   } catch (err) {

@@ -5,7 +5,8 @@
 // not in them.
 import { pick, type Rng } from '../../core/random.js';
 import type { Protocol } from '../api.js';
-import type { OpDone, Supervisor } from '../supervisor.js';
+import type { NodeInfo } from '../api.js';
+import type { OpDone } from '../supervisor.js';
 
 export interface RoundOp {
   client: string;
@@ -19,17 +20,26 @@ export interface RoundOp {
   error?: string;
 }
 
-/** The subset of the Supervisor a round needs (a fake in tests). */
-export type RoundDriver = Pick<Supervisor, 'op' | 'nodeInfos'>;
+/** What a round reads of a finished op (the protocol client's `opDone`, or the fair bare client's `done`). */
+export type RoundOpDone = Pick<OpDone, 'client' | 'kind' | 'page' | 'ok' | 'fault' | 'startNs' | 'endNs' | 'error'>;
 
-export function liveClients(sup: Pick<Supervisor, 'nodeInfos'>): string[] {
+/**
+ * What a round needs of a cluster: the Supervisor, the fair bare path of `bench --s1` (fair-bare-path.ts),
+ * a fake in tests.
+ */
+export interface RoundDriver {
+  op(client: string, kind: 'write' | 'random', page: number | 'missing', seed: number): Promise<RoundOpDone>;
+  nodeInfos(): readonly Pick<NodeInfo, 'id' | 'role' | 'state'>[];
+}
+
+export function liveClients(sup: Pick<RoundDriver, 'nodeInfos'>): string[] {
   return sup
     .nodeInfos()
     .filter((n) => n.role === 'client' && n.state === 'up')
     .map((n) => n.id);
 }
 
-const toRoundOp = (d: OpDone): RoundOp => ({
+const toRoundOp = (d: RoundOpDone): RoundOp => ({
   client: d.client,
   kind: d.kind,
   page: d.page,
