@@ -65,13 +65,28 @@ export const ToFairBareSchema = z.discriminatedUnion('type', [
     page: z.union([z.number().int().min(0), z.literal('missing')]),
     seed: z.number().int().default(0),
   }),
-  /** Back-to-back random ops until `null` (then the client answers with `count`). */
+  /**
+   * Random ops until `null` (then the client answers with `count`): back to back, or `rate` a second from a
+   * seeded start in the first period, as the protocol client runs them. `record`: send every op back with the count.
+   */
   z.object({
     type: z.literal('workload'),
-    spec: z.object({ readRatio: z.number().min(0).max(1), pages: z.number().int().min(1), seed: z.number().int() }).nullable(),
+    spec: z
+      .object({
+        readRatio: z.number().min(0).max(1),
+        pages: z.number().int().min(1),
+        seed: z.number().int(),
+        rate: z.number().min(0).max(10_000).default(0),
+        record: z.boolean().default(false),
+      })
+      .nullable(),
   }),
 ]);
 export type ToFairBare = z.infer<typeof ToFairBareSchema>;
+
+/** One workload op of a fair bare client: kind, whether it faulted, start and end (monotonic ns). */
+const OpRecordSchema = z.tuple([z.enum(['read', 'write']), z.boolean(), z.number(), z.number()]);
+export type OpRecord = z.infer<typeof OpRecordSchema>;
 
 export const FromFairBareSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), id: NodeIdSchema }),
@@ -86,8 +101,8 @@ export const FromFairBareSchema = z.discriminatedUnion('type', [
     startNs: z.number(),
     endNs: z.number(),
   }),
-  /** Workload ops completed since the workload started: faults and cache hits. */
-  z.object({ type: z.literal('count'), id: NodeIdSchema, faults: z.number().int(), hits: z.number().int() }),
+  /** Workload ops completed since the workload started: faults and cache hits, and each op when recorded. */
+  z.object({ type: z.literal('count'), id: NodeIdSchema, faults: z.number().int(), hits: z.number().int(), ops: z.array(OpRecordSchema).max(1_000_000).optional() }),
   z.object({ type: z.literal('log'), message: z.string().max(2000) }),
 ]);
 export type FromFairBare = z.infer<typeof FromFairBareSchema>;

@@ -13,9 +13,10 @@
 // the same points as the protocol path's clients (client-node.ts apply).
 import { mulberry32, pick, type Rng } from '../core/random.js';
 import type { Access, Message, MessageOf } from '../protocol/index.js';
-import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type ToFairBare } from './bare-control.js';
+import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type OpRecord, type ToFairBare } from './bare-control.js';
 import { bareShell, parseBareConfig } from './bare-shell.js';
 import { openPageStore } from './page-store.js';
+import { workloadStart } from './workload-start.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 const EPOCH = 1;
@@ -102,7 +103,22 @@ function persist(page: number, e: Entry): void {
 const token = new Uint8Array(16).fill(7);
 let current: { cmd: number | null; kind: 'read' | 'write'; page: number; req: number; startNs: number } | null = null;
 let nextReq = 1;
-let workload: { rng: Rng; readRatio: number; pages: number; faults: number; hits: number; stopping: boolean } | null = null;
+interface Workload {
+  rng: Rng;
+  readRatio: number;
+  pages: number;
+  /** Ops per second (0: back to back), scheduled as the protocol client schedules them (client-node.ts scheduleWorkload). */
+  rate: number;
+  nextAt: number;
+  timer: NodeJS.Timeout | null;
+  faults: number;
+  hits: number;
+  /** Every op's kind, fault, start and end (monotonic ns), when the driver asked for them (`bench --scale`). */
+  log: OpRecord[] | null;
+  stopping: boolean;
+}
+let workload: Workload | null = null;
+const nowMs = (): number => performance.now();
 
 function submit(kind: 'read' | 'write', page: number, cmd: number | null): void {
   const startNs = nowNs();
@@ -125,15 +141,29 @@ function finish(cmd: number | null, kind: 'read' | 'write', page: number, ok: bo
   else if (workload) {
     if (fault) workload.faults++;
     else workload.hits++;
+    workload.log?.push([kind, fault, startNs, endNs]);
     if (workload.stopping) report();
-    else setImmediate(nextWorkloadOp); // as the real client: keep the socket loop responsive between ops
+    else scheduleWorkload(workload);
   }
+}
+
+/** The next op when it is due: at once (on the next turn, as the real client: the socket loop stays responsive), or at the rate. */
+function scheduleWorkload(w: Workload): void {
+  if (w.rate === 0) return void setImmediate(nextWorkloadOp);
+  const wait = Math.max(0, w.nextAt - nowMs());
+  w.timer = setTimeout(() => {
+    w.timer = null;
+    // As the protocol client: due times advance by one period, and a client that fell behind catches up at most 1 s of them.
+    w.nextAt = Math.max(w.nextAt + 1000 / w.rate, nowMs() - 1000);
+    nextWorkloadOp();
+  }, wait);
 }
 
 /** Counts ops started inside the window, like the protocol path's history (so the one in flight at the stop counts). */
 function report(): void {
   if (!workload) return;
-  toParent({ type: 'count', id: cfg.id, faults: workload.faults, hits: workload.hits });
+  if (workload.timer) clearTimeout(workload.timer);
+  toParent({ type: 'count', id: cfg.id, faults: workload.faults, hits: workload.hits, ...(workload.log ? { ops: workload.log } : {}) });
   workload = null;
 }
 
@@ -197,8 +227,12 @@ function onControl(m: ToFairBare): void {
     submit(kind, m.page === 'missing' ? missingPage(kind, rng) : m.page, m.id);
   }
   else if (m.spec) {
-    workload = { rng: mulberry32(m.spec.seed * 1000 + Number(cfg.id.slice(1))), readRatio: m.spec.readRatio, pages: m.spec.pages, faults: 0, hits: 0, stopping: false };
-    nextWorkloadOp();
+    // The protocol client's op stream and first due time (workload-start.ts), so both paths run the same ops.
+    const { rng, phaseMs } = workloadStart(m.spec.seed, cfg.id, 0, m.spec.rate);
+    const w: Workload = { rng, readRatio: m.spec.readRatio, pages: m.spec.pages, rate: m.spec.rate, nextAt: nowMs() + phaseMs, timer: null, faults: 0, hits: 0, log: m.spec.record ? [] : null, stopping: false };
+    workload = w;
+    if (w.rate === 0) nextWorkloadOp();
+    else scheduleWorkload(w);
   } else if (workload) {
     workload.stopping = true;
     if (!current) report();

@@ -1,6 +1,7 @@
 // `ivy-cluster bench --json` on real processes with a tiny iteration count: the
 // DESIGN §6 keys are there and positive. Shape, not speed. Ports 10400–11070 (--s1 from
-// base+600); --curve-overhead 10900–11120 (the tests of a file run one after another).
+// base+600); --curve-overhead 10900–11120; --scale 11200–11220 and 12200–12220 (the tests of a file run one
+// after another).
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -78,6 +79,24 @@ describe('ivy-cluster bench --json (real processes)', () => {
     expect(s1.per_read_fault_p50.bare).toBeCloseTo((s1.bare.average_ms! * 1000) / fair.bare.read_p50_us!, 0);
     expect(s1.linearizable).toBe(true);
     expect(s1.loadavg).toHaveLength(1);
+  });
+
+  it('--scale --json: a steady rate on the fair bare path and on the protocol, what each served and at what latency', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench', '--scale', '6x5x2', '--json', '--base-port', '11200'], { maxBuffer: 16 << 20 });
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const r = (JSON.parse(lines[0]!) as { scale: Record<string, unknown> }).scale;
+    expect([r.clients, r.rate, r.seconds, r.pages, r.read_ratio]).toEqual([6, 5, 2, 64, 0.6]);
+    for (const side of [r.bare, r.ivy] as Record<string, number>[]) {
+      // ~60 ops offered (6 clients x 5 ops/s x ~2 s); an idle machine serves them all, a loaded one most.
+      expect(side.offered).toBeGreaterThanOrEqual(55);
+      expect(side.offered).toBeLessThanOrEqual(70);
+      expect(side.served).toBeGreaterThan(side.offered! / 2);
+      expect(side.served_share).toBeCloseTo(side.served! / side.offered!, 2);
+      expect(side.failed).toBe(0);
+      for (const k of ['read_fault_p50_us', 'write_fault_p50_us', 'ready_ms', 'cpu_share', 'cpu_ms_per_op']) expect(side[k]).toBeGreaterThan(0);
+    }
+    expect((r.ivy as { linearizable: boolean }).linearizable).toBe(true);
   });
 
   it('--curve-overhead --json: fault latency on curve and on plain links, the ratio and the load average', async () => {

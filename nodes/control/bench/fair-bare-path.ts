@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { ClientMemory } from '../../protocol/messages.js';
 import { FromFairBareSchema, type FairBareConfig, type FromFairBare, type ToFairBare } from '../../runtime/bare-control.js';
 import { generateLinkKeys, type LinkKeys, type Links } from '../../runtime/link-keys.js';
+import type { HistoryOp } from '../history/schema.js';
 import type { RoundDriver, RoundOpDone } from '../scenarios/rounds.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { awaitOp, bareNodeEntry, forkBareNode, killAll, OP_TIMEOUT_MS } from './bare-procs.js';
@@ -18,11 +19,15 @@ import { Rotation, ROTATION_CLIENTS, type OpOutcome, type Samples } from './rota
 export const fairBareEntry = (): string => bareNodeEntry('bare-fair.js');
 
 type Done = Extract<FromFairBare, { type: 'done' }>;
+type Count = Extract<FromFairBare, { type: 'count' }>;
+
+/** A recorded workload op, in the history's terms (history/schema.ts) so the scenarios' summaries read it. */
+export type WindowOp = Pick<HistoryOp, 'op' | 'start' | 'end' | 'outcome' | 'fault'>;
 
 export class FairBarePath implements RoundDriver {
   private readonly procs = new Map<string, ChildProcess>();
   private readonly waiters = new Map<number, (t: Done) => void>();
-  private readonly counts = new Map<string, (faults: number) => void>();
+  private readonly counts = new Map<string, (count: Count) => void>();
   private readonly rotation: Rotation;
   private nextId = 1;
   private windowFaults = 0;
@@ -55,8 +60,8 @@ export class FairBarePath implements RoundDriver {
     return path;
   }
 
-  /** The cluster of a scenario's rounds (`bench --s1`): m0 and `clients` clients on `pages` pages, nothing touched yet. */
-  static forRounds(basePort: number, clients: number, pages: number, pageSize: number, memory: ClientMemory): Promise<FairBarePath> {
+  /** m0 and `clients` clients on `pages` pages, nothing touched yet: for a scenario's rounds (`bench --s1`) or a rated workload (`bench --scale`). */
+  static open(basePort: number, clients: number, pages: number, pageSize: number, memory: ClientMemory): Promise<FairBarePath> {
     return FairBarePath.launch(basePort, clients, pageSize, pages, memory, 'curve');
   }
 
@@ -109,19 +114,42 @@ export class FairBarePath implements RoundDriver {
    */
   async throughputWindow(clients: number, pages: number, seconds: number, seed: number, counted = true): Promise<void> {
     const ids = Array.from({ length: clients }, (_, i) => `c${i}`);
-    const reports = ids.map((id) => new Promise<number>((resolve) => this.counts.set(id, resolve)));
     const t0 = performance.now();
-    for (const id of ids) this.send(id, { type: 'workload', spec: { readRatio: 0.5, pages, seed } });
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    for (const id of ids) this.send(id, { type: 'workload', spec: null });
-    const elapsed = (performance.now() - t0) / 1000;
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fair bare clients did not report their counts')), OP_TIMEOUT_MS).unref());
-    const faults = (await Promise.race([Promise.all(reports), timeout])).reduce((a, b) => a + b, 0);
+    let elapsed = 0; // up to the stop, as before: not the wait for the counts
+    const counts = await this.workload(ids, { readRatio: 0.5, pages, seed, rate: 0, record: false }, seconds, () => (elapsed = (performance.now() - t0) / 1000));
+    const faults = counts.reduce((a, c) => a + c.faults, 0);
     if (counted) {
       this.windowSeconds += elapsed;
       this.windowFaults += faults;
     }
     await new Promise((r) => setTimeout(r, 100)); // as the protocol path's pause between blocks
+  }
+
+  /**
+   * Every client runs random ops at `rate` a second for `seconds`, each from its own seeded point of the first period
+   * (`bench --scale`); returns every op that started inside the window, as the protocol path's history would.
+   */
+  async rateWindow(readRatio: number, pages: number, rate: number, seconds: number, seed: number): Promise<{ ops: WindowOp[]; fromNs: number; toNs: number }> {
+    const ids = this.nodeInfos().map((n) => n.id);
+    const fromNs = Number(process.hrtime.bigint());
+    let toNs = fromNs;
+    const counts = await this.workload(ids, { readRatio, pages, seed, rate, record: true }, seconds, () => (toNs = Number(process.hrtime.bigint())));
+    const ops: WindowOp[] = [];
+    for (const c of counts) {
+      for (const [op, fault, start, end] of c.ops ?? []) if (start >= fromNs && start <= toNs) ops.push({ op, fault, start, end, outcome: 'ok' });
+    }
+    return { ops, fromNs, toNs };
+  }
+
+  /** Runs `spec` on `ids` for `seconds`, stops it (`atStop` just before) and collects each client's count. */
+  private async workload(ids: readonly string[], spec: NonNullable<Extract<ToFairBare, { type: 'workload' }>['spec']>, seconds: number, atStop?: () => void): Promise<Count[]> {
+    const reports = ids.map((id) => new Promise<Count>((resolve) => this.counts.set(id, resolve)));
+    for (const id of ids) this.send(id, { type: 'workload', spec });
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    atStop?.();
+    for (const id of ids) this.send(id, { type: 'workload', spec: null });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('fair bare clients did not report their counts')), OP_TIMEOUT_MS).unref());
+    return Promise.race([Promise.all(reports), timeout]);
   }
 
   throughput(): { windowFaults: number; windowSeconds: number } {
@@ -169,7 +197,7 @@ export class FairBarePath implements RoundDriver {
         this.waiters.get(m.id)?.(m);
         this.waiters.delete(m.id);
       } else if (m.type === 'count') {
-        this.counts.get(m.id)?.(m.faults);
+        this.counts.get(m.id)?.(m);
         this.counts.delete(m.id);
       }
     });

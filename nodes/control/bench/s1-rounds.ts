@@ -106,7 +106,7 @@ export async function runS1Compare(opts: S1Options): Promise<S1Report> {
   say(`s1: starting the protocol cluster and the fair bare nodes (${clients} clients, ${pages} pages)`);
   const started = await Promise.allSettled([
     startBenchCluster({ clients, pages, pageSize: opts.pageSize, basePort: opts.basePort, backup: false, clientMemory: opts.clientMemory }, 'ivy-bench-s1-'),
-    FairBarePath.forRounds(opts.basePort + 50, clients, pages, opts.pageSize, opts.clientMemory),
+    FairBarePath.open(opts.basePort + 50, clients, pages, opts.pageSize, opts.clientMemory),
   ]);
   const [ivyStart, bareStart] = started;
   if (ivyStart.status === 'rejected' || bareStart.status === 'rejected') {

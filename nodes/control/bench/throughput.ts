@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfigSchema, type Protocol } from '../api.js';
+import type { ClientMemory } from '../../protocol/messages.js';
 import { checkProtocol } from '../history/models.js';
 import { mergeClientLogs } from '../history/merge.js';
 import { sustainedSummary, type SustainedSummary } from '../scenarios/figures.js';
@@ -13,6 +14,7 @@ import { summarize } from '../stats.js';
 import type { HistoryOp } from '../history/schema.js';
 import type { LatencySummary } from '../api.js';
 import { Supervisor } from '../supervisor.js';
+import { totalCpuMs } from './proc-cpu.js';
 
 export interface ThroughputOptions {
   /** Default ivy. */
@@ -23,6 +25,12 @@ export interface ThroughputOptions {
   readRatio: number;
   durationS: number;
   seed: number;
+  /** Ops per second per client (default 0: back to back). */
+  rate?: number;
+  /** Run a backup manager too (default no), as `up --backup`. */
+  backup?: boolean;
+  /** Where clients keep pages (default: the cluster's default, recoverable). */
+  clientMemory?: ClientMemory;
 }
 
 export interface ThroughputResult extends SustainedSummary {
@@ -40,11 +48,13 @@ export interface ThroughputResult extends SustainedSummary {
   consistent: boolean;
   /** Every successful op of each kind, hits and local reads included: what a program waits for, comparable across protocols. */
   all: { read: LatencySummary; write: LatencySummary };
+  /** CPU time of every node process over the window (user + system, every thread), ms. */
+  nodeCpuMs: number;
 }
 
 export async function measureThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
   const protocol = opts.protocol ?? 'ivy';
-  const config = ClusterConfigSchema.parse({ protocol, clients: opts.clients, pages: opts.pages, basePort: opts.basePort });
+  const config = ClusterConfigSchema.parse({ protocol, clients: opts.clients, pages: opts.pages, basePort: opts.basePort, backup: opts.backup ?? false, ...(opts.clientMemory ? { clientMemory: opts.clientMemory } : {}) });
   const runDir = mkdtempSync(join(tmpdir(), 'ivy-bench-tput-'));
   const sup = new Supervisor({ config, runDir });
   try {
@@ -52,12 +62,16 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
     let toNs: number;
     let readyMs: number;
     let rss: { id: string; bytes: number }[] = [];
+    let nodeCpuMs: number;
     try {
       readyMs = await sup.start();
+      const pids = sup.nodeInfos().flatMap((n) => (n.pid === null ? [] : [n.pid]));
+      const cpu0 = totalCpuMs(pids);
       fromNs = Number(process.hrtime.bigint());
-      sup.setWorkload({ readRatio: opts.readRatio, rate: 0, ops: 0, pages: opts.pages, seed: opts.seed });
+      sup.setWorkload({ readRatio: opts.readRatio, rate: opts.rate ?? 0, ops: 0, pages: opts.pages, seed: opts.seed });
       await new Promise((r) => setTimeout(r, opts.durationS * 1000));
       toNs = Number(process.hrtime.bigint());
+      nodeCpuMs = totalCpuMs(pids) - cpu0;
       rss = sup.nodeInfos().map((n) => ({ id: n.id, bytes: n.rssBytes ?? 0 }));
       sup.setWorkload(null);
       await new Promise((r) => setTimeout(r, 300)); // ops in flight complete
@@ -85,6 +99,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       linearizable: protocol === 'ivy' ? result.ok : null,
       consistent: result.ok,
       all: allOps(ops, fromNs, toNs),
+      nodeCpuMs,
     };
   } finally {
     rmSync(runDir, { recursive: true, force: true });

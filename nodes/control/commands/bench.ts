@@ -16,6 +16,8 @@ import { renderTraceOverhead, runTraceOverhead } from '../bench/trace-overhead.j
 import { renderCurveOverhead, runCurveOverhead } from '../bench/curve-overhead.js';
 import type { AbOptions } from '../bench/ab-figures.js';
 import type { S1Figures } from '../bench/s1-rounds.js';
+import { runScale, type ScaleReport, type ScaleShape, type ScaleSide } from '../bench/scale.js';
+import { DEFAULT_CLIENT_MEMORY } from '../api.js';
 import type { Out } from './up.js';
 
 export interface BenchCliOptions {
@@ -33,6 +35,8 @@ export interface BenchCliOptions {
   curveOverhead?: boolean;
   /** Also run the seed's s1 rounds on the protocol and fair bare paths: true (the scenario's 5 trials) or a trial count. */
   s1?: boolean | number;
+  /** Only measure many clients at a steady rate on both paths (scale.ts). */
+  scale?: ScaleShape;
 }
 
 /** `--s1` without a count: as many trials as `scenario s1` runs. */
@@ -215,20 +219,54 @@ const traceOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> 
 const curveOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> =>
   abCommand(opts, out, 'curve_overhead', runCurveOverhead, renderCurveOverhead, (r) => r.linearizable);
 
-export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
-  if (opts.traceOverhead && opts.curveOverhead) {
-    out.error('error: --trace-overhead and --curve-overhead are separate runs: give one of them');
+function renderScale(r: ScaleReport): string[] {
+  const row = (label: string, s: ScaleSide): string =>
+    `  ${label.padEnd(10)} served ${s.served} of ${s.offered} offered (${(s.served_share * 100).toFixed(1)} %), ${s.failed} failed, ${s.unknown} unknown; read fault p50 ${us(s.read_fault_p50_us).trim()} p99 ${us(s.read_fault_p99_us).trim()}, write fault p50 ${us(s.write_fault_p50_us).trim()} p99 ${us(s.write_fault_p99_us).trim()}; ready ${s.ready_ms} ms; node CPU ${(s.cpu_share * 100).toFixed(0)} % of the cores, ${s.cpu_ms_per_op} ms per op`;
+  return [
+    `${r.clients} clients at ${r.rate} ops/s each for ${r.seconds} s on ${r.pages} pages, read ratio ${r.read_ratio} (offered ${r.clients * r.rate} ops/s):`,
+    row('fair bare', r.bare),
+    row('ivy', r.ivy),
+    `  (ivy runs with a backup manager, as \`up --backup\`; the bare path has no manager to back up) ivy history ${r.ivy.linearizable ? 'linearizable' : 'NOT linearizable'}; load before each: bare ${r.loadavg.bare}, ivy ${r.loadavg.ivy}`,
+  ];
+}
+
+async function scaleCommand(opts: BenchCliOptions & { scale: ScaleShape }, out: Out): Promise<number> {
+  try {
+    const r = await runScale({
+      ...opts.scale,
+      basePort: opts.basePort,
+      pageSize: 4096,
+      clientMemory: opts.clientMemory?.length === 1 ? opts.clientMemory[0]! : DEFAULT_CLIENT_MEMORY,
+      onProgress: (m) => out.error(m),
+    });
+    if (opts.json) out.log(JSON.stringify({ scale: r }));
+    else for (const line of renderScale(r)) out.log(line);
+    return r.ivy.linearizable === false ? 1 : 0;
+  } catch (err) {
+    out.error(`error: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  const only = opts.traceOverhead ? '--trace-overhead' : opts.curveOverhead ? '--curve-overhead' : null;
+}
+
+export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<number> {
+  if ([opts.traceOverhead, opts.curveOverhead, opts.scale !== undefined].filter(Boolean).length > 1) {
+    out.error('error: --trace-overhead, --curve-overhead and --scale are separate runs: give one of them');
+    return 2;
+  }
+  const only = opts.traceOverhead ? '--trace-overhead' : opts.curveOverhead ? '--curve-overhead' : opts.scale ? '--scale' : null;
   if (only && opts.clientMemory && opts.clientMemory.length > 1) {
     out.error(`error: ${only} measures one client memory mode: give --client-memory one mode, not a list`);
     return 2;
   }
-  if (opts.s1 !== undefined && opts.s1 !== false && (only || (opts.clientMemory && opts.clientMemory.length > 1) || !(opts.compare || opts.protocol.includes('ivy')))) {
-    out.error('error: --s1 runs with the IVY bench (--protocol ivy or --compare), not with --trace-overhead, --curve-overhead or a list of memory modes');
+  if (opts.scale && (opts.compare || opts.protocol.some((p) => p !== 'ivy'))) {
+    out.error('error: --scale measures IVY against the fair bare path: leave out --protocol isis and --compare');
     return 2;
   }
+  if (opts.s1 !== undefined && opts.s1 !== false && (only || (opts.clientMemory && opts.clientMemory.length > 1) || !(opts.compare || opts.protocol.includes('ivy')))) {
+    out.error('error: --s1 runs with the IVY bench (--protocol ivy or --compare), not with --trace-overhead, --curve-overhead, --scale or a list of memory modes');
+    return 2;
+  }
+  if (opts.scale) return scaleCommand({ ...opts, scale: opts.scale }, out);
   if (opts.traceOverhead) return traceOverheadCommand(opts, out);
   if (opts.curveOverhead) return curveOverheadCommand(opts, out);
   let report: BenchReport;

@@ -2,6 +2,14 @@
 // a message that names the flag, the value and what is allowed.
 import { InvalidArgumentError } from 'commander';
 import { parseNemesisSpec, type NemesisSpec } from '../nemesis/spec.js';
+import { parseScale, type ScaleShape } from '../bench/scale.js';
+
+/** `bench --scale NxR[xS]`: clients, ops/s per client, seconds (default 15). */
+export function scaleShape(value: string): ScaleShape {
+  const shape = parseScale(value);
+  if (!shape) throw new InvalidArgumentError(`expected CLIENTSxRATE or CLIENTSxRATExSECONDS (1-1024 clients, a rate up to 1000 ops/s, 1-3600 s), e.g. 128x10, got "${value}"`);
+  return shape;
+}
 
 /** `--nemesis SPEC`: presets and link rules, comma-separated (nemesis/spec.ts parseNemesisSpec). */
 export function nemesisSpec(value: string): NemesisSpec {

@@ -55,7 +55,7 @@ export interface SustainedSummary {
  * one total-order multicast) and `hits` the reads, which are local; the read summary
  * is then of those local reads, so the two protocols' read costs can be compared.
  */
-export function sustainedSummary(ops: readonly HistoryOp[], fromNs: number, toNs: number, protocol: Protocol = 'ivy'): SustainedSummary {
+export function sustainedSummary(ops: readonly Pick<HistoryOp, 'op' | 'start' | 'end' | 'outcome' | 'fault'>[], fromNs: number, toNs: number, protocol: Protocol = 'ivy'): SustainedSummary {
   const read = newHistogram();
   const write = newHistogram();
   const counts = { ops: 0, faults: 0, hits: 0, failed: 0, unknown: 0 };
