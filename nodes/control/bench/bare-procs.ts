@@ -31,8 +31,9 @@ export function forkBareNode<M extends { type: string }>(
   fromSchema: z.ZodType<M>,
   onMessage: (m: M) => void,
 ): { proc: ChildProcess; ready: Promise<void> } {
-  // The same V8 flags and environment as the real nodes, so the paths differ only in the protocol.
-  const proc = fork(entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv(), env: nodeEnv() });
+  // The same V8 flags and environment as the real nodes, so the paths differ only in the protocol; IVY_PROFILE_NODES
+  // names bare nodes too (a CPU profile of the bare c3 beside the protocol's c3).
+  const proc = fork(entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: nodeExecArgv(cfg.id), env: nodeEnv() });
   let stderr = '';
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (s: string) => (stderr = (stderr + s).slice(-2000)));
