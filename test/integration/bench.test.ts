@@ -94,7 +94,7 @@ describe('ivy-cluster bench --json (real processes)', () => {
       expect(side.served).toBeGreaterThan(side.offered! / 2);
       expect(side.served_share).toBeCloseTo(side.served! / side.offered!, 2);
       expect(side.failed).toBe(0);
-      for (const k of ['read_fault_p50_us', 'write_fault_p50_us', 'ready_ms', 'cpu_share', 'cpu_ms_per_op']) expect(side[k]).toBeGreaterThan(0);
+      for (const k of ['read_fault_p50_us', 'write_fault_p50_us', 'ready_ms', 'cpu_share', 'cpu_ms_per_op', 'manager_cpu_share']) expect(side[k]).toBeGreaterThan(0);
     }
     expect((r.ivy as { linearizable: boolean }).linearizable).toBe(true);
   });

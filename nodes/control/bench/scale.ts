@@ -41,6 +41,8 @@ export interface ScaleSide {
   cpu_share: number;
   /** Node CPU over the window per served op, ms. */
   cpu_ms_per_op: number;
+  /** The manager (the primary) alone, as a share of one core: every fault passes through it, one process. */
+  manager_cpu_share: number;
 }
 
 export interface ScaleReport extends ScaleShape {
@@ -69,7 +71,7 @@ export function parseScale(text: string): ScaleShape | null {
 
 const share = (a: number, b: number): number => Math.round((a / Math.max(1, b)) * 1000) / 1000;
 
-function side(summary: ReturnType<typeof sustainedSummary>, shape: ScaleShape, readyMs: number, windowS: number, cpuMs: number): ScaleSide {
+function side(summary: ReturnType<typeof sustainedSummary>, shape: ScaleShape, readyMs: number, windowS: number, cpu: { nodes: number; manager: number }): ScaleSide {
   const offered = Math.round(shape.clients * shape.rate * windowS);
   const served = summary.faults + summary.hits;
   return {
@@ -83,8 +85,9 @@ function side(summary: ReturnType<typeof sustainedSummary>, shape: ScaleShape, r
     read_fault_p99_us: summary.read.p99Us,
     write_fault_p50_us: summary.write.p50Us,
     write_fault_p99_us: summary.write.p99Us,
-    cpu_share: share(cpuMs, windowS * 1000 * cpus().length),
-    cpu_ms_per_op: Math.round((cpuMs / Math.max(1, served)) * 100) / 100,
+    cpu_share: share(cpu.nodes, windowS * 1000 * cpus().length),
+    cpu_ms_per_op: Math.round((cpu.nodes / Math.max(1, served)) * 100) / 100,
+    manager_cpu_share: share(cpu.manager, windowS * 1000),
   };
 }
 
@@ -103,11 +106,11 @@ export async function runScale(opts: ScaleShape & { basePort: number; pageSize: 
     say(`scale, fair bare path: ${what} (load ${load1()})`);
     const all = bare.pids();
     const pids = [...all.manager, ...all.client];
-    const cpu0 = totalCpuMs(pids);
+    const cpu0 = { nodes: totalCpuMs(pids), manager: totalCpuMs(all.manager) };
     const w = await bare.rateWindow(readRatio, pages, opts.rate, opts.seconds, seed);
-    const cpuMs = totalCpuMs(pids) - cpu0;
+    const cpu = { nodes: totalCpuMs(pids) - cpu0.nodes, manager: totalCpuMs(all.manager) - cpu0.manager };
     const windowS = (w.toNs - w.fromNs) / 1e9;
-    bareSide = side(sustainedSummary(w.ops, w.fromNs, w.toNs), opts, readyMs, windowS, cpuMs);
+    bareSide = side(sustainedSummary(w.ops, w.fromNs, w.toNs), opts, readyMs, windowS, cpu);
   } finally {
     await bare.stop();
   }
@@ -115,7 +118,7 @@ export async function runScale(opts: ScaleShape & { basePort: number; pageSize: 
   const loadIvy = load1();
   say(`scale, protocol (with a backup manager): ${what} (load ${loadIvy})`);
   const t = await measureThroughput({ basePort: opts.basePort + 1000, clients: opts.clients, pages, readRatio, durationS: opts.seconds, seed, rate: opts.rate, backup: true, clientMemory: opts.clientMemory });
-  const ivySide = side(t, opts, t.readyMs, t.durationS, t.nodeCpuMs);
+  const ivySide = side(t, opts, t.readyMs, t.durationS, { nodes: t.nodeCpuMs, manager: t.primaryCpuMs });
   return {
     clients: opts.clients,
     rate: opts.rate,

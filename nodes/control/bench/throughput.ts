@@ -50,6 +50,8 @@ export interface ThroughputResult extends SustainedSummary {
   all: { read: LatencySummary; write: LatencySummary };
   /** CPU time of every node process over the window (user + system, every thread), ms. */
   nodeCpuMs: number;
+  /** The same for the primary manager (m0) alone: every fault passes through it. */
+  primaryCpuMs: number;
 }
 
 export async function measureThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
@@ -63,15 +65,19 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
     let readyMs: number;
     let rss: { id: string; bytes: number }[] = [];
     let nodeCpuMs: number;
+    let primaryCpuMs: number;
     try {
       readyMs = await sup.start();
       const pids = sup.nodeInfos().flatMap((n) => (n.pid === null ? [] : [n.pid]));
+      const m0 = sup.nodeInfos().flatMap((n) => (n.id === 'm0' && n.pid !== null ? [n.pid] : []));
       const cpu0 = totalCpuMs(pids);
+      const m0Cpu0 = totalCpuMs(m0);
       fromNs = Number(process.hrtime.bigint());
       sup.setWorkload({ readRatio: opts.readRatio, rate: opts.rate ?? 0, ops: 0, pages: opts.pages, seed: opts.seed });
       await new Promise((r) => setTimeout(r, opts.durationS * 1000));
       toNs = Number(process.hrtime.bigint());
       nodeCpuMs = totalCpuMs(pids) - cpu0;
+      primaryCpuMs = totalCpuMs(m0) - m0Cpu0;
       rss = sup.nodeInfos().map((n) => ({ id: n.id, bytes: n.rssBytes ?? 0 }));
       sup.setWorkload(null);
       await new Promise((r) => setTimeout(r, 300)); // ops in flight complete
@@ -100,6 +106,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       consistent: result.ok,
       all: allOps(ops, fromNs, toNs),
       nodeCpuMs,
+      primaryCpuMs,
     };
   } finally {
     rmSync(runDir, { recursive: true, force: true });

@@ -221,7 +221,7 @@ const curveOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> 
 
 function renderScale(r: ScaleReport): string[] {
   const row = (label: string, s: ScaleSide): string =>
-    `  ${label.padEnd(10)} served ${s.served} of ${s.offered} offered (${(s.served_share * 100).toFixed(1)} %), ${s.failed} failed, ${s.unknown} unknown; read fault p50 ${us(s.read_fault_p50_us).trim()} p99 ${us(s.read_fault_p99_us).trim()}, write fault p50 ${us(s.write_fault_p50_us).trim()} p99 ${us(s.write_fault_p99_us).trim()}; ready ${s.ready_ms} ms; node CPU ${(s.cpu_share * 100).toFixed(0)} % of the cores, ${s.cpu_ms_per_op} ms per op`;
+    `  ${label.padEnd(10)} served ${s.served} of ${s.offered} offered (${(s.served_share * 100).toFixed(1)} %), ${s.failed} failed, ${s.unknown} unknown; read fault p50 ${us(s.read_fault_p50_us).trim()} p99 ${us(s.read_fault_p99_us).trim()}, write fault p50 ${us(s.write_fault_p50_us).trim()} p99 ${us(s.write_fault_p99_us).trim()}; ready ${s.ready_ms} ms; node CPU ${(s.cpu_share * 100).toFixed(0)} % of the cores, ${s.cpu_ms_per_op} ms per op (the manager ${(s.manager_cpu_share * 100).toFixed(0)} % of a core)`;
   return [
     `${r.clients} clients at ${r.rate} ops/s each for ${r.seconds} s on ${r.pages} pages, read ratio ${r.read_ratio} (offered ${r.clients * r.rate} ops/s):`,
     row('fair bare', r.bare),
