@@ -84,8 +84,8 @@ export const ToFairBareSchema = z.discriminatedUnion('type', [
 ]);
 export type ToFairBare = z.infer<typeof ToFairBareSchema>;
 
-/** One workload op of a fair bare client: kind, whether it faulted, start and end (monotonic ns). */
-const OpRecordSchema = z.tuple([z.enum(['read', 'write']), z.boolean(), z.number(), z.number()]);
+/** One workload op of a fair bare client: kind, whether it succeeded, whether it faulted, start and end (monotonic ns). */
+const OpRecordSchema = z.tuple([z.enum(['read', 'write']), z.boolean(), z.boolean(), z.number(), z.number()]);
 export type OpRecord = z.infer<typeof OpRecordSchema>;
 
 export const FromFairBareSchema = z.discriminatedUnion('type', [

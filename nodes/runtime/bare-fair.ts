@@ -113,7 +113,7 @@ interface Workload {
   timer: NodeJS.Timeout | null;
   faults: number;
   hits: number;
-  /** Every op's kind, fault, start and end (monotonic ns), when the driver asked for them (`bench --scale`). */
+  /** Every op's kind, outcome, fault, start and end (monotonic ns), when the driver asked for them (`bench --scale`). */
   log: OpRecord[] | null;
   stopping: boolean;
 }
@@ -141,7 +141,7 @@ function finish(cmd: number | null, kind: 'read' | 'write', page: number, ok: bo
   else if (workload) {
     if (fault) workload.faults++;
     else workload.hits++;
-    workload.log?.push([kind, fault, startNs, endNs]);
+    workload.log?.push([kind, ok, fault, startNs, endNs]);
     if (workload.stopping) report();
     else scheduleWorkload(workload);
   }
@@ -225,8 +225,7 @@ function onControl(m: ToFairBare): void {
     const rng = mulberry32(m.seed);
     const kind = m.kind === 'random' ? (rng() < 0.5 ? 'read' : 'write') : m.kind;
     submit(kind, m.page === 'missing' ? missingPage(kind, rng) : m.page, m.id);
-  }
-  else if (m.spec) {
+  } else if (m.spec) {
     // The protocol client's op stream and first due time (workload-start.ts), so both paths run the same ops.
     const { rng, phaseMs } = workloadStart(m.spec.seed, cfg.id, 0, m.spec.rate);
     const w: Workload = { rng, readRatio: m.spec.readRatio, pages: m.spec.pages, rate: m.spec.rate, nextAt: nowMs() + phaseMs, timer: null, faults: 0, hits: 0, log: m.spec.record ? [] : null, stopping: false };

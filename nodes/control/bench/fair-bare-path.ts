@@ -136,7 +136,7 @@ export class FairBarePath implements RoundDriver {
     const counts = await this.workload(ids, { readRatio, pages, seed, rate, record: true }, seconds, () => (toNs = Number(process.hrtime.bigint())));
     const ops: WindowOp[] = [];
     for (const c of counts) {
-      for (const [op, fault, start, end] of c.ops ?? []) if (start >= fromNs && start <= toNs) ops.push({ op, fault, start, end, outcome: 'ok' });
+      for (const [op, ok, fault, start, end] of c.ops ?? []) if (start >= fromNs && start <= toNs) ops.push({ op, fault, start, end, outcome: ok ? 'ok' : 'fail' });
     }
     return { ops, fromNs, toNs };
   }
@@ -174,15 +174,9 @@ export class FairBarePath implements RoundDriver {
 
   op(client: string, kind: 'write' | 'random', page: number | 'missing', seed: number): Promise<RoundOpDone> {
     const id = this.nextId++;
-    return awaitOp(this.waiters, id, `fair bare ${kind} on ${client}`, () => this.send(client, { type: 'op', id, kind, page, seed })).then((d) => ({
-      client,
-      kind: d.kind,
-      page: d.page,
-      ok: d.ok,
-      fault: d.fault,
-      startNs: d.startNs,
-      endNs: d.endNs,
-    }));
+    // The bare client's `done` is the protocol client's `opDone` but for the client's name (and its message fields).
+    const done = awaitOp(this.waiters, id, `fair bare ${kind} on ${client}`, () => this.send(client, { type: 'op', id, kind, page, seed }));
+    return done.then(({ type: _type, id: _id, ...outcome }) => ({ client, ...outcome }));
   }
 
   private send(id: string, msg: ToFairBare): void {

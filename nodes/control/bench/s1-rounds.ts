@@ -4,11 +4,11 @@
 // the paths (ABBA) so the machine's drift falls on both. The scenario's figure can then
 // be read against the same hop shapes and the same one-request-per-page queue without
 // the protocol, and each path's Average against its own single read fault.
-import { mulberry32 } from '../../core/random.js';
+import type { Rng } from '../../core/random.js';
 import type { ClientMemory } from '../../protocol/messages.js';
 import { checkHistory } from '../history/linearizability.js';
 import { percentile } from '../scenarios/figures.js';
-import { faultSamples, runRound, type RoundDriver, type RoundOp } from '../scenarios/rounds.js';
+import { faultSamples, roundsRng, runRound, type RoundDriver, type RoundOp } from '../scenarios/rounds.js';
 import { summarizeTrials, trialRow } from '../scenarios/table.js';
 import type { TrialRow } from '../api.js';
 import { startBenchCluster, stopBenchCluster } from './bench-cluster.js';
@@ -56,9 +56,9 @@ export interface S1Options {
   onProgress?: (message: string) => void;
 }
 
-/** One path's rounds: its own op stream, drawn as the scenario runner draws it (the same seed on both paths). */
+/** One path's rounds: its own op stream, drawn as the scenario runner draws s1's (the same seed on both paths). */
 class PathRounds {
-  private readonly rng;
+  private readonly rng: Rng;
   readonly rows: TrialRow[] = [];
   readonly samplesMs: number[] = [];
   failed = 0;
@@ -67,7 +67,7 @@ class PathRounds {
     readonly driver: RoundDriver,
     seed: number,
   ) {
-    this.rng = mulberry32((seed * 7919 + 1 * 104_729 + 17) >>> 0);
+    this.rng = roundsRng(seed, 1);
   }
 
   async warmUp(): Promise<void> {

@@ -41,7 +41,7 @@ export interface ScaleSide {
   cpu_share: number;
   /** Node CPU over the window per served op, ms. */
   cpu_ms_per_op: number;
-  /** The manager (the primary) alone, as a share of one core: every fault passes through it, one process. */
+  /** The manager seat m0 alone (the primary, unless a takeover moved the role), as a share of one core: every fault passes through the primary, one process. */
   manager_cpu_share: number;
 }
 
@@ -118,7 +118,7 @@ export async function runScale(opts: ScaleShape & { basePort: number; pageSize: 
   const loadIvy = load1();
   say(`scale, protocol (with a backup manager): ${what} (load ${loadIvy})`);
   const t = await measureThroughput({ basePort: opts.basePort + 1000, clients: opts.clients, pages, readRatio, durationS: opts.seconds, seed, rate: opts.rate, backup: true, clientMemory: opts.clientMemory });
-  const ivySide = side(t, opts, t.readyMs, t.durationS, { nodes: t.nodeCpuMs, manager: t.primaryCpuMs });
+  const ivySide = side(t, opts, t.readyMs, t.durationS, { nodes: t.nodeCpuMs, manager: t.m0CpuMs });
   return {
     clients: opts.clients,
     rate: opts.rate,

@@ -50,8 +50,8 @@ export interface ThroughputResult extends SustainedSummary {
   all: { read: LatencySummary; write: LatencySummary };
   /** CPU time of every node process over the window (user + system, every thread), ms. */
   nodeCpuMs: number;
-  /** The same for the primary manager (m0) alone: every fault passes through it. */
-  primaryCpuMs: number;
+  /** The same for the manager seat m0 alone (the primary, unless a takeover moved the role): every fault passes through the primary. */
+  m0CpuMs: number;
 }
 
 export async function measureThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
@@ -65,7 +65,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
     let readyMs: number;
     let rss: { id: string; bytes: number }[] = [];
     let nodeCpuMs: number;
-    let primaryCpuMs: number;
+    let m0CpuMs: number;
     try {
       readyMs = await sup.start();
       const pids = sup.nodeInfos().flatMap((n) => (n.pid === null ? [] : [n.pid]));
@@ -77,7 +77,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       await new Promise((r) => setTimeout(r, opts.durationS * 1000));
       toNs = Number(process.hrtime.bigint());
       nodeCpuMs = totalCpuMs(pids) - cpu0;
-      primaryCpuMs = totalCpuMs(m0) - m0Cpu0;
+      m0CpuMs = totalCpuMs(m0) - m0Cpu0;
       rss = sup.nodeInfos().map((n) => ({ id: n.id, bytes: n.rssBytes ?? 0 }));
       sup.setWorkload(null);
       await new Promise((r) => setTimeout(r, 300)); // ops in flight complete
@@ -106,7 +106,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       consistent: result.ok,
       all: allOps(ops, fromNs, toNs),
       nodeCpuMs,
-      primaryCpuMs,
+      m0CpuMs,
     };
   } finally {
     rmSync(runDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // random page it does not hold — and the round ends when all have answered. Times
 // are the clients' own monotonic start and end, so the control channel's latency is
 // not in them.
-import { pick, type Rng } from '../../core/random.js';
+import { mulberry32, pick, type Rng } from '../../core/random.js';
 import type { Protocol } from '../api.js';
 import type { NodeInfo } from '../api.js';
 import type { OpDone } from '../supervisor.js';
@@ -18,6 +18,14 @@ export interface RoundOp {
   startNs: number;
   endNs: number;
   error?: string;
+}
+
+/**
+ * The stream a scenario's rounds draw their op seeds from: its own (apart from the fault schedule's), the same
+ * whether the scenario runs alone or in a run of several (`scenarioNumber`: 1 for s1).
+ */
+export function roundsRng(seed: number, scenarioNumber: number): Rng {
+  return mulberry32((seed * 7919 + scenarioNumber * 104_729 + 17) >>> 0);
 }
 
 /** What a round reads of a finished op (the protocol client's `opDone`, or the fair bare client's `done`). */

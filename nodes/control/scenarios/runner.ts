@@ -9,7 +9,6 @@ import type { ClientMemory } from '../../protocol/messages.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mulberry32 } from '../../core/random.js';
 import { ClusterConfigSchema, DEFAULT_CLIENT_MEMORY, type ClusterEvent, type ConsistencyModel, type Protocol, type ScenarioProgress, type ScenarioResult, type SlowestFault, type TrialRow } from '../api.js';
 import type { CheckResult } from '../history/linearizability.js';
 import { checkProtocol } from '../history/models.js';
@@ -23,7 +22,7 @@ import { isProtocolOp, pagesBackMs, percentile, recoveryMs, sustainedSummary, ty
 import { FaultInjector, type KillRecord, type NemesisRecord } from './injector.js';
 import { describeRule, mergeSpecs, type NemesisSpec } from '../nemesis/spec.js';
 import type { NemesisCounters } from '../../runtime/nemesis.js';
-import { faultSamples, isMeasured, roundPlan, runRound, type RoundOp } from './rounds.js';
+import { faultSamples, isMeasured, roundPlan, roundsRng, runRound, type RoundOp } from './rounds.js';
 import { buildSchedule, describeEvent, type FaultEvent } from './schedule.js';
 import { OpFrameCollector, slowestFault, slowestOp } from './slowest.js';
 import { roundMs, summarizeTrials, trialRow } from './table.js';
@@ -297,8 +296,7 @@ async function measureRounds(
   opts: RunnerOptions,
   progress: (message: string, trial?: number, round?: number) => void,
 ): Promise<Measured> {
-  // Per-client op seeds from the scenario's own stream (apart from the schedule's), the same alone or in a run of several.
-  const rng = mulberry32((opts.seed * 7919 + Number(def.id.slice(1)) * 104_729 + 17) >>> 0);
+  const rng = roundsRng(opts.seed, Number(def.id.slice(1)));
   const guardMs = 2 * opts.opTimeoutMs + 2000;
   const plan = roundPlan(sup.config.protocol, opts.pages);
   for (let w = 0; w < mode.warmupRounds; w++) {
