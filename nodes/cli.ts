@@ -88,6 +88,7 @@ program
   .option('--trace-overhead', 'only measure what message tracing costs: fault latency p50/p99 with tracing on vs off, alternating blocks on one cluster (--json: {"trace_overhead":{…}})', false)
   .option('--curve-overhead', 'only measure what authenticated links cost: fault latency p50/p99 with CurveZMQ vs plain links, two clusters in alternating blocks of one run, with the load average (--json: {"curve_overhead":{…}})', false)
   .option('--scale <NxR[xS]>', 'only measure many clients at a steady rate: N clients at R ops/s each for S seconds (default 15) on 64 pages, 60 % reads, on the fair bare path and on the protocol (with a backup manager), one after the other: share of the offered ops served, fault latency, ready time, node CPU (--json: {"scale":{…}})', scaleShape)
+  .option('--scale-pairs <n>', 'with --scale: runs of both paths, the order alternating (bare first, then ivy first, …), and the runs pooled (default 1)', intIn(1, 20))
   .option('--s1 [trials]', "also run the seed's s1 rounds (10 clients fault at once on 3 pages) on the protocol path and on the fair bare path, trials alternating (default 5 trials; --json: \"s1\")", intIn(1, 100))
   .option(
     '--client-memory <list>',

@@ -82,13 +82,24 @@ describe('ivy-cluster bench --json (real processes)', () => {
   });
 
   it('--scale --json: a steady rate on the fair bare path and on the protocol, what each served and at what latency', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'bench', '--scale', '6x5x2', '--json', '--base-port', '11200'], { maxBuffer: 16 << 20 });
+    const { stdout } = await run(process.execPath, [CLI, 'bench', '--scale', '6x5x2', '--scale-pairs', '2', '--json', '--base-port', '11200'], { maxBuffer: 16 << 20 });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    const r = (JSON.parse(lines[0]!) as { scale: Record<string, unknown> }).scale;
-    expect([r.clients, r.rate, r.seconds, r.pages, r.read_ratio]).toEqual([6, 5, 2, 64, 0.6]);
-    for (const side of [r.bare, r.ivy] as Record<string, number>[]) {
-      // ~60 ops offered (6 clients x 5 ops/s x ~2 s); an idle machine serves them all, a loaded one most.
+    type Side = Record<string, number>;
+    const r = (JSON.parse(lines[0]!) as { scale: Record<string, unknown> & { runs: { order: string[]; bare: Side; ivy: Side }[] } }).scale;
+    expect([r.clients, r.rate, r.seconds, r.pages, r.read_ratio, r.pairs]).toEqual([6, 5, 2, 64, 0.6, 2]);
+    // Two runs, the order alternating; the pooled figures are the runs' sums.
+    expect(r.runs.map((x) => x.order)).toEqual([
+      ['bare', 'ivy'],
+      ['ivy', 'bare'],
+    ]);
+    for (const path of ['bare', 'ivy'] as const) {
+      const pooled = r[path] as Side;
+      expect(pooled.served).toBe(r.runs[0]![path].served! + r.runs[1]![path].served!);
+      expect(pooled.offered).toBeCloseTo(r.runs[0]![path].offered! + r.runs[1]![path].offered!, -1);
+    }
+    for (const side of r.runs.flatMap((x) => [x.bare, x.ivy])) {
+      // ~60 ops offered per run (6 clients x 5 ops/s x ~2 s); an idle machine serves them all, a loaded one most.
       expect(side.offered).toBeGreaterThanOrEqual(55);
       expect(side.offered).toBeLessThanOrEqual(70);
       expect(side.served).toBeGreaterThan(side.offered! / 2);

@@ -38,6 +38,12 @@ describe('bench --scale: the shape and the refused combinations', () => {
     expect(() => scaleShape('lots')).toThrow(/CLIENTSxRATE/);
   });
 
+  it('--scale-pairs alone is refused', async () => {
+    const c = capture();
+    expect(await runBenchCommand({ ...base, s1: undefined, scalePairs: 2 }, c.out)).toBe(2);
+    expect(c.errors.join('\n')).toMatch(/--scale-pairs goes with --scale/);
+  });
+
   it.each([
     ['--curve-overhead', { curveOverhead: true }],
     ['--trace-overhead', { traceOverhead: true }],

@@ -8,7 +8,7 @@
 import { cpus } from 'node:os';
 import type { ClientMemory } from '../../protocol/messages.js';
 import { sustainedSummary } from '../scenarios/figures.js';
-import { FairBarePath } from './fair-bare-path.js';
+import { FairBarePath, type WindowOp } from './fair-bare-path.js';
 import { load1 } from './interleave.js';
 import { totalCpuMs } from './proc-cpu.js';
 import { measureThroughput } from './throughput.js';
@@ -45,14 +45,25 @@ export interface ScaleSide {
   manager_cpu_share: number;
 }
 
-export interface ScaleReport extends ScaleShape {
-  pages: number;
-  read_ratio: number;
-  /** The bare path has no manager seat to back up; the protocol runs with a backup, as `up --backup`. */
+/** One run of both paths, in the order given. */
+export interface ScaleRun {
+  order: ['bare', 'ivy'] | ['ivy', 'bare'];
   bare: ScaleSide;
   ivy: ScaleSide & { linearizable: boolean | null };
   /** 1-minute load average before each path. */
   loadavg: { bare: number; ivy: number };
+}
+
+export interface ScaleReport extends ScaleShape {
+  pages: number;
+  read_ratio: number;
+  /** Runs of both paths, the order alternating (bare first, then ivy first, …). */
+  pairs: number;
+  /** Every run of the path pooled: ops and CPU summed, latency over every op, ready time the mean. The bare path has no manager seat to back up; the protocol runs with a backup, as `up --backup`. */
+  bare: ScaleSide;
+  /** `linearizable`: every run's history. */
+  ivy: ScaleSide & { linearizable: boolean | null };
+  runs: ScaleRun[];
 }
 
 /** Seconds of the window when the shape names none (the issue's test: 15). */
@@ -71,11 +82,27 @@ export function parseScale(text: string): ScaleShape | null {
 
 const share = (a: number, b: number): number => Math.round((a / Math.max(1, b)) * 1000) / 1000;
 
-function side(summary: ReturnType<typeof sustainedSummary>, shape: ScaleShape, readyMs: number, windowS: number, cpu: { nodes: number; manager: number }): ScaleSide {
+/** What one run of a path gives: its ops that started in the window, and what it took. */
+interface PathRun {
+  ops: WindowOp[];
+  windowS: number;
+  readyMs: number;
+  cpu: { nodes: number; manager: number };
+}
+
+/** A path's figures over one or more runs: their ops pooled (each run's already cut to its own window). */
+function side(runs: readonly PathRun[], shape: ScaleShape): ScaleSide {
+  const windowS = runs.reduce((a, r) => a + r.windowS, 0);
+  const cpu = { nodes: runs.reduce((a, r) => a + r.cpu.nodes, 0), manager: runs.reduce((a, r) => a + r.cpu.manager, 0) };
+  const summary = sustainedSummary(
+    runs.flatMap((r) => r.ops),
+    Number.NEGATIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+  );
   const offered = Math.round(shape.clients * shape.rate * windowS);
   const served = summary.faults + summary.hits;
   return {
-    ready_ms: Math.round(readyMs),
+    ready_ms: Math.round(runs.reduce((a, r) => a + r.readyMs, 0) / Math.max(1, runs.length)),
     offered,
     served,
     served_share: share(served, offered),
@@ -91,42 +118,77 @@ function side(summary: ReturnType<typeof sustainedSummary>, shape: ScaleShape, r
   };
 }
 
-export async function runScale(opts: ScaleShape & { basePort: number; pageSize: number; clientMemory: ClientMemory; onProgress?: (m: string) => void }): Promise<ScaleReport> {
-  const say = opts.onProgress ?? (() => undefined);
-  const { pages, readRatio, seed } = SCALE_WORKLOAD;
-  const what = `${opts.clients} clients at ${opts.rate} ops/s for ${opts.seconds} s on ${pages} pages`;
+type ScaleOptions = ScaleShape & { basePort: number; pageSize: number; clientMemory: ClientMemory; pairs?: number; onProgress?: (m: string) => void };
 
-  const loadBare = load1();
-  say(`scale, fair bare path: starting ${opts.clients} clients (load ${loadBare})`);
+async function runBare(opts: ScaleOptions): Promise<PathRun> {
+  const { pages, readRatio, seed } = SCALE_WORKLOAD;
   const t0 = performance.now();
   const bare = await FairBarePath.open(opts.basePort, opts.clients, pages, opts.pageSize, opts.clientMemory);
-  let bareSide: ScaleSide;
   try {
     const readyMs = performance.now() - t0;
-    say(`scale, fair bare path: ${what} (load ${load1()})`);
     const all = bare.pids();
     const pids = [...all.manager, ...all.client];
     const cpu0 = { nodes: totalCpuMs(pids), manager: totalCpuMs(all.manager) };
     const w = await bare.rateWindow(readRatio, pages, opts.rate, opts.seconds, seed);
     const cpu = { nodes: totalCpuMs(pids) - cpu0.nodes, manager: totalCpuMs(all.manager) - cpu0.manager };
-    const windowS = (w.toNs - w.fromNs) / 1e9;
-    bareSide = side(sustainedSummary(w.ops, w.fromNs, w.toNs), opts, readyMs, windowS, cpu);
+    return { ops: w.ops, windowS: (w.toNs - w.fromNs) / 1e9, readyMs, cpu };
   } finally {
     await bare.stop();
   }
+}
 
-  const loadIvy = load1();
-  say(`scale, protocol (with a backup manager): ${what} (load ${loadIvy})`);
-  const t = await measureThroughput({ basePort: opts.basePort + 1000, clients: opts.clients, pages, readRatio, durationS: opts.seconds, seed, rate: opts.rate, backup: true, clientMemory: opts.clientMemory });
-  const ivySide = side(t, opts, t.readyMs, t.durationS, { nodes: t.nodeCpuMs, manager: t.m0CpuMs });
+async function runIvy(opts: ScaleOptions): Promise<PathRun & { linearizable: boolean | null }> {
+  const { pages, readRatio, seed } = SCALE_WORKLOAD;
+  let ops: WindowOp[] = [];
+  const t = await measureThroughput({
+    basePort: opts.basePort + 1000,
+    clients: opts.clients,
+    pages,
+    readRatio,
+    durationS: opts.seconds,
+    seed,
+    rate: opts.rate,
+    backup: true,
+    clientMemory: opts.clientMemory,
+    onHistory: (all, fromNs, toNs) => (ops = all.filter((o) => o.start >= fromNs && o.start <= toNs)),
+  });
+  return { ops, windowS: t.durationS, readyMs: t.readyMs, cpu: { nodes: t.nodeCpuMs, manager: t.m0CpuMs }, linearizable: t.linearizable };
+}
+
+export async function runScale(opts: ScaleOptions): Promise<ScaleReport> {
+  const say = opts.onProgress ?? (() => undefined);
+  const pairs = opts.pairs ?? 1;
+  const what = `${opts.clients} clients at ${opts.rate} ops/s for ${opts.seconds} s on ${SCALE_WORKLOAD.pages} pages`;
+  const bareRuns: PathRun[] = [];
+  const ivyRuns: (PathRun & { linearizable: boolean | null })[] = [];
+  const runs: ScaleRun[] = [];
+  for (let p = 0; p < pairs; p++) {
+    // Alternating order (bare first, then ivy first): what the first run leaves behind falls on both paths.
+    const order: ScaleRun['order'] = p % 2 === 0 ? ['bare', 'ivy'] : ['ivy', 'bare'];
+    const loads = { bare: 0, ivy: 0 };
+    let bareRun: PathRun | null = null;
+    let ivyRun: (PathRun & { linearizable: boolean | null }) | null = null;
+    for (const path of order) {
+      loads[path] = load1();
+      const label = path === 'bare' ? 'fair bare path' : 'protocol (with a backup manager)';
+      say(`scale ${p + 1}/${pairs}, ${label}: ${what} (load ${loads[path]})`);
+      if (path === 'bare') bareRun = await runBare(opts);
+      else ivyRun = await runIvy(opts);
+    }
+    bareRuns.push(bareRun!);
+    ivyRuns.push(ivyRun!);
+    runs.push({ order, bare: side([bareRun!], opts), ivy: { ...side([ivyRun!], opts), linearizable: ivyRun!.linearizable }, loadavg: loads });
+  }
+  const lin = ivyRuns.map((r) => r.linearizable);
   return {
     clients: opts.clients,
     rate: opts.rate,
     seconds: opts.seconds,
-    pages,
-    read_ratio: readRatio,
-    bare: bareSide,
-    ivy: { ...ivySide, linearizable: t.linearizable },
-    loadavg: { bare: loadBare, ivy: loadIvy },
+    pages: SCALE_WORKLOAD.pages,
+    read_ratio: SCALE_WORKLOAD.readRatio,
+    pairs,
+    bare: side(bareRuns, opts),
+    ivy: { ...side(ivyRuns, opts), linearizable: lin.includes(false) ? false : lin.includes(null) ? null : true },
+    runs,
   };
 }

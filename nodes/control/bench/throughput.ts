@@ -31,6 +31,8 @@ export interface ThroughputOptions {
   backup?: boolean;
   /** Where clients keep pages (default: the cluster's default, recoverable). */
   clientMemory?: ClientMemory;
+  /** Given the merged history and the window, before the summary (`bench --scale` pools several runs' ops). */
+  onHistory?: (ops: readonly HistoryOp[], fromNs: number, toNs: number) => void;
 }
 
 export interface ThroughputResult extends SustainedSummary {
@@ -85,6 +87,7 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       await sup.shutdown();
     }
     const ops = mergeClientLogs(sup.historyDir());
+    opts.onHistory?.(ops, fromNs, toNs);
     const summary = sustainedSummary(ops, fromNs, toNs, protocol);
     const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
     const clientRss = rss.filter((r) => r.id.startsWith('c')).map((r) => r.bytes);

@@ -37,6 +37,8 @@ export interface BenchCliOptions {
   s1?: boolean | number;
   /** Only measure many clients at a steady rate on both paths (scale.ts). */
   scale?: ScaleShape;
+  /** Runs of both paths with --scale, the order alternating (default 1). */
+  scalePairs?: number;
 }
 
 /** `--s1` without a count: as many trials as `scenario s1` runs. */
@@ -221,19 +223,27 @@ const curveOverheadCommand = (opts: BenchCliOptions, out: Out): Promise<number> 
 
 function renderScale(r: ScaleReport): string[] {
   const row = (label: string, s: ScaleSide): string =>
-    `  ${label.padEnd(10)} served ${s.served} of ${s.offered} offered (${(s.served_share * 100).toFixed(1)} %), ${s.failed} failed, ${s.unknown} unknown; read fault p50 ${us(s.read_fault_p50_us).trim()} p99 ${us(s.read_fault_p99_us).trim()}, write fault p50 ${us(s.write_fault_p50_us).trim()} p99 ${us(s.write_fault_p99_us).trim()}; ready ${s.ready_ms} ms; node CPU ${(s.cpu_share * 100).toFixed(0)} % of the cores, ${s.cpu_ms_per_op} ms per op (the manager ${(s.manager_cpu_share * 100).toFixed(0)} % of a core)`;
-  return [
-    `${r.clients} clients at ${r.rate} ops/s each for ${r.seconds} s on ${r.pages} pages, read ratio ${r.read_ratio} (offered ${r.clients * r.rate} ops/s):`,
-    row('fair bare', r.bare),
-    row('ivy', r.ivy),
-    `  (ivy runs with a backup manager, as \`up --backup\`; the bare path has no manager to back up) ivy history ${r.ivy.linearizable ? 'linearizable' : 'NOT linearizable'}; load before each: bare ${r.loadavg.bare}, ivy ${r.loadavg.ivy}`,
-  ];
+    `  ${label.padEnd(12)} served ${s.served} of ${s.offered} offered (${(s.served_share * 100).toFixed(1)} %), ${s.failed} failed, ${s.unknown} unknown; read fault p50 ${us(s.read_fault_p50_us).trim()} p99 ${us(s.read_fault_p99_us).trim()}, write fault p50 ${us(s.write_fault_p50_us).trim()} p99 ${us(s.write_fault_p99_us).trim()}; ready ${s.ready_ms} ms; node CPU ${(s.cpu_share * 100).toFixed(0)} % of the cores, ${s.cpu_ms_per_op} ms per op (the manager ${(s.manager_cpu_share * 100).toFixed(0)} % of a core)`;
+  const lines = [`${r.clients} clients at ${r.rate} ops/s each for ${r.seconds} s on ${r.pages} pages, read ratio ${r.read_ratio} (offered ${r.clients * r.rate} ops/s):`];
+  r.runs.forEach((run, i) => {
+    if (r.pairs > 1) lines.push(`  run ${i + 1} (${run.order.join(' first, then ')}; load before bare ${run.loadavg.bare}, ivy ${run.loadavg.ivy}):`);
+    lines.push(row(r.pairs > 1 ? '  fair bare' : 'fair bare', run.bare), row(r.pairs > 1 ? '  ivy' : 'ivy', run.ivy));
+    if (r.pairs === 1) lines.push(`  load before each: bare ${run.loadavg.bare}, ivy ${run.loadavg.ivy}`);
+  });
+  if (r.pairs > 1) lines.push(`  all ${r.pairs} runs pooled:`, row('  fair bare', r.bare), row('  ivy', r.ivy));
+  lines.push(
+    `  served ivy / fair bare: ${share(r.ivy.served, r.bare.served).toFixed(2)}x; ivy runs with a backup manager, as \`up --backup\` (the bare path has no manager to back up); ivy histories ${r.ivy.linearizable ? 'linearizable' : 'NOT linearizable'}`,
+  );
+  return lines;
 }
+
+const share = (a: number, b: number): number => Math.round((a / Math.max(1, b)) * 100) / 100;
 
 async function scaleCommand(opts: BenchCliOptions & { scale: ScaleShape }, out: Out): Promise<number> {
   try {
     const r = await runScale({
       ...opts.scale,
+      pairs: opts.scalePairs ?? 1,
       basePort: opts.basePort,
       pageSize: 4096,
       clientMemory: opts.clientMemory?.length === 1 ? opts.clientMemory[0]! : DEFAULT_CLIENT_MEMORY,
@@ -256,6 +266,10 @@ export async function runBenchCommand(opts: BenchCliOptions, out: Out): Promise<
   const only = opts.traceOverhead ? '--trace-overhead' : opts.curveOverhead ? '--curve-overhead' : opts.scale ? '--scale' : null;
   if (only && opts.clientMemory && opts.clientMemory.length > 1) {
     out.error(`error: ${only} measures one client memory mode: give --client-memory one mode, not a list`);
+    return 2;
+  }
+  if (opts.scalePairs !== undefined && !opts.scale) {
+    out.error('error: --scale-pairs goes with --scale NxR: give both');
     return 2;
   }
   if (opts.scale && (opts.compare || opts.protocol.some((p) => p !== 'ivy'))) {
