@@ -11,12 +11,13 @@
 // keeps is the client's memory: in a recoverable or durable mode a client writes each
 // page it owns to its segment before passing the page on or acknowledging a write, at
 // the same points as the protocol path's clients (client-node.ts apply).
-import { mulberry32, pick, type Rng } from '../core/random.js';
+import type { Rng } from '../core/random.js';
 import type { Access, Message, MessageOf } from '../protocol/index.js';
 import { FairBareConfigSchema, FromFairBareSchema, ToFairBareSchema, type OpRecord, type ToFairBare } from './bare-control.js';
 import { bareShell, parseBareConfig } from './bare-shell.js';
 import { openPageStore } from './page-store.js';
-import { workloadStart } from './workload-start.js';
+import { drawOp, drawWorkloadOp } from './op-draw.js';
+import { nextDue, workloadStart } from './workload-start.js';
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 const EPOCH = 1;
@@ -153,8 +154,7 @@ function scheduleWorkload(w: Workload): void {
   const wait = Math.max(0, w.nextAt - nowMs());
   w.timer = setTimeout(() => {
     w.timer = null;
-    // As the protocol client: due times advance by one period, and a client that fell behind catches up at most 1 s of them.
-    w.nextAt = Math.max(w.nextAt + 1000 / w.rate, nowMs() - 1000);
+    w.nextAt = nextDue(w.nextAt, w.rate, nowMs());
     nextWorkloadOp();
   }, wait);
 }
@@ -170,8 +170,8 @@ function report(): void {
 function nextWorkloadOp(): void {
   const w = workload;
   if (!w || current) return;
-  const kind = w.rng() < w.readRatio ? 'read' : 'write';
-  submit(kind, pick(w.rng, Math.min(w.pages, cfg.pages)), null);
+  const { kind, page } = drawWorkloadOp(w.rng, w.readRatio, Math.min(w.pages, cfg.pages));
+  submit(kind, page, null);
 }
 
 function client(msg: Message): void {
@@ -210,21 +210,10 @@ function client(msg: Message): void {
   }
 }
 
-/** A random page whose access would not satisfy `kind`, so the op is a real fault: the protocol client's rule (client-node.ts). */
-function missingPage(kind: 'read' | 'write', rng: Rng): number {
-  const candidates: number[] = [];
-  table.forEach((e, page) => {
-    if (kind === 'read' ? e.access === 'none' : e.access !== 'write') candidates.push(page);
-  });
-  return candidates.length > 0 ? candidates[pick(rng, candidates.length)]! : pick(rng, cfg.pages);
-}
-
 function onControl(m: ToFairBare): void {
   if (m.type === 'op') {
-    // Drawn as the protocol client draws them (client-node.ts onControl): kind first, then the page, from one stream.
-    const rng = mulberry32(m.seed);
-    const kind = m.kind === 'random' ? (rng() < 0.5 ? 'read' : 'write') : m.kind;
-    submit(kind, m.page === 'missing' ? missingPage(kind, rng) : m.page, m.id);
+    const { kind, page } = drawOp(m.kind, m.page, m.seed, table.map((e) => e.access), cfg.pages);
+    submit(kind, page, m.id);
   } else if (m.spec) {
     // The protocol client's op stream and first due time (workload-start.ts), so both paths run the same ops.
     const { rng, phaseMs } = workloadStart(m.spec.seed, cfg.id, 0, m.spec.rate);

@@ -2,7 +2,7 @@
 // log, and fault-latency telemetry. Every operation is timed here with the monotonic
 // clock shared by all processes on the machine.
 import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult } from '../core/index.js';
-import { mulberry32, pick, type Rng } from '../core/random.js';
+import type { Rng } from '../core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
 import type { Message, NodeId } from '../protocol/index.js';
 import type { ClientNodeConfig } from './config.js';
@@ -12,7 +12,8 @@ import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
 import { PageFaces } from './page-faces.js';
-import { workloadStart } from './workload-start.js';
+import { nextDue, workloadStart } from './workload-start.js';
+import { drawOp, drawWorkloadOp } from './op-draw.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
 import { rmSync } from 'node:fs';
 
@@ -253,22 +254,13 @@ export class ClientNode {
       this.workload = cmd.spec && this.startWorkload(cmd.spec);
       if (this.workload && this.workloadIdle()) this.scheduleWorkload();
     } else if (cmd.type === 'op') {
-      const rng = mulberry32(cmd.seed);
-      const kind = cmd.kind === 'random' ? (rng() < 0.5 ? 'read' : 'write') : cmd.kind;
-      const page = cmd.page === 'missing' ? this.missingPage(kind, rng) : cmd.page;
+      const { kind, page } = drawOp(cmd.kind, cmd.page, cmd.seed, this.core.pageTable().map((p) => p.access), this.cfg.pages);
       if (page >= this.cfg.pages) {
         this.shell.toSupervisor({ type: 'opDone', id: cmd.id, client: this.cfg.id, kind, page, ok: false, fault: false, startNs: nowNs(), endNs: nowNs(), error: `page ${page} out of range` });
         return;
       }
       this.issue(kind, page, cmd.id);
     }
-  }
-
-  /** A random page whose access would not satisfy `kind`, so the op is a real fault (the seed's rounds). */
-  private missingPage(kind: 'read' | 'write', rng: Rng): number {
-    const table = this.core.pageTable();
-    const candidates = table.filter((p) => (kind === 'read' ? p.access === 'none' : p.access !== 'write')).map((p) => p.page);
-    return candidates.length > 0 ? candidates[pick(rng, candidates.length)]! : pick(rng, this.cfg.pages);
   }
 
   private startWorkload(spec: WorkloadSpec): RunningWorkload {
@@ -295,9 +287,9 @@ export class ClientNode {
       this.workloadTimer = null;
       if (this.workload !== w) return;
       w.issued++;
-      if (w.spec.rate > 0) w.nextAt = Math.max(w.nextAt + 1000 / w.spec.rate, nowMs() - 1000);
-      const kind = w.rng() < w.spec.readRatio ? 'read' : 'write';
-      this.issue(kind, pick(w.rng, Math.min(w.spec.pages, this.cfg.pages)), null);
+      if (w.spec.rate > 0) w.nextAt = nextDue(w.nextAt, w.spec.rate, nowMs());
+      const { kind, page } = drawWorkloadOp(w.rng, w.spec.readRatio, Math.min(w.spec.pages, this.cfg.pages));
+      this.issue(kind, page, null);
     };
     // setImmediate between back-to-back ops keeps the socket loop and telemetry responsive.
     this.workloadTimer = wait > 0 ? setTimeout(go, wait) : (setImmediate(go) as unknown as NodeJS.Timeout);

@@ -1,5 +1,6 @@
-// Where a client's random workload starts: its own op stream and its own first due time. Pure, so the
-// spread of start times over a cluster is tested without processes (test/unit/workload-start.test.ts).
+// When a client's random workload issues its ops: its own op stream, its own first due time, and the due
+// time after each op. Pure, so the spread of start times over a cluster is tested without processes
+// (test/unit/workload-start.test.ts), and shared by the protocol client and the fair bare client.
 import { mulberry32, type Rng } from '../core/random.js';
 
 export interface WorkloadStart {
@@ -22,3 +23,6 @@ export function workloadStart(seed: number, clientId: string, incarnation: numbe
   const own = seed * 1000 + Number(clientId.slice(1)) + incarnation * 7919;
   return { rng: mulberry32(own), phaseMs: rate > 0 ? mulberry32(own ^ 0x5bd1e995)() * (1000 / rate) : 0 };
 }
+
+/** The due time after one at `nextAt`: one period later, but a client that fell behind catches up at most 1 s of ops. */
+export const nextDue = (nextAt: number, rate: number, now: number): number => Math.max(nextAt + 1000 / rate, now - 1000);
