@@ -76,6 +76,8 @@ const MAX_DEFERRED = 1024;
 
 /** Request numbers of incarnation k start at k * REQS_PER_INCARNATION, so a stale answer can't match a new request. */
 export const REQS_PER_INCARNATION = 1_000_000;
+/** What takeDirty() returns when nothing changed: shared, never written to. */
+const NO_CHANGES: readonly StoreChange[] = Object.freeze([]);
 
 interface Entry {
   access: Access;
@@ -249,11 +251,14 @@ export class ClientCore implements MemberCore {
    * Owner copies to persist (or erase) before any output of the calls since the last take is acted on:
    * a write is acknowledged, and a page confirmed or passed on, only once the store has it.
    */
-  takeDirty(): StoreChange[] {
+  takeDirty(): readonly StoreChange[] {
+    // Asked after every frame, op and tick, and mostly nothing changed: no array, and no clear() (which
+    // allocates a new hash table even for an empty set).
+    if (this.dirty.size === 0 && this.erased.size === 0) return NO_CHANGES;
     if (!this.keeps) {
       this.dirty.clear();
       this.erased.clear();
-      return [];
+      return NO_CHANGES;
     }
     const out: StoreChange[] = [];
     for (const page of this.erased) out.push({ page, keep: null });
@@ -408,11 +413,14 @@ export class ClientCore implements MemberCore {
   /** Fails ops that waited longer than the timeout; the fault itself stays open so a late answer is still confirmed. */
   tick(now: number): ClientOutput[] {
     const out: ClientOutput[] = [];
-    this.parked = this.parked.filter((w) => {
-      if (now - w.since < this.cfg.opTimeoutMs) return true;
-      out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager to renew the lease`));
-      return false;
-    });
+    // Ticks run every few milliseconds while ops are in flight: queues are copied only when one of theirs timed out.
+    if (this.parked.some((w) => this.expired(w, now))) {
+      this.parked = this.parked.filter((w) => {
+        if (!this.expired(w, now)) return true;
+        out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager to renew the lease`));
+        return false;
+      });
+    }
     // A lost or late acknowledgement: ask again.
     const waitsForLease = this.parked.length > 0 || this.deferred.length > 0;
     if (waitsForLease && !this.rejoining && !this.leaseValid(now) && now - this.revalidatedAt >= this.rtt.backoff(this.revalidateTries)) {
@@ -420,13 +428,16 @@ export class ClientCore implements MemberCore {
       out.push(this.revalidate(now));
     }
     for (const [page, queue] of this.waiting) {
-      const keep = queue.filter((w) => {
-        if (now - w.since < this.cfg.opTimeoutMs) return true;
-        out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager`));
-        return false;
-      });
+      let keep = queue;
+      if (queue.some((w) => this.expired(w, now))) {
+        keep = queue.filter((w) => {
+          if (!this.expired(w, now)) return true;
+          out.push(this.fail(w, `timed out after ${this.cfg.opTimeoutMs} ms waiting for the manager`));
+          return false;
+        });
+      }
       if (keep.length === 0 && !this.pending.has(page)) this.waiting.delete(page);
-      else this.waiting.set(page, keep);
+      else if (keep !== queue) this.waiting.set(page, keep);
     }
     for (const [page, p] of this.pending) {
       if (now - p.sentAt < this.rtt.backoff(p.tries)) continue;
@@ -449,6 +460,10 @@ export class ClientCore implements MemberCore {
     return out;
   }
 
+  private expired(w: Waiting, now: number): boolean {
+    return now - w.since >= this.cfg.opTimeoutMs;
+  }
+
   /** The earliest instant a pending fault is due to go again (its adaptive timeout), or null with none pending. */
   nextRetryAt(): number | null {
     let due: number | null = null;
@@ -459,15 +474,13 @@ export class ClientCore implements MemberCore {
     return due;
   }
 
+  /** A fresh row per page (callers may add to them). */
   pageTable(): PageView[] {
-    return this.table.map((e, page) => ({
-      page,
-      access: e.access,
-      owner: e.owner,
-      version: e.version,
-      pending: this.pending.get(page)?.kind ?? null,
-      ...(e.stashed !== null ? { recovered: true } : {}),
-    }));
+    return this.table.map((e, page) => {
+      const row: PageView = { page, access: e.access, owner: e.owner, version: e.version, pending: this.pending.get(page)?.kind ?? null };
+      if (e.stashed !== null) row.recovered = true;
+      return row;
+    });
   }
 
   /** The bytes this client holds for a page (null when it holds no copy). */

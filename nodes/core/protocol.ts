@@ -36,7 +36,7 @@ export interface MemberCore {
   readonly counters: Record<string, number>;
   protocolView?(): MemberProtocolView;
   /** Owner copies to persist before acting on outputs (protocols with recoverable client memory: IVY). */
-  takeDirty?(): StoreChange[];
+  takeDirty?(): readonly StoreChange[];
   /** When (member clock) the next retransmission falls due, if one can (IVY's adaptive retry): the shell ticks then. */
   nextRetryAt?(): number | null;
 }
