@@ -1,7 +1,7 @@
 // The client process: a ClientCore behind ZeroMQ, a workload generator, the history
 // log, and fault-latency telemetry. Every operation is timed here with the monotonic
 // clock shared by all processes on the machine.
-import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult } from '../core/index.js';
+import { PROTOCOLS, type MemberCore, type MemberOutput, type OpRequest, type OpResult, type PageView } from '../core/index.js';
 import type { Rng } from '../core/random.js';
 import { decodeToken, encodeToken, TOKEN_SPAN } from '../core/token.js';
 import type { Message, NodeId } from '../protocol/index.js';
@@ -11,7 +11,7 @@ import { HistoryLog } from './history-log.js';
 import { LatencyWindow } from './latency.js';
 import type { LinkKeys } from './link-keys.js';
 import { NodeShell } from './node-shell.js';
-import { PageFaces } from './page-faces.js';
+import { PageFaces, type PageFace } from './page-faces.js';
 import { nextDue, workloadStart } from './workload-start.js';
 import { drawOp, drawWorkloadOp } from './op-draw.js';
 import { openPageStore, type PageStore, type Recovery } from './page-store.js';
@@ -206,7 +206,7 @@ export class ClientNode {
     const id = this.nextOpId++;
     const token = kind === 'write' ? `${this.cfg.id}:${this.nextToken++}` : null;
     const start = nowNs();
-    this.log?.invoke({ i: id, op: kind, page, value: token, start });
+    this.log?.invoke(id, kind, page, token, start);
     const t0 = nowNs();
     this.inflight.set(id, { kind, page, token, t0, cmd });
     const op: OpRequest =
@@ -226,8 +226,7 @@ export class ClientNode {
     const data = result.ok ? result.data : undefined;
     const value = f.kind === 'write' ? f.token : data ? decodeToken(data) : null;
     const outcome = result.ok ? 'ok' : result.unknown ? 'unknown' : 'fail';
-    const order = result.ok ? { ...(result.pos !== undefined ? { pos: result.pos } : {}), ...(result.wpos !== undefined ? { wpos: result.wpos } : {}) } : {};
-    this.log?.complete({ c: result.id, value, end, outcome, fault: result.fault, ...order });
+    this.log?.complete(result.id, value, end, outcome, result.fault, result.ok ? result.pos : undefined, result.ok ? result.wpos : undefined);
     if (result.ok && result.fault) (f.kind === 'read' ? this.windowRead : this.windowWrite).record(end - f.t0);
     if (f.cmd !== null) {
       this.shell.toSupervisor({
@@ -324,7 +323,14 @@ export class ClientNode {
     // An idle client ships no latencies; a lightly loaded one its few raw samples, not histograms (latency.ts).
     const idle = this.windowRead.count === 0 && this.windowWrite.count === 0;
     const latency = idle ? undefined : { read: this.windowRead.take(), write: this.windowWrite.take() };
-    const pageTable = this.core.pageTable().map((p) => ({ ...p, ...this.faces.of(p.page, this.core.pageBytes(p.page)) }));
+    // The core's rows are fresh: the face goes onto each (64 rows, 5 times a second, in a busy client).
+    const pageTable = this.core.pageTable().map((p) => {
+      const face = this.faces.of(p.page, this.core.pageBytes(p.page));
+      const row = p as PageView & PageFace;
+      row.preview = face.preview;
+      row.token = face.token;
+      return row;
+    });
     const view = this.core.protocolView?.();
     return {
       type: 'telemetry' as const,

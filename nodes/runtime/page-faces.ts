@@ -16,19 +16,27 @@ export const NO_FACE: Readonly<PageFace> = Object.freeze({ preview: '', token: n
 const PREVIEW_BYTES = 16;
 
 export class PageFaces {
-  private readonly kept: ({ head: Buffer; face: PageFace } | undefined)[] = [];
+  private readonly kept: ({ head: Uint8Array; face: PageFace } | undefined)[] = [];
 
   /** The face of `page` whose bytes are `bytes` (null: no copy). Equal to `faceOf(bytes)`, made only when the head changed. */
   of(page: number, bytes: Uint8Array | null): Readonly<PageFace> {
     if (!bytes) return NO_FACE;
     // The preview is bytes 0..15 and the token lies within bytes 0..TOKEN_SPAN-1: equal heads, equal face.
-    const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, TOKEN_SPAN));
+    const span = Math.min(bytes.byteLength, TOKEN_SPAN);
     const kept = this.kept[page];
-    if (kept !== undefined && kept.head.equals(head)) return kept.face;
+    if (kept !== undefined && sameHead(kept.head, bytes, span)) return kept.face;
+    const head = bytes.slice(0, span); // a copy: the page's bytes change in place
     const face = faceOf(head);
-    this.kept[page] = { head: Buffer.from(head), face }; // a copy: the page's bytes change in place
+    this.kept[page] = { head, face };
     return face;
   }
+}
+
+/** Byte by byte (at most TOKEN_SPAN): no Buffer view per page and report, as a compare by Buffer.equals needed. */
+function sameHead(head: Uint8Array, bytes: Uint8Array, span: number): boolean {
+  if (head.byteLength !== span) return false;
+  for (let i = 0; i < span; i++) if (head[i] !== bytes[i]) return false;
+  return true;
 }
 
 /** The face of a page's bytes, made from scratch. */

@@ -16,10 +16,7 @@ function logs(files: Record<string, LogLine[]>): string {
   mkdirSync(dir);
   for (const [name, lines] of Object.entries(files)) {
     const log = new HistoryLog(join(dir, name));
-    for (const l of lines) {
-      if ('i' in l) log.invoke(l);
-      else log.complete(l);
-    }
+    for (const l of lines) log.line(l);
     log.close();
   }
   return dir;
