@@ -685,7 +685,8 @@ export class ClientCore implements MemberCore {
     // The manager took back a transfer we served (its requester crashed without the page) and already forwards
     // the next request: the `reclaim` it sent first was overtaken. Nothing else makes us owner of a page we gave away.
     // A forward for a request the manager took back (see onReclaim) comes from before the reclaim: void.
-    if (this.voided.get(msg.page) === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
+    const voided = this.voided.get(msg.page); // almost always none: no key string per forward then
+    if (voided !== undefined && voided === `${msg.requester}:${msg.req}`) return this.ignore(msg, `forward of page ${msg.page} for a reclaimed request`);
     const again = this.forwardRepeat(msg, kind, entry);
     if (again !== null) return again;
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
