@@ -14,6 +14,7 @@ import type { HistoryOp } from '../history/schema.js';
 import type { RoundDriver, RoundOpDone } from '../scenarios/rounds.js';
 import { assertPortsFree, clusterPorts } from '../scenarios/ports.js';
 import { awaitOp, bareNodeEntry, forkBareNode, killAll, OP_TIMEOUT_MS } from './bare-procs.js';
+import { inWaves, startWindow } from '../supervisor.js';
 import { Rotation, ROTATION_CLIENTS, type OpOutcome, type Samples } from './rotation.js';
 
 export const fairBareEntry = (): string => bareNodeEntry('bare-fair.js');
@@ -87,7 +88,8 @@ export class FairBarePath implements RoundDriver {
         ...(memory !== 'volatile' && p.id !== 'm0' ? { storeFile: join(path.storeDir, `${p.id}.seg`) } : {}),
       });
       await path.spawn(cfg(m0!));
-      await Promise.all(clients.map((p) => path.spawn(cfg(p))));
+      // In the supervisor's waves too, so ready times (`bench --scale`) compare start-ups of the same shape.
+      await inWaves(clients, startWindow(), (p) => path.spawn(cfg(p)));
     } catch (err) {
       await path.stop();
       throw err;
