@@ -50,7 +50,9 @@ export class ClientNode {
   private announcedReady = false;
   private nextToken: number;
   private workload: RunningWorkload | null = null;
-  private workloadTimer: NodeJS.Timeout | null = null;
+  /** The next workload op's wait: a timer at a rate, an immediate back to back (one of them at most). */
+  private workloadTimeout: NodeJS.Timeout | null = null;
+  private workloadImmediate: NodeJS.Immediate | null = null;
   private lastHeartbeatAt = 0;
   /** Frames that may have left the core work to do: every frame but a heartbeat's lease acknowledgement. */
   private wakingFrames = 0;
@@ -250,6 +252,8 @@ export class ClientNode {
 
   private onControl(cmd: ToNode): void {
     if (cmd.type === 'workload') {
+      // A new workload (or none) replaces the old one's next op: its wait could otherwise hold off the new one's.
+      this.cancelWorkloadWait();
       this.workload = cmd.spec && this.startWorkload(cmd.spec);
       if (this.workload && this.workloadIdle()) this.scheduleWorkload();
     } else if (cmd.type === 'op') {
@@ -275,26 +279,36 @@ export class ClientNode {
   /** Issues the next workload op when it is due; one op outstanding at a time, like a program's thread. */
   private scheduleWorkload(): void {
     const w = this.workload;
-    if (!w || this.workloadTimer) return;
+    if (!w || this.workloadTimeout !== null || this.workloadImmediate !== null) return;
     if (w.spec.ops > 0 && w.issued >= w.spec.ops) {
       this.workload = null;
       this.shell.toSupervisor({ type: 'workloadDone', id: this.cfg.id, ops: w.issued });
       return;
     }
     const wait = w.spec.rate > 0 ? Math.max(0, w.nextAt - nowMs()) : 0;
-    const go = (): void => {
-      this.workloadTimer = null;
-      if (this.workload !== w) return;
-      w.issued++;
-      if (w.spec.rate > 0) w.nextAt = nextDue(w.nextAt, w.spec.rate, nowMs());
-      const { kind, page } = drawWorkloadOp(w.rng, w.spec.readRatio, Math.min(w.spec.pages, this.cfg.pages));
-      this.issue(kind, page, null);
-    };
     // setImmediate between back-to-back ops keeps the socket loop and telemetry responsive.
-    this.workloadTimer = wait > 0 ? setTimeout(go, wait) : (setImmediate(go) as unknown as NodeJS.Timeout);
+    if (wait > 0) this.workloadTimeout = setTimeout(this.nextWorkloadOp, wait);
+    else this.workloadImmediate = setImmediate(this.nextWorkloadOp);
   }
 
-  // --- telemetry ----------------------------------------------------------------------
+  /** One function for every op (not a closure per op, which V8 never optimised: each ran interpreted). */
+  private readonly nextWorkloadOp = (): void => {
+    this.workloadTimeout = null;
+    this.workloadImmediate = null;
+    const w = this.workload;
+    if (!w) return;
+    w.issued++;
+    if (w.spec.rate > 0) w.nextAt = nextDue(w.nextAt, w.spec.rate, nowMs());
+    const { kind, page } = drawWorkloadOp(w.rng, w.spec.readRatio, Math.min(w.spec.pages, this.cfg.pages));
+    this.issue(kind, page, null);
+  };
+
+  private cancelWorkloadWait(): void {
+    if (this.workloadTimeout !== null) clearTimeout(this.workloadTimeout);
+    if (this.workloadImmediate !== null) clearImmediate(this.workloadImmediate);
+    this.workloadTimeout = null;
+    this.workloadImmediate = null;
+  }
 
   // --- recoverable memory -------------------------------------------------------------
 
@@ -317,6 +331,8 @@ export class ClientNode {
     const owned = table.filter((p) => p.owner).length;
     this.shell.log('info', `recovered pages served again ${Math.round(nowMs() - this.bootAt)} ms after start: ${total} ruled on, ${owned} owned now`);
   }
+
+  // --- telemetry ----------------------------------------------------------------------
 
   private telemetry() {
     this.log?.flush();

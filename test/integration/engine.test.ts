@@ -38,6 +38,20 @@ describe('engine on real processes', () => {
     expect(new Set(tokens).size).toBe(tokens.length);
   });
 
+  it('a new workload starts at once although the one it replaces still waits for its next op', async () => {
+    // At 0.2 ops/s a client's next op waits up to 5 s. That wait used to hold off the workload that replaced it
+    // for good: when it ran out it saw its workload gone and issued nothing, and nothing else did.
+    const sup = await startCluster({ clients: 2, pages: 4 });
+    const ops = (id: string): number => sup.telemetryOf(id)?.counters.ops ?? 0;
+    workload(sup, 0.6, 3, 0.2);
+    await sleep(300);
+    const before = { c0: ops('c0'), c1: ops('c1') };
+    workload(sup, 0.6, 4, 0);
+    await until(() => ops('c0') > before.c0 + 20 && ops('c1') > before.c1 + 20, 'both clients running the new workload back to back', 5000);
+    const history = await finishAndCheck(sup, { finalReads: false });
+    expect(history.filter((o) => o.outcome !== 'ok')).toEqual([]);
+  });
+
   it('`up` keeps the status file current, notices kill -9 from outside, and `check` accepts the history', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivy-cli-'));
     const status = join(dir, 's.json');
