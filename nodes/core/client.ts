@@ -413,7 +413,7 @@ export class ClientCore implements MemberCore {
   /** Fails ops that waited longer than the timeout; the fault itself stays open so a late answer is still confirmed. */
   tick(now: number): ClientOutput[] {
     const out: ClientOutput[] = [];
-    // Ticks run every few milliseconds while ops are in flight: queues are copied only when one of theirs timed out.
+    // A tick comes several times a second while ops are in flight: queues are copied only when one of theirs timed out.
     if (this.parked.some((w) => this.expired(w, now))) {
       this.parked = this.parked.filter((w) => {
         if (!this.expired(w, now)) return true;
