@@ -232,12 +232,10 @@ function renderScale(r: ScaleReport): string[] {
   });
   if (r.pairs > 1) lines.push(`  all ${r.pairs} runs pooled:`, row('  fair bare', r.bare), row('  ivy', r.ivy));
   lines.push(
-    `  served ivy / fair bare: ${share(r.ivy.served, r.bare.served).toFixed(2)}x; ivy runs with a backup manager, as \`up --backup\` (the bare path has no manager to back up); ivy histories ${r.ivy.linearizable ? 'linearizable' : 'NOT linearizable'}`,
+    `  served ivy / fair bare: ${(r.ivy.served / Math.max(1, r.bare.served)).toFixed(2)}x; ivy runs with a backup manager, as \`up --backup\` (the bare path has no manager to back up); ivy histories ${r.ivy.linearizable ? 'linearizable' : 'NOT linearizable'}`,
   );
   return lines;
 }
-
-const share = (a: number, b: number): number => Math.round((a / Math.max(1, b)) * 100) / 100;
 
 async function scaleCommand(opts: BenchCliOptions & { scale: ScaleShape }, out: Out): Promise<number> {
   try {
