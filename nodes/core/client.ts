@@ -6,6 +6,7 @@
 import type { Access, ClientMemory, Message, MessageOf, NodeId } from '../protocol/messages.js';
 import type { MemberCore } from './protocol.js';
 import type { ClientOutput, OpKind, OpRequest, OpResult, PageView } from './types.js';
+import { PageMap } from './page-map.js';
 import { RttEstimator } from './rto.js';
 
 export interface ClientConfig {
@@ -142,14 +143,14 @@ export class ClientCore implements MemberCore {
   private manager: NodeId;
   private readonly table: Entry[];
   /** Ops per page, in arrival order, waiting behind a fault. */
-  private readonly waiting = new Map<number, Waiting[]>();
+  private readonly waiting: PageMap<Waiting[]>;
   /** At most one outstanding fault per page. */
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending: PageMap<Pending>;
   private seq = 0;
   /** Last forward served per page: reported at a takeover so an in-flight transfer is resumed, not lost. */
   private readonly served = new Map<number, Served>();
   /** The copy given away by the last write forward per page, until the page comes back: a `reclaim` reinstates it. */
-  private readonly given = new Map<number, { to: NodeId; req: number; access: Access; version: number; data: Uint8Array }>();
+  private readonly given: PageMap<{ to: NodeId; req: number; access: Access; version: number; data: Uint8Array }>;
   /**
    * Per page and requester, the last request we served a forward for, and our version then. Links may lose
    * and duplicate frames: a repeated forward for it is answered from the same copy (the manager re-sends a
@@ -176,8 +177,8 @@ export class ClientCore implements MemberCore {
   private lastHeartbeat = -Infinity;
   private readonly peers = new Map<NodeId, string>();
   /** Pages whose owner copy changed (or must be erased) since the last takeDirty(). */
-  private readonly dirty = new Set<number>();
-  private readonly erased = new Set<number>();
+  private readonly dirty: PageMap<true>;
+  private readonly erased: PageMap<true>;
   /**
    * Client lease (Gray & Cheriton): hits are served only before this instant of our own clock. Set by
    * `hb_ack` to the SEND time of the acknowledged heartbeat plus the granted lease, so no clock of
@@ -236,6 +237,12 @@ export class ClientCore implements MemberCore {
     this.manager = cfg.managers[0]!;
     this.seq = cfg.incarnation * REQS_PER_INCARNATION;
     this.rtt = new RttEstimator({ minMs: Math.min(cfg.minRetryMs ?? cfg.retryMs, cfg.retryMs), maxMs: cfg.retryMs });
+    // Page-indexed, not Maps: these change on every fault (page-map.ts says why that matters).
+    this.waiting = new PageMap(cfg.pages);
+    this.pending = new PageMap(cfg.pages);
+    this.given = new PageMap(cfg.pages);
+    this.dirty = new PageMap(cfg.pages);
+    this.erased = new PageMap(cfg.pages);
     this.table = Array.from({ length: cfg.pages }, (): Entry => ({ access: 'none', owner: false, version: 0, data: null, stashed: null }));
     for (const r of cfg.recovered ?? []) {
       const e = this.table[r.page];
@@ -252,8 +259,7 @@ export class ClientCore implements MemberCore {
    * a write is acknowledged, and a page confirmed or passed on, only once the store has it.
    */
   takeDirty(): readonly StoreChange[] {
-    // Asked after every frame, op and tick, and mostly nothing changed: no array, and no clear() (which
-    // allocates a new hash table even for an empty set).
+    // Asked after every frame, op and tick, and mostly nothing changed: no array then.
     if (this.dirty.size === 0 && this.erased.size === 0) return NO_CHANGES;
     if (!this.keeps) {
       this.dirty.clear();
@@ -261,8 +267,8 @@ export class ClientCore implements MemberCore {
       return NO_CHANGES;
     }
     const out: StoreChange[] = [];
-    for (const page of this.erased) out.push({ page, keep: null });
-    for (const page of this.dirty) {
+    for (const page of this.erased.keys()) out.push({ page, keep: null });
+    for (const page of this.dirty.keys()) {
       const e = this.table[page]!;
       if (e.owner && e.data && e.access !== 'none') out.push({ page, keep: { page, access: e.access, version: e.version, data: e.data } });
     }
@@ -566,7 +572,7 @@ export class ClientCore implements MemberCore {
     if (op.kind === 'write') {
       data.set(op.data, op.offset);
       entry.version++;
-      this.dirty.add(op.page);
+      this.dirty.set(op.page, true);
       return this.finish({ id: op.id, kind: 'write', page: op.page, ok: true, fault: w.faulted, version: entry.version });
     }
     const bytes = data.slice(op.offset, op.offset + op.length);
@@ -692,14 +698,12 @@ export class ClientCore implements MemberCore {
     // A copy holder may be forwarded to before its `own` arrives (the old owner died): the forward itself makes it owner.
     if (entry.data === null || entry.access === 'none') return this.ignore(msg, `asked to forward page ${msg.page} it does not hold`);
     const data = entry.data.slice();
-    this.served.set(msg.page, { to: msg.requester, req: msg.req, kind });
-    const byRequester = this.forwarded.get(msg.page) ?? new Map<NodeId, { req: number; version: number }>();
-    byRequester.set(msg.requester, { req: msg.req, version: entry.version });
-    this.forwarded.set(msg.page, byRequester);
+    this.noteServed(msg.page, msg.requester, msg.req, kind);
+    this.noteForwarded(msg.page, msg.requester, msg.req, entry.version);
     if (kind === 'read') {
       entry.access = 'read';
       entry.owner = true;
-      this.dirty.add(msg.page);
+      this.dirty.set(msg.page, true);
     } else {
       // The store keeps its copy: should we crash before the requester confirms, the manager has us serve it
       // again; once the requester owns the page, the manager calls that copy stale.
@@ -716,6 +720,29 @@ export class ClientCore implements MemberCore {
         msg: { t: 'page_data', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, access: kind, version: entry.version, data },
       },
     ];
+  }
+
+  // The records of what was served are updated in place: one per page (and requester) lives for the whole run,
+  // where a new object per forward outlived a young collection and then left garbage for a major one.
+  private noteServed(page: number, to: NodeId, req: number, kind: OpKind): void {
+    const last = this.served.get(page);
+    if (last === undefined) this.served.set(page, { to, req, kind });
+    else {
+      last.to = to;
+      last.req = req;
+      last.kind = kind;
+    }
+  }
+
+  private noteForwarded(page: number, requester: NodeId, req: number, version: number): void {
+    let byRequester = this.forwarded.get(page);
+    if (byRequester === undefined) this.forwarded.set(page, (byRequester = new Map()));
+    const prior = byRequester.get(requester);
+    if (prior === undefined) byRequester.set(requester, { req, version });
+    else {
+      prior.req = req;
+      prior.version = version;
+    }
   }
 
   /**
@@ -793,7 +820,9 @@ export class ClientCore implements MemberCore {
     }
     const pages: MessageOf<'report'>['pages'] = [];
     this.table.forEach((e, page) => {
-      const served = this.served.get(page) ?? null;
+      const last = this.served.get(page);
+      // A copy: the record is updated in place by the next forward, and the report may still be on its way.
+      const served = last ? { to: last.to, req: last.req, kind: last.kind } : null;
       if (e.access !== 'none' || served) pages.push({ page, access: e.access, owner: e.owner, version: e.version, served });
     });
     const pending = [...this.pending].map(([page, p]) => ({ page, req: p.req, kind: p.kind }));
@@ -824,7 +853,7 @@ export class ClientCore implements MemberCore {
     if (g && g.to === msg.requester && g.req === msg.req && entry.access === 'none' && entry.data === null) {
       this.given.delete(msg.page);
       Object.assign(entry, { data: g.data, version: g.version, access: g.access, owner: true, stashed: null });
-      this.dirty.add(msg.page);
+      this.dirty.set(msg.page, true);
     }
     const ok = entry.owner && entry.access !== 'none';
     return [this.toManager({ t: 'reclaimed', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester, ok, version: entry.version })];
@@ -848,12 +877,12 @@ export class ClientCore implements MemberCore {
     if (msg.keep) {
       entry.access = entry.stashed;
       entry.owner = true;
-      this.dirty.add(msg.page);
+      this.dirty.set(msg.page, true);
     } else {
       entry.data = null;
       entry.access = 'none';
       entry.owner = false;
-      this.erased.add(msg.page);
+      this.erased.set(msg.page, true);
     }
     entry.stashed = null;
     return [];
@@ -899,20 +928,25 @@ export class ClientCore implements MemberCore {
     const entry = this.entry(msg.page);
     if (entry.access === 'none' || entry.version !== msg.version) return this.ignore(msg, `told to own page ${msg.page} v${msg.version} it does not hold`);
     entry.owner = true;
-    this.dirty.add(msg.page);
+    this.dirty.set(msg.page, true);
     return [];
   }
 
   private onInvalidate(msg: MessageOf<'invalidate'>): ClientOutput[] {
     const entry = this.entry(msg.page);
-    const byRequester = this.invalidated.get(msg.page) ?? new Map<NodeId, { req: number; epoch: number }>();
-    this.invalidated.set(msg.page, byRequester);
+    let byRequester = this.invalidated.get(msg.page);
+    if (byRequester === undefined) this.invalidated.set(msg.page, (byRequester = new Map()));
     const done = byRequester.get(msg.requester);
     const ack = this.toManager({ t: 'inv_ack', from: this.id, epoch: this.epoch, page: msg.page, req: msg.req, requester: msg.requester });
     // Carried out already (we may own the page since): acknowledged again, nothing dropped.
     if (this.cfg.recoverLoss && done !== undefined && done.epoch === msg.epoch && msg.req <= done.req) return [ack];
     if (entry.owner) return this.ignore(msg, `owner of page ${msg.page} asked to invalidate`);
-    byRequester.set(msg.requester, { req: msg.req, epoch: msg.epoch });
+    // In place, as the forward records are (noteServed).
+    if (done === undefined) byRequester.set(msg.requester, { req: msg.req, epoch: msg.epoch });
+    else {
+      done.req = msg.req;
+      done.epoch = msg.epoch;
+    }
     entry.access = 'none';
     entry.data = null;
     entry.stashed = null;
@@ -937,7 +971,7 @@ export class ClientCore implements MemberCore {
     this.given.delete(msg.page);
     entry.access = msg.access;
     entry.owner = entry.owner || msg.access === 'write' || msg.zero || restored;
-    this.dirty.add(msg.page);
+    this.dirty.set(msg.page, true);
     return this.resolve(msg.page, p, entry, now);
   }
 
@@ -961,7 +995,7 @@ export class ClientCore implements MemberCore {
     entry.owner = msg.access === 'write';
     entry.stashed = null;
     this.given.delete(msg.page);
-    if (entry.owner) this.dirty.add(msg.page);
+    if (entry.owner) this.dirty.set(msg.page, true);
     return this.resolve(msg.page, p, entry, now);
   }
 

@@ -23,6 +23,7 @@ const TELEMETRY_QUEUE = 200;
 const nowMs = (): number => performance.now();
 
 interface InFlight {
+  id: number;
   kind: 'read' | 'write';
   page: number;
   token: string | null;
@@ -45,7 +46,11 @@ export class ClientNode {
   private readonly shell: NodeShell;
   private readonly log: HistoryLog | null;
   private readonly managers: Map<NodeId, string>;
-  private readonly inflight = new Map<number, InFlight>();
+  /**
+   * Ops in flight: none or one in a workload, a few in a supervisor's round. An array searched by id, not a
+   * Map, which allocated a new hash table in V8's old space each time the last op completed (core/page-map.ts).
+   */
+  private readonly inflight: InFlight[] = [];
   private nextOpId = 1;
   private announcedReady = false;
   private nextToken: number;
@@ -126,7 +131,7 @@ export class ClientNode {
       const now = nowMs();
       this.apply(this.core.tick(now));
       this.shell.telemetryTick(now);
-      const busy = this.inflight.size > 0 || this.wakingFrames !== this.wakingAtTick;
+      const busy = this.inflight.length > 0 || this.wakingFrames !== this.wakingAtTick;
       this.wakingAtTick = this.wakingFrames;
       // An adaptive retry (nodes/core/rto.ts) may fall due sooner than the next tick: wake for it.
       const retryAt = this.core.nextRetryAt?.() ?? null;
@@ -210,7 +215,7 @@ export class ClientNode {
     const start = nowNs();
     this.log?.invoke(id, kind, page, token, start);
     const t0 = nowNs();
-    this.inflight.set(id, { kind, page, token, t0, cmd });
+    this.inflight.push({ id, kind, page, token, t0, cmd });
     const op: OpRequest =
       kind === 'write'
         ? { id, kind, page, offset: 0, data: encodeToken(token!) }
@@ -222,9 +227,10 @@ export class ClientNode {
 
   private completed(result: OpResult): void {
     const end = nowNs();
-    const f = this.inflight.get(result.id);
-    if (!f) return;
-    this.inflight.delete(result.id);
+    const at = this.inflight.findIndex((op) => op.id === result.id);
+    if (at < 0) return;
+    const f = this.inflight[at]!;
+    this.inflight.splice(at, 1);
     const data = result.ok ? result.data : undefined;
     const value = f.kind === 'write' ? f.token : data ? decodeToken(data) : null;
     const outcome = result.ok ? 'ok' : result.unknown ? 'unknown' : 'fail';
@@ -272,8 +278,7 @@ export class ClientNode {
   }
 
   private workloadIdle(): boolean {
-    for (const f of this.inflight.values()) if (f.cmd === null) return false;
-    return true;
+    return !this.inflight.some((f) => f.cmd === null);
   }
 
   /** Issues the next workload op when it is due; one op outstanding at a time, like a program's thread. */

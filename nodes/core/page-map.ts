@@ -1,0 +1,95 @@
+// Per-page state that changes on every fault (the open request, the ops queued behind it, the copy given
+// away, the pages to persist), keyed by page number. Why not a `Map`: once a Map's hash table has been
+// promoted to V8's old space, every table that replaces it is allocated there too, and a Map replaces its
+// table on each delete that empties it and on each clear(). A client's per-fault maps went empty after every
+// fault, so each fault left old-space garbage behind, and collecting it was most of the major GC that only
+// protocol clients ran (docs/BENCHMARKS.md, session eleven). A PageMap allocates nothing after construction.
+//
+// It behaves as a Map for what the cores do with one: get, has, set (a new page goes last, a present one
+// keeps its place), delete, clear, and iteration in insertion order. As with a Map, the entry being
+// visited may be deleted during iteration; other deletions during iteration may skip an entry.
+
+export class PageMap<V> implements Iterable<[number, V]> {
+  private readonly vals: (V | undefined)[];
+  /** Pages present, in insertion order: the first `count` entries. */
+  private readonly order: Int32Array;
+  /** Where each page stands in `order`; -1 when absent. */
+  private readonly index: Int32Array;
+  private count = 0;
+
+  constructor(readonly pages: number) {
+    if (!Number.isInteger(pages) || pages < 0) throw new RangeError(`PageMap of ${pages} pages`);
+    this.vals = new Array<V | undefined>(pages).fill(undefined);
+    this.order = new Int32Array(pages);
+    this.index = new Int32Array(pages).fill(-1);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(page: number): boolean {
+    return (this.index[page] ?? -1) >= 0;
+  }
+
+  get(page: number): V | undefined {
+    return this.has(page) ? this.vals[page] : undefined;
+  }
+
+  set(page: number, value: V): this {
+    if (!this.has(page)) {
+      if (!Number.isInteger(page) || page < 0 || page >= this.pages) throw new RangeError(`page ${page} is outside 0..${this.pages - 1}`);
+      this.order[this.count] = page;
+      this.index[page] = this.count++;
+    }
+    this.vals[page] = value;
+    return this;
+  }
+
+  delete(page: number): boolean {
+    const at = this.index[page] ?? -1;
+    if (at < 0) return false;
+    // Later pages move up one place: insertion order is kept, and there are only a few entries at a time.
+    for (let i = at + 1; i < this.count; i++) {
+      const p = this.order[i]!;
+      this.order[i - 1] = p;
+      this.index[p] = i - 1;
+    }
+    this.count--;
+    this.index[page] = -1;
+    this.vals[page] = undefined;
+    return true;
+  }
+
+  clear(): void {
+    for (let i = 0; i < this.count; i++) {
+      const p = this.order[i]!;
+      this.index[p] = -1;
+      this.vals[p] = undefined;
+    }
+    this.count = 0;
+  }
+
+  *entries(): IterableIterator<[number, V]> {
+    let i = 0;
+    while (i < this.count) {
+      const page = this.order[i]!;
+      yield [page, this.vals[page] as V];
+      // Still in its place: go on past it. Deleted (or an earlier entry was): its successor stands where it was.
+      const now = this.index[page]!;
+      i = now >= 0 ? now + 1 : i;
+    }
+  }
+
+  *keys(): IterableIterator<number> {
+    for (const [page] of this.entries()) yield page;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries();
+  }
+}
