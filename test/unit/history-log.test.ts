@@ -26,6 +26,21 @@ describe('HistoryLog', () => {
     expect(readFileSync(file, 'utf8')).toBe(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
   });
 
+  it('writes large and fractional numbers, escapes, non-ASCII and long values as JSON.stringify would', () => {
+    const lines: LogLine[] = [
+      { i: Number.MAX_SAFE_INTEGER, op: 'read', page: 0, value: null, start: 9_007_199_254_740_993 },
+      { c: 10, value: 'é ü 😀', end: 1e21, outcome: 'ok', fault: false, pos: -3, wpos: 1.5 },
+      { c: 11, value: '\u0000\u001f\u007f tab\t', end: 7, outcome: 'unknown', fault: true },
+      { i: 12, op: 'write', page: 4095, value: 'x'.repeat(10_000), start: 0 },
+      { c: 12, value: `${'y'.repeat(5_000)}"`, end: 1, outcome: 'fail', fault: false },
+    ];
+    const file = join(root, 'c2.1.jsonl');
+    const log = new HistoryLog(file);
+    for (const l of lines) log.line(l);
+    log.close();
+    expect(readFileSync(file, 'utf8')).toBe(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+  });
+
   it('has a completion on disk only with the next invoke or a flush, and an invoke at once', () => {
     const file = join(root, 'c1.1.jsonl');
     const log = new HistoryLog(file);
