@@ -28,7 +28,7 @@ describe('HistoryLog', () => {
 
   it('writes large and fractional numbers, escapes, non-ASCII and long values as JSON.stringify would', () => {
     const lines: LogLine[] = [
-      { i: Number.MAX_SAFE_INTEGER, op: 'read', page: 0, value: null, start: 9_007_199_254_740_993 },
+      { i: Number.MAX_SAFE_INTEGER, op: 'read', page: 0, value: null, start: 2 ** 53 + 2 },
       { c: 10, value: 'é ü 😀', end: 1e21, outcome: 'ok', fault: false, pos: -3, wpos: 1.5 },
       { c: 11, value: '\u0000\u001f\u007f tab\t', end: 7, outcome: 'unknown', fault: true },
       { i: 12, op: 'write', page: 4095, value: 'x'.repeat(10_000), start: 0 },
