@@ -2,8 +2,8 @@
 // away, the pages to persist), keyed by page number. Why not a `Map`: once a Map's hash table has been
 // promoted to V8's old space, every table that replaces it is allocated there too, and a Map replaces its
 // table on each delete that empties it and on each clear(). A client's per-fault maps went empty after every
-// fault, so each fault left old-space garbage behind, and collecting it was most of the major GC that only
-// protocol clients ran (docs/BENCHMARKS.md, session eleven). A PageMap allocates nothing after construction.
+// fault, so each fault left old-space garbage behind: the largest share of what only protocol clients' major
+// GCs collected (docs/BENCHMARKS.md, session eleven). A PageMap's set, delete and clear allocate nothing.
 //
 // It behaves as a Map for what the cores do with one: get, has, set (a new page goes last, a present one
 // keeps its place), delete, clear, and iteration in insertion order. As with a Map, the entry being
