@@ -31,6 +31,11 @@ export interface ThroughputOptions {
   backup?: boolean;
   /** Where clients keep pages (default: the cluster's default, recoverable). */
   clientMemory?: ClientMemory;
+  /**
+   * Seconds the workload runs before the window opens, uncounted (default 0: the window is a fresh cluster's
+   * first seconds, as `bench --scale` wants). bench's own throughput runs warm up as its fair windows do.
+   */
+  warmupS?: number;
   /** Given the merged history and the window, before the summary (`bench --scale` pools several runs' ops). */
   onHistory?: (ops: readonly HistoryOp[], fromNs: number, toNs: number) => void;
 }
@@ -72,10 +77,17 @@ export async function measureThroughput(opts: ThroughputOptions): Promise<Throug
       readyMs = await sup.start();
       const pids = sup.nodeInfos().flatMap((n) => (n.pid === null ? [] : [n.pid]));
       const m0 = sup.nodeInfos().flatMap((n) => (n.id === 'm0' && n.pid !== null ? [n.pid] : []));
+      const spec = { readRatio: opts.readRatio, rate: opts.rate ?? 0, ops: 0, pages: opts.pages, seed: opts.seed };
+      const warmS = opts.warmupS ?? 0;
+      // Warming, the workload runs on into the window: it counts the ops that start inside it, as without.
+      if (warmS > 0) {
+        sup.setWorkload(spec);
+        await new Promise((r) => setTimeout(r, warmS * 1000));
+      }
       const cpu0 = totalCpuMs(pids);
       const m0Cpu0 = totalCpuMs(m0);
       fromNs = Number(process.hrtime.bigint());
-      sup.setWorkload({ readRatio: opts.readRatio, rate: opts.rate ?? 0, ops: 0, pages: opts.pages, seed: opts.seed });
+      if (warmS === 0) sup.setWorkload(spec);
       await new Promise((r) => setTimeout(r, opts.durationS * 1000));
       toNs = Number(process.hrtime.bigint());
       nodeCpuMs = totalCpuMs(pids) - cpu0;
