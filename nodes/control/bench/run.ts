@@ -270,9 +270,9 @@ async function runIvyBench(opts: BenchOptions): Promise<IvyReport> {
   if (memory === undefined) throw new Error('memory was not read');
 
   const throughput: ThroughputResult[] = [];
+  // Warmed as the fair windows are (above): the figure is the protocol's throughput, not V8's warm-up.
+  const warmupS = fairWarmupS(opts.throughputS);
   for (const [i, pages] of [64, 3].entries()) {
-    // Warmed as the fair windows are (above): the figure is the protocol's throughput, not V8's warm-up.
-    const warmupS = fairWarmupS(opts.throughputS);
     say(`throughput: 10 clients back to back on ${pages} pages for ${opts.throughputS} s after ${warmupS} s uncounted (load ${load1()})`);
     throughput.push(await measureThroughput({ basePort: opts.basePort + 200 + 100 * i, clients: 10, pages, readRatio: 0.5, durationS: opts.throughputS, seed: 1, warmupS }));
   }
