@@ -33,8 +33,16 @@ interface InFlight {
   cmd: number | null;
 }
 
+/**
+ * The spec's fields copied in, not the spec object kept: V8 records the map of an object held in a field, and
+ * a spec's map dies with its last object at a major GC, so the next workload's spec came with a new map and
+ * deoptimised the whole op path (completed, processImmediate, ...) right as its ops began. One literal, one map.
+ */
 interface RunningWorkload {
-  spec: WorkloadSpec;
+  readRatio: number;
+  rate: number;
+  ops: number;
+  pages: number;
   rng: Rng;
   issued: number;
   /** Monotonic ms at which the next op is due (rate limiting). */
@@ -274,7 +282,7 @@ export class ClientNode {
 
   private startWorkload(spec: WorkloadSpec): RunningWorkload {
     const { rng, phaseMs } = workloadStart(spec.seed, this.cfg.id, this.cfg.incarnation, spec.rate);
-    return { spec, rng, issued: 0, nextAt: nowMs() + phaseMs };
+    return { readRatio: spec.readRatio, rate: spec.rate, ops: spec.ops, pages: spec.pages, rng, issued: 0, nextAt: nowMs() + phaseMs };
   }
 
   private workloadIdle(): boolean {
@@ -285,12 +293,12 @@ export class ClientNode {
   private scheduleWorkload(): void {
     const w = this.workload;
     if (!w || this.workloadTimeout !== null || this.workloadImmediate !== null) return;
-    if (w.spec.ops > 0 && w.issued >= w.spec.ops) {
+    if (w.ops > 0 && w.issued >= w.ops) {
       this.workload = null;
       this.shell.toSupervisor({ type: 'workloadDone', id: this.cfg.id, ops: w.issued });
       return;
     }
-    const wait = w.spec.rate > 0 ? Math.max(0, w.nextAt - nowMs()) : 0;
+    const wait = w.rate > 0 ? Math.max(0, w.nextAt - nowMs()) : 0;
     // setImmediate between back-to-back ops keeps the socket loop and telemetry responsive.
     if (wait > 0) this.workloadTimeout = setTimeout(this.nextWorkloadOp, wait);
     else this.workloadImmediate = setImmediate(this.nextWorkloadOp);
@@ -303,8 +311,8 @@ export class ClientNode {
     const w = this.workload;
     if (!w) return;
     w.issued++;
-    if (w.spec.rate > 0) w.nextAt = nextDue(w.nextAt, w.spec.rate, nowMs());
-    const { kind, page } = drawWorkloadOp(w.rng, w.spec.readRatio, Math.min(w.spec.pages, this.cfg.pages));
+    if (w.rate > 0) w.nextAt = nextDue(w.nextAt, w.rate, nowMs());
+    const { kind, page } = drawWorkloadOp(w.rng, w.readRatio, Math.min(w.pages, this.cfg.pages));
     this.issue(kind, page, null);
   };
 
