@@ -24,8 +24,20 @@ const zodEnglishOnly = {
 // one-byte string: half the bytes of the two-byte string a single non-ASCII comment forces.
 const MINIFY = { minifyWhitespace: true, minifySyntax: true, charset: 'ascii', legalComments: 'none' };
 
+// hdr-histogram-js deflates histograms with Node's zlib whenever `require` works (it does in every bundle here)
+// and falls back to pako only in a browser; pako (~70 KB, tables built at load) would sit unused in every node's
+// heap and start-up snapshot. The renderer's own bundle (Vite) keeps it.
+const noPako = {
+  name: 'no-pako',
+  setup(b) {
+    b.onResolve({ filter: /^pako$/ }, () => ({ path: 'pako', namespace: 'no-pako' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-pako' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+const plugins = [zodEnglishOnly, noPako];
+
 await build({
-  plugins: [zodEnglishOnly],
+  plugins,
   entryPoints: { node: 'nodes/runtime/main.ts', cli: 'nodes/cli.ts', bare: 'nodes/runtime/bare.ts', 'bare-fair': 'nodes/runtime/bare-fair.ts' },
   outdir: 'out/nodes',
   ...NODE_BUNDLE,
@@ -48,7 +60,7 @@ async function buildSnapshot() {
   rmSync(blob, { force: true });
   rmSync(meta, { force: true });
   await build({
-    plugins: [zodEnglishOnly],
+    plugins,
     entryPoints: { 'node-snapshot': 'nodes/runtime/snapshot-main.ts' },
     outdir: 'out/nodes',
     outExtension: { '.js': '.cjs' },
