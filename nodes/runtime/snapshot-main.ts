@@ -3,6 +3,7 @@
 // zod schemas built, the bundle compiled), so a node started with `node --snapshot-blob
 // node.blob CONFIG` skips that work: most of its start-up CPU, times 66 processes on 2
 // cores. Started from a snapshot, process.argv[1] is the first argument (there is no script).
+import './zod-jitless.js';
 import { dirname, join } from 'node:path';
 import { startupSnapshot } from 'node:v8';
 import { setRequireBase } from './lazy-require.js';
