@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os';
 import type { Links, NodeConfig } from '../runtime/config.js';
 import { generateLinkKeys, isLinkKeysRequest, type LinkKeys, type LinkKeysMessage } from '../runtime/link-keys.js';
 import { leaseMsFor } from '../core/manager.js';
-import { FromNodeSchema, type FromNode, type Telemetry, type ToNode, type WorkloadSpec } from '../runtime/control.js';
+import { type ToNode, type WorkloadSpec } from '../runtime/control.js';
+import { FromNodeSchema, type FromNode, type Telemetry } from '../runtime/from-node.js';
 import { DEFAULT_CLIENT_MEMORY, type ClusterConfig, type ClusterEvent, type Mark, type NodeInfo, type NodeRole, type NodeState } from './api.js';
 import { assertPortsFree, clusterPorts } from './scenarios/ports.js';
 import { fastTraceBatch } from '../runtime/trace-validate.js';
@@ -55,7 +56,7 @@ export interface NemesisState {
   since: number;
 }
 
-/** What a write-update registry reports while it refuses view changes (control.ts IsisRegistryTelemetrySchema). */
+/** What a write-update registry reports while it refuses view changes (from-node.ts IsisRegistryTelemetrySchema). */
 type Blocked = NonNullable<NonNullable<Telemetry['isisRegistry']>['blocked']>;
 
 interface NodeHandle {

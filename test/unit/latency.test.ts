@@ -3,7 +3,7 @@
 // own index builds and decodes, so histograms from either side merge and compare.
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import { FromNodeSchema } from '../../nodes/runtime/control.js';
+import { FromNodeSchema } from '../../nodes/runtime/from-node.js';
 import { addWindow, decodeHistogram, encodeHistogram, LatencyWindow, newHistogram, WINDOW_SAMPLES_MAX } from '../../nodes/runtime/latency.js';
 
 const fill = (h: hdr.Histogram): void => {

@@ -5,7 +5,7 @@
 // the Messages view lays them out (arrows ending in a cross, duplicates, fenced bars, epoch marks).
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../nodes/protocol/index.js';
-import { FromNodeSchema, type TraceBatch, type TraceTuple } from '../../nodes/runtime/control.js';
+import { FromNodeSchema, type TraceBatch, type TraceTuple } from '../../nodes/runtime/from-node.js';
 import { fastTraceBatch } from '../../nodes/runtime/trace-validate.js';
 import { VectorClock } from '../../nodes/runtime/trace-clock.js';
 import { Tracer, TRACE_BATCH_MAX } from '../../nodes/runtime/tracer.js';

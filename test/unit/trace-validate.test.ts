@@ -4,7 +4,7 @@
 // the supervisor rejects exactly the batches zod rejects. Batches also go through a JSON round
 // trip, as they arrive over the control channel.
 import { describe, expect, it } from 'vitest';
-import { FromNodeSchema, type TraceTuple } from '../../nodes/runtime/control.js';
+import { FromNodeSchema, type TraceTuple } from '../../nodes/runtime/from-node.js';
 import { fastTraceBatch } from '../../nodes/runtime/trace-validate.js';
 import { mulberry32, type Rng } from '../sim/simulator.js';
 
