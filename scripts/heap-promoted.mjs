@@ -8,7 +8,8 @@
 //   Summary (the allocation sites, by the three innermost frames):
 //     node scripts/heap-promoted.mjs /tmp/heap-c1.json [--top 25]
 //
-// IVY_HEAP_AT: ms after the node starts (past start-up and warm-up); IVY_HEAP_MS: the window. Linux or not.
+// IVY_HEAP_AT: ms after the node starts (past start-up and warm-up); IVY_HEAP_MS: the window; IVY_HEAP_ALL=1:
+// every allocation of the window, the young garbage too. Linux or not.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { setTimeout } from 'node:timers';
@@ -24,7 +25,8 @@ function preload() {
   session.connect();
   const fail = (what, err) => writeFileSync(out, JSON.stringify({ error: `${what}: ${String(err)}` }));
   setTimeout(() => {
-    const params = { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false };
+    // IVY_HEAP_ALL=1: everything allocated in the window (minor GCs' garbage too), to find what a fault allocates.
+    const params = { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.IVY_HEAP_ALL === '1' };
     session.post('HeapProfiler.startSampling', params, (err) => {
       if (err) return fail('startSampling', err);
       setTimeout(() => {

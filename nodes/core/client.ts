@@ -267,8 +267,9 @@ export class ClientCore implements MemberCore {
       return NO_CHANGES;
     }
     const out: StoreChange[] = [];
-    for (const page of this.erased.keys()) out.push({ page, keep: null });
-    for (const page of this.dirty.keys()) {
+    for (let i = 0; i < this.erased.size; i++) out.push({ page: this.erased.keyAt(i), keep: null });
+    for (let i = 0; i < this.dirty.size; i++) {
+      const page = this.dirty.keyAt(i);
       const e = this.table[page]!;
       if (e.owner && e.data && e.access !== 'none') out.push({ page, keep: { page, access: e.access, version: e.version, data: e.data } });
     }
@@ -433,7 +434,7 @@ export class ClientCore implements MemberCore {
       this.revalidateTries++;
       out.push(this.revalidate(now));
     }
-    for (const [page, queue] of this.waiting) {
+    this.waiting.forEach((queue, page) => {
       let keep = queue;
       if (queue.some((w) => this.expired(w, now))) {
         keep = queue.filter((w) => {
@@ -444,8 +445,10 @@ export class ClientCore implements MemberCore {
       }
       if (keep.length === 0 && !this.pending.has(page)) this.waiting.delete(page);
       else if (keep !== queue) this.waiting.set(page, keep);
-    }
-    for (const [page, p] of this.pending) {
+    });
+    for (let i = 0; i < this.pending.size; i++) {
+      const page = this.pending.keyAt(i);
+      const p = this.pending.valueAt(i);
       if (now - p.sentAt < this.rtt.backoff(p.tries)) continue;
       // Same request number: the manager deduplicates, so a retry can never be served twice.
       p.sentAt = now;
@@ -473,7 +476,8 @@ export class ClientCore implements MemberCore {
   /** The earliest instant a pending fault is due to go again (its adaptive timeout), or null with none pending. */
   nextRetryAt(): number | null {
     let due: number | null = null;
-    for (const p of this.pending.values()) {
+    for (let i = 0; i < this.pending.size; i++) {
+      const p = this.pending.valueAt(i);
       const at = p.sentAt + this.rtt.backoff(p.tries);
       if (due === null || at < due) due = at;
     }

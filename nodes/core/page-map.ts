@@ -8,6 +8,8 @@
 // It behaves as a Map for what the cores do with one: get, has, set (a new page goes last, a present one
 // keeps its place), delete, clear, and iteration in insertion order. As with a Map, the entry being
 // visited may be deleted during iteration; other deletions during iteration may skip an entry.
+// The paths run after every frame and tick iterate with forEach or by position (keyAt, valueAt): the
+// generators behind for-of allocate an iterator, a result and an entry per step, ~1 KB per fault.
 
 export class PageMap<V> implements Iterable<[number, V]> {
   private readonly vals: (V | undefined)[];
@@ -68,6 +70,29 @@ export class PageMap<V> implements Iterable<[number, V]> {
       this.vals[p] = undefined;
     }
     this.count = 0;
+  }
+
+  /** As Map.prototype.forEach, allocating nothing: in insertion order, and `fn` may delete the entry it is given. */
+  forEach(fn: (value: V, page: number) => void): void {
+    let i = 0;
+    while (i < this.count) {
+      const page = this.order[i]!;
+      fn(this.vals[page] as V, page);
+      // Still in its place: go on past it. Deleted (or an earlier entry was): its successor stands where it was.
+      const now = this.index[page]!;
+      i = now >= 0 ? now + 1 : i;
+    }
+  }
+
+  /** The page at position `i` of insertion order (0 <= i < size). */
+  keyAt(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new RangeError(`position ${i} is outside 0..${this.count - 1}`);
+    return this.order[i]!;
+  }
+
+  /** The value at position `i` of insertion order (0 <= i < size). */
+  valueAt(i: number): V {
+    return this.vals[this.keyAt(i)] as V;
   }
 
   *entries(): IterableIterator<[number, V]> {

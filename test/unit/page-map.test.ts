@@ -20,7 +20,7 @@ describe('PageMap', () => {
         } else if (roll < 0.93) {
           model.clear();
           map.clear();
-        } else {
+        } else if (roll < 0.965) {
           // Delete the entry being visited, as tick() does with a page's emptied queue.
           const seen: number[] = [];
           for (const [p] of map) {
@@ -33,6 +33,19 @@ describe('PageMap', () => {
             if (p % 2 === 0) model.delete(p);
           }
           expect(seen).toEqual(expected);
+        } else {
+          // The same through forEach, which allocates nothing.
+          const seen: [number, number][] = [];
+          map.forEach((v, p) => {
+            seen.push([p, v]);
+            if (p % 3 === 0) map.delete(p);
+          });
+          const expected: [number, number][] = [];
+          model.forEach((v, p) => {
+            expected.push([p, v]);
+            if (p % 3 === 0) model.delete(p);
+          });
+          expect(seen).toEqual(expected);
         }
         expect(map.size).toBe(model.size);
         expect(map.has(page)).toBe(model.has(page));
@@ -40,6 +53,7 @@ describe('PageMap', () => {
         expect([...map]).toEqual([...model]);
         expect([...map.keys()]).toEqual([...model.keys()]);
         expect([...map.values()]).toEqual([...model.values()]);
+        expect(Array.from({ length: map.size }, (_, i) => [map.keyAt(i), map.valueAt(i)])).toEqual([...model]);
       }
     }
   });
@@ -62,6 +76,15 @@ describe('PageMap', () => {
       [3, 'c'],
       [1, 'b'],
     ]);
+  });
+
+  it('refuses a position outside its entries', () => {
+    const map = new PageMap<string>(4);
+    map.set(2, 'a');
+    expect(map.keyAt(0)).toBe(2);
+    expect(map.valueAt(0)).toBe('a');
+    expect(() => map.keyAt(1)).toThrow(/outside 0..0/);
+    expect(() => map.valueAt(-1)).toThrow(RangeError);
   });
 
   it('refuses a page outside its range, and has none there', () => {
