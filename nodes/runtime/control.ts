@@ -1,7 +1,7 @@
 // The control channel between the supervisor and a node process (Node's IPC pipe).
 // It carries commands and telemetry only; the protocol itself runs over ZeroMQ.
 // Both directions are validated: the supervisor trusts no node, and a node trusts
-// no parent.
+// no parent. This file holds what a node is sent; from-node.ts what it sends.
 import { z } from 'zod';
 import { NodeIdSchema } from '../protocol/messages.js';
 import { NodeNemesisSchema } from './nemesis.js';
