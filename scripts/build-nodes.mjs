@@ -89,6 +89,9 @@ async function buildSnapshot() {
   rmSync(config, { force: true });
   if (r.status !== 0) {
     rmSync(blob, { force: true });
+    // Our own warm-up's checks failing is a broken bundle, not a platform without snapshots: fail the build.
+    const ours = /^\w*Error: (snapshot warm-up: .*)$/m.exec(r.stderr ?? '');
+    if (ours) throw new Error(`build-nodes: ${ours[1]}`);
     console.warn(`build-nodes: no start-up snapshot (nodes start from node.js): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
     return;
   }

@@ -8,6 +8,7 @@ import { PROTOCOLS, type MemberOutput, type SeatOutput } from '../core/index.js'
 import { decode, encode, type Message } from '../protocol/index.js';
 import { NodeConfigSchema } from './config.js';
 import { ToNodeSchema } from './control.js';
+import { addWindow, LatencyWindow, newHistogram, WINDOW_SAMPLES_MAX } from './latency.js';
 import { generateLinkKeys, LinkKeysMessageSchema } from './link-keys.js';
 
 /** What the supervisor sends (supervisor.ts nodeConfig), in both roles: every field a config of each carries. */
@@ -66,6 +67,21 @@ export function warmUpForSnapshot(): void {
   // The global `performance` loads Node's perf_hooks on first use (every node reads the clock at start).
   performance.now();
   joinAndFault();
+  latencyRoundTrip();
+}
+
+/**
+ * A busy client's telemetry window: more faults than ship raw, so a deflated histogram. The node bundles
+ * leave pako out (build-nodes.mjs): hdr-histogram-js must find Node's zlib through `require`, and this
+ * fails the build if it does not.
+ */
+function latencyRoundTrip(): void {
+  const window = new LatencyWindow();
+  for (let i = 0; i <= WINDOW_SAMPLES_MAX; i++) window.record(100_000 + i);
+  const shipped = window.take();
+  const h = newHistogram();
+  addWindow(shipped, [h]);
+  if (typeof shipped !== 'string' || h.totalCount !== WINDOW_SAMPLES_MAX + 1) throw new Error('snapshot warm-up: a latency window did not survive its histogram encoding');
 }
 
 /**
