@@ -30,7 +30,7 @@ function preload() {
     session.post('HeapProfiler.startSampling', params, (err) => {
       if (err) return fail('startSampling', err);
       setTimeout(() => {
-        session.post('HeapProfiler.stopSampling', (err2, r) => (err2 ? fail('stopSampling', err2) : writeFileSync(out, JSON.stringify(r.profile))));
+        session.post('HeapProfiler.stopSampling', (err2, r) => (err2 ? fail('stopSampling', err2) : writeFileSync(out, JSON.stringify({ ...r.profile, ivyAll: params.includeObjectsCollectedByMinorGC }))));
       }, Number(process.env.IVY_HEAP_MS || 5000));
     });
   }, Number(process.env.IVY_HEAP_AT || 12000)).unref();
@@ -56,7 +56,8 @@ function summary(file, top) {
     bySite.set(site, (bySite.get(site) || 0) + s.size);
     total += s.size;
   }
-  console.log(`${(total / 1024).toFixed(0)} KiB sampled, allocated in the window and collected by a major GC (or alive at its end)`);
+  const kept = profile.ivyAll ? 'whatever collected it (IVY_HEAP_ALL)' : 'collected by a major GC (or alive at its end)';
+  console.log(`${(total / 1024).toFixed(0)} KiB sampled, allocated in the window and ${kept}`);
   for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(bytes / 1024).toFixed(0).padStart(6)} KiB  ${site}`);
 }
 

@@ -78,10 +78,15 @@ export class PageMap<V> implements Iterable<[number, V]> {
     while (i < this.count) {
       const page = this.order[i]!;
       fn(this.vals[page] as V, page);
-      // Still in its place: go on past it. Deleted (or an earlier entry was): its successor stands where it was.
-      const now = this.index[page]!;
-      i = now >= 0 ? now + 1 : i;
+      i = this.after(i, page);
     }
+  }
+
+  /** Where to go on once `page`, visited at position `i`, is done with. */
+  private after(i: number, page: number): number {
+    // Still in its place: go on past it. Deleted (or an earlier entry was): its successor stands where it was.
+    const now = this.index[page]!;
+    return now >= 0 ? now + 1 : i;
   }
 
   /** The page at position `i` of insertion order (0 <= i < size). */
@@ -100,9 +105,7 @@ export class PageMap<V> implements Iterable<[number, V]> {
     while (i < this.count) {
       const page = this.order[i]!;
       yield [page, this.vals[page] as V];
-      // Still in its place: go on past it. Deleted (or an earlier entry was): its successor stands where it was.
-      const now = this.index[page]!;
-      i = now >= 0 ? now + 1 : i;
+      i = this.after(i, page);
     }
   }
 
