@@ -41,6 +41,8 @@ const warmupS = Number(opt('warmup', '1'));
 const windowS = Number(opt('window', '4'));
 const basePort = Number(opt('base-port', '23000'));
 const withFair = args.includes('--fair');
+/** `--counters`: after each protocol window, the protocol counters that moved in it (telemetry), per 1000 faults. */
+const showCounters = args.includes('--counters');
 /** `--perf FILE`: `perf record` (kernel CPU samples, every thread) of the protocol cluster's nodes during each window. */
 const perfOut = opt('perf', '');
 const CLIENTS = 11;
@@ -86,7 +88,21 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** Every node's protocol counters summed by name (the latest telemetry of each): retries, repeats, drops per window. */
+function counters(sup: Supervisor): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const n of sup.nodeInfos()) {
+    const t = sup.telemetryOf(n.id);
+    if (!t) continue;
+    for (const [k, v] of Object.entries(t.counters)) sum[`${n.id[0]}.${k}`] = (sum[`${n.id[0]}.${k}`] ?? 0) + v;
+    for (const [k, v] of Object.entries(t.dropped)) sum[`drop.${k}`] = (sum[`drop.${k}`] ?? 0) + v;
+  }
+  return sum;
+}
+
 interface Row {
+  /** What the protocol did besides faults in the window (counters that moved, per 1000 faults). */
+  extra?: Record<string, number>;
   /** Largest client's and the manager's resident MiB after the window. */
   rss?: { client: number; manager: number };
   arm: string;
@@ -121,9 +137,10 @@ async function ivyWindows(arm: string, port: number): Promise<Row[]> {
       sup.setWorkload(null, ids);
       await sleep(300);
     }
-    const measured: { fromNs: number; toNs: number; cpu: Cpu; supMs: number; load: number; rss: { client: number; manager: number } }[] = [];
+    const measured: { fromNs: number; toNs: number; cpu: Cpu; supMs: number; load: number; rss: { client: number; manager: number }; moved: Record<string, number> }[] = [];
     for (let w = 0; w < windows; w++) {
       const load = loadavg()[0]!;
+      const k0 = counters(sup);
       const c0 = cpuAll(pids);
       const s0 = process.cpuUsage();
       const fromNs = Number(process.hrtime.bigint());
@@ -136,8 +153,11 @@ async function ivyWindows(arm: string, port: number): Promise<Row[]> {
       const c1 = cpuAll(pids);
       const s1 = process.cpuUsage(s0);
       const rss = { client: Math.max(...pids.client.map(rssMiB)), manager: Math.max(...pids.manager.map(rssMiB)) };
-      measured.push({ fromNs, toNs, cpu: minus(c1, c0), supMs: (s1.user + s1.system) / 1000, load, rss });
-      await sleep(100); // as bench's pause between windows
+      await sleep(100); // as bench's pause between windows (and the last telemetry of the window comes in)
+      const k1 = counters(sup);
+      const moved: Record<string, number> = {};
+      for (const [k, v] of Object.entries(k1)) if (v !== (k0[k] ?? 0)) moved[k] = v - (k0[k] ?? 0);
+      measured.push({ fromNs, toNs, cpu: minus(c1, c0), supMs: (s1.user + s1.system) / 1000, load, rss, moved });
     }
     await sleep(200);
     await sup.shutdown();
@@ -151,6 +171,7 @@ async function ivyWindows(arm: string, port: number): Promise<Row[]> {
       supMs: m.supMs,
       load: m.load,
       rss: m.rss,
+      extra: m.moved,
     }));
   } finally {
     await sup.shutdown().catch(() => undefined);
@@ -239,6 +260,10 @@ const print = (r: Row): void => {
   console.log(
     `${r.arm.padEnd(48)} load ${r.load.toFixed(2).padStart(5)}  faults/s ${(r.faults / r.seconds).toFixed(0).padStart(5)}  CPU us/fault ${per(r.cpu.manager + r.cpu.clients).padStart(4)} (m0 ${per(r.cpu.manager)}, clients ${per(r.cpu.clients)}; main ${per(r.cpu.main)}, zmq ${per(r.cpu.zmq)}, other ${per(r.cpu.other)})  supervisor ${per(r.supMs)}${r.rss ? `  RSS client ${r.rss.client.toFixed(1)} m0 ${r.rss.manager.toFixed(1)} MiB` : ''}`,
   );
+  if (showCounters && r.extra) {
+    const per1000 = (v: number): string => ((v * 1000) / Math.max(1, r.faults)).toFixed(1);
+    console.log(`  per 1000 faults: ${Object.entries(r.extra).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${per1000(v)}`).join(', ')}`);
+  }
 };
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? entries : [...entries].reverse();
