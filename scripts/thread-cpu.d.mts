@@ -8,3 +8,9 @@ export interface ThreadCpu {
   sys: number;
 }
 export declare function threadCpu(pid: number): ThreadCpu | null;
+export interface ThreadWakeups {
+  main: number;
+  zmq: number;
+  other: number;
+}
+export declare function threadWakeups(pid: number): ThreadWakeups | null;

@@ -38,3 +38,29 @@ export function threadCpu(pid) {
   }
   return out;
 }
+
+/**
+ * Voluntary context switches of `pid`'s threads, by the same groups: how often each went to sleep and was
+ * woken. Per fault, it says how many frames a wake-up handles (fewer wake-ups per fault: more batched).
+ */
+export function threadWakeups(pid) {
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  const out = { main: 0, zmq: 0, other: 0 };
+  for (const tid of tids) {
+    let status;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '';
+    const n = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    out[String(pid) === tid ? 'main' : name.startsWith('ZMQ') ? 'zmq' : 'other'] += n;
+  }
+  return out;
+}

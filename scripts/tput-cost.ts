@@ -21,7 +21,7 @@ import { mergeClientLogs } from '../nodes/control/history/merge.js';
 import { checkHistory } from '../nodes/control/history/linearizability.js';
 import { Supervisor } from '../nodes/control/supervisor.js';
 import { FairBarePath } from '../nodes/control/bench/fair-bare-path.js';
-import { threadCpu } from './thread-cpu.mjs';
+import { threadCpu, threadWakeups } from './thread-cpu.mjs';
 import { IvyPath } from '../nodes/control/bench/ivy-path.js';
 
 const args = process.argv.slice(2);
@@ -50,9 +50,10 @@ const WORKING = 10;
 const PAGES = 64;
 
 
-type Cpu = { manager: number; clients: number; main: number; zmq: number; other: number };
+/** CPU ms by role and by thread group, and the main and ZeroMQ threads' wake-ups (voluntary context switches). */
+type Cpu = { manager: number; clients: number; main: number; zmq: number; other: number; wakeMain: number; wakeZmq: number };
 function cpuAll(pids: { manager: number[]; client: number[] }): Cpu {
-  const c: Cpu = { manager: 0, clients: 0, main: 0, zmq: 0, other: 0 };
+  const c: Cpu = { manager: 0, clients: 0, main: 0, zmq: 0, other: 0, wakeMain: 0, wakeZmq: 0 };
   for (const [role, list] of [['manager', pids.manager], ['clients', pids.client]] as const) {
     for (const pid of list) {
       const t = threadCpu(pid);
@@ -61,11 +62,24 @@ function cpuAll(pids: { manager: number[]; client: number[] }): Cpu {
       c.main += t.main;
       c.zmq += t.zmq;
       c.other += t.other;
+      const w = threadWakeups(pid);
+      if (w) {
+        c.wakeMain += w.main;
+        c.wakeZmq += w.zmq;
+      }
     }
   }
   return c;
 }
-const minus = (a: Cpu, b: Cpu): Cpu => ({ manager: a.manager - b.manager, clients: a.clients - b.clients, main: a.main - b.main, zmq: a.zmq - b.zmq, other: a.other - b.other });
+const minus = (a: Cpu, b: Cpu): Cpu => ({
+  manager: a.manager - b.manager,
+  clients: a.clients - b.clients,
+  main: a.main - b.main,
+  zmq: a.zmq - b.zmq,
+  other: a.other - b.other,
+  wakeMain: a.wakeMain - b.wakeMain,
+  wakeZmq: a.wakeZmq - b.wakeZmq,
+});
 
 /** Starts `perf record` of every thread of `pids` when asked (--perf); the returned function stops it. */
 function startPerf(pids: { manager: number[]; client: number[] }, tag: string): () => Promise<void> {
@@ -258,7 +272,7 @@ const rows: Row[] = [];
 const print = (r: Row): void => {
   const per = (ms: number): string => ((ms * 1000) / Math.max(1, r.faults)).toFixed(0);
   console.log(
-    `${r.arm.padEnd(48)} load ${r.load.toFixed(2).padStart(5)}  faults/s ${(r.faults / r.seconds).toFixed(0).padStart(5)}  CPU us/fault ${per(r.cpu.manager + r.cpu.clients).padStart(4)} (m0 ${per(r.cpu.manager)}, clients ${per(r.cpu.clients)}; main ${per(r.cpu.main)}, zmq ${per(r.cpu.zmq)}, other ${per(r.cpu.other)})  supervisor ${per(r.supMs)}${r.rss ? `  RSS client ${r.rss.client.toFixed(1)} m0 ${r.rss.manager.toFixed(1)} MiB` : ''}`,
+    `${r.arm.padEnd(48)} load ${r.load.toFixed(2).padStart(5)}  faults/s ${(r.faults / r.seconds).toFixed(0).padStart(5)}  CPU us/fault ${per(r.cpu.manager + r.cpu.clients).padStart(4)} (m0 ${per(r.cpu.manager)}, clients ${per(r.cpu.clients)}; main ${per(r.cpu.main)}, zmq ${per(r.cpu.zmq)}, other ${per(r.cpu.other)}; wake-ups/fault main ${(r.cpu.wakeMain / Math.max(1, r.faults)).toFixed(1)} zmq ${(r.cpu.wakeZmq / Math.max(1, r.faults)).toFixed(1)})  supervisor ${per(r.supMs)}${r.rss ? `  RSS client ${r.rss.client.toFixed(1)} m0 ${r.rss.manager.toFixed(1)} MiB` : ''}`,
   );
   if (showCounters && r.extra) {
     const per1000 = (v: number): string => ((v * 1000) / Math.max(1, r.faults)).toFixed(1);
