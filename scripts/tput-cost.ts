@@ -41,7 +41,10 @@ const warmupS = Number(opt('warmup', '1'));
 const windowS = Number(opt('window', '4'));
 const basePort = Number(opt('base-port', '23000'));
 const withFair = args.includes('--fair');
-/** `--counters`: after each protocol window, the protocol counters that moved in it (telemetry), per 1000 faults. */
+/**
+ * `--counters`: after each protocol window, the protocol counters that moved in it, per 1000 faults. They come
+ * from each node's latest telemetry, up to a telemetry period (200 ms) old at either end: use windows of seconds.
+ */
 const showCounters = args.includes('--counters');
 /** `--perf FILE`: `perf record` (kernel CPU samples, every thread) of the protocol cluster's nodes during each window. */
 const perfOut = opt('perf', '');
