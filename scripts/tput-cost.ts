@@ -7,7 +7,7 @@
 // bare path (this checkout's out/nodes/bare-fair.js) as the reference, in the same rotation.
 //
 //   node scripts/tput-cost.mjs [--entries out/nodes/node.js,out/ab-base/out/nodes/node.js] [--rounds 2]
-//        [--window 4] [--windows 1] [--warmup 1] [--base-port 23000] [--fair] [--perf FILE]
+//        [--window 4] [--windows 1] [--warmup 1] [--base-port 23000] [--fair] [--counters] [--perf FILE]
 //   node scripts/tput-cost.mjs --bench-like 0,3 [--rounds 2]     (bench's fair throughput phase, by warm-up)
 //
 // Needs Linux (/proc) and `npm run build:nodes`. Run it under the shared lock and print `uptime` beside it.
