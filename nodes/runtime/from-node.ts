@@ -11,18 +11,18 @@ const opKind = z.enum(['read', 'write']);
 const u32 = z.number().int().min(0).max(0xffff_ffff);
 
 /**
- * One traced frame, compact: [dir (0 send, 1 receive), peer, t (monotonic ns), type, epoch, page, req,
- * requester, view, seq, frame (the sender's own clock count at the send; null: received without a
- * clock), clock delta (code, count pairs: the entries this event raised, see trace-clock.ts),
- * note (optional, see TraceNoteSchema)].
- */
-/**
  * What happened to a frame beyond its send or receive: on a send, what the nemesis did to it
  * (`drop`, `dup`, `delay`) and the rule that did it; on a receive, that the node refused it
  * (`refused`) and why (the core's reason, e.g. "stale epoch 3 < 4": a fenced old manager).
  */
 export const TraceNoteSchema = z.tuple([z.enum(['drop', 'dup', 'delay', 'refused']), z.string().max(TRACE_NOTE_MAX)]);
 export type TraceNote = z.infer<typeof TraceNoteSchema>;
+/**
+ * One traced frame, compact: [dir (0 send, 1 receive), peer, t (monotonic ns), type, epoch, page, req,
+ * requester, view, seq, frame (the sender's own clock count at the send; null: received without a
+ * clock), clock delta (code, count pairs: the entries this event raised, see trace-clock.ts),
+ * note (optional, see TraceNoteSchema)].
+ */
 export const TraceTupleSchema = z.tuple([
   z.union([z.literal(0), z.literal(1)]),
   NodeIdSchema,
@@ -39,7 +39,6 @@ export const TraceTupleSchema = z.tuple([
   TraceNoteSchema.optional(),
 ]);
 export type TraceTuple = z.infer<typeof TraceTupleSchema>;
-
 
 /** A window of fault latencies (latency.ts): an encoded HDR histogram, or the raw samples in ns when there are few. */
 const windowLatency = z.union([z.string(), z.array(z.number().int().min(100).max(LATENCY_MAX_NS)).max(WINDOW_SAMPLES_MAX)]);

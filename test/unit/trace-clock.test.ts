@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type Message } from '../../nodes/protocol/index.js';
-import type { TraceBatch, TraceTuple } from '../../nodes/runtime/control.js';
-import { FromNodeSchema } from '../../nodes/runtime/from-node.js';
+import { FromNodeSchema, type TraceBatch, type TraceTuple } from '../../nodes/runtime/from-node.js';
 import { decodeClock, envelope, nodeCode, nodeOfCode, openEnvelope, TRACED_MARK, VectorClock } from '../../nodes/runtime/trace-clock.js';
 import { Tracer, TRACE_BATCH_MAX } from '../../nodes/runtime/tracer.js';
 import { TraceMirror } from '../../nodes/control/trace/mirror.js';
